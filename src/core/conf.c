@@ -1,0 +1,721 @@
+/*
+ * conf.c - baxverify.conf and the module arguments, through one key table.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "conf.h"
+#include "wipe.h"
+
+/* Bounds on what we read: a config or key file is never this large. */
+#define CONF_MAX_BYTES (64 * 1024)
+#define KEYFILE_MAX_BYTES 4096
+#define PROMPT_MAX 200
+
+enum key_type { KEY_STRING, KEY_BOOL, KEY_INT, KEY_STRLIST, KEY_FAILMODE };
+
+/* What a string value must look like. */
+enum key_check {
+	CHECK_ANY,       /* printable text */
+	CHECK_NONEMPTY,  /* printable, not empty */
+	CHECK_HTTPS_URL, /* https://..., no spaces */
+	CHECK_PATH,      /* absolute path, or "" for unset */
+	CHECK_WORD,      /* letters, digits, _ and -, not empty */
+	CHECK_PROXY      /* empty, or scheme://host[:port] */
+};
+
+struct key_def {
+	const char *name;  /* dotted path in the file */
+	const char *arg;   /* module argument name, or NULL if file only */
+	enum key_type type;
+	size_t offset;     /* into struct bv_config */
+	enum key_check check;
+	long min, max;     /* KEY_INT range */
+};
+
+#define OFF(field) offsetof(struct bv_config, field)
+
+/* Every key the file knows.  An entry here is all it takes to add one. */
+static const struct key_def key_table[] = {
+	{ "provider", NULL, KEY_STRING, OFF(provider), CHECK_WORD, 0, 0 },
+	{ "baxverify.api_url", NULL, KEY_STRING, OFF(baxverify.api_url),
+	  CHECK_HTTPS_URL, 0, 0 },
+	{ "baxverify.project_id", NULL, KEY_STRING, OFF(baxverify.project_id),
+	  CHECK_NONEMPTY, 0, 0 },
+	{ "baxverify.api_key", NULL, KEY_STRING, OFF(baxverify.api_key),
+	  CHECK_NONEMPTY, 0, 0 },
+	{ "baxverify.api_key_file", NULL, KEY_STRING,
+	  OFF(baxverify.api_key_file), CHECK_PATH, 0, 0 },
+	{ "baxverify.purpose", "purpose", KEY_STRING, OFF(baxverify.purpose),
+	  CHECK_WORD, 0, 0 },
+	{ "baxverify.validate_token", NULL, KEY_BOOL,
+	  OFF(baxverify.validate_token), CHECK_ANY, 0, 0 },
+	{ "http.ca_file", NULL, KEY_STRING, OFF(http.ca_file), CHECK_PATH, 0,
+	  0 },
+	{ "http.connect_timeout", NULL, KEY_INT, OFF(http.connect_timeout),
+	  CHECK_ANY, 1, 60 },
+	{ "http.timeout", NULL, KEY_INT, OFF(http.timeout), CHECK_ANY, 1, 120 },
+	{ "http.proxy", NULL, KEY_STRING, OFF(http.proxy), CHECK_PROXY, 0, 0 },
+	{ "phones.file", NULL, KEY_STRING, OFF(phones_file), CHECK_PATH, 0, 0 },
+	{ "phones.gecos", NULL, KEY_BOOL, OFF(phones_gecos), CHECK_ANY, 0, 0 },
+	{ "prompt", NULL, KEY_STRING, OFF(prompt), CHECK_NONEMPTY, 0, 0 },
+	{ "max_tries", NULL, KEY_INT, OFF(max_tries), CHECK_ANY, 1, 10 },
+	{ "max_sends", NULL, KEY_INT, OFF(max_sends), CHECK_ANY, 1, 5 },
+	{ "failmode", "failmode", KEY_FAILMODE, OFF(failmode), CHECK_ANY, 0,
+	  0 },
+	{ "nullok", "nullok", KEY_BOOL, OFF(nullok), CHECK_ANY, 0, 0 },
+	{ "debug", "debug", KEY_BOOL, OFF(debug), CHECK_ANY, 0, 0 },
+	{ "groups", NULL, KEY_STRLIST, OFF(groups), CHECK_NONEMPTY, 0, 0 },
+	{ NULL, "consume_token", KEY_BOOL, OFF(consume_token), CHECK_ANY, 0,
+	  0 },
+};
+
+/* Providers this build knows; the registry checks the name again. */
+static const char *const known_providers[] = { "baxverify", NULL };
+
+static const struct key_def *
+key_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(key_table) / sizeof(key_table[0]); i++)
+		if (key_table[i].name != NULL &&
+		    strcmp(key_table[i].name, name) == 0)
+			return &key_table[i];
+	return NULL;
+}
+
+static const struct key_def *
+key_by_arg(const char *arg, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(key_table) / sizeof(key_table[0]); i++)
+		if (key_table[i].arg != NULL &&
+		    strlen(key_table[i].arg) == len &&
+		    strncmp(key_table[i].arg, arg, len) == 0)
+			return &key_table[i];
+	return NULL;
+}
+
+static bool
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+static bool
+string_ok(enum key_check check, const char *s)
+{
+	const char *p;
+
+	if (!printable(s))
+		return false;
+	switch (check) {
+	case CHECK_ANY:
+		return true;
+	case CHECK_NONEMPTY:
+		return *s != '\0';
+	case CHECK_HTTPS_URL:
+		/* Only https: the key travels in a header. */
+		return strncmp(s, "https://", sizeof("https://") - 1) == 0 &&
+		       s[sizeof("https://") - 1] != '\0' &&
+		       strpbrk(s, " \"'\\") == NULL;
+	case CHECK_PATH:
+		return *s == '\0' || (*s == '/' && strstr(s, "/../") == NULL);
+	case CHECK_WORD:
+		if (*s == '\0')
+			return false;
+		for (p = s; *p != '\0'; p++)
+			if (!((*p >= 'a' && *p <= 'z') ||
+			      (*p >= 'A' && *p <= 'Z') ||
+			      (*p >= '0' && *p <= '9') || *p == '_' ||
+			      *p == '-'))
+				return false;
+		return true;
+	case CHECK_PROXY:
+		return *s == '\0' ||
+		       (strstr(s, "://") != NULL && strchr(s, ' ') == NULL);
+	}
+	return false;
+}
+
+static const char *
+check_hint(enum key_check check)
+{
+	switch (check) {
+	case CHECK_HTTPS_URL:
+		return "an https:// URL";
+	case CHECK_PATH:
+		return "an absolute path";
+	case CHECK_WORD:
+		return "a word of letters, digits, '_' and '-'";
+	case CHECK_PROXY:
+		return "a proxy URL such as http://proxy:3128";
+	case CHECK_NONEMPTY:
+		return "a non-empty string";
+	case CHECK_ANY:
+		break;
+	}
+	return "printable text";
+}
+
+/* Store a string value; "" means unset for optional strings. */
+static enum bv_result
+set_string(struct bv_config *cfg, const struct key_def *k, const char *val)
+{
+	char **slot = (char **)(void *)((char *)cfg + k->offset);
+	char *copy = NULL;
+
+	if (*val != '\0' || k->check == CHECK_ANY) {
+		copy = strdup(val);
+		if (copy == NULL)
+			return BV_NOMEM;
+	}
+	bv_free_secret(*slot);
+	*slot = copy;
+	return BV_OK;
+}
+
+static enum bv_result
+set_failmode(struct bv_config *cfg, const char *val)
+{
+	if (strcmp(val, "secure") == 0)
+		cfg->failmode = BV_FAILMODE_SECURE;
+	else if (strcmp(val, "safe") == 0)
+		cfg->failmode = BV_FAILMODE_SAFE;
+	else
+		return BV_CONFIG;
+	return BV_OK;
+}
+
+static void
+free_strlist(char **list)
+{
+	size_t i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; list[i] != NULL; i++)
+		free(list[i]);
+	free(list);
+}
+
+/* A libconfig array or list of strings into a NULL-terminated vector. */
+static enum bv_result
+set_strlist(struct bv_config *cfg, const struct key_def *k,
+	    const config_setting_t *s, const char **bad)
+{
+	char ***slot = (char ***)(void *)((char *)cfg + k->offset);
+	int n = config_setting_length(s), i;
+	char **list;
+
+	list = calloc((size_t)n + 1, sizeof(*list));
+	if (list == NULL)
+		return BV_NOMEM;
+	for (i = 0; i < n; i++) {
+		const char *v = config_setting_get_string_elem(s, i);
+
+		if (v == NULL || !string_ok(k->check, v) ||
+		    strcmp(v, "!") == 0) {
+			*bad = "a list of non-empty strings";
+			free_strlist(list);
+			return BV_CONFIG;
+		}
+		list[i] = strdup(v);
+		if (list[i] == NULL) {
+			free_strlist(list);
+			return BV_NOMEM;
+		}
+	}
+	free_strlist(*slot);
+	*slot = list;
+	return BV_OK;
+}
+
+/* Apply one setting of the file to cfg; *bad says what was expected. */
+static enum bv_result
+apply_setting(struct bv_config *cfg, const struct key_def *k,
+	      const config_setting_t *s, const char **bad)
+{
+	int type = config_setting_type(s);
+	const char *sval;
+	long long ival;
+
+	switch (k->type) {
+	case KEY_STRING:
+	case KEY_FAILMODE:
+		sval = config_setting_get_string(s);
+		if (type != CONFIG_TYPE_STRING || sval == NULL) {
+			*bad = "a string in double quotes";
+			return BV_CONFIG;
+		}
+		if (k->type == KEY_FAILMODE) {
+			*bad = "\"secure\" or \"safe\"";
+			return set_failmode(cfg, sval);
+		}
+		if (!string_ok(k->check, sval)) {
+			*bad = check_hint(k->check);
+			return BV_CONFIG;
+		}
+		return set_string(cfg, k, sval);
+	case KEY_BOOL:
+		if (type != CONFIG_TYPE_BOOL) {
+			*bad = "true or false";
+			return BV_CONFIG;
+		}
+		*(bool *)(void *)((char *)cfg + k->offset) =
+			config_setting_get_bool(s) != 0;
+		return BV_OK;
+	case KEY_INT:
+		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+			*bad = "a whole number";
+			return BV_CONFIG;
+		}
+		ival = config_setting_get_int64(s);
+		if (ival < k->min || ival > k->max) {
+			*bad = "a number in range";
+			return BV_CONFIG;
+		}
+		*(long *)(void *)((char *)cfg + k->offset) = (long)ival;
+		return BV_OK;
+	case KEY_STRLIST:
+		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+			*bad = "a list of strings like [\"wheel\", \"!svc-*\"]";
+			return BV_CONFIG;
+		}
+		return set_strlist(cfg, k, s, bad);
+	}
+	return BV_CONFIG;
+}
+
+/* Walk one level of the parsed file; groups recurse one level deep. */
+static enum bv_result
+apply_group(struct bv_config *cfg, const config_setting_t *group,
+	    const char *prefix, const struct bv_log *log)
+{
+	int n = config_setting_length(group), i;
+	enum bv_result rc = BV_OK;
+
+	for (i = 0; i < n && rc == BV_OK; i++) {
+		const config_setting_t *s = config_setting_get_elem(group, i);
+		const char *name = config_setting_name(s);
+		const struct key_def *k;
+		const char *bad = "a valid value";
+		char full[128];
+		int len;
+
+		len = snprintf(full, sizeof(full), "%s%s%s", prefix,
+			       *prefix ? "." : "", name ? name : "?");
+		if (len < 0 || (size_t)len >= sizeof(full))
+			full[0] = '\0';
+		if (*prefix == '\0' && config_setting_is_group(s)) {
+			rc = apply_group(cfg, s, full, log);
+			continue;
+		}
+		k = key_by_name(full);
+		if (k == NULL) {
+			bv_log(log, LOG_ERR, "%s:%d: unknown key \"%s\"",
+			       cfg->path, config_setting_source_line(s), full);
+			rc = BV_CONFIG;
+			break;
+		}
+		rc = apply_setting(cfg, k, s, &bad);
+		if (rc == BV_CONFIG)
+			bv_log(log, LOG_ERR,
+			       "%s:%d: invalid value for \"%s\": expected %s",
+			       cfg->path, config_setting_source_line(s), full,
+			       bad);
+	}
+	return rc;
+}
+
+/*
+ * libconfig keeps its own copies of every string and frees them without
+ * wiping; clear the key's copy before config_destroy.
+ */
+static void
+wipe_parsed_secrets(const config_t *lc)
+{
+	const char *v = NULL;
+
+	if (config_lookup_string(lc, "baxverify.api_key", &v) == CONFIG_TRUE)
+		bv_wipe_str(v);
+}
+
+static enum bv_result
+read_trusted(const char *path, size_t maxlen, const struct bv_log *log,
+	     char **text, size_t *len, mode_t *mode)
+{
+	struct stat st;
+	enum bv_result rc = BV_CONFIG;
+	char *buf = NULL;
+	size_t got = 0, size = 0;
+	ssize_t r;
+	int fd = -1;
+
+	*text = NULL;
+	if (path == NULL || path[0] != '/') {
+		bv_log(log, LOG_ERR, "%s: not an absolute path",
+		       path ? path : "(none)");
+		goto out;
+	}
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		bv_log(log, LOG_ERR, "%s: cannot open: %m", path);
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		bv_log(log, LOG_ERR, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		bv_log(log, LOG_ERR, "%s: refused: not owned by root", path);
+		goto out;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		bv_log(log, LOG_ERR,
+		       "%s: refused: group/world writable (mode %04o)", path,
+		       (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	if ((size_t)st.st_size > maxlen) {
+		bv_log(log, LOG_ERR, "%s: refused: larger than %zu bytes", path,
+		       maxlen);
+		goto out;
+	}
+	size = (size_t)st.st_size;
+	buf = calloc(1, size + 1);
+	if (buf == NULL) {
+		rc = BV_NOMEM;
+		goto out;
+	}
+	while (got < size) {
+		r = read(fd, buf + got, size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			bv_log(log, LOG_ERR, "%s: read error: %m", path);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	*text = buf;
+	buf = NULL;
+	*len = got;
+	*mode = st.st_mode;
+	rc = BV_OK;
+out:
+	bv_free_secret_len(buf, size + 1);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+enum bv_result
+cfg_read_trusted_file(const char *path, bool secret, size_t maxlen,
+		      const struct bv_log *log, char **text, size_t *len)
+{
+	mode_t mode = 0;
+	enum bv_result rc;
+
+	rc = read_trusted(path, maxlen, log, text, len, &mode);
+	if (rc == BV_OK && secret && (mode & (S_IRWXG | S_IRWXO)) != 0) {
+		bv_log(log, LOG_ERR,
+		       "%s: refused: holds a secret but is group/world "
+		       "accessible (mode %04o); chmod 600 it",
+		       path, (unsigned)(mode & 07777));
+		bv_free_secret_len(*text, *len + 1);
+		*text = NULL;
+		rc = BV_CONFIG;
+	}
+	return rc;
+}
+
+static void
+set_defaults(struct bv_config *cfg)
+{
+	cfg->http.connect_timeout = 5;
+	cfg->http.timeout = 15;
+	cfg->baxverify.validate_token = true;
+	cfg->max_tries = 3;
+	cfg->max_sends = 2;
+	cfg->failmode = BV_FAILMODE_SECURE;
+}
+
+/* Fill the string defaults the file did not set. */
+static enum bv_result
+fill_string_defaults(struct bv_config *cfg)
+{
+	struct {
+		char **slot;
+		const char *value;
+	} d[] = {
+		{ &cfg->provider, "baxverify" },
+		{ &cfg->baxverify.api_url, "https://api.baxcloud.tech/v1" },
+		{ &cfg->baxverify.purpose, "LOGIN" },
+		{ &cfg->phones_file, BV_DEFAULT_PHONES },
+		{ &cfg->prompt, "Verification code: " },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		if (*d[i].slot != NULL)
+			continue;
+		*d[i].slot = strdup(d[i].value);
+		if (*d[i].slot == NULL)
+			return BV_NOMEM;
+	}
+	return BV_OK;
+}
+
+static enum bv_result
+parse_file(struct bv_config *cfg, const struct bv_log *log)
+{
+	config_t lc;
+	char *text = NULL;
+	size_t len = 0;
+	mode_t mode = 0;
+	enum bv_result rc;
+
+	config_init(&lc);
+	rc = read_trusted(cfg->path, CONF_MAX_BYTES, log, &text, &len, &mode);
+	if (rc != BV_OK)
+		goto out;
+	/* An @include would read a file our ownership checks never saw. */
+	if (strncmp(text, "@include", 8) == 0 || strstr(text, "\n@include")) {
+		bv_log(log, LOG_ERR, "%s: @include is not supported",
+		       cfg->path);
+		rc = BV_CONFIG;
+		goto out;
+	}
+	if (config_read_string(&lc, text) != CONFIG_TRUE) {
+		bv_log(log, LOG_ERR, "%s:%d: syntax error: %s", cfg->path,
+		       config_error_line(&lc), config_error_text(&lc));
+		rc = BV_CONFIG;
+		goto out;
+	}
+	rc = apply_group(cfg, config_root_setting(&lc), "", log);
+	if (rc != BV_OK)
+		goto out;
+	if (cfg->baxverify.api_key != NULL &&
+	    (mode & (S_IRWXG | S_IRWXO)) != 0) {
+		bv_log(log, LOG_ERR,
+		       "%s: refused: holds api_key but is group/world "
+		       "accessible (mode %04o); chmod 600 it, or move the key "
+		       "to api_key_file",
+		       cfg->path, (unsigned)(mode & 07777));
+		rc = BV_CONFIG;
+	}
+out:
+	wipe_parsed_secrets(&lc);
+	config_destroy(&lc);
+	if (text != NULL)
+		bv_free_secret_len(text, len + 1);
+	return rc;
+}
+
+/* Module arguments override the file ("debug", "failmode=safe", ...). */
+static enum bv_result
+apply_args(struct bv_config *cfg, int argc, const char **argv,
+	   const struct bv_log *log)
+{
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		size_t nlen = eq ? (size_t)(eq - argv[i]) : strlen(argv[i]);
+		const struct key_def *k;
+		enum bv_result rc = BV_CONFIG;
+
+		if (nlen == 4 && strncmp(argv[i], "conf", 4) == 0 && eq)
+			continue; /* consumed by cfg_load */
+		k = key_by_arg(argv[i], nlen);
+		if (k != NULL && k->type == KEY_BOOL && eq == NULL) {
+			*(bool *)(void *)((char *)cfg + k->offset) = true;
+			rc = BV_OK;
+		} else if (k != NULL && k->type == KEY_FAILMODE && eq) {
+			rc = set_failmode(cfg, eq + 1);
+		} else if (k != NULL && k->type == KEY_STRING && eq &&
+			   string_ok(k->check, eq + 1)) {
+			rc = set_string(cfg, k, eq + 1);
+		}
+		if (rc == BV_NOMEM)
+			return rc;
+		if (rc != BV_OK) {
+			bv_log(log, LOG_ERR, "invalid module argument \"%.64s\"",
+			       argv[i]);
+			return rc;
+		}
+	}
+	return BV_OK;
+}
+
+static bool
+provider_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; known_providers[i] != NULL; i++)
+		if (strcmp(known_providers[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Read the key file into baxverify.api_key, trimming the final newline. */
+static enum bv_result
+load_key_file(struct bv_config *cfg, const struct bv_log *log)
+{
+	char *text = NULL;
+	size_t len = 0;
+	enum bv_result rc;
+
+	rc = cfg_read_trusted_file(cfg->baxverify.api_key_file, true,
+				   KEYFILE_MAX_BYTES, log, &text, &len);
+	if (rc != BV_OK)
+		return rc;
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
+			   text[len - 1] == ' ' || text[len - 1] == '\t'))
+		text[--len] = '\0';
+	if (len == 0 || !printable(text)) {
+		bv_log(log, LOG_ERR, "%s: no usable API key in the file",
+		       cfg->baxverify.api_key_file);
+		bv_free_secret_len(text, len + 1);
+		return BV_CONFIG;
+	}
+	cfg->baxverify.api_key = strdup(text);
+	bv_free_secret_len(text, len + 1);
+	return cfg->baxverify.api_key ? BV_OK : BV_NOMEM;
+}
+
+/* Checks that involve more than one key. */
+static enum bv_result
+check_config(struct bv_config *cfg, const struct bv_log *log)
+{
+	struct bv_baxverify_config *b = &cfg->baxverify;
+	size_t n;
+
+	if (!provider_known(cfg->provider)) {
+		bv_log(log, LOG_ERR, "%s: unknown provider \"%s\"", cfg->path,
+		       cfg->provider);
+		return BV_CONFIG;
+	}
+	if (b->project_id == NULL) {
+		bv_log(log, LOG_ERR, "%s: baxverify.project_id is not set",
+		       cfg->path);
+		return BV_CONFIG;
+	}
+	if ((b->api_key != NULL) == (b->api_key_file != NULL)) {
+		bv_log(log, LOG_ERR,
+		       "%s: set exactly one of baxverify.api_key and "
+		       "baxverify.api_key_file",
+		       cfg->path);
+		return BV_CONFIG;
+	}
+	if (cfg->phones_file == NULL) {
+		bv_log(log, LOG_ERR, "%s: phones.file must not be empty",
+		       cfg->path);
+		return BV_CONFIG;
+	}
+	if (cfg->http.connect_timeout > cfg->http.timeout) {
+		bv_log(log, LOG_ERR,
+		       "%s: http.connect_timeout is longer than http.timeout",
+		       cfg->path);
+		return BV_CONFIG;
+	}
+	if (strlen(cfg->prompt) > PROMPT_MAX) {
+		bv_log(log, LOG_ERR, "%s: prompt is longer than %d characters",
+		       cfg->path, PROMPT_MAX);
+		return BV_CONFIG;
+	}
+	/* A trailing slash would double it in every endpoint path. */
+	n = strlen(b->api_url);
+	while (n > 0 && b->api_url[n - 1] == '/')
+		b->api_url[--n] = '\0';
+	if (b->api_key_file != NULL)
+		return load_key_file(cfg, log);
+	return BV_OK;
+}
+
+enum bv_result
+cfg_load(struct bv_config *cfg, int argc, const char **argv,
+	 const struct bv_log *log)
+{
+	const char *path = BV_DEFAULT_CONF;
+	enum bv_result rc;
+	int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	set_defaults(cfg);
+	for (i = 0; i < argc; i++)
+		if (strncmp(argv[i], "conf=", sizeof("conf=") - 1) == 0)
+			path = argv[i] + sizeof("conf=") - 1;
+	cfg->path = strdup(path);
+	if (cfg->path == NULL)
+		return BV_NOMEM;
+	rc = parse_file(cfg, log);
+	if (rc != BV_OK)
+		return rc;
+	rc = apply_args(cfg, argc, argv, log);
+	if (rc != BV_OK)
+		return rc;
+	rc = fill_string_defaults(cfg);
+	if (rc != BV_OK)
+		return rc;
+	return check_config(cfg, log);
+}
+
+enum bv_result
+cfg_load_file(struct bv_config *cfg, const char *path,
+	      const struct bv_log *log)
+{
+	const char *argv[1];
+	char *arg;
+	size_t n = strlen(path) + sizeof("conf=");
+	enum bv_result rc;
+
+	arg = malloc(n);
+	if (arg == NULL)
+		return BV_NOMEM;
+	snprintf(arg, n, "conf=%s", path);
+	argv[0] = arg;
+	rc = cfg_load(cfg, 1, argv, log);
+	free(arg);
+	return rc;
+}
+
+void
+cfg_free(struct bv_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->path);
+	free(cfg->provider);
+	free(cfg->baxverify.api_url);
+	free(cfg->baxverify.project_id);
+	bv_free_secret(cfg->baxverify.api_key);
+	free(cfg->baxverify.api_key_file);
+	free(cfg->baxverify.purpose);
+	free(cfg->http.ca_file);
+	free(cfg->http.proxy);
+	free(cfg->phones_file);
+	free(cfg->prompt);
+	free_strlist(cfg->groups);
+	memset(cfg, 0, sizeof(*cfg));
+}

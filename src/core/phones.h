@@ -1,0 +1,41 @@
+/*
+ * phones.h - the phone registry: which number belongs to which user.
+ *
+ * Sources, in order: the phones file ("username +E164" per line), then,
+ * when enabled, the GECOS field of the user's passwd entry.
+ */
+#ifndef BV_PHONES_H
+#define BV_PHONES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "log.h"
+#include "result.h"
+
+struct bv_config;
+
+/* Longest E.164 number: "+" and 15 digits. */
+#define PHONE_MAX 16
+
+/* True when s is "+" followed by 8 to 15 digits, the first not 0. */
+bool phone_is_e164(const char *s);
+
+/*
+ * Write a masked form of an E.164 number for display: the "+", the first
+ * digit and the last four digits stay, every other digit becomes a bullet
+ * (U+2022), e.g. "+1•••••••2671".
+ */
+void phone_mask(const char *phone, char *out, size_t outsz);
+
+/*
+ * Find user's phone.  Returns BV_OK with *phone set to an allocated
+ * number, BV_OK with *phone NULL when the user has none, BV_CONFIG when
+ * the registry cannot be read or the user's own entry is invalid (a typo
+ * must not look like "no phone", which nullok would wave through), or
+ * BV_NOMEM.
+ */
+enum bv_result phones_lookup(const struct bv_config *cfg, const char *user,
+			     const struct bv_log *log, char **phone);
+
+#endif /* BV_PHONES_H */

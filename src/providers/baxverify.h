@@ -1,0 +1,26 @@
+/*
+ * baxverify.h - the BaxVerify (BaxCloud) SMS OTP provider.
+ */
+#ifndef BV_PROVIDER_BAXVERIFY_H
+#define BV_PROVIDER_BAXVERIFY_H
+
+#include <cjson/cJSON.h>
+
+#include "provider.h"
+
+extern const struct bv_provider baxverify_provider;
+
+/*
+ * Classify a BaxVerify error code (e.g. "BAXVERIFY_OTP_INVALID") into a
+ * result.  Unknown codes are BV_REJECTED: never success, never a retry.
+ */
+enum bv_result baxverify_code_result(const char *code);
+
+/*
+ * Read an error response (status >= 400) into out and return its result.
+ * A body that is not the documented envelope is BV_UNAVAILABLE.
+ */
+enum bv_result baxverify_parse_error(long status, const char *body,
+				     size_t len, struct bv_outcome *out);
+
+#endif /* BV_PROVIDER_BAXVERIFY_H */

@@ -1,0 +1,65 @@
+/*
+ * provider.h - the interface every verification provider implements.
+ *
+ * A provider sends a code to a destination, checks a code the user typed,
+ * and validates (optionally consumes) the proof it issued.  It never sees
+ * the PAM handle: a context in, a result enum and an outcome out.  The
+ * PAM side turns those into PAM codes, user lines and log lines.
+ */
+#ifndef BV_PROVIDER_H
+#define BV_PROVIDER_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "../core/conf.h"
+#include "../core/http.h"
+#include "../core/log.h"
+#include "../core/result.h"
+
+/* What the service said, beyond the result: for logs, never secrets. */
+struct bv_outcome {
+	long http_status;    /* 0 when no HTTP response arrived */
+	char code[64];       /* the API's error code, sanitised, or "" */
+	char message[256];   /* the API's error message, sanitised, or "" */
+	char help_url[256];  /* details.helpUrl, sanitised, or "" */
+	char detail[128];    /* transport or protocol problem, or "" */
+	const char *action;  /* "send", "verify", "validate" */
+};
+
+/* The proof of a successful check. */
+struct bv_proof {
+	char *token;         /* secret: free with bv_proof_clear */
+	char *phone;         /* the number the service says it verified */
+	time_t expires;      /* Unix time, 0 when unknown */
+};
+
+/* One authentication's state, shared by the provider's calls. */
+struct bv_ctx {
+	const struct bv_config *cfg;
+	struct http_client *http; /* one connection per authentication */
+	const struct bv_log *log;
+	const char *phone;        /* E.164 destination */
+	const char *purpose;
+};
+
+struct bv_provider {
+	/* Name used in the config's provider key and in logs. */
+	const char *name;
+	/* Ask the service to deliver a new code to ctx->phone. */
+	enum bv_result (*send)(struct bv_ctx *ctx, struct bv_outcome *out);
+	/* Check a normalised code; on BV_OK fill proof. */
+	enum bv_result (*check)(struct bv_ctx *ctx, const char *code,
+				struct bv_proof *proof,
+				struct bv_outcome *out);
+	/* Confirm a proof is valid for ctx->phone; consume marks it used. */
+	enum bv_result (*validate)(struct bv_ctx *ctx, const char *token,
+				   bool consume, struct bv_outcome *out);
+};
+
+/* The provider called name, or NULL. */
+const struct bv_provider *provider_find(const char *name);
+
+void bv_proof_clear(struct bv_proof *proof);
+
+#endif /* BV_PROVIDER_H */
