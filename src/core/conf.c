@@ -633,12 +633,9 @@ check_config(struct bv_config *cfg, const struct bv_log *log)
 		       cfg->path);
 		return BV_CONFIG;
 	}
-	if (cfg->http.connect_timeout > cfg->http.timeout) {
-		bv_log(log, LOG_ERR,
-		       "%s: http.connect_timeout is longer than http.timeout",
-		       cfg->path);
-		return BV_CONFIG;
-	}
+	/* The whole-request deadline bounds the connect phase too. */
+	if (cfg->http.connect_timeout > cfg->http.timeout)
+		cfg->http.connect_timeout = cfg->http.timeout;
 	if (strlen(cfg->prompt) > PROMPT_MAX) {
 		bv_log(log, LOG_ERR, "%s: prompt is longer than %d characters",
 		       cfg->path, PROMPT_MAX);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,21 +32,21 @@ phone_is_e164(const char *s)
 void
 phone_mask(const char *phone, char *out, size_t outsz)
 {
-	static const char bullet[] = "\xe2\x80\xa2"; /* U+2022 */
-	size_t len = strlen(phone), i, o = 0;
+	static const char bullets[] = "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2"
+				      "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2"
+				      "\xe2\x80\xa2"; /* 7 x U+2022 */
+	size_t len = strlen(phone);
 
-	if (outsz == 0)
+	/*
+	 * "+", the first digit, a fixed run of bullets, the last four digits:
+	 * enough for the user to recognise the phone, and the fixed run does
+	 * not even tell an onlooker how long the number is.
+	 */
+	if (len < 6) {
+		snprintf(out, outsz, "%s", bullets);
 		return;
-	for (i = 0; i < len && o + sizeof(bullet) < outsz; i++) {
-		/* Keep "+", the first digit and the last four digits. */
-		if (i <= 1 || i + 4 >= len) {
-			out[o++] = phone[i];
-		} else {
-			memcpy(out + o, bullet, sizeof(bullet) - 1);
-			o += sizeof(bullet) - 1;
-		}
 	}
-	out[o] = '\0';
+	snprintf(out, outsz, "%.2s%s%s", phone, bullets, phone + len - 4);
 }
 
 /*

@@ -23,8 +23,8 @@ bool phone_is_e164(const char *s);
 
 /*
  * Write a masked form of an E.164 number for display: the "+", the first
- * digit and the last four digits stay, every other digit becomes a bullet
- * (U+2022), e.g. "+1•••••••2671".
+ * digit, seven bullets (U+2022) and the last four digits, whatever the
+ * length, e.g. "+1•••••••2671".  out needs at least 28 bytes.
  */
 void phone_mask(const char *phone, char *out, size_t outsz);
 
