@@ -99,12 +99,17 @@ log_outcome(const struct auth_state *st, enum bv_result rc,
 			  st->provider->name, out->code, out->http_status,
 			  out->message[0] ? out->message : bv_result_name(rc),
 			  out->help_url[0] ? " help=" : "", out->help_url);
-	else
-		log_event(st, prio, "%s via %s failed: %s (%s%s, HTTP %ld)",
+	else if (out->http_status > 0)
+		log_event(st, prio, "%s via %s failed: %s: %s (HTTP %ld)",
 			  out->action ? out->action : "request",
 			  st->provider->name, bv_result_name(rc),
-			  out->detail[0] ? out->detail : "no detail", "",
+			  out->detail[0] ? out->detail : "no detail",
 			  out->http_status);
+	else
+		log_event(st, prio, "%s via %s failed: %s: %s",
+			  out->action ? out->action : "request",
+			  st->provider->name, bv_result_name(rc),
+			  out->detail[0] ? out->detail : "no detail");
 }
 
 static int
