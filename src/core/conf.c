@@ -31,6 +31,7 @@ enum key_check {
 	CHECK_NONEMPTY,  /* printable, not empty */
 	CHECK_HTTPS_URL, /* https://..., no spaces */
 	CHECK_PATH,      /* absolute path, or "" for unset */
+	CHECK_ABS_PATH,  /* absolute path */
 	CHECK_WORD,      /* letters, digits, _ and -, not empty */
 	CHECK_PROXY      /* empty, or scheme://host[:port] */
 };
@@ -67,7 +68,8 @@ static const struct key_def key_table[] = {
 	  CHECK_ANY, 1, 60 },
 	{ "http.timeout", NULL, KEY_INT, OFF(http.timeout), CHECK_ANY, 1, 120 },
 	{ "http.proxy", NULL, KEY_STRING, OFF(http.proxy), CHECK_PROXY, 0, 0 },
-	{ "phones.file", NULL, KEY_STRING, OFF(phones_file), CHECK_PATH, 0, 0 },
+	{ "phones.file", NULL, KEY_STRING, OFF(phones_file), CHECK_ABS_PATH, 0,
+	  0 },
 	{ "phones.gecos", NULL, KEY_BOOL, OFF(phones_gecos), CHECK_ANY, 0, 0 },
 	{ "prompt", NULL, KEY_STRING, OFF(prompt), CHECK_NONEMPTY, 0, 0 },
 	{ "max_tries", NULL, KEY_INT, OFF(max_tries), CHECK_ANY, 1, 10 },
@@ -109,6 +111,20 @@ key_by_arg(const char *arg, size_t len)
 	return NULL;
 }
 
+/* Is name the group part of some key ("http" of "http.timeout")? */
+static bool
+known_group(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < sizeof(key_table) / sizeof(key_table[0]); i++)
+		if (key_table[i].name != NULL &&
+		    strncmp(key_table[i].name, name, n) == 0 &&
+		    key_table[i].name[n] == '.')
+			return true;
+	return false;
+}
+
 static bool
 printable(const char *s)
 {
@@ -137,6 +153,8 @@ string_ok(enum key_check check, const char *s)
 		       strpbrk(s, " \"'\\") == NULL;
 	case CHECK_PATH:
 		return *s == '\0' || (*s == '/' && strstr(s, "/../") == NULL);
+	case CHECK_ABS_PATH:
+		return *s == '/' && strstr(s, "/../") == NULL;
 	case CHECK_WORD:
 		if (*s == '\0')
 			return false;
@@ -161,6 +179,7 @@ check_hint(enum key_check check)
 	case CHECK_HTTPS_URL:
 		return "an https:// URL";
 	case CHECK_PATH:
+	case CHECK_ABS_PATH:
 		return "an absolute path";
 	case CHECK_WORD:
 		return "a word of letters, digits, '_' and '-'";
@@ -323,7 +342,8 @@ apply_group(struct bv_config *cfg, const config_setting_t *group,
 			       *prefix ? "." : "", name ? name : "?");
 		if (len < 0 || (size_t)len >= sizeof(full))
 			full[0] = '\0';
-		if (*prefix == '\0' && config_setting_is_group(s)) {
+		if (*prefix == '\0' && config_setting_is_group(s) &&
+		    known_group(full)) {
 			rc = apply_group(cfg, s, full, log);
 			continue;
 		}
@@ -498,8 +518,12 @@ parse_file(struct bv_config *cfg, const struct bv_log *log)
 	rc = read_trusted(cfg->path, CONF_MAX_BYTES, log, &text, &len, &mode);
 	if (rc != BV_OK)
 		goto out;
-	/* An @include would read a file our ownership checks never saw. */
-	if (strncmp(text, "@include", 8) == 0 || strstr(text, "\n@include")) {
+	/*
+	 * An @include would read a file our ownership checks never saw.
+	 * libconfig accepts it indented too; refusing the word anywhere is
+	 * simplest and costs nothing a real configuration needs.
+	 */
+	if (strstr(text, "@include") != NULL) {
 		bv_log(log, LOG_ERR, "%s: @include is not supported",
 		       cfg->path);
 		rc = BV_CONFIG;
@@ -625,11 +649,6 @@ check_config(struct bv_config *cfg, const struct bv_log *log)
 		bv_log(log, LOG_ERR,
 		       "%s: set exactly one of baxverify.api_key and "
 		       "baxverify.api_key_file",
-		       cfg->path);
-		return BV_CONFIG;
-	}
-	if (cfg->phones_file == NULL) {
-		bv_log(log, LOG_ERR, "%s: phones.file must not be empty",
 		       cfg->path);
 		return BV_CONFIG;
 	}

@@ -7,33 +7,63 @@
 
 #include "text.h"
 
+/*
+ * Length of the well-formed UTF-8 sequence at s (1 for ASCII), or 0 when
+ * the bytes there are not one: such bytes are dropped, which also drops
+ * a lone 0x9B that an 8-bit terminal would read as CSI.
+ */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		n = 2;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		n = 3;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
 void
 text_sanitize(char *dst, size_t dstsz, const char *src)
 {
-	size_t o = 0;
 	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0, n = 0;
+	bool cut = false;
 
 	if (dstsz == 0)
 		return;
 	dst[0] = '\0';
 	if (s == NULL)
 		return;
-	for (; *s != '\0'; s++) {
-		/* C1 controls arrive in UTF-8 as 0xC2 0x80..0x9F. */
-		if (s[0] == 0xC2 && s[1] >= 0x80 && s[1] <= 0x9F) {
-			s++;
+	for (; *s != '\0'; s += n ? n : 1) {
+		n = utf8_len(s);
+		if (n == 0)
 			continue;
-		}
-		if (*s < 0x20 || *s == 0x7F)
+		/* C0 controls, DEL, and C1 controls (U+0080..U+009F). */
+		if ((n == 1 && (*s < 0x20 || *s == 0x7F)) ||
+		    (n == 2 && s[0] == 0xC2 && s[1] <= 0x9F))
 			continue;
-		if (o + 1 >= dstsz)
+		if (o + n >= dstsz) {
+			cut = true;
 			break;
-		dst[o++] = (char)*s;
+		}
+		memcpy(dst + o, s, n);
+		o += n;
 	}
 	dst[o] = '\0';
-	if (*s != '\0' && dstsz > 4) {
-		/* Cut: do not leave half a UTF-8 sequence before the mark. */
-		o = dstsz - 4;
+	if (cut && dstsz > 4) {
+		/* Make room for the mark on a character boundary. */
+		o = o < dstsz - 4 ? o : dstsz - 4;
 		while (o > 0 && ((unsigned char)dst[o] & 0xC0) == 0x80)
 			o--;
 		memcpy(dst + o, "...", 4);

@@ -396,30 +396,41 @@ end(struct auth_state *st)
 	cfg_free(&st->cfg);
 }
 
-/* Who is asked: the groups filter, then the phone. PAM_IGNORE = skip. */
-static int
-select_user(struct auth_state *st, const char *user, enum bv_result *rc)
+/*
+ * Who is asked: the groups filter, then the phone.  Returns a result; when
+ * it is BV_OK, *skip is PAM_SUCCESS to go on, or the PAM code that ends the
+ * authentication here (PAM_IGNORE for a user the module does not apply to,
+ * PAM_AUTH_ERR for one without a phone).
+ */
+static enum bv_result
+select_user(struct auth_state *st, int *skip)
 {
 	bool applies = true;
+	enum bv_result rc;
 
-	*rc = groups_user_applies(st->cfg.groups, user, &st->log, &applies);
-	if (*rc != BV_OK)
-		return PAM_SUCCESS;
+	*skip = PAM_SUCCESS;
+	rc = groups_user_applies(st->cfg.groups, st->pam_user, &st->log,
+				 &applies);
+	if (rc != BV_OK)
+		return rc;
 	if (!applies) {
 		log_event(st, LOG_DEBUG, "skipped: not in the configured groups");
-		return PAM_IGNORE;
+		*skip = PAM_IGNORE;
+		return BV_OK;
 	}
-	*rc = phones_lookup(&st->cfg, user, &st->log, &st->phone);
-	if (*rc != BV_OK || st->phone != NULL)
-		return PAM_SUCCESS;
+	rc = phones_lookup(&st->cfg, st->pam_user, &st->log, &st->phone);
+	if (rc != BV_OK || st->phone != NULL)
+		return rc;
 	if (st->cfg.nullok) {
 		log_event(st, LOG_INFO, "skipped: no phone registered (nullok)");
-		return PAM_IGNORE;
+		*skip = PAM_IGNORE;
+		return BV_OK;
 	}
 	log_event(st, LOG_NOTICE, "denied: no phone registered");
 	say(st, PAM_ERROR_MSG, "No phone number is registered for your "
 	    "account. Contact your administrator.");
-	return PAM_AUTH_ERR;
+	*skip = PAM_AUTH_ERR;
+	return BV_OK;
 }
 
 /* Wire up the provider and one HTTP client for this authentication. */
@@ -462,15 +473,14 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 {
 	struct auth_state st = { 0 };
 	enum bv_result rc;
-	int pam_rc;
+	int skip = PAM_SUCCESS, pam_rc;
 
 	(void)flags;
 	rc = begin(&st, pamh, argc, argv);
-	if (rc != BV_OK)
+	if (rc == BV_OK)
+		rc = select_user(&st, &skip);
+	if (rc != BV_OK || skip != PAM_SUCCESS)
 		goto out;
-	pam_rc = select_user(&st, st.pam_user, &rc);
-	if (pam_rc != PAM_SUCCESS || rc != BV_OK)
-		goto done;
 	rc = open_provider(&st);
 	if (rc == BV_OK)
 		rc = run_dialogue(&st);
@@ -482,8 +492,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		log_event(&st, LOG_INFO, "verified %s by %s", st.masked,
 			  st.provider->name);
 out:
-	pam_rc = verdict(&st, rc);
-done:
+	/* Only a clean BV_OK may carry a skip code; errors go to verdict. */
+	pam_rc = rc == BV_OK && skip != PAM_SUCCESS ? skip : verdict(&st, rc);
 	end(&st);
 	return pam_rc;
 }
