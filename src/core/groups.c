@@ -58,10 +58,14 @@ groups_user_applies(char *const *patterns, const char *user,
 	if (patterns == NULL || patterns[0] == NULL)
 		return BV_OK;
 	*applies = false;
-	if (getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pwres) != 0 ||
-	    pwres == NULL) {
-		bv_log(log, LOG_ERR, "user=%s: no passwd entry to read groups",
+	if (getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pwres) != 0) {
+		bv_log(log, LOG_ERR, "user=%s: cannot read the passwd entry: %m",
 		       user);
+		goto out;
+	}
+	if (pwres == NULL) {
+		/* No such user: in no group, so not ours to ask. */
+		rc = BV_OK;
 		goto out;
 	}
 	gids = calloc(MAX_GROUPS, sizeof(*gids));

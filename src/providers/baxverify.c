@@ -197,6 +197,13 @@ parse_verified(struct bv_ctx *ctx, const struct http_response *resp,
 	expires = cJSON_GetObjectItemCaseSensitive(root, "expiresIn");
 	token = json_string(root, "accessToken");
 	phone = json_string(root, "phone");
+	if (cJSON_IsFalse(verified)) {
+		/* A clear "no" from the real server is not an outage. */
+		snprintf(out->detail, sizeof(out->detail),
+			 "verify answered verified=false");
+		rc = BV_REJECTED;
+		goto out;
+	}
 	if (!cJSON_IsTrue(verified) || token == NULL || *token == '\0' ||
 	    strlen(token) > 8192 || !cJSON_IsNumber(expires) ||
 	    expires->valuedouble <= 0 || expires->valuedouble > 86400) {
