@@ -16,14 +16,24 @@
 #include <libconfig.h>
 
 #include "conf.h"
+#include "text.h"
 #include "wipe.h"
+#include "../providers/provider.h"
 
 /* Bounds on what we read: a config or key file is never this large. */
 #define CONF_MAX_BYTES (64 * 1024)
 #define KEYFILE_MAX_BYTES 4096
 #define PROMPT_MAX 200
 
-enum key_type { KEY_STRING, KEY_BOOL, KEY_INT, KEY_STRLIST, KEY_FAILMODE };
+/* KEY_NAMES: a list of strings that may also be written as one string. */
+enum key_type {
+	KEY_STRING,
+	KEY_BOOL,
+	KEY_INT,
+	KEY_STRLIST,
+	KEY_NAMES,
+	KEY_FAILMODE
+};
 
 /* What a string value must look like. */
 enum key_check {
@@ -33,7 +43,10 @@ enum key_check {
 	CHECK_PATH,      /* absolute path, or "" for unset */
 	CHECK_ABS_PATH,  /* absolute path */
 	CHECK_WORD,      /* letters, digits, _ and -, not empty */
-	CHECK_PROXY      /* empty, or scheme://host[:port] */
+	CHECK_PROXY,     /* empty, or scheme://host[:port] */
+	CHECK_CHANNEL,   /* sms, voice, whatsapp or email */
+	CHECK_DELIVERY,  /* command or file */
+	CHECK_TEMPLATE   /* printable, contains %c */
 };
 
 struct key_def {
@@ -49,7 +62,8 @@ struct key_def {
 
 /* Every key the file knows.  An entry here is all it takes to add one. */
 static const struct key_def key_table[] = {
-	{ "provider", NULL, KEY_STRING, OFF(provider), CHECK_WORD, 0, 0 },
+	{ "provider", NULL, KEY_NAMES, OFF(providers), CHECK_WORD, 0, 0 },
+	{ "channels", NULL, KEY_STRLIST, OFF(channels), CHECK_CHANNEL, 0, 0 },
 	{ "baxverify.api_url", NULL, KEY_STRING, OFF(baxverify.api_url),
 	  CHECK_HTTPS_URL, 0, 0 },
 	{ "baxverify.project_id", NULL, KEY_STRING, OFF(baxverify.project_id),
@@ -62,6 +76,51 @@ static const struct key_def key_table[] = {
 	  CHECK_WORD, 0, 0 },
 	{ "baxverify.validate_token", NULL, KEY_BOOL,
 	  OFF(baxverify.validate_token), CHECK_ANY, 0, 0 },
+	{ "tryvox.api_url", NULL, KEY_STRING, OFF(tryvox.api_url),
+	  CHECK_HTTPS_URL, 0, 0 },
+	{ "tryvox.api_key", NULL, KEY_STRING, OFF(tryvox.api_key),
+	  CHECK_NONEMPTY, 0, 0 },
+	{ "tryvox.api_key_file", NULL, KEY_STRING, OFF(tryvox.api_key_file),
+	  CHECK_PATH, 0, 0 },
+	{ "tryvox.tenant_id", NULL, KEY_STRING, OFF(tryvox.tenant_id),
+	  CHECK_NONEMPTY, 0, 0 },
+	{ "tryvox.channel", NULL, KEY_STRING, OFF(tryvox.channel),
+	  CHECK_CHANNEL, 0, 0 },
+	{ "tryvox.app_name", NULL, KEY_STRING, OFF(tryvox.app_name),
+	  CHECK_NONEMPTY, 0, 0 },
+	{ "tryvox.code_length", NULL, KEY_INT, OFF(tryvox.code_length),
+	  CHECK_ANY, 4, 8 },
+	{ "tryvox.validate_token", NULL, KEY_BOOL, OFF(tryvox.validate_token),
+	  CHECK_ANY, 0, 0 },
+	{ "mudbase.api_url", NULL, KEY_STRING, OFF(mudbase.api_url),
+	  CHECK_HTTPS_URL, 0, 0 },
+	{ "mudbase.project_id", NULL, KEY_STRING, OFF(mudbase.project_id),
+	  CHECK_NONEMPTY, 0, 0 },
+	{ "mudbase.method", NULL, KEY_STRING, OFF(mudbase.channel),
+	  CHECK_CHANNEL, 0, 0 },
+	{ "local.delivery", NULL, KEY_STRING, OFF(local.delivery),
+	  CHECK_DELIVERY, 0, 0 },
+	{ "local.command", NULL, KEY_STRING, OFF(local.command), CHECK_PATH, 0,
+	  0 },
+	{ "local.file", NULL, KEY_STRING, OFF(local.file), CHECK_PATH, 0, 0 },
+	{ "local.message", NULL, KEY_STRING, OFF(local.message),
+	  CHECK_TEMPLATE, 0, 0 },
+	{ "local.code_length", NULL, KEY_INT, OFF(local.code_length), CHECK_ANY,
+	  CODE_MIN_DIGITS, CODE_MAX_DIGITS },
+	{ "local.ttl", NULL, KEY_INT, OFF(local.ttl), CHECK_ANY, 30, 3600 },
+	{ "local.max_attempts", NULL, KEY_INT, OFF(local.max_attempts),
+	  CHECK_ANY, 1, 20 },
+	{ "local.timeout", NULL, KEY_INT, OFF(local.timeout), CHECK_ANY, 1,
+	  120 },
+	{ "store.dir", NULL, KEY_STRING, OFF(store_dir), CHECK_ABS_PATH, 0,
+	  0 },
+	{ "limits.max_sends_per_hour", NULL, KEY_INT, OFF(max_sends_per_hour),
+	  CHECK_ANY, 0, 1000 },
+	{ "limits.deny", NULL, KEY_INT, OFF(deny), CHECK_ANY, 0, 1000 },
+	{ "limits.unlock_time", NULL, KEY_INT, OFF(unlock_time), CHECK_ANY, 1,
+	  86400 * 7 },
+	{ "recovery.enabled", NULL, KEY_BOOL, OFF(recovery), CHECK_ANY, 0, 0 },
+	{ "remember", "remember", KEY_INT, OFF(remember), CHECK_ANY, 0, 86400 },
 	{ "http.ca_file", NULL, KEY_STRING, OFF(http.ca_file), CHECK_PATH, 0,
 	  0 },
 	{ "http.connect_timeout", NULL, KEY_INT, OFF(http.connect_timeout),
@@ -82,9 +141,6 @@ static const struct key_def key_table[] = {
 	{ NULL, "consume_token", KEY_BOOL, OFF(consume_token), CHECK_ANY, 0,
 	  0 },
 };
-
-/* Providers this build knows; the registry checks the name again. */
-static const char *const known_providers[] = { "baxverify", NULL };
 
 static const struct key_def *
 key_by_name(const char *name)
@@ -134,6 +190,24 @@ printable(const char *s)
 	return true;
 }
 
+/* A message template: %c (required), %h and %% are the only escapes. */
+static bool
+template_ok(const char *s)
+{
+	bool code = false;
+
+	for (; *s != '\0'; s++) {
+		if (*s != '%')
+			continue;
+		s++;
+		if (*s == 'c')
+			code = true;
+		else if (*s != 'h' && *s != '%')
+			return false;
+	}
+	return code;
+}
+
 static bool
 string_ok(enum key_check check, const char *s)
 {
@@ -168,6 +242,13 @@ string_ok(enum key_check check, const char *s)
 	case CHECK_PROXY:
 		return *s == '\0' ||
 		       (strstr(s, "://") != NULL && strchr(s, ' ') == NULL);
+	case CHECK_CHANNEL:
+		return strcmp(s, "sms") == 0 || strcmp(s, "voice") == 0 ||
+		       strcmp(s, "whatsapp") == 0 || strcmp(s, "email") == 0;
+	case CHECK_DELIVERY:
+		return strcmp(s, "command") == 0 || strcmp(s, "file") == 0;
+	case CHECK_TEMPLATE:
+		return template_ok(s);
 	}
 	return false;
 }
@@ -187,6 +268,12 @@ check_hint(enum key_check check)
 		return "a proxy URL such as http://proxy:3128";
 	case CHECK_NONEMPTY:
 		return "a non-empty string";
+	case CHECK_CHANNEL:
+		return "\"sms\", \"voice\", \"whatsapp\" or \"email\"";
+	case CHECK_DELIVERY:
+		return "\"command\" or \"file\"";
+	case CHECK_TEMPLATE:
+		return "text with %c (the code); %h is the host, %% a percent";
 	case CHECK_ANY:
 		break;
 	}
@@ -240,18 +327,20 @@ set_strlist(struct bv_config *cfg, const struct key_def *k,
 	    const config_setting_t *s, const char **bad)
 {
 	char ***slot = (char ***)(void *)((char *)cfg + k->offset);
-	int n = config_setting_length(s), i;
+	bool single = config_setting_type(s) == CONFIG_TYPE_STRING;
+	int n = single ? 1 : config_setting_length(s), i;
 	char **list;
 
 	list = calloc((size_t)n + 1, sizeof(*list));
 	if (list == NULL)
 		return BV_NOMEM;
 	for (i = 0; i < n; i++) {
-		const char *v = config_setting_get_string_elem(s, i);
+		const char *v = single ? config_setting_get_string(s)
+				       : config_setting_get_string_elem(s, i);
 
 		if (v == NULL || !string_ok(k->check, v) ||
 		    strcmp(v, "!") == 0) {
-			*bad = "a list of non-empty strings";
+			*bad = check_hint(k->check);
 			free_strlist(list);
 			return BV_CONFIG;
 		}
@@ -312,7 +401,10 @@ apply_setting(struct bv_config *cfg, const struct key_def *k,
 		}
 		*(long *)(void *)((char *)cfg + k->offset) = (long)ival;
 		return BV_OK;
+	case KEY_NAMES:
 	case KEY_STRLIST:
+		if (type == CONFIG_TYPE_STRING && k->type == KEY_NAMES)
+			return set_strlist(cfg, k, s, bad);
 		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
 			*bad = "a list of strings like [\"wheel\", \"!svc-*\"]";
 			return BV_CONFIG;
@@ -371,10 +463,16 @@ apply_group(struct bv_config *cfg, const config_setting_t *group,
 static void
 wipe_parsed_secrets(const config_t *lc)
 {
-	const char *v = NULL;
+	static const char *const keys[] = { "baxverify.api_key",
+					    "tryvox.api_key" };
+	const char *v;
+	size_t i;
 
-	if (config_lookup_string(lc, "baxverify.api_key", &v) == CONFIG_TRUE)
-		bv_wipe_str(v);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		v = NULL;
+		if (config_lookup_string(lc, keys[i], &v) == CONFIG_TRUE)
+			bv_wipe_str(v);
+	}
 }
 
 static enum bv_result
@@ -474,6 +572,15 @@ set_defaults(struct bv_config *cfg)
 	cfg->http.connect_timeout = 5;
 	cfg->http.timeout = 15;
 	cfg->baxverify.validate_token = true;
+	cfg->tryvox.code_length = 6;
+	cfg->local.code_length = 6;
+	cfg->local.ttl = 600;
+	cfg->local.max_attempts = 5;
+	cfg->local.timeout = 10;
+	cfg->max_sends_per_hour = 5;
+	cfg->deny = 5;
+	cfg->unlock_time = 900;
+	cfg->recovery = true;
 	cfg->max_tries = 3;
 	cfg->max_sends = 2;
 	cfg->failmode = BV_FAILMODE_SECURE;
@@ -487,10 +594,18 @@ fill_string_defaults(struct bv_config *cfg)
 		char **slot;
 		const char *value;
 	} d[] = {
-		{ &cfg->provider, "baxverify" },
 		{ &cfg->baxverify.api_url, "https://api.baxcloud.tech/v1" },
 		{ &cfg->baxverify.purpose, "LOGIN" },
+		{ &cfg->baxverify.channel, "sms" },
+		{ &cfg->tryvox.api_url, "https://api.tryvox.io" },
+		{ &cfg->tryvox.channel, "sms" },
+		{ &cfg->tryvox.app_name, "pam_baxverify" },
+		{ &cfg->mudbase.api_url, "https://cloud.mudbase.dev" },
+		{ &cfg->mudbase.channel, "sms" },
 		{ &cfg->phones_file, BV_DEFAULT_PHONES },
+		{ &cfg->store_dir, BV_DEFAULT_STORE },
+		{ &cfg->local.delivery, "command" },
+		{ &cfg->local.message, "%c is your login code for %h" },
 		{ &cfg->prompt, "Verification code: " },
 	};
 	size_t i;
@@ -500,6 +615,14 @@ fill_string_defaults(struct bv_config *cfg)
 			continue;
 		*d[i].slot = strdup(d[i].value);
 		if (*d[i].slot == NULL)
+			return BV_NOMEM;
+	}
+	if (cfg->providers == NULL) {
+		cfg->providers = calloc(2, sizeof(*cfg->providers));
+		if (cfg->providers == NULL)
+			return BV_NOMEM;
+		cfg->providers[0] = strdup("baxverify");
+		if (cfg->providers[0] == NULL)
 			return BV_NOMEM;
 	}
 	return BV_OK;
@@ -538,7 +661,7 @@ parse_file(struct bv_config *cfg, const struct bv_log *log)
 	rc = apply_group(cfg, config_root_setting(&lc), "", log);
 	if (rc != BV_OK)
 		goto out;
-	if (cfg->baxverify.api_key != NULL &&
+	if ((cfg->baxverify.api_key != NULL || cfg->tryvox.api_key != NULL) &&
 	    (mode & (S_IRWXG | S_IRWXO)) != 0) {
 		bv_log(log, LOG_ERR,
 		       "%s: refused: holds api_key but is group/world "
@@ -553,6 +676,22 @@ out:
 	if (text != NULL)
 		bv_free_secret_len(text, len + 1);
 	return rc;
+}
+
+/* A number given as text (a module argument), range-checked. */
+static enum bv_result
+set_int_text(struct bv_config *cfg, const struct key_def *k, const char *v)
+{
+	char *end = NULL;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < k->min ||
+	    n > k->max)
+		return BV_CONFIG;
+	*(long *)(void *)((char *)cfg + k->offset) = n;
+	return BV_OK;
 }
 
 /* Module arguments override the file ("debug", "failmode=safe", ...). */
@@ -579,6 +718,8 @@ apply_args(struct bv_config *cfg, int argc, const char **argv,
 		} else if (k != NULL && k->type == KEY_STRING && eq &&
 			   string_ok(k->check, eq + 1)) {
 			rc = set_string(cfg, k, eq + 1);
+		} else if (k != NULL && k->type == KEY_INT && eq) {
+			rc = set_int_text(cfg, k, eq + 1);
 		}
 		if (rc == BV_NOMEM)
 			return rc;
@@ -591,27 +732,16 @@ apply_args(struct bv_config *cfg, int argc, const char **argv,
 	return BV_OK;
 }
 
-static bool
-provider_known(const char *name)
-{
-	size_t i;
-
-	for (i = 0; known_providers[i] != NULL; i++)
-		if (strcmp(known_providers[i], name) == 0)
-			return true;
-	return false;
-}
-
-/* Read the key file into baxverify.api_key, trimming the final newline. */
+/* Read a key file into api->api_key, trimming the final newline. */
 static enum bv_result
-load_key_file(struct bv_config *cfg, const struct bv_log *log)
+load_key_file(struct bv_api_config *api, const struct bv_log *log)
 {
 	char *text = NULL;
 	size_t len = 0;
 	enum bv_result rc;
 
-	rc = cfg_read_trusted_file(cfg->baxverify.api_key_file, true,
-				   KEYFILE_MAX_BYTES, log, &text, &len);
+	rc = cfg_read_trusted_file(api->api_key_file, true, KEYFILE_MAX_BYTES,
+				   log, &text, &len);
 	if (rc != BV_OK)
 		return rc;
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' ||
@@ -619,39 +749,159 @@ load_key_file(struct bv_config *cfg, const struct bv_log *log)
 		text[--len] = '\0';
 	if (len == 0 || !printable(text)) {
 		bv_log(log, LOG_ERR, "%s: no usable API key in the file",
-		       cfg->baxverify.api_key_file);
+		       api->api_key_file);
 		bv_free_secret_len(text, len + 1);
 		return BV_CONFIG;
 	}
-	cfg->baxverify.api_key = strdup(text);
+	api->api_key = strdup(text);
 	bv_free_secret_len(text, len + 1);
-	return cfg->baxverify.api_key ? BV_OK : BV_NOMEM;
+	return api->api_key ? BV_OK : BV_NOMEM;
+}
+
+static void
+trim_url(char *url)
+{
+	size_t n = strlen(url);
+
+	/* A trailing slash would double it in every endpoint path. */
+	while (n > 0 && url[n - 1] == '/')
+		url[--n] = '\0';
+}
+
+/* The group of provider name, writable (cfg_api is the public view). */
+static struct bv_api_config *
+api_group(struct bv_config *cfg, const char *name)
+{
+	if (strcmp(name, "baxverify") == 0)
+		return &cfg->baxverify;
+	if (strcmp(name, "tryvox") == 0)
+		return &cfg->tryvox;
+	if (strcmp(name, "mudbase") == 0)
+		return &cfg->mudbase;
+	return NULL;
+}
+
+/* provider = "local": where its codes go must be set and absolute. */
+static enum bv_result
+check_local(struct bv_config *cfg, const struct bv_log *log)
+{
+	const struct bv_local_config *lc = &cfg->local;
+	bool command = strcmp(lc->delivery, "command") == 0;
+
+	if ((command && lc->command == NULL) || (!command && lc->file == NULL)) {
+		bv_log(log, LOG_ERR, "%s: local.delivery = \"%s\" needs "
+		       "local.%s", cfg->path, lc->delivery,
+		       command ? "command" : "file");
+		return BV_CONFIG;
+	}
+	return BV_OK;
+}
+
+/* The keys one provider's group must have, and its key file. */
+static enum bv_result
+check_api(struct bv_config *cfg, const char *name, const struct bv_log *log)
+{
+	struct bv_api_config *api = api_group(cfg, name);
+	const struct bv_provider *p = provider_find(name);
+	bool keyed = strcmp(name, "mudbase") != 0;
+	const char *missing = NULL;
+
+	if (p != NULL && strcmp(name, "local") == 0)
+		return check_local(cfg, log);
+
+	if (p == NULL || api == NULL) {
+		bv_log(log, LOG_ERR, "%s: unknown provider \"%s\"", cfg->path,
+		       name);
+		return BV_CONFIG;
+	}
+	trim_url(api->api_url);
+	if (api->project_id == NULL && strcmp(name, "tryvox") != 0)
+		missing = "project_id";
+	else if (api->tenant_id == NULL && strcmp(name, "tryvox") == 0)
+		missing = "tenant_id";
+	if (missing != NULL) {
+		bv_log(log, LOG_ERR, "%s: %s.%s is not set", cfg->path, name,
+		       missing);
+		return BV_CONFIG;
+	}
+	if (!provider_has_channel(p, api->channel)) {
+		bv_log(log, LOG_ERR, "%s: %s cannot send by \"%s\"", cfg->path,
+		       name, api->channel);
+		return BV_CONFIG;
+	}
+	if (keyed && (api->api_key != NULL) == (api->api_key_file != NULL)) {
+		bv_log(log, LOG_ERR,
+		       "%s: set exactly one of %s.api_key and %s.api_key_file",
+		       cfg->path, name, name);
+		return BV_CONFIG;
+	}
+	if (api->api_key_file != NULL && api->api_key == NULL)
+		return load_key_file(api, log);
+	return BV_OK;
+}
+
+/* Each offered channel must be one some configured provider can use. */
+static enum bv_result
+check_channels(struct bv_config *cfg, const struct bv_log *log)
+{
+	size_t i, j;
+
+	if (cfg->channels != NULL && cfg->channels[0] == NULL) {
+		bv_log(log, LOG_ERR, "%s: channels lists no channel",
+		       cfg->path);
+		return BV_CONFIG;
+	}
+	for (i = 0; cfg->channels != NULL && cfg->channels[i] != NULL; i++) {
+		bool served = false;
+
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->channels[i], cfg->channels[j]) == 0) {
+				bv_log(log, LOG_ERR,
+				       "%s: channel \"%s\" is listed twice",
+				       cfg->path, cfg->channels[i]);
+				return BV_CONFIG;
+			}
+
+		for (j = 0; cfg->providers[j] != NULL; j++)
+			served = served ||
+				 provider_has_channel(
+					 provider_find(cfg->providers[j]),
+					 cfg->channels[i]);
+		if (!served) {
+			bv_log(log, LOG_ERR,
+			       "%s: channel \"%s\" is offered but no configured "
+			       "provider sends by it",
+			       cfg->path, cfg->channels[i]);
+			return BV_CONFIG;
+		}
+	}
+	return BV_OK;
 }
 
 /* Checks that involve more than one key. */
 static enum bv_result
 check_config(struct bv_config *cfg, const struct bv_log *log)
 {
-	struct bv_baxverify_config *b = &cfg->baxverify;
-	size_t n;
+	enum bv_result rc = BV_OK;
+	size_t i, j;
 
-	if (!provider_known(cfg->provider)) {
-		bv_log(log, LOG_ERR, "%s: unknown provider \"%s\"", cfg->path,
-		       cfg->provider);
-		return BV_CONFIG;
-	}
-	if (b->project_id == NULL) {
-		bv_log(log, LOG_ERR, "%s: baxverify.project_id is not set",
+	if (cfg->providers[0] == NULL) {
+		bv_log(log, LOG_ERR, "%s: provider lists no provider",
 		       cfg->path);
 		return BV_CONFIG;
 	}
-	if ((b->api_key != NULL) == (b->api_key_file != NULL)) {
-		bv_log(log, LOG_ERR,
-		       "%s: set exactly one of baxverify.api_key and "
-		       "baxverify.api_key_file",
-		       cfg->path);
-		return BV_CONFIG;
+	for (i = 0; cfg->providers[i] != NULL && rc == BV_OK; i++) {
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->providers[i], cfg->providers[j]) == 0) {
+				bv_log(log, LOG_ERR,
+				       "%s: provider \"%s\" is listed twice",
+				       cfg->path, cfg->providers[i]);
+				return BV_CONFIG;
+			}
+		rc = check_api(cfg, cfg->providers[i], log);
 	}
+	if (rc != BV_OK)
+		return rc;
 	/* The whole-request deadline bounds the connect phase too. */
 	if (cfg->http.connect_timeout > cfg->http.timeout)
 		cfg->http.connect_timeout = cfg->http.timeout;
@@ -660,13 +910,13 @@ check_config(struct bv_config *cfg, const struct bv_log *log)
 		       cfg->path, PROMPT_MAX);
 		return BV_CONFIG;
 	}
-	/* A trailing slash would double it in every endpoint path. */
-	n = strlen(b->api_url);
-	while (n > 0 && b->api_url[n - 1] == '/')
-		b->api_url[--n] = '\0';
-	if (b->api_key_file != NULL)
-		return load_key_file(cfg, log);
-	return BV_OK;
+	return check_channels(cfg, log);
+}
+
+const struct bv_api_config *
+cfg_api(const struct bv_config *cfg, const char *name)
+{
+	return api_group((struct bv_config *)(uintptr_t)cfg, name);
 }
 
 enum bv_result
@@ -716,21 +966,38 @@ cfg_load_file(struct bv_config *cfg, const char *path,
 	return rc;
 }
 
+static void
+free_api(struct bv_api_config *api)
+{
+	free(api->api_url);
+	bv_free_secret(api->api_key);
+	free(api->api_key_file);
+	free(api->project_id);
+	free(api->tenant_id);
+	free(api->purpose);
+	free(api->channel);
+	free(api->app_name);
+}
+
 void
 cfg_free(struct bv_config *cfg)
 {
 	if (cfg == NULL)
 		return;
 	free(cfg->path);
-	free(cfg->provider);
-	free(cfg->baxverify.api_url);
-	free(cfg->baxverify.project_id);
-	bv_free_secret(cfg->baxverify.api_key);
-	free(cfg->baxverify.api_key_file);
-	free(cfg->baxverify.purpose);
+	free_strlist(cfg->providers);
+	free_strlist(cfg->channels);
+	free_api(&cfg->baxverify);
+	free_api(&cfg->tryvox);
+	free_api(&cfg->mudbase);
 	free(cfg->http.ca_file);
 	free(cfg->http.proxy);
 	free(cfg->phones_file);
+	free(cfg->store_dir);
+	free(cfg->local.delivery);
+	free(cfg->local.command);
+	free(cfg->local.file);
+	free(cfg->local.message);
 	free(cfg->prompt);
 	free_strlist(cfg->groups);
 	memset(cfg, 0, sizeof(*cfg));

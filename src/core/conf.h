@@ -26,19 +26,49 @@ struct bv_http_config {
 	char *proxy;           /* explicit proxy URL, or NULL: never from env */
 };
 
-struct bv_baxverify_config {
+/*
+ * One provider's group (baxverify, tryvox, mudbase).  The key table says
+ * which of these keys each group accepts; the others stay unset.
+ */
+struct bv_api_config {
 	char *api_url;         /* https base URL, no trailing slash */
-	char *project_id;
 	char *api_key;         /* secret: wiped on free */
 	char *api_key_file;
-	char *purpose;
-	bool validate_token;
+	char *project_id;      /* baxverify, mudbase */
+	char *tenant_id;       /* tryvox */
+	char *purpose;         /* baxverify */
+	char *channel;         /* tryvox "channel", mudbase "method" */
+	char *app_name;        /* tryvox */
+	long code_length;      /* tryvox */
+	bool validate_token;   /* ask the service to confirm its proof */
+};
+
+/* provider = "local": codes made and checked on this host. */
+struct bv_local_config {
+	char *delivery;        /* "command" or "file" */
+	char *command;         /* argv[0]; argv[1] is the destination */
+	char *file;            /* delivery = "file": appended to */
+	char *message;         /* template: %c code, %h host name, %% */
+	long code_length;
+	long ttl;              /* seconds a code lives */
+	long max_attempts;     /* wrong tries per code */
+	long timeout;          /* seconds the command may run */
 };
 
 struct bv_config {
 	char *path;            /* the file this came from */
-	char *provider;
-	struct bv_baxverify_config baxverify;
+	char **providers;      /* NULL-terminated, in failover order */
+	struct bv_api_config baxverify;
+	struct bv_api_config tryvox;
+	struct bv_api_config mudbase;
+	char **channels;       /* NULL-terminated menu, or NULL: the default */
+	struct bv_local_config local;
+	char *store_dir;       /* the local store */
+	long max_sends_per_hour; /* per user, across processes; 0: off */
+	long deny;             /* failed verifications before a lockout */
+	long unlock_time;      /* seconds a lockout lasts */
+	bool recovery;         /* accept recovery codes at the prompt */
+	long remember;         /* grace seconds after a success; 0: off */
 	struct bv_http_config http;
 	char *phones_file;
 	bool phones_gecos;
@@ -66,8 +96,12 @@ enum bv_result cfg_load(struct bv_config *cfg, int argc, const char **argv,
 enum bv_result cfg_load_file(struct bv_config *cfg, const char *path,
 			     const struct bv_log *log);
 
-/* Release everything, wiping the API key. */
+/* Release everything, wiping the API keys. */
 void cfg_free(struct bv_config *cfg);
+
+/* The group of provider name ("baxverify", ...), or NULL. */
+const struct bv_api_config *cfg_api(const struct bv_config *cfg,
+				    const char *name);
 
 /*
  * Open a file that may hold secrets or decide who is asked: absolute path,

@@ -49,21 +49,83 @@ phone_mask(const char *phone, char *out, size_t outsz)
 	snprintf(out, outsz, "%.2s%s%s", phone, bullets, phone + len - 4);
 }
 
+bool
+email_is_valid(const char *s)
+{
+	const char *at, *p;
+	size_t n;
+
+	if (s == NULL)
+		return false;
+	n = strlen(s);
+	at = strchr(s, '@');
+	if (n < 3 || n > EMAIL_MAX || at == NULL || at == s ||
+	    strchr(at + 1, '@') != NULL)
+		return false;
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+		    strchr("\"'\\,;<>()[]", *p) != NULL)
+			return false;
+	p = strchr(at + 1, '.');
+	return p != NULL && p != at + 1 && p[1] != '\0' &&
+	       s[n - 1] != '.';
+}
+
+void
+email_mask(const char *email, char *out, size_t outsz)
+{
+	const char *at = strchr(email, '@');
+
+	snprintf(out, outsz, "%c\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2%s",
+		 email[0], at ? at : "");
+}
+
+void
+contact_clear(struct bv_contact *c)
+{
+	free(c->phone);
+	free(c->email);
+	c->phone = NULL;
+	c->email = NULL;
+}
+
+/* Put one destination of the user's line into c; false if invalid. */
+static bool
+take_dest(const char *dest, struct bv_contact *c, bool *nomem)
+{
+	char **slot;
+
+	if (phone_is_e164(dest))
+		slot = &c->phone;
+	else if (email_is_valid(dest))
+		slot = &c->email;
+	else
+		return false;
+	if (*slot != NULL)
+		return false; /* two phones or two emails: ambiguous */
+	*slot = strdup(dest);
+	*nomem = *slot == NULL;
+	return true;
+}
+
 /*
- * Look for user in the phones file text.  Lines: "user +E164", '#' starts
- * a comment.  Only the user's own lines matter, but every invalid line is
- * reported so the administrator hears of it.
+ * Look for user in the phones file text.  Lines: "user DEST [DEST]", '#'
+ * starts a comment.  Only the user's first line counts, but every invalid
+ * line is reported so the administrator hears of it.
  */
 static enum bv_result
 scan_phones(const char *path, char *text, const char *user,
-	    const struct bv_log *log, char **phone)
+	    const struct bv_log *log, struct bv_contact *c)
 {
 	enum bv_result rc = BV_OK;
 	char *line = text, *next, *save = NULL;
 	int lineno = 0;
+	bool found = false;
 
 	for (; line != NULL; line = next) {
-		char *name, *num, *extra, *hash;
+		struct bv_contact tmp = { NULL, NULL };
+		char *name, *d1, *d2, *extra, *hash;
+		bool nomem = false, ok, mine;
 
 		next = strchr(line, '\n');
 		if (next != NULL)
@@ -75,25 +137,34 @@ scan_phones(const char *path, char *text, const char *user,
 		name = strtok_r(line, " \t\r", &save);
 		if (name == NULL)
 			continue;
-		num = strtok_r(NULL, " \t\r", &save);
+		d1 = strtok_r(NULL, " \t\r", &save);
+		d2 = strtok_r(NULL, " \t\r", &save);
 		extra = strtok_r(NULL, " \t\r", &save);
-		if (num == NULL || extra != NULL || !phone_is_e164(num)) {
-			bv_log(log, LOG_ERR, "%s:%d: invalid phone number "
-			       "(expected \"user +E164\")", path, lineno);
-			if (strcmp(name, user) == 0)
-				rc = BV_CONFIG;
-			continue;
-		}
-		if (strcmp(name, user) != 0 || *phone != NULL)
-			continue;
-		*phone = strdup(num);
-		if (*phone == NULL)
+		mine = strcmp(name, user) == 0;
+		ok = d1 != NULL && extra == NULL &&
+		     take_dest(d1, &tmp, &nomem) &&
+		     (d2 == NULL || take_dest(d2, &tmp, &nomem));
+		if (nomem) {
+			contact_clear(&tmp);
 			return BV_NOMEM;
+		}
+		if (!ok) {
+			bv_log(log, LOG_ERR, "%s:%d: invalid phone number or "
+			       "email (expected \"user +E164 [email]\")",
+			       path, lineno);
+			if (mine)
+				rc = BV_CONFIG;
+		}
+		/* The first valid line counts; any invalid one denies. */
+		if (mine && ok && !found) {
+			found = true;
+			*c = tmp;
+		} else {
+			contact_clear(&tmp);
+		}
 	}
-	if (rc != BV_OK) {
-		free(*phone);
-		*phone = NULL;
-	}
+	if (rc != BV_OK)
+		contact_clear(c);
 	return rc;
 }
 
@@ -119,20 +190,21 @@ gecos_phone(const char *user, char **phone)
 
 enum bv_result
 phones_lookup(const struct bv_config *cfg, const char *user,
-	      const struct bv_log *log, char **phone)
+	      const struct bv_log *log, struct bv_contact *c)
 {
 	char *text = NULL;
 	size_t len = 0;
 	enum bv_result rc;
 
-	*phone = NULL;
+	c->phone = NULL;
+	c->email = NULL;
 	rc = cfg_read_trusted_file(cfg->phones_file, false, PHONES_MAX_BYTES,
 				   log, &text, &len);
 	if (rc != BV_OK)
 		goto out;
-	rc = scan_phones(cfg->phones_file, text, user, log, phone);
-	if (rc == BV_OK && *phone == NULL && cfg->phones_gecos)
-		rc = gecos_phone(user, phone);
+	rc = scan_phones(cfg->phones_file, text, user, log, c);
+	if (rc == BV_OK && c->phone == NULL && cfg->phones_gecos)
+		rc = gecos_phone(user, &c->phone);
 out:
 	free(text);
 	return rc;

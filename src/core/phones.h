@@ -1,8 +1,8 @@
 /*
  * phones.h - the phone registry: which number belongs to which user.
  *
- * Sources, in order: the phones file ("username +E164" per line), then,
- * when enabled, the GECOS field of the user's passwd entry.
+ * Sources, in order: the phones file ("username +E164 [email]" per line),
+ * then, when enabled, the GECOS field of the user's passwd entry.
  */
 #ifndef BV_PHONES_H
 #define BV_PHONES_H
@@ -28,14 +28,35 @@ bool phone_is_e164(const char *s);
  */
 void phone_mask(const char *phone, char *out, size_t outsz);
 
+/* Longest email address we accept (RFC 5321 path limit). */
+#define EMAIL_MAX 254
+
+/* A plain address: one "@", a dotted domain, no spaces or quotes. */
+bool email_is_valid(const char *s);
+
 /*
- * Find user's phone.  Returns BV_OK with *phone set to an allocated
- * number, BV_OK with *phone NULL when the user has none, BV_CONFIG when
- * the registry cannot be read or the user's own entry is invalid (a typo
- * must not look like "no phone", which nullok would wave through), or
- * BV_NOMEM.
+ * "a•••@example.com": the first character, bullets, the domain.  out
+ * needs strlen(email) + 12 bytes; a shorter buffer cuts the domain.
+ */
+void email_mask(const char *email, char *out, size_t outsz);
+
+/* Where a user's codes may go; either may be NULL. */
+struct bv_contact {
+	char *phone;           /* E.164 */
+	char *email;
+};
+
+void contact_clear(struct bv_contact *c);
+
+/*
+ * Find user's phone and email.  Lines of the phones file are
+ * "user DEST [DEST]", each DEST an E.164 number or an email address.
+ * Returns BV_OK (either or both fields may stay NULL when the user has
+ * none), BV_CONFIG when the registry cannot be read or the user's own
+ * entry is invalid (a typo must not look like "no phone", which nullok
+ * would wave through), or BV_NOMEM.
  */
 enum bv_result phones_lookup(const struct bv_config *cfg, const char *user,
-			     const struct bv_log *log, char **phone);
+			     const struct bv_log *log, struct bv_contact *c);
 
 #endif /* BV_PHONES_H */

@@ -1,14 +1,14 @@
 /*
- * pam_baxverify.c - the PAM entry points and the conversation.
+ * pam_baxverify.c - the PAM entry points.
  *
  * pam_sm_authenticate reads as a story: arguments and config, the user,
- * whether the module applies, the phone, the provider, the dialogue, the
- * verdict, the export.  Everything below it speaks enum bv_result; the
- * one mapping to PAM codes, user lines and failmode is here.
+ * whether the module applies, where the code may go, the dialogue, the
+ * proof confirmed, the export, the verdict.  Everything below it speaks
+ * enum bv_result; the one mapping to PAM codes, user lines and failmode
+ * is verdict() here.
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,42 +19,19 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
-#include "../core/conf.h"
+#include "auth.h"
 #include "../core/groups.h"
 #include "../core/http.h"
-#include "../core/log.h"
-#include "../core/phones.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
-#include "../providers/provider.h"
 
-/* pam_set_data keys for modules in the same process. */
+/* pam_set_data keys, for modules in the same process. */
 #define DATA_TOKEN "baxverify_token"
-#define DATA_PHONE "baxverify_phone"
+#define DATA_DEST "baxverify_destination"
 #define DATA_EXPIRES "baxverify_token_expires"
 
-/* Masked number: "+", a digit, up to 10 bullets of 3 bytes, 4 digits. */
-#define MASKED_MAX 64
-
-/* Everything one call of the module works with. */
-struct auth_state {
-	pam_handle_t *pamh;
-	struct bv_log log;
-	struct bv_config cfg;
-	const char *service;
-	const char *pam_user;   /* as PAM gave it, for lookups */
-	char user[128];         /* sanitised, for log lines */
-	char rhost[128];        /* sanitised, "-" when unset */
-	char masked[MASKED_MAX];
-	char *phone;
-	const struct bv_provider *provider;
-	struct http_client *http;
-	struct bv_ctx ctx;
-	struct bv_proof proof;
-	long sends;
-	long tries;
-	int conv_rc;            /* PAM code of a failed conversation */
-};
+/* Most channels a user can be offered (sms, voice, whatsapp, email). */
+#define MAX_CHANNELS 4
 
 static void
 free_secret_data(pam_handle_t *pamh, void *data, int error_status)
@@ -63,174 +40,6 @@ free_secret_data(pam_handle_t *pamh, void *data, int error_status)
 	/* Replaced or released, the old value is ours to wipe and free. */
 	(void)error_status;
 	bv_free_secret(data);
-}
-
-/* Name the who/where of every log line the same way. */
-static void
-log_event(const struct auth_state *st, int prio, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-log_event(const struct auth_state *st, int prio, const char *fmt, ...)
-{
-	char what[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	bv_log(&st->log, prio, "user=%s service=%s rhost=%s: %s", st->user,
-	       st->service ? st->service : "-", st->rhost, what);
-}
-
-/* The administrator's line for a provider call that did not succeed. */
-static void
-log_outcome(const struct auth_state *st, enum bv_result rc,
-	    const struct bv_outcome *out)
-{
-	int prio = LOG_NOTICE;
-
-	if (rc == BV_REJECTED || rc == BV_UNAVAILABLE ||
-	    rc == BV_BAD_DESTINATION)
-		prio = LOG_ERR;
-	if (out->code[0] != '\0')
-		log_event(st, prio, "%s via %s refused: %s (HTTP %ld): %s%s%s",
-			  out->action ? out->action : "request",
-			  st->provider->name, out->code, out->http_status,
-			  out->message[0] ? out->message : bv_result_name(rc),
-			  out->help_url[0] ? " help=" : "", out->help_url);
-	else if (out->http_status > 0)
-		log_event(st, prio, "%s via %s failed: %s: %s (HTTP %ld)",
-			  out->action ? out->action : "request",
-			  st->provider->name, bv_result_name(rc),
-			  out->detail[0] ? out->detail : "no detail",
-			  out->http_status);
-	else
-		log_event(st, prio, "%s via %s failed: %s: %s",
-			  out->action ? out->action : "request",
-			  st->provider->name, bv_result_name(rc),
-			  out->detail[0] ? out->detail : "no detail");
-}
-
-static int
-say(struct auth_state *st, int style, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-say(struct auth_state *st, int style, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = pam_vprompt(st->pamh, style, NULL, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-static enum bv_result
-send_code(struct auth_state *st)
-{
-	struct bv_outcome out = { 0 };
-	enum bv_result rc;
-
-	st->sends++;
-	rc = st->provider->send(&st->ctx, &out);
-	if (rc != BV_OK) {
-		log_outcome(st, rc, &out);
-		return rc;
-	}
-	log_event(st, LOG_DEBUG, "code %ld sent to %s", st->sends, st->masked);
-	say(st, PAM_TEXT_INFO, "A verification code was sent by SMS to %s.",
-	    st->masked);
-	return BV_OK;
-}
-
-/* Ask for the code; NULL *answer with BV_ABORTED when the dialogue fails. */
-static enum bv_result
-ask_code(struct auth_state *st, char **answer)
-{
-	int rc;
-
-	*answer = NULL;
-	rc = pam_prompt(st->pamh, PAM_PROMPT_ECHO_OFF, answer, "%s",
-			st->cfg.prompt);
-	if (rc != PAM_SUCCESS) {
-		st->conv_rc = rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rc;
-		return BV_ABORTED;
-	}
-	return BV_OK;
-}
-
-/* One typed answer: check it; BV_WRONG_CODE means "ask again". */
-static enum bv_result
-try_answer(struct auth_state *st, const char *answer)
-{
-	struct bv_outcome out = { 0 };
-	char code[CODE_MAX_DIGITS + 1];
-	enum bv_result rc;
-	long left;
-
-	st->tries++;
-	left = st->cfg.max_tries - st->tries;
-	if (!code_normalize(answer, code, sizeof(code))) {
-		/* Not worth one of the service's attempts. */
-		log_event(st, LOG_NOTICE, "answer is not a code (try %ld)",
-			  st->tries);
-		if (left <= 0)
-			return BV_MAX_ATTEMPTS;
-		say(st, PAM_ERROR_MSG, "Enter only the digits of the code.");
-		return BV_WRONG_CODE;
-	}
-	rc = st->provider->check(&st->ctx, code, &st->proof, &out);
-	explicit_bzero(code, sizeof(code));
-	if (rc == BV_OK)
-		return rc;
-	log_outcome(st, rc, &out);
-	if (rc == BV_WRONG_CODE && left <= 0)
-		return BV_MAX_ATTEMPTS;
-	if (rc == BV_WRONG_CODE)
-		say(st, PAM_ERROR_MSG, "Wrong code. %ld attempt(s) left.", left);
-	if (rc == BV_EXPIRED && st->sends < st->cfg.max_sends) {
-		say(st, PAM_ERROR_MSG,
-		    "The code has expired. Press Enter for a new code.");
-		return left > 0 ? BV_WRONG_CODE : BV_EXPIRED;
-	}
-	return rc;
-}
-
-/* Send, then ask until a code checks out or something ends the dialogue. */
-static enum bv_result
-run_dialogue(struct auth_state *st)
-{
-	enum bv_result rc;
-	char *answer = NULL;
-
-	rc = send_code(st);
-	while (rc == BV_OK) {
-		rc = ask_code(st, &answer);
-		if (rc != BV_OK)
-			break;
-		if (answer == NULL || answer[0] == '\0') {
-			/* An empty answer asks for a new code. */
-			if (st->sends >= st->cfg.max_sends) {
-				say(st, PAM_ERROR_MSG, "No code entered.");
-				rc = BV_ABORTED;
-			} else {
-				rc = send_code(st);
-			}
-		} else {
-			rc = try_answer(st, answer);
-			if (rc == BV_OK)
-				break;
-			if (rc == BV_WRONG_CODE)
-				rc = BV_OK; /* ask again */
-		}
-		bv_free_secret(answer);
-		answer = NULL;
-	}
-	bv_free_secret(answer);
-	return rc;
 }
 
 /* Set NAME=value in the PAM environment, wiping our copy. */
@@ -263,10 +72,15 @@ set_data_copy(pam_handle_t *pamh, const char *key, const char *value)
 	return rc;
 }
 
-/* Make the proof visible to the session (env) and to other modules. */
+/*
+ * Make the proof visible to the session (PAM environment: sshd hands only
+ * that back from its authentication process) and to other modules of this
+ * process (pam_set_data).
+ */
 static int
 export_proof(struct auth_state *st)
 {
+	bool email = strcmp(st->channel, "email") == 0;
 	char expires[32];
 	int rc;
 
@@ -274,16 +88,20 @@ export_proof(struct auth_state *st)
 		 (long long)st->proof.expires);
 	rc = put_env(st->pamh, "BAXVERIFY_TOKEN", st->proof.token);
 	if (rc == PAM_SUCCESS)
-		rc = put_env(st->pamh, "BAXVERIFY_PHONE", st->phone);
+		rc = put_env(st->pamh,
+			     email ? "BAXVERIFY_EMAIL" : "BAXVERIFY_PHONE",
+			     st->dest);
 	if (rc == PAM_SUCCESS)
 		rc = put_env(st->pamh, "BAXVERIFY_TOKEN_EXPIRES", expires);
 	if (rc == PAM_SUCCESS)
 		rc = put_env(st->pamh, "BAXVERIFY_PROVIDER",
 			     st->provider->name);
 	if (rc == PAM_SUCCESS)
+		rc = put_env(st->pamh, "BAXVERIFY_CHANNEL", st->channel);
+	if (rc == PAM_SUCCESS)
 		rc = set_data_copy(st->pamh, DATA_TOKEN, st->proof.token);
 	if (rc == PAM_SUCCESS)
-		rc = set_data_copy(st->pamh, DATA_PHONE, st->phone);
+		rc = set_data_copy(st->pamh, DATA_DEST, st->dest);
 	if (rc == PAM_SUCCESS)
 		rc = set_data_copy(st->pamh, DATA_EXPIRES, expires);
 	return rc;
@@ -293,10 +111,6 @@ export_proof(struct auth_state *st)
 static int
 verdict(struct auth_state *st, enum bv_result rc)
 {
-	static const char admin[] =
-		"Verification is not possible right now: the SMS service "
-		"needs attention from your administrator.";
-
 	switch (rc) {
 	case BV_OK:
 		return PAM_SUCCESS;
@@ -319,7 +133,9 @@ verdict(struct auth_state *st, enum bv_result rc)
 		    "valid. Contact your administrator.");
 		return PAM_AUTH_ERR;
 	case BV_REJECTED:
-		say(st, PAM_ERROR_MSG, "%s", admin);
+		say(st, PAM_ERROR_MSG, "Verification is not possible right "
+		    "now: the SMS service needs attention from your "
+		    "administrator.");
 		return PAM_AUTH_ERR;
 	case BV_UNAVAILABLE:
 		if (st->cfg.failmode == BV_FAILMODE_SAFE) {
@@ -391,20 +207,22 @@ static void
 end(struct auth_state *st)
 {
 	bv_proof_clear(&st->proof);
+	bv_ctx_clear_ref(&st->ctx);
 	http_client_free(st->http);
-	free(st->phone);
+	contact_clear(&st->contact);
 	cfg_free(&st->cfg);
 }
 
 /*
- * Who is asked: the groups filter, then the phone.  Returns a result; when
- * it is BV_OK, *skip is PAM_SUCCESS to go on, or the PAM code that ends the
- * authentication here (PAM_IGNORE for a user the module does not apply to,
- * PAM_AUTH_ERR for one without a phone).
+ * Who is asked: the groups filter, then where the code may go.  Returns a
+ * result; when it is BV_OK, *skip is PAM_SUCCESS to go on, or the PAM code
+ * that ends the authentication here (PAM_IGNORE for a user the module does
+ * not apply to, PAM_AUTH_ERR for one with nowhere to send a code).
  */
 static enum bv_result
 select_user(struct auth_state *st, int *skip)
 {
+	const char *channels[MAX_CHANNELS];
 	bool applies = true;
 	enum bv_result rc;
 
@@ -418,8 +236,9 @@ select_user(struct auth_state *st, int *skip)
 		*skip = PAM_IGNORE;
 		return BV_OK;
 	}
-	rc = phones_lookup(&st->cfg, st->pam_user, &st->log, &st->phone);
-	if (rc != BV_OK || st->phone != NULL)
+	rc = phones_lookup(&st->cfg, st->pam_user, &st->log, &st->contact);
+	if (rc != BV_OK ||
+	    usable_channels(st, channels, MAX_CHANNELS) > 0)
 		return rc;
 	if (st->cfg.nullok) {
 		log_event(st, LOG_INFO, "skipped: no phone registered (nullok)");
@@ -433,22 +252,15 @@ select_user(struct auth_state *st, int *skip)
 	return BV_OK;
 }
 
-/* Wire up the provider and one HTTP client for this authentication. */
+/* One HTTP client (one connection) for all requests of this call. */
 static enum bv_result
-open_provider(struct auth_state *st)
+open_http(struct auth_state *st)
 {
-	enum bv_result rc;
+	enum bv_result rc = http_client_new(&st->cfg.http, &st->http);
 
-	st->provider = provider_find(st->cfg.provider);
-	if (st->provider == NULL)
-		return BV_CONFIG;
-	rc = http_client_new(&st->cfg.http, &st->http);
 	st->ctx.cfg = &st->cfg;
 	st->ctx.http = st->http;
 	st->ctx.log = &st->log;
-	st->ctx.phone = st->phone;
-	st->ctx.purpose = st->cfg.baxverify.purpose;
-	phone_mask(st->phone ? st->phone : "", st->masked, sizeof(st->masked));
 	return rc;
 }
 
@@ -456,14 +268,14 @@ open_provider(struct auth_state *st)
 static enum bv_result
 confirm_proof(struct auth_state *st)
 {
-	struct bv_outcome out = { 0 };
+	struct bv_outcome out = { .attempts_left = -1 };
 	enum bv_result rc;
 
-	if (!st->cfg.baxverify.validate_token)
+	if (st->provider->validate == NULL || !st->ctx.api->validate_token)
 		return BV_OK;
 	rc = st->provider->validate(&st->ctx, st->proof.token, false, &out);
 	if (rc != BV_OK)
-		log_outcome(st, rc, &out);
+		log_outcome(st, st->provider->name, rc, &out);
 	return rc;
 }
 
@@ -481,7 +293,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		rc = select_user(&st, &skip);
 	if (rc != BV_OK || skip != PAM_SUCCESS)
 		goto out;
-	rc = open_provider(&st);
+	rc = open_http(&st);
 	if (rc == BV_OK)
 		rc = run_dialogue(&st);
 	if (rc == BV_OK)
@@ -489,8 +301,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	if (rc == BV_OK && export_proof(&st) != PAM_SUCCESS)
 		rc = BV_NOMEM;
 	if (rc == BV_OK)
-		log_event(&st, LOG_INFO, "verified %s by %s", st.masked,
-			  st.provider->name);
+		log_event(&st, LOG_INFO, "verified %s by %s (%s)", st.masked,
+			  st.provider->name, channel_label(st.channel));
 out:
 	/* Only a clean BV_OK may carry a skip code; errors go to verdict. */
 	pam_rc = rc == BV_OK && skip != PAM_SUCCESS ? skip : verdict(&st, rc);
@@ -508,18 +320,58 @@ pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	return PAM_SUCCESS;
 }
 
+/* Is name one of the configured providers? */
+static bool
+provider_listed(const struct bv_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; cfg->providers[i] != NULL; i++)
+		if (strcmp(cfg->providers[i], name) == 0)
+			return true;
+	return false;
+}
+
 /*
- * With consume_token, spend the proof at session open so it cannot be
- * replayed.  sshd authenticates in another process and hands back only
- * the PAM environment, so the token comes from pam_getenv.
+ * Spend the proof: validate-token with consume.  The token and where it
+ * was sent come from the PAM environment, the only thing sshd carries
+ * from its authentication process to the session.
  */
+static enum bv_result
+consume_proof(struct auth_state *st, const char *token, const char *pname)
+{
+	struct bv_outcome out = { .attempts_left = -1 };
+	enum bv_result rc;
+
+	st->provider = provider_find(pname);
+	if (st->provider == NULL || !provider_listed(&st->cfg, pname)) {
+		log_event(st, LOG_ERR, "session: proof from provider \"%.32s\" "
+			  "that is not configured", pname);
+		return BV_REJECTED;
+	}
+	if (st->provider->validate == NULL) {
+		log_event(st, LOG_DEBUG, "session: %s cannot consume a proof",
+			  pname);
+		return BV_OK;
+	}
+	rc = open_http(st);
+	st->ctx.api = cfg_api(&st->cfg, pname);
+	st->ctx.dest = st->dest;
+	if (rc == BV_OK)
+		rc = st->provider->validate(&st->ctx, token, true, &out);
+	if (rc != BV_OK && rc != BV_NOMEM)
+		log_outcome(st, pname, rc, &out);
+	if (rc == BV_OK)
+		log_event(st, LOG_INFO, "session: proof consumed at %s", pname);
+	return rc;
+}
+
 PAM_EXTERN int
 pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 		    const char **argv)
 {
 	struct auth_state st = { 0 };
-	struct bv_outcome out = { 0 };
-	const char *token, *phone;
+	const char *token, *pname;
 	enum bv_result rc;
 	int pam_rc = PAM_IGNORE;
 
@@ -530,22 +382,19 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 		goto out;
 	}
 	token = pam_getenv(pamh, "BAXVERIFY_TOKEN");
-	phone = pam_getenv(pamh, "BAXVERIFY_PHONE");
-	if (!st.cfg.consume_token || token == NULL || phone == NULL)
+	pname = pam_getenv(pamh, "BAXVERIFY_PROVIDER");
+	st.dest = pam_getenv(pamh, "BAXVERIFY_PHONE");
+	if (st.dest == NULL)
+		st.dest = pam_getenv(pamh, "BAXVERIFY_EMAIL");
+	if (!st.cfg.consume_token || token == NULL || st.dest == NULL)
 		goto out;
-	st.phone = strdup(phone);
-	rc = st.phone ? open_provider(&st) : BV_NOMEM;
-	if (rc == BV_OK)
-		rc = st.provider->validate(&st.ctx, token, true, &out);
-	if (rc != BV_OK && rc != BV_NOMEM && rc != BV_CONFIG)
-		log_outcome(&st, rc, &out);
+	rc = consume_proof(&st, token, pname ? pname : "baxverify");
 	if (rc == BV_OK) {
-		log_event(&st, LOG_INFO, "proof consumed");
 		pam_rc = PAM_SUCCESS;
 	} else if (rc == BV_UNAVAILABLE &&
 		   st.cfg.failmode == BV_FAILMODE_SAFE) {
-		log_event(&st, LOG_WARNING, "proof NOT consumed: service "
-			  "unavailable and failmode=safe");
+		log_event(&st, LOG_WARNING, "session: proof NOT consumed: "
+			  "service unavailable and failmode=safe");
 		pam_rc = PAM_SUCCESS;
 	} else {
 		pam_rc = rc == BV_NOMEM ? PAM_BUF_ERR : PAM_SESSION_ERR;

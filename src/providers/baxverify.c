@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "baxverify.h"
+#include "common.h"
 #include "../core/json.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
@@ -45,6 +46,8 @@ static const struct {
 	{ "BAXVERIFY_TOKEN_CONSUMED", BV_REJECTED },
 };
 
+static const char *const bax_channels[] = { "sms", NULL };
+
 enum bv_result
 baxverify_code_result(const char *code)
 {
@@ -63,22 +66,18 @@ baxverify_parse_error(long status, const char *body, size_t len,
 	cJSON *root = NULL;
 	const cJSON *err, *details;
 	const char *code;
-	enum bv_result rc = BV_UNAVAILABLE;
+	enum bv_result rc;
 
 	out->http_status = status;
-	if (status < 400 || status >= 500) {
-		snprintf(out->detail, sizeof(out->detail),
-			 status >= 500 ? "server error" :
-			 status >= 300 ? "redirect refused" :
-					 "unexpected status");
-		goto out;
-	}
+	if (status < 400 || status >= 500)
+		return provider_undocumented(status, "unexpected status", out);
 	root = cJSON_ParseWithLength(body, len);
 	err = cJSON_GetObjectItemCaseSensitive(root, "error");
 	code = json_string(err, "code");
 	if (!cJSON_IsObject(root) || code == NULL || *code == '\0') {
-		snprintf(out->detail, sizeof(out->detail),
-			 "error response is not the documented envelope");
+		rc = provider_undocumented(
+			status, "error response is not the documented envelope",
+			out);
 		goto out;
 	}
 	text_sanitize(out->code, sizeof(out->code), code);
@@ -94,52 +93,30 @@ out:
 }
 
 /*
- * POST a JSON body to {api_url}{path} with the documented headers.  On a
- * 2xx answer, returns BV_OK with resp filled; otherwise the classified
- * error, with out filled.
+ * POST body to {api_url}{path} with the documented headers.  On a 2xx
+ * answer, returns BV_OK with resp filled; otherwise the classified error,
+ * with out filled.
  */
 static enum bv_result
-bax_post(struct bv_ctx *ctx, const char *path, const char *body,
+bax_post(struct bv_ctx *ctx, const char *path, cJSON *req,
 	 struct http_response *resp, struct bv_outcome *out)
 {
-	const struct bv_baxverify_config *bc = &ctx->cfg->baxverify;
-	char *auth = NULL, *project = NULL, *url = NULL;
-	const char *headers[5];
+	char *body = json_print_wipe(req);
+	char *auth = provider_bearer(ctx->api->api_key);
+	char *project = provider_header("X-Project-Id", ctx->api->project_id);
+	const char *headers[] = { auth, project, NULL };
 	enum bv_result rc = BV_NOMEM;
-	size_t n;
 
-	n = strlen(bc->api_key) + sizeof("Authorization: Bearer ");
-	auth = malloc(n);
-	if (auth == NULL)
+	if (body == NULL || auth == NULL || project == NULL)
 		goto out;
-	snprintf(auth, n, "Authorization: Bearer %s", bc->api_key);
-	n = strlen(bc->project_id) + sizeof("X-Project-Id: ");
-	project = malloc(n);
-	n = strlen(bc->api_url) + strlen(path) + 1;
-	url = malloc(n);
-	if (project == NULL || url == NULL)
-		goto out;
-	snprintf(project, strlen(bc->project_id) + sizeof("X-Project-Id: "),
-		 "X-Project-Id: %s", bc->project_id);
-	snprintf(url, n, "%s%s", bc->api_url, path);
-	headers[0] = auth;
-	headers[1] = project;
-	headers[2] = "Content-Type: application/json";
-	headers[3] = "Accept: application/json";
-	headers[4] = NULL;
-	rc = http_request(ctx->http, "POST", url, headers, body, resp);
-	if (rc != BV_OK) {
-		text_sanitize(out->detail, sizeof(out->detail), resp->error);
-		goto out;
-	}
-	out->http_status = resp->status;
-	if (resp->status < 200 || resp->status >= 300)
+	rc = provider_call(ctx, "POST", path, headers, body, resp, out);
+	if (rc == BV_OK && (resp->status < 200 || resp->status >= 300))
 		rc = baxverify_parse_error(resp->status, resp->body, resp->len,
 					   out);
 out:
 	bv_free_secret(auth);
 	free(project);
-	free(url);
+	bv_free_secret(body);
 	return rc;
 }
 
@@ -148,47 +125,40 @@ bax_send(struct bv_ctx *ctx, struct bv_outcome *out)
 {
 	struct http_response resp = { 0 };
 	cJSON *req = cJSON_CreateObject(), *root = NULL;
-	char *body = NULL;
 	enum bv_result rc = BV_NOMEM;
 
 	out->action = "send";
-	if (cJSON_AddStringToObject(req, "phone", ctx->phone) == NULL ||
-	    cJSON_AddStringToObject(req, "purpose", ctx->purpose) == NULL)
+	if (cJSON_AddStringToObject(req, "phone", ctx->dest) == NULL ||
+	    cJSON_AddStringToObject(req, "purpose", ctx->api->purpose) ==
+		    NULL) {
+		json_wipe_delete(req);
 		goto out;
-	body = json_print_wipe(req);
-	req = NULL;
-	if (body == NULL)
-		goto out;
-	rc = bax_post(ctx, "/auth/sms/send", body, &resp, out);
-	if (rc != BV_OK)
-		goto out;
+	}
+	rc = bax_post(ctx, "/auth/sms/send", req, &resp, out);
 	/*
 	 * The send answer's body is undocumented: accept empty or any JSON
 	 * object, but not something else entirely (an HTML page from a
 	 * captive portal is not "sent").
 	 */
-	if (resp.len > 0) {
-		root = cJSON_ParseWithLength(resp.body, resp.len);
-		if (!cJSON_IsObject(root)) {
-			snprintf(out->detail, sizeof(out->detail),
-				 "send answer is not a JSON object");
-			rc = BV_UNAVAILABLE;
-		}
+	if (rc == BV_OK && resp.len > 0) {
+		root = provider_parse_object(&resp);
+		if (root == NULL)
+			rc = provider_undocumented(
+				resp.status, "send answer is not a JSON object",
+				out);
 	}
 out:
-	json_wipe_delete(req);
 	json_wipe_delete(root);
-	bv_free_secret(body);
 	http_response_clear(&resp);
 	return rc;
 }
 
-/* A successful verify answer into proof, or BV_UNAVAILABLE. */
+/* A successful verify answer into proof. */
 static enum bv_result
 parse_verified(struct bv_ctx *ctx, const struct http_response *resp,
 	       struct bv_proof *proof, struct bv_outcome *out)
 {
-	cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
+	cJSON *root = provider_parse_object(resp);
 	const cJSON *verified, *expires;
 	const char *token, *phone;
 	enum bv_result rc = BV_UNAVAILABLE;
@@ -207,25 +177,21 @@ parse_verified(struct bv_ctx *ctx, const struct http_response *resp,
 	if (!cJSON_IsTrue(verified) || token == NULL || *token == '\0' ||
 	    strlen(token) > 8192 || !cJSON_IsNumber(expires) ||
 	    expires->valuedouble <= 0 || expires->valuedouble > 86400) {
-		snprintf(out->detail, sizeof(out->detail),
-			 "verify answer lacks verified/accessToken/expiresIn");
+		rc = provider_undocumented(
+			resp->status,
+			"verify answer lacks verified/accessToken/expiresIn",
+			out);
 		goto out;
 	}
-	if (phone != NULL && strcmp(phone, ctx->phone) != 0) {
+	if (phone != NULL && strcmp(phone, ctx->dest) != 0) {
 		snprintf(out->detail, sizeof(out->detail),
 			 "verify answer is for another phone");
 		rc = BV_REJECTED;
 		goto out;
 	}
-	rc = BV_NOMEM;
 	proof->token = strdup(token);
-	proof->phone = strdup(ctx->phone);
-	if (proof->token == NULL || proof->phone == NULL) {
-		bv_proof_clear(proof);
-		goto out;
-	}
 	proof->expires = time(NULL) + (time_t)expires->valuedouble;
-	rc = BV_OK;
+	rc = proof->token ? BV_OK : BV_NOMEM;
 out:
 	json_wipe_delete(root);
 	return rc;
@@ -237,23 +203,18 @@ bax_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 {
 	struct http_response resp = { 0 };
 	cJSON *req = cJSON_CreateObject();
-	char *body = NULL;
 	enum bv_result rc = BV_NOMEM;
 
 	out->action = "verify";
-	if (cJSON_AddStringToObject(req, "phone", ctx->phone) == NULL ||
-	    cJSON_AddStringToObject(req, "code", code) == NULL)
+	if (cJSON_AddStringToObject(req, "phone", ctx->dest) == NULL ||
+	    cJSON_AddStringToObject(req, "code", code) == NULL) {
+		json_wipe_delete(req);
 		goto out;
-	body = json_print_wipe(req);
-	req = NULL;
-	if (body == NULL)
-		goto out;
-	rc = bax_post(ctx, "/auth/sms/verify", body, &resp, out);
+	}
+	rc = bax_post(ctx, "/auth/sms/verify", req, &resp, out);
 	if (rc == BV_OK)
 		rc = parse_verified(ctx, &resp, proof, out);
 out:
-	json_wipe_delete(req);
-	bv_free_secret(body);
 	http_response_clear(&resp);
 	return rc;
 }
@@ -263,21 +224,22 @@ static enum bv_result
 parse_valid(struct bv_ctx *ctx, const struct http_response *resp,
 	    struct bv_outcome *out)
 {
-	cJSON *root = cJSON_ParseWithLength(resp->body, resp->len);
+	cJSON *root = provider_parse_object(resp);
 	const cJSON *valid = cJSON_GetObjectItemCaseSensitive(root, "valid");
 	const char *phone = json_string(root, "phone");
-	enum bv_result rc = BV_UNAVAILABLE;
+	enum bv_result rc;
 
 	if (!cJSON_IsBool(valid) || phone == NULL) {
-		snprintf(out->detail, sizeof(out->detail),
-			 "validate-token answer lacks valid/phone");
+		rc = provider_undocumented(
+			resp->status, "validate-token answer lacks valid/phone",
+			out);
 		goto out;
 	}
 	rc = BV_REJECTED;
 	if (!cJSON_IsTrue(valid))
 		snprintf(out->detail, sizeof(out->detail),
 			 "token reported not valid");
-	else if (ctx->phone != NULL && strcmp(phone, ctx->phone) != 0)
+	else if (strcmp(phone, ctx->dest) != 0)
 		snprintf(out->detail, sizeof(out->detail),
 			 "token was issued for another phone");
 	else
@@ -293,29 +255,25 @@ bax_validate(struct bv_ctx *ctx, const char *token, bool consume,
 {
 	struct http_response resp = { 0 };
 	cJSON *req = cJSON_CreateObject();
-	char *body = NULL;
 	enum bv_result rc = BV_NOMEM;
 
 	out->action = consume ? "consume" : "validate";
 	if (cJSON_AddStringToObject(req, "token", token) == NULL ||
-	    cJSON_AddBoolToObject(req, "consume", consume) == NULL)
+	    cJSON_AddBoolToObject(req, "consume", consume) == NULL) {
+		json_wipe_delete(req);
 		goto out;
-	body = json_print_wipe(req);
-	req = NULL;
-	if (body == NULL)
-		goto out;
-	rc = bax_post(ctx, "/auth/sms/validate-token", body, &resp, out);
+	}
+	rc = bax_post(ctx, "/auth/sms/validate-token", req, &resp, out);
 	if (rc == BV_OK)
 		rc = parse_valid(ctx, &resp, out);
 out:
-	json_wipe_delete(req);
-	bv_free_secret(body);
 	http_response_clear(&resp);
 	return rc;
 }
 
 const struct bv_provider baxverify_provider = {
 	.name = "baxverify",
+	.channels = bax_channels,
 	.send = bax_send,
 	.check = bax_check,
 	.validate = bax_validate,

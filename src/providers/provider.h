@@ -2,9 +2,9 @@
  * provider.h - the interface every verification provider implements.
  *
  * A provider sends a code to a destination, checks a code the user typed,
- * and validates (optionally consumes) the proof it issued.  It never sees
- * the PAM handle: a context in, a result enum and an outcome out.  The
- * PAM side turns those into PAM codes, user lines and log lines.
+ * and (where the service can) validates or consumes the proof it issued.
+ * It never sees the PAM handle: a context in, a result enum and an outcome
+ * out.  The PAM side turns those into PAM codes, user lines and log lines.
  */
 #ifndef BV_PROVIDER_H
 #define BV_PROVIDER_H
@@ -25,34 +25,40 @@ struct bv_outcome {
 	char help_url[256];  /* details.helpUrl, sanitised, or "" */
 	char detail[128];    /* transport or protocol problem, or "" */
 	const char *action;  /* "send", "verify", "validate" */
+	long attempts_left;  /* the service's count after a wrong code, or -1 */
 };
 
 /* The proof of a successful check. */
 struct bv_proof {
 	char *token;         /* secret: free with bv_proof_clear */
-	char *phone;         /* the number the service says it verified */
 	time_t expires;      /* Unix time, 0 when unknown */
 };
 
 /* One authentication's state, shared by the provider's calls. */
 struct bv_ctx {
 	const struct bv_config *cfg;
+	const struct bv_api_config *api; /* this provider's config group */
 	struct http_client *http; /* one connection per authentication */
 	const struct bv_log *log;
-	const char *phone;        /* E.164 destination */
-	const char *purpose;
+	const char *dest;         /* E.164 phone or email address */
+	const char *channel;      /* "sms", "voice", "whatsapp", "email" */
+	char *ref;                /* the service's id for the code in flight
+				     (Tryvox verification_id), or NULL */
 };
 
 struct bv_provider {
 	/* Name used in the config's provider key and in logs. */
 	const char *name;
-	/* Ask the service to deliver a new code to ctx->phone. */
+	/* Channels the service can send by, NULL-terminated. */
+	const char *const *channels;
+	/* Ask the service to deliver a new code to ctx->dest. */
 	enum bv_result (*send)(struct bv_ctx *ctx, struct bv_outcome *out);
 	/* Check a normalised code; on BV_OK fill proof. */
 	enum bv_result (*check)(struct bv_ctx *ctx, const char *code,
 				struct bv_proof *proof,
 				struct bv_outcome *out);
-	/* Confirm a proof is valid for ctx->phone; consume marks it used. */
+	/* Confirm a proof is valid for ctx->dest; consume marks it used.
+	   NULL when the service offers no such check. */
 	enum bv_result (*validate)(struct bv_ctx *ctx, const char *token,
 				   bool consume, struct bv_outcome *out);
 };
@@ -60,6 +66,15 @@ struct bv_provider {
 /* The provider called name, or NULL. */
 const struct bv_provider *provider_find(const char *name);
 
+/* Can p send by channel?  False for a NULL provider or channel. */
+bool provider_has_channel(const struct bv_provider *p, const char *channel);
+
+/* Is dest an email address (rather than a phone number)? */
+bool provider_dest_is_email(const char *dest);
+
 void bv_proof_clear(struct bv_proof *proof);
+
+/* Forget ctx->ref, wiping it. */
+void bv_ctx_clear_ref(struct bv_ctx *ctx);
 
 #endif /* BV_PROVIDER_H */

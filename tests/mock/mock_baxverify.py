@@ -1,21 +1,32 @@
 #!/usr/bin/python3
-"""Mock BaxVerify (BaxCloud SMS OTP) API server for the pam_baxverify tests.
+"""Mock OTP API server for the pam_baxverify tests: BaxVerify, Tryvox
+Verify and Mudbase OTP, all three on one HTTPS port.
 
 Stdlib only; runs with /usr/bin/python3 and any python3 >= 3.7.
 
-The API under /v1 follows shared/api/baxverify.md: the documented error
-envelope, codes and HTTP statuses. Where the documentation is silent (the
-send response, stats, logs, the answer to a bad Authorization header, bad
-JSON, unknown routes) the choice made here is marked "Our choice" and must
-not be relied on by the client beyond what the documentation promises.
+  BaxVerify  /v1/auth/sms/*      per shared/api/baxverify.md
+  Tryvox     /v1/verify/*        per shared/api/tryvox.md
+  Mudbase    /api/auth/otp/*     per shared/api/mudbase.md
+
+Each API answers with its own documented error body, codes and HTTP
+statuses. Where its documentation is silent the choice made here is marked
+"Our choice" and must not be relied on by the client beyond what the
+documentation promises. Where a fact sheet says a client must accept either
+of two behaviours, /_mock/config switches between them (the tryvox_* and
+mudbase_* settings).
 
 A control API under /_mock (no authentication, JSON in and out) lets tests
-read the SMS outbox, change limits, expire codes, inject faults and inspect
-the requests the client made. See the docstring of each control_* function.
+read the outbox of delivered codes, change limits, expire codes, inject
+faults and inspect the requests the client made. See the docstring of each
+control_* function.
 
     mock_baxverify.py --cert server.pem --key server.key --port-file PATH
 
 prints "READY <port>" on stdout once it listens and exits 0 on SIGTERM.
+
+The file is in sections: shared helpers and state; the BaxVerify, Tryvox
+and Mudbase endpoint handlers; the per-API "families" (routing, headers,
+error bodies, fault replies); the control API; HTTP plumbing; the CLI.
 """
 
 import argparse
@@ -51,6 +62,9 @@ LOGS_MAX_LIMIT = 100
 COMPACT = (",", ":")  # JSON separators: compact, as typical web APIs answer
 
 PHONE_RE = re.compile(r"^\+[1-9][0-9]{7,14}$")
+# Our choice: what counts as an email address (Tryvox `to` for channel
+# email, Mudbase `email`): something@something.tld, no spaces.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Documented error codes: HTTP status, message (from the docs table) and the
 # dashboard tab the helpUrl points to. Only the FEATURE_DISABLED helpUrl is
@@ -102,12 +116,56 @@ UNDOCUMENTED_ERRORS = {
     "NOT_FOUND": (404, "Route not found.", "baxverify"),
 }
 
-FAULT_ENDPOINTS = ("send", "verify", "validate-token", "stats", "logs", "*")
+# Tryvox error codes and statuses from the errors table of tryvox.md. The
+# messages of VERIFICATION_FAILED, MAX_ATTEMPTS_EXCEEDED and NOT_FOUND are
+# the check page's; the others are our wording. VERIFICATION_FAILED's status
+# is the "tryvox_failed_status" setting (422 errors page / 400 check page).
+TRYVOX_ERRORS = {
+    "VALIDATION_FAILED": (400, "Request validation failed"),
+    "UNAUTHORIZED": (401, "API key is missing, invalid or expired"),
+    "FORBIDDEN": (403, "API key lacks permission for this tenant"),
+    "NOT_FOUND": (404, "Verification not found or has expired"),
+    "RATE_LIMITED": (429, "Too many requests"),
+    "VERIFICATION_FAILED": (422, "Invalid verification code"),
+    "MAX_ATTEMPTS_EXCEEDED": (
+        429, "Maximum verification attempts exceeded. "
+        "Please request a new code."),
+    "DELIVERY_FAILED": (502, "Upstream delivery channel failed"),
+    "INTERNAL_ERROR": (500, "Internal server error"),
+}
+TRYVOX_CHANNELS = ("sms", "voice", "whatsapp", "email")
+
+# Mudbase's platform-wide error codes (mudbase.md, general auth page) and
+# the default message of an "error" fault (the documented meanings).
+MUDBASE_CODES = {
+    "bad_request": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "rate_limited": 429,
+}
+MUDBASE_MESSAGES = {
+    "bad_request": "Bad request or validation error",
+    "unauthorized": "Authentication required or invalid token",
+    "forbidden": "Access denied or insufficient permissions",
+    "not_found": "Not found",
+    "rate_limited": "Too many requests",
+}
+MUDBASE_WRONG_OTP = "Invalid or expired OTP"  # the fact sheet's example
+# Our choice: the refresh token lives 7 days (no lifetime is documented).
+MUDBASE_REFRESH_TTL = 7 * 86400
+
+BAXVERIFY_ENDPOINTS = ("send", "verify", "validate-token", "stats", "logs")
+TRYVOX_ENDPOINTS = ("tryvox-start", "tryvox-check", "tryvox-status")
+MUDBASE_ENDPOINTS = ("mudbase-send", "mudbase-verify")
+FAULT_ENDPOINTS = BAXVERIFY_ENDPOINTS + TRYVOX_ENDPOINTS + \
+    MUDBASE_ENDPOINTS + ("*",)
 FAULT_KINDS = ("error", "http500", "malformed", "wrongshape", "empty",
                "oversized", "delay", "hang", "drop", "truncated", "trickle",
                "redirect", "ratelimit")
 
-# Settings that /_mock/config may change: name -> (type, minimum).
+# Integer settings that /_mock/config may change: name -> (type, minimum).
+# Each also has a command-line flag (--code-ttl, --tryvox-ttl, ...).
 TUNABLES = {
     "code_ttl": (int, 0),
     "max_attempts": (int, 0),
@@ -115,6 +173,50 @@ TUNABLES = {
     "send_limit": (int, 0),
     "send_window": (int, 1),
     "code_length": (int, 1),
+    # Tryvox
+    "tryvox_ttl": (int, 0),
+    "tryvox_start_limit": (int, 0),
+    "tryvox_start_window": (int, 1),
+    "tryvox_max_attempts": (int, 1),
+    # Mudbase
+    "mudbase_ttl": (int, 0),
+    "mudbase_send_limit": (int, 0),
+    "mudbase_send_window": (int, 1),
+    "mudbase_max_attempts": (int, 1),
+    "mudbase_token_ttl": (int, 1),
+    "mudbase_code_length": (int, 1),
+}
+
+# Defaults of the settings without a flag in the original CLI (the flags
+# that existed before keep their own defaults in parse_args).
+NEW_TUNABLE_DEFAULTS = {
+    "tryvox_ttl": 600,  # documented: 10 minutes
+    "tryvox_start_limit": 5,  # documented: 5 per phone number per hour
+    "tryvox_start_window": 3600,
+    "tryvox_max_attempts": 5,  # documented: always 5
+    # Our choice: nothing of these is published for Mudbase's /otp/*.
+    "mudbase_ttl": 600,
+    "mudbase_send_limit": 5,
+    "mudbase_send_window": 3600,
+    "mudbase_max_attempts": 5,
+    "mudbase_token_ttl": 1800,  # the documented example expiresIn
+    "mudbase_code_length": 6,
+}
+
+# Settings with a fixed set of values: name -> (type, choices, default).
+# These are the behaviours a fact sheet says a client must accept both of.
+SWITCHES = {
+    # Tryvox VERIFICATION_FAILED: 422 (errors page) or 400 (check page).
+    "tryvox_failed_status": (int, (422, 400), 422),
+    # The reply to the wrong code that uses up the last attempt: still
+    # VERIFICATION_FAILED ("failed") or already MAX_ATTEMPTS_EXCEEDED.
+    "tryvox_fifth_reply": (str, ("failed", "max_attempts"), "failed"),
+    # Checks of a verification that has become "failed": NOT_FOUND (the
+    # check page: failed verifications are not found) or, Our choice as an
+    # alternative, MAX_ATTEMPTS_EXCEEDED (until it expires).
+    "tryvox_after_failed": (str, ("not_found", "max_attempts"), "not_found"),
+    # Mudbase wrong/expired OTP: 400 bad_request or 401 unauthorized.
+    "mudbase_wrong_status": (int, (400, 401), 400),
 }
 
 
@@ -123,6 +225,22 @@ def iso_ms(t):
     ms = int(round(t * 1000))
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + \
         ".%03dZ" % (ms % 1000)
+
+
+def iso_s(t):
+    """Unix time -> ISO-8601 UTC in whole seconds with Z (Tryvox style)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(t)))
+
+
+def random_id(prefix, n=24):
+    """prefix + n random letters and digits."""
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    return prefix + "".join(secrets.choice(alphabet) for _ in range(n))
+
+
+def retry_after(window, now, times):
+    """Seconds until the oldest of times leaves the window (at least 1)."""
+    return max(1, math.ceil(window - (now - times[0]))) if times else window
 
 
 # --- JWT (HS256), enough for the proof token --------------------------------
@@ -164,10 +282,14 @@ def jwt_decode(secret, token):
     return claims
 
 
-# --- State ------------------------------------------------------------------
+# --- Errors and state -------------------------------------------------------
 
-class ApiError(Exception):
-    """An API failure, answered with the documented error envelope."""
+class MockApiError(Exception):
+    """Base of the per-API failures; each API's family renders its own."""
+
+
+class ApiError(MockApiError):
+    """A BaxVerify failure, answered with the documented error envelope."""
 
     def __init__(self, code, status=None, message=None, headers=None):
         super().__init__(code)
@@ -177,6 +299,34 @@ class ApiError(Exception):
         self.message = message or (known[1] if known else "Error.")
         self.tab = known[2] if known else "baxverify"
         self.headers = headers or []
+
+
+class TryvoxError(MockApiError):
+    """A Tryvox failure: {"error": {"code", "message"[, "details"]}}. A
+    status of None means the documented one (for VERIFICATION_FAILED the
+    configured one), resolved when the reply is made."""
+
+    def __init__(self, code, message=None, details=None, status=None,
+                 headers=None):
+        super().__init__(code)
+        self.code = code
+        self.message = message or TRYVOX_ERRORS.get(code, (0, "Error"))[1]
+        self.details = details
+        self.status = status
+        self.headers = headers or []
+
+
+class MudbaseError(MockApiError):
+    """A Mudbase failure: {"error", "code", "timestamp", "path",
+    "requestId"} plus extra fields (e.g. retryAfter)."""
+
+    def __init__(self, code, message, status=None, headers=None, extra=None):
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.status = status or MUDBASE_CODES.get(code, 400)
+        self.headers = headers or []
+        self.extra = extra or {}
 
 
 class ControlError(Exception):
@@ -190,10 +340,14 @@ class ControlError(Exception):
 class State:
     """Everything the mock remembers, guarded by one lock."""
 
-    def __init__(self, project_id, api_key, defaults):
+    def __init__(self, project_id, api_key, defaults, tryvox_key="",
+                 tenant_id="", mudbase_project=""):
         self.lock = threading.RLock()
         self.project_id = project_id
         self.api_key = api_key
+        self.tryvox_key = tryvox_key
+        self.tenant_id = tenant_id
+        self.mudbase_project = mudbase_project
         self.defaults = dict(defaults)  # the command-line settings
         self.accepted = 0  # never reset: gives connection ids
         self.reset()
@@ -213,6 +367,13 @@ class State:
             self.requests = []
             self.sends = {}  # phone -> [send times] for the rate limit
             self.logs = []  # delivery log items, oldest first
+            # Tryvox: verification_id -> verification; to -> [start times]
+            self.tryvox = {}
+            self.tryvox_starts = {}
+            # Mudbase: identifier -> {code, method, expires, wrong};
+            # identifier -> [send times]
+            self.mudbase = {}
+            self.mudbase_sends = {}
             self.connections = 0  # connections that carried API requests
             self.accepted_since_reset = 0
             self.handshake_failures = 0
@@ -232,11 +393,22 @@ class State:
                 return dict(fault)
         return None
 
-    def new_code(self):
+    def new_code(self, length=None):
+        """A fresh code of length digits (default: the BaxVerify setting).
+        force_code wins for every API, whatever its length."""
         if self.force_code is not None:
             return self.force_code
-        n = self.settings["code_length"]
+        n = length or self.settings["code_length"]
         return str(secrets.randbelow(10 ** n)).zfill(n)
+
+    def deliver(self, api, dest, channel, code, now, **extra):
+        """Put a delivered code in the outbox. "phone" is kept (even for
+        email) for the clients written before Tryvox and Mudbase."""
+        msg = {"api": api, "phone": dest, "to": dest, "channel": channel,
+               "code": code}
+        msg.update(extra)
+        msg["time"] = now
+        self.outbox.append(msg)
 
     def add_log(self, phone, purpose):
         item = {"id": "log_%d" % (len(self.logs) + 1), "phone": phone,
@@ -245,7 +417,7 @@ class State:
         return item
 
 
-# --- API handlers ----------------------------------------------------------
+# --- BaxVerify API handlers -------------------------------------------------
 # Each takes (state, body, query) -- GET ones (state, query) -- and returns
 # (status, object, headers) or raises ApiError. They run under the state lock.
 
@@ -282,8 +454,7 @@ def api_send(state, body, query):
     state.codes[phone] = {"code": code, "purpose": purpose,
                           "expires": now + ttl, "attempts": 0,
                           "log": state.add_log(phone, purpose)}
-    state.outbox.append({"phone": phone, "code": code, "purpose": purpose,
-                         "time": now})
+    state.deliver("baxverify", phone, "sms", code, now, purpose=purpose)
     # Our choice: the send response body is not documented.
     return 200, {"success": True, "phone": phone, "purpose": purpose,
                  "expiresInSeconds": ttl}, []
@@ -393,16 +564,380 @@ def api_logs(state, query):
                            for i in chunk]}, []
 
 
-# (method, path) -> (fault endpoint name, handler, takes a JSON body)
-API_ROUTES = {
-    ("POST", "/v1/auth/sms/send"): ("send", api_send, True),
-    ("POST", "/v1/auth/sms/verify"): ("verify", api_verify, True),
-    ("POST", "/v1/auth/sms/validate-token"):
-        ("validate-token", api_validate_token, True),
-    ("GET", "/v1/auth/sms/stats"): ("stats", api_stats, False),
-    ("GET", "/v1/auth/sms/logs"): ("logs", api_logs, False),
-}
-ENDPOINT_NAMES = {path: route[0] for (_, path), route in API_ROUTES.items()}
+# --- Tryvox Verify API handlers ---------------------------------------------
+# Same calling convention as the BaxVerify handlers; they raise TryvoxError.
+# A verification is {verification_id, to, channel, code, status, attempts,
+# wrong, created, expires}; status is pending|approved|expired|failed.
+
+def tryvox_refresh(v, now):
+    """A pending verification whose time is up becomes expired."""
+    if v["status"] == "pending" and now >= v["expires"]:
+        v["status"] = "expired"
+
+
+def tryvox_invalid(field, reason, message=None):
+    return TryvoxError("VALIDATION_FAILED", message=message,
+                       details=[{"field": field, "reason": reason}])
+
+
+def api_tryvox_start(state, body, query):
+    # Our choice: every field problem is reported at once, one "details"
+    # item each; unknown fields are ignored.
+    problems = []
+    to = body.get("to")
+    channel = body.get("channel")
+    if not isinstance(channel, str) or channel not in TRYVOX_CHANNELS:
+        problems.append({"field": "channel",
+                         "reason": "must be one of sms, voice, whatsapp, "
+                                   "email"})
+    if not isinstance(to, str) or not to:
+        problems.append({"field": "to", "reason": "is required"})
+    elif channel not in TRYVOX_CHANNELS:
+        pass  # the format of `to` depends on the channel
+    elif channel == "email":
+        if not EMAIL_RE.match(to):
+            problems.append({"field": "to",
+                             "reason": "must be a valid email address"})
+    elif not PHONE_RE.match(to):
+        # The fact sheet's example reason; also for a bad/missing channel.
+        problems.append({"field": "to", "reason": "must be E.164 format"})
+    length = body.get("code_length", 6)
+    if type(length) is not int or not 4 <= length <= 8:
+        problems.append({"field": "code_length",
+                         "reason": "must be an integer from 4 to 8"})
+    for name in ("locale", "app_name", "custom_message"):
+        if name in body and not isinstance(body[name], str):
+            problems.append({"field": name, "reason": "must be a string"})
+    # Our choice: the placeholder syntax is undocumented; "{code}" and
+    # "{{code}}" are accepted.
+    custom = body.get("custom_message")
+    if isinstance(custom, str) and "{code}" not in custom:
+        problems.append({"field": "custom_message",
+                         "reason": "must contain the {code} placeholder"})
+    if problems:
+        raise TryvoxError("VALIDATION_FAILED", details=problems)
+
+    now = time.time()
+    # Documented: 5 starts per phone number per hour. Our choice: the
+    # answer is RATE_LIMITED 429 with Retry-After; the limit is per `to`
+    # (emails too); refused starts do not count.
+    window = state.settings["tryvox_start_window"]
+    recent = [t for t in state.tryvox_starts.get(to, []) if now - t < window]
+    if len(recent) >= state.settings["tryvox_start_limit"]:
+        raise TryvoxError(
+            "RATE_LIMITED",
+            message="Too many verification requests for this destination",
+            headers=[("Retry-After", str(retry_after(window, now,
+                                                     recent)))])
+    recent.append(now)
+    state.tryvox_starts[to] = recent
+
+    # Our choice: a forced code is used even if its length differs from
+    # code_length. Earlier pending verifications of the same destination
+    # stay valid (undocumented). The id is "ver_" + 24 random letters and
+    # digits (only the prefix is documented).
+    code = state.new_code(length)
+    vid = random_id("ver_")
+    while vid in state.tryvox:
+        vid = random_id("ver_")
+    v = {"verification_id": vid, "to": to, "channel": channel, "code": code,
+         "status": "pending", "attempts": 0, "wrong": 0, "created": now,
+         "expires": now + state.settings["tryvox_ttl"]}
+    state.tryvox[vid] = v
+    state.deliver("tryvox", to, channel, code, now, verification_id=vid)
+    return 200, {"data": {"verification_id": vid, "to": to,
+                          "channel": channel, "status": "pending",
+                          "created_at": iso_s(v["created"]),
+                          "expires_at": tryvox_expires_at(state, v)}}, []
+
+
+def tryvox_expires_at(state, v):
+    # Both shown in whole seconds: with a whole-second TTL expires_at is
+    # exactly created_at + TTL, as documented (creation + 10 minutes). After
+    # /_mock/expire it is the moment of that call.
+    return iso_s(v["expires"])
+
+
+def api_tryvox_check(state, body, query):
+    vid = body.get("verification_id")
+    code = body.get("code")
+    if not isinstance(vid, str) or not vid:
+        raise tryvox_invalid("verification_id", "is required",
+                             "verification_id is required")
+    # The check page's message. Our choice: a JSON number is not a code.
+    if not isinstance(code, str) or not re.match(r"^[0-9]{4,8}\Z", code):
+        raise tryvox_invalid("code", "must be 4-8 digits",
+                             "Code must be 4-8 digits")
+
+    now = time.time()
+    v = state.tryvox.get(vid)
+    if v is None:
+        raise TryvoxError("NOT_FOUND")
+    tryvox_refresh(v, now)
+    if v["status"] == "failed":
+        # Documented: a failed verification can never be checked again and
+        # is NOT_FOUND. Our choice, switchable: MAX_ATTEMPTS_EXCEEDED until
+        # it would have expired, NOT_FOUND after.
+        if state.settings["tryvox_after_failed"] == "max_attempts" and \
+                now < v["expires"]:
+            raise TryvoxError("MAX_ATTEMPTS_EXCEEDED")
+        raise TryvoxError("NOT_FOUND")
+    if v["status"] != "pending":  # approved or expired
+        raise TryvoxError("NOT_FOUND")
+
+    # Our choice: "attempts" counts every check that reached a pending
+    # verification (the status page: "checks made so far"); only wrong
+    # codes count towards the limit.
+    v["attempts"] += 1
+    if hmac.compare_digest(code.encode(), v["code"].encode()):
+        v["status"] = "approved"
+        return 200, {"data": {"verification_id": vid, "status": "approved",
+                              "to": v["to"], "channel": v["channel"]}}, []
+    v["wrong"] += 1
+    if v["wrong"] >= state.settings["tryvox_max_attempts"]:
+        v["status"] = "failed"
+        if state.settings["tryvox_fifth_reply"] == "max_attempts":
+            raise TryvoxError("MAX_ATTEMPTS_EXCEEDED")
+    raise TryvoxError("VERIFICATION_FAILED")
+
+
+def api_tryvox_status(state, query, vid):
+    v = state.tryvox.get(vid)
+    if v is None:
+        raise TryvoxError("NOT_FOUND")
+    tryvox_refresh(v, time.time())
+    return 200, {"data": {"verification_id": vid, "to": v["to"],
+                          "channel": v["channel"], "status": v["status"],
+                          "attempts": v["attempts"],
+                          "max_attempts": state.settings[
+                              "tryvox_max_attempts"],
+                          "created_at": iso_s(v["created"]),
+                          "expires_at": tryvox_expires_at(state, v)}}, []
+
+
+# --- Mudbase OTP API handlers -----------------------------------------------
+# Same calling convention; they raise MudbaseError. Public endpoints: the
+# project comes from "projectId" in the body; the Authorization header is
+# not looked at (it is recorded, like every header, in /_mock/requests).
+
+def mudbase_project(state, body):
+    """Our choice: projectId missing -> 400 bad_request; unknown -> 404
+    not_found "Project not found" (as the password-reset OTP flow does)."""
+    pid = body.get("projectId")
+    if not isinstance(pid, str) or not pid:
+        raise MudbaseError("bad_request", "projectId is required")
+    if pid != state.mudbase_project:
+        raise MudbaseError("not_found", "Project not found")
+    return pid
+
+
+def api_mudbase_send(state, body, query):
+    mudbase_project(state, body)
+    method = body.get("method")
+    if method not in ("sms", "email"):
+        raise MudbaseError("bad_request", "method must be sms or email")
+    # Our choice: only the field matching method is looked at; a phone
+    # must be E.164 (what the fact sheet tells clients to send).
+    if method == "sms":
+        dest = body.get("phone")
+        if not isinstance(dest, str) or not PHONE_RE.match(dest):
+            raise MudbaseError("bad_request",
+                               "A valid phone number is required")
+    else:
+        dest = body.get("email")
+        if not isinstance(dest, str) or not EMAIL_RE.match(dest):
+            raise MudbaseError("bad_request",
+                               "A valid email address is required")
+
+    now = time.time()
+    # Our choice: the (unpublished) rate limit is per destination, answered
+    # the platform way: 429 rate_limited, retryAfter and Retry-After.
+    window = state.settings["mudbase_send_window"]
+    recent = [t for t in state.mudbase_sends.get(dest, [])
+              if now - t < window]
+    if len(recent) >= state.settings["mudbase_send_limit"]:
+        wait = retry_after(window, now, recent)
+        raise MudbaseError("rate_limited",
+                           "Too many OTP requests. Please try again later.",
+                           headers=[("Retry-After", str(wait))],
+                           extra={"retryAfter": wait})
+    recent.append(now)
+    state.mudbase_sends[dest] = recent
+
+    # Our choice: a new send replaces the destination's previous code.
+    code = state.new_code(state.settings["mudbase_code_length"])
+    state.mudbase[dest] = {"code": code, "method": method, "wrong": 0,
+                           "expires": now + state.settings["mudbase_ttl"]}
+    state.deliver("mudbase", dest, method, code, now)
+    return 200, {"message": "OTP code sent successfully"}, []
+
+
+def mudbase_wrong_otp(state):
+    status = state.settings["mudbase_wrong_status"]
+    return MudbaseError("bad_request" if status == 400 else "unauthorized",
+                        MUDBASE_WRONG_OTP, status=status)
+
+
+def api_mudbase_verify(state, body, query):
+    pid = mudbase_project(state, body)
+    ident = body.get("identifier")
+    otp = body.get("otp")
+    if not isinstance(ident, str) or not ident:
+        raise MudbaseError("bad_request", "identifier is required")
+    if not isinstance(otp, str) or not otp:
+        raise MudbaseError("bad_request", "otp is required")
+
+    # Our choice: identifier must match the sent phone/email byte for byte.
+    now = time.time()
+    entry = state.mudbase.get(ident)
+    if entry is None or now >= entry["expires"]:
+        state.mudbase.pop(ident, None)
+        raise mudbase_wrong_otp(state)
+    if entry["wrong"] >= state.settings["mudbase_max_attempts"]:
+        # Our choice: after mudbase_max_attempts wrong codes every verify
+        # of that code is 429 rate_limited (retryAfter: until the code
+        # would expire) until a new send replaces it.
+        wait = max(1, math.ceil(entry["expires"] - now))
+        raise MudbaseError("rate_limited",
+                           "Too many failed attempts. Request a new code.",
+                           headers=[("Retry-After", str(wait))],
+                           extra={"retryAfter": wait})
+    if not hmac.compare_digest(otp.encode(), entry["code"].encode()):
+        entry["wrong"] += 1
+        raise mudbase_wrong_otp(state)
+
+    del state.mudbase[ident]  # Our choice: single use
+    # Our choice: a stable 24-hex user id per project and identifier; the
+    # email is set for email users, null for SMS users.
+    uid = hashlib.sha256((pid + "\0" + ident).encode()).hexdigest()[:24]
+    iat = int(now)
+    ttl = state.settings["mudbase_token_ttl"]
+    base = {"sub": uid, "projectId": pid, "identifier": ident, "iat": iat}
+    token = jwt_encode(state.jwt_secret,
+                       dict(base, type="access", exp=iat + ttl,
+                            jti=secrets.token_hex(16)))
+    refresh = jwt_encode(state.jwt_secret,
+                         dict(base, type="refresh",
+                              exp=iat + MUDBASE_REFRESH_TTL,
+                              jti=secrets.token_hex(16)))
+    return 200, {"message": "OTP verified successfully", "token": token,
+                 "refreshToken": refresh, "expiresIn": ttl,
+                 "user": {"_id": uid,
+                          "email": ident if entry["method"] == "email"
+                          else None,
+                          "firstName": "", "lastName": ""}}, []
+
+
+# --- API families -----------------------------------------------------------
+# One per API: which paths it owns, its routes, its header checks, and how
+# it renders errors and faults.
+
+def parse_json_object(raw):
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeError):
+        body = None
+    return body if isinstance(body, dict) else None
+
+
+def is_json_post(headers, method):
+    """False for a POST whose Content-Type is not application/json."""
+    if method != "POST":
+        return True
+    ctype = (headers.get("Content-Type") or "").split(";")[0]
+    return ctype.strip().lower() == "application/json"
+
+
+def code_status(state, code):
+    """The status any API documents for an error code, or None."""
+    if code in DOCUMENTED_ERRORS:
+        return DOCUMENTED_ERRORS[code][0]
+    if code == "VERIFICATION_FAILED":
+        return state.settings["tryvox_failed_status"]
+    if code in TRYVOX_ERRORS:
+        return TRYVOX_ERRORS[code][0]
+    return MUDBASE_CODES.get(code)
+
+
+class Family:
+    """Defaults shared by the families; see the subclasses."""
+
+    name = ""
+    # Bodies for the "malformed", "truncated" and "trickle" faults.
+    malformed_body = '{"verified": true, "phone": "+1'
+    truncated_body = b'{"success": true, "verified": true, "phone": "+1'
+    trickle_obj = {"success": True, "verified": True}
+
+    def fault_status(self, state, fault, own):
+        """fault's "status", else own (this API's), else any API's, else
+        400."""
+        return fault.get("status") or own or \
+            code_status(state, fault["code"]) or 400
+
+
+class BaxVerifyFamily(Family):
+    name = "baxverify"
+    # (method, path) -> (fault endpoint name, handler, takes a JSON body)
+    routes = {
+        ("POST", "/v1/auth/sms/send"): ("send", api_send, True),
+        ("POST", "/v1/auth/sms/verify"): ("verify", api_verify, True),
+        ("POST", "/v1/auth/sms/validate-token"):
+            ("validate-token", api_validate_token, True),
+        ("GET", "/v1/auth/sms/stats"): ("stats", api_stats, False),
+        ("GET", "/v1/auth/sms/logs"): ("logs", api_logs, False),
+    }
+    endpoint_names = {path: route[0] for (_, path), route in routes.items()}
+
+    def endpoint_for(self, path):
+        return self.endpoint_names.get(path)
+
+    def route(self, method, path):
+        return self.routes.get((method, path))
+
+    def not_found(self):
+        return ApiError("NOT_FOUND")
+
+    def check_headers(self, state, headers, method):
+        """The request checks, in this order, before any endpoint logic."""
+        if not headers.get("X-Project-Id"):
+            raise ApiError("BAXVERIFY_PROJECT_HEADER_REQUIRED")
+        # Our choice: the answer to a missing or wrong key is not documented.
+        auth = headers.get("Authorization") or ""
+        want = "Bearer " + state.api_key
+        if not hmac.compare_digest(auth.encode(), want.encode()):
+            raise ApiError("UNAUTHORIZED")
+        if headers.get("X-Project-Id") != state.project_id:
+            raise ApiError("BAXVERIFY_API_KEY_PROJECT_MISMATCH")
+        # Our choice: the answer to a wrong Content-Type is not documented.
+        if not is_json_post(headers, method):
+            raise ApiError("BAD_REQUEST",
+                           message="Content-Type must be application/json.")
+
+    def parse_body(self, raw):
+        body = parse_json_object(raw)
+        if body is None:
+            raise ApiError("BAD_REQUEST",
+                           message="Request body must be a JSON object.")
+        return body
+
+    def error_reply(self, state, err, path):
+        return err.status, error_envelope(state, err, path), err.headers
+
+    def fault_error(self, state, fault, path):
+        known = DOCUMENTED_ERRORS.get(fault["code"])
+        err = ApiError(fault["code"],
+                       self.fault_status(state, fault,
+                                         known[0] if known else None),
+                       fault.get("message"))
+        headers = []
+        if "retry_after" in fault:
+            headers.append(("Retry-After", str(fault["retry_after"])))
+        return err.status, error_envelope(state, err, path), headers
+
+    def ratelimit(self, state, fault, path):
+        err = ApiError("BAXVERIFY_RATE_LIMIT")
+        return 429, error_envelope(state, err, path), \
+            [("Retry-After", str(fault.get("retry_after", 60)))]
 
 
 def error_envelope(state, err, path):
@@ -418,49 +953,216 @@ def error_envelope(state, err, path):
             "path": path}
 
 
-def check_headers(state, headers, method):
-    """The request checks, in this order, before any endpoint logic."""
-    if not headers.get("X-Project-Id"):
-        raise ApiError("BAXVERIFY_PROJECT_HEADER_REQUIRED")
-    # Our choice: the answer to a missing or wrong key is not documented.
-    auth = headers.get("Authorization") or ""
-    want = "Bearer " + state.api_key
-    if not hmac.compare_digest(auth.encode(), want.encode()):
-        raise ApiError("UNAUTHORIZED")
-    if headers.get("X-Project-Id") != state.project_id:
-        raise ApiError("BAXVERIFY_API_KEY_PROJECT_MISMATCH")
-    if method == "POST":
-        # Our choice: the answer to a wrong Content-Type is not documented.
-        ctype = (headers.get("Content-Type") or "").split(";")[0]
-        if ctype.strip().lower() != "application/json":
-            raise ApiError("BAD_REQUEST",
-                           message="Content-Type must be application/json.")
+class TryvoxFamily(Family):
+    name = "tryvox"
+    prefix = "/v1/verify"
+    status_re = re.compile(r"^/v1/verify/([^/]+)$")
+    malformed_body = '{"data": {"verification_id": "ver_'
+    truncated_body = b'{"data": {"verification_id": "ver_x", "status": "app'
+    trickle_obj = {"data": {"status": "approved"}}
+
+    def owns(self, path):
+        return path == self.prefix or path.startswith(self.prefix + "/")
+
+    def endpoint_for(self, path):
+        if path == "/v1/verify/start":
+            return "tryvox-start"
+        if path == "/v1/verify/check":
+            return "tryvox-check"
+        if self.status_re.match(path):
+            return "tryvox-status"
+        return None
+
+    def route(self, method, path):
+        if (method, path) == ("POST", "/v1/verify/start"):
+            return "tryvox-start", api_tryvox_start, True
+        if (method, path) == ("POST", "/v1/verify/check"):
+            return "tryvox-check", api_tryvox_check, True
+        m = self.status_re.match(path)
+        if method == "GET" and m:
+            vid = m.group(1)
+            return "tryvox-status", \
+                lambda state, query: api_tryvox_status(state, query, vid), \
+                False
+        return None
+
+    def not_found(self):
+        # Our choice: an unknown route (or method) is a 404 before any
+        # header check, as for BaxVerify.
+        return TryvoxError("NOT_FOUND", message="Route not found")
+
+    def check_headers(self, state, headers, method):
+        """Authorization, then X-Tenant-ID, then Content-Type (on POST)."""
+        auth = headers.get("Authorization") or ""
+        want = "Bearer " + state.tryvox_key
+        if not hmac.compare_digest(auth.encode(), want.encode()):
+            raise TryvoxError("UNAUTHORIZED")
+        tenant = headers.get("X-Tenant-ID")
+        # Our choice (undocumented): a missing X-Tenant-ID is
+        # VALIDATION_FAILED 400, a wrong one FORBIDDEN 403.
+        if not tenant:
+            raise tryvox_invalid("X-Tenant-ID", "header is required",
+                                 "X-Tenant-ID header is required")
+        if tenant != state.tenant_id:
+            raise TryvoxError("FORBIDDEN",
+                              message="API key does not belong to this "
+                                      "tenant")
+        # Documented as required; Our choice: VALIDATION_FAILED 400.
+        if not is_json_post(headers, method):
+            raise tryvox_invalid("Content-Type", "must be application/json",
+                                 "Content-Type must be application/json")
+
+    def parse_body(self, raw):
+        # Our choice: unparsable JSON is VALIDATION_FAILED.
+        body = parse_json_object(raw)
+        if body is None:
+            raise TryvoxError("VALIDATION_FAILED",
+                              message="Request body must be a JSON object")
+        return body
+
+    def envelope(self, code, message, details=None):
+        # "details" is optional: Our choice: sent only when there are some.
+        error = {"code": code, "message": message}
+        if details is not None:
+            error["details"] = details
+        return {"error": error}
+
+    def own_status(self, state, code):
+        if code == "VERIFICATION_FAILED":
+            return state.settings["tryvox_failed_status"]
+        return TRYVOX_ERRORS.get(code, (None,))[0]
+
+    def error_reply(self, state, err, path):
+        status = err.status or self.own_status(state, err.code) or 400
+        return status, self.envelope(err.code, err.message, err.details), \
+            err.headers
+
+    def fault_error(self, state, fault, path):
+        code = fault["code"]
+        status = self.fault_status(state, fault, self.own_status(state, code))
+        message = fault.get("message") or \
+            TRYVOX_ERRORS.get(code, (0, "Error"))[1]
+        headers = []
+        if "retry_after" in fault:
+            headers.append(("Retry-After", str(fault["retry_after"])))
+        return status, self.envelope(code, message, fault.get("details")), \
+            headers
+
+    def ratelimit(self, state, fault, path):
+        return 429, self.envelope("RATE_LIMITED",
+                                  TRYVOX_ERRORS["RATE_LIMITED"][1]), \
+            [("Retry-After", str(fault.get("retry_after", 60)))]
 
 
-def parse_json_object(raw):
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeError):
-        body = None
-    if not isinstance(body, dict):
-        raise ApiError("BAD_REQUEST",
-                       message="Request body must be a JSON object.")
-    return body
+class MudbaseFamily(Family):
+    name = "mudbase"
+    routes = {
+        ("POST", "/api/auth/otp/send"):
+            ("mudbase-send", api_mudbase_send, True),
+        ("POST", "/api/auth/otp/verify"):
+            ("mudbase-verify", api_mudbase_verify, True),
+    }
+    endpoint_names = {path: route[0] for (_, path), route in routes.items()}
+    malformed_body = '{"message": "OTP verified successfully", "token": "ey'
+    truncated_body = b'{"message": "OTP verified successfully", "token": "e'
+    trickle_obj = {"message": "OTP verified successfully"}
+
+    def owns(self, path):
+        return path == "/api" or path.startswith("/api/")
+
+    def endpoint_for(self, path):
+        return self.endpoint_names.get(path)
+
+    def route(self, method, path):
+        return self.routes.get((method, path))
+
+    def not_found(self):
+        return MudbaseError("not_found", "Route not found")
+
+    def check_headers(self, state, headers, method):
+        # Public endpoints: no key. Our choice: a POST must still say
+        # Content-Type: application/json (the API takes JSON) -> 400.
+        if not is_json_post(headers, method):
+            raise MudbaseError("bad_request",
+                               "Content-Type must be application/json")
+
+    def parse_body(self, raw):
+        body = parse_json_object(raw)
+        if body is None:
+            raise MudbaseError("bad_request",
+                               "Request body must be a JSON object")
+        return body
+
+    def body(self, code, message, path, extra=None, details=None):
+        """The OpenAPI Error schema. Our choice: "details" only when a
+        fault gives one; requestId is "req_" + 12 hex digits."""
+        obj = {"error": message, "code": code}
+        if details is not None:
+            obj["details"] = details
+        obj.update({"timestamp": iso_ms(time.time()), "path": path,
+                    "requestId": "req_" + secrets.token_hex(6)})
+        obj.update(extra or {})
+        return obj
+
+    def error_reply(self, state, err, path):
+        return err.status, self.body(err.code, err.message, path, err.extra), \
+            err.headers
+
+    def fault_error(self, state, fault, path):
+        code = fault["code"]
+        status = self.fault_status(state, fault, MUDBASE_CODES.get(code))
+        headers, extra = [], {}
+        if "retry_after" in fault:
+            headers.append(("Retry-After", str(fault["retry_after"])))
+            extra["retryAfter"] = fault["retry_after"]
+        message = fault.get("message") or MUDBASE_MESSAGES.get(code, "Error")
+        return status, self.body(code, message, path, extra,
+                                 fault.get("details")), headers
+
+    def ratelimit(self, state, fault, path):
+        wait = fault.get("retry_after", 60)
+        return 429, self.body("rate_limited", "Too many requests", path,
+                              {"retryAfter": wait}), \
+            [("Retry-After", str(wait))]
+
+
+BAXVERIFY = BaxVerifyFamily()
+TRYVOX = TryvoxFamily()
+MUDBASE = MudbaseFamily()
+
+
+def family_for(path):
+    """The API a request path belongs to; BaxVerify for anything else (so
+    unknown paths keep their old BaxVerify 404)."""
+    for family in (TRYVOX, MUDBASE):
+        if family.owns(path):
+            return family
+    return BAXVERIFY
 
 
 # --- Control API -----------------------------------------------------------
 # Each takes (server, body, query) and returns (status, object).
 
 def control_reset(server, body, query):
-    """POST /_mock/reset: forget everything, back to command-line settings."""
+    """POST /_mock/reset: forget everything (all three APIs), back to the
+    command-line settings."""
     server.state.reset()
     return 200, {"ok": True}
 
 
 def control_config(server, body, query):
-    """POST /_mock/config {"force_code": "123456"|null, "code_ttl": N,
-    "max_attempts": N, "token_ttl": N, "send_limit": N, "send_window": N,
-    "code_length": N} (any subset); GET returns the current values."""
+    """POST /_mock/config with any subset of:
+    "force_code": "123456"|null (every API; any length),
+    BaxVerify: "code_ttl", "max_attempts", "token_ttl", "send_limit",
+    "send_window", "code_length";
+    Tryvox: "tryvox_ttl", "tryvox_start_limit", "tryvox_start_window",
+    "tryvox_max_attempts", "tryvox_failed_status" (422|400),
+    "tryvox_fifth_reply" ("failed"|"max_attempts"), "tryvox_after_failed"
+    ("not_found"|"max_attempts");
+    Mudbase: "mudbase_ttl", "mudbase_send_limit", "mudbase_send_window",
+    "mudbase_max_attempts", "mudbase_token_ttl", "mudbase_code_length",
+    "mudbase_wrong_status" (400|401).
+    GET (or POST) returns all current values."""
     changes = {}
     for name, value in body.items():
         if name == "force_code":
@@ -471,6 +1173,11 @@ def control_config(server, body, query):
             kind, minimum = TUNABLES[name]
             if type(value) is not kind or value < minimum:
                 raise ControlError("%s: integer >= %d" % (name, minimum))
+        elif name in SWITCHES:
+            kind, choices, _ = SWITCHES[name]
+            if type(value) is not kind or value not in choices:
+                raise ControlError("%s: one of %s" % (
+                    name, ", ".join(json.dumps(c) for c in choices)))
         else:
             raise ControlError("unknown setting %r" % name)
         changes[name] = value
@@ -482,40 +1189,65 @@ def control_config(server, body, query):
 
 
 def control_outbox(server, body, query):
-    """GET /_mock/outbox -> {"messages": [{phone, code, purpose, time}]}."""
+    """GET /_mock/outbox -> {"messages": [{api, phone, to, channel, code,
+    [purpose (baxverify), verification_id (tryvox)], time}]}, oldest
+    first. "phone" equals "to", also for email."""
     with server.state.lock:
         return 200, {"messages": list(server.state.outbox)}
 
 
 def control_outbox_last(server, body, query):
-    """GET /_mock/outbox/last?phone=%2B1... -> the newest message to that
-    phone {"phone", "code", "purpose", "time"}, or 404."""
-    phone = (query.get("phone") or [""])[-1]
-    if phone.startswith(" "):  # an unencoded "+" arrives as a space
-        phone = "+" + phone[1:]
+    """GET /_mock/outbox/last?phone=%2B1... (or ?to=...; to wins if both)
+    -> the newest message to that destination, whatever the API, or 404."""
+    dest = (query.get("to") or query.get("phone") or [""])[-1]
+    if dest.startswith(" "):  # an unencoded "+" arrives as a space
+        dest = "+" + dest[1:]
     with server.state.lock:
         for msg in reversed(server.state.outbox):
-            if msg["phone"] == phone:
+            if msg.get("to", msg["phone"]) == dest:
                 return 200, dict(msg)
-    raise ControlError("no message to %r" % phone, 404)
+    raise ControlError("no message to %r" % dest, 404)
 
 
 def control_expire(server, body, query):
-    """POST /_mock/expire {"phone"}: that phone's current code expires now."""
+    """POST /_mock/expire {"phone"} or {"to"}: the destination's live codes
+    expire now in every API (BaxVerify code, every pending Tryvox
+    verification, Mudbase code). -> {"ok", "expired": bool, "apis": [names
+    of the APIs where something expired]}."""
     state = server.state
-    phone = body.get("phone")
-    if not isinstance(phone, str):
-        raise ControlError("phone: string")
+    dest = body.get("to", body.get("phone"))
+    if not isinstance(dest, str):
+        raise ControlError("phone (or to): string")
+    now = time.time()
+    apis = []
     with state.lock:
-        entry = state.codes.get(phone)
+        entry = state.codes.get(dest)
         if entry is not None:
-            entry["expires"] = time.time() - 1
-        return 200, {"ok": True, "expired": entry is not None}
+            entry["expires"] = now - 1
+            apis.append("baxverify")
+        hit = False
+        for v in state.tryvox.values():
+            tryvox_refresh(v, now)
+            if v["to"] == dest and v["status"] == "pending":
+                v["expires"] = now
+                v["status"] = "expired"
+                hit = True
+        if hit:
+            apis.append("tryvox")
+        entry = state.mudbase.get(dest)
+        if entry is not None and now < entry["expires"]:
+            entry["expires"] = now - 1
+            apis.append("mudbase")
+        return 200, {"ok": True, "expired": bool(apis), "apis": apis}
 
 
 def control_fault(server, body, query):
     """POST /_mock/fault {"endpoint", "kind", "count", ...} adds a fault;
-    {"clear": true} removes them all. GET lists them."""
+    {"clear": true} removes them all. GET lists them.
+    endpoint: send, verify, validate-token, stats, logs, tryvox-start,
+    tryvox-check, tryvox-status, mudbase-send, mudbase-verify or "*".
+    kind "error" takes "code" and optional "status", "message",
+    "retry_after", "details" and answers in the body of the API hit."""
     state = server.state
     if body.get("clear"):
         with state.lock:
@@ -534,6 +1266,19 @@ def control_fault_list(server, body, query):
         return 200, {"faults": list(server.state.faults)}
 
 
+def fault_code_known(endpoint, code):
+    """Whether an "error" fault's code has a documented status for the
+    endpoint's API (any API for "*")."""
+    if endpoint in TRYVOX_ENDPOINTS:
+        return code in TRYVOX_ERRORS
+    if endpoint in MUDBASE_ENDPOINTS:
+        return code in MUDBASE_CODES
+    if endpoint == "*":
+        return code in DOCUMENTED_ERRORS or code in TRYVOX_ERRORS or \
+            code in MUDBASE_CODES
+    return code in DOCUMENTED_ERRORS
+
+
 def validate_fault(body):
     fault = dict(body)
     fault.setdefault("endpoint", "*")
@@ -549,7 +1294,8 @@ def validate_fault(body):
         code = fault.get("code")
         if not isinstance(code, str) or not code:
             raise ControlError("error fault needs a \"code\"")
-        if code not in DOCUMENTED_ERRORS and "status" not in fault:
+        if not fault_code_known(fault["endpoint"], code) and \
+                "status" not in fault:
             raise ControlError("undocumented code needs a \"status\"")
     for key in ("status", "retry_after", "size"):
         if key in fault and type(fault[key]) is not int:
@@ -557,12 +1303,15 @@ def validate_fault(body):
     for key in ("seconds", "interval"):
         if key in fault and not isinstance(fault[key], (int, float)):
             raise ControlError("%s: number" % key)
+    if "message" in fault and not isinstance(fault["message"], str):
+        raise ControlError("message: string")
     return fault
 
 
 def control_requests(server, body, query):
     """GET /_mock/requests -> {"requests": [{"method", "path", "headers",
-    "body", "connection"}]} for every non-control request, oldest first."""
+    "body", "connection"}]} for every non-control request (all APIs),
+    oldest first."""
     with server.state.lock:
         return 200, {"requests": list(server.state.requests)}
 
@@ -736,55 +1485,48 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def dispatch_api(self, path, query, raw):
         state = self.server.state
         self.record(raw)
-        fault = state.take_fault(ENDPOINT_NAMES.get(path))
-        if fault and self.apply_fault(fault, path):
+        family = family_for(path)
+        fault = state.take_fault(family.endpoint_for(path))
+        if fault and self.apply_fault(fault, path, family):
             return
         try:
-            route = API_ROUTES.get((self.command, path))
+            route = family.route(self.command, path)
             # Our choice: an unknown route (or method) is a 404 before any
             # header check.
             if route is None:
-                raise ApiError("NOT_FOUND")
+                raise family.not_found()
             _, handler, wants_body = route
-            check_headers(state, self.headers, self.command)
+            family.check_headers(state, self.headers, self.command)
             with state.lock:
                 if wants_body:
-                    result = handler(state, parse_json_object(raw), query)
+                    result = handler(state, family.parse_body(raw), query)
                 else:
                     result = handler(state, query)
             status, obj, headers = result
-        except ApiError as err:
-            status, obj, headers = (err.status,
-                                    error_envelope(state, err, path),
-                                    err.headers)
+        except MockApiError as err:
+            status, obj, headers = family.error_reply(state, err, path)
         if fault and fault["kind"] == "oversized":
             obj["padding"] = "x" * fault.get("size", 200 * 1024)
         self.send_json(status, obj, headers)
 
     # --- faults ---
 
-    def apply_fault(self, fault, path):
-        """Misbehave as fault says. True if the response has been dealt
-        with; False to go on with normal processing (delay, oversized)."""
+    def apply_fault(self, fault, path, family):
+        """Misbehave as fault says, in the manner of family's API. True if
+        the response has been dealt with; False to go on with normal
+        processing (delay, oversized)."""
         kind = fault["kind"]
+        state = self.server.state
         if kind == "delay":
             time.sleep(fault.get("seconds", 1))
             return False
         if kind == "oversized":
             return False
         if kind == "error":
-            err = ApiError(fault["code"], fault.get("status"),
-                           fault.get("message"))
-            headers = []
-            if "retry_after" in fault:
-                headers.append(("Retry-After", str(fault["retry_after"])))
-            self.send_json(err.status, error_envelope(self.server.state, err,
-                                                      path), headers)
+            with state.lock:
+                self.send_json(*family.fault_error(state, fault, path))
         elif kind == "ratelimit":
-            err = ApiError("BAXVERIFY_RATE_LIMIT")
-            self.send_json(429, error_envelope(self.server.state, err, path),
-                           [("Retry-After", str(fault.get("retry_after",
-                                                          60)))])
+            self.send_json(*family.ratelimit(state, fault, path))
         elif kind == "http500":
             body = (b"<html><head><title>500 Internal Server Error</title>"
                     b"</head><body><h1>Internal Server Error</h1>"
@@ -792,7 +1534,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_raw(fault.get("status", 500),
                           [("Content-Type", "text/html")], body)
         elif kind == "malformed":
-            body = fault.get("body", '{"verified": true, "phone": "+1')
+            body = fault.get("body", family.malformed_body)
             self.send_raw(200, [("Content-Type", "application/json")],
                           str(body).encode("utf-8"))
         elif kind == "wrongshape":
@@ -807,7 +1549,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif kind == "drop":
             self.close_connection = True
         elif kind == "truncated":
-            body = b'{"success": true, "verified": true, "phone": "+1'
+            body = family.truncated_body
             self.close_connection = True
             self.wfile.write(self.response_bytes(
                 200, [("Content-Type", "application/json")], body,
@@ -815,7 +1557,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif kind == "hang":
             self.hang(fault.get("seconds", SLOW_FAULT_LIMIT))
         elif kind == "trickle":
-            self.trickle(fault.get("interval", 1.0))
+            self.trickle(fault.get("interval", 1.0), family)
         return True
 
     def hang(self, limit):
@@ -842,13 +1584,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except OSError:
                 return
 
-    def trickle(self, interval):
+    def trickle(self, interval, family=BAXVERIFY):
         """Write a normal-looking response one byte per interval."""
         self.close_connection = True
         state = self.server.state
         generation = state.generation
-        body = json.dumps({"success": True, "verified": True},
-                          separators=COMPACT).encode()
+        body = json.dumps(family.trickle_obj, separators=COMPACT).encode()
         data = self.response_bytes(
             200, [("Content-Type", "application/json")], body)
         deadline = time.monotonic() + SLOW_FAULT_LIMIT
@@ -917,7 +1658,9 @@ class MockServer(http.server.ThreadingHTTPServer):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Mock BaxVerify API server.")
+    p = argparse.ArgumentParser(
+        description="Mock BaxVerify, Tryvox Verify and Mudbase OTP API "
+                    "server.")
     p.add_argument("--cert", help="server certificate (PEM)")
     p.add_argument("--key", help="server private key (PEM)")
     p.add_argument("--plain", action="store_true",
@@ -933,6 +1676,18 @@ def parse_args(argv):
     p.add_argument("--send-limit", type=int, default=5)
     p.add_argument("--send-window", type=int, default=60)
     p.add_argument("--code-length", type=int, default=6)
+    p.add_argument("--tryvox-key", default="tvx_sk_test_key",
+                   help="Tryvox API key (Authorization: Bearer KEY)")
+    p.add_argument("--tenant-id", default="acc_test",
+                   help="Tryvox tenant (X-Tenant-ID)")
+    p.add_argument("--mudbase-project", default="proj_mud",
+                   help="the one Mudbase projectId that exists")
+    for name, default in NEW_TUNABLE_DEFAULTS.items():
+        p.add_argument("--" + name.replace("_", "-"), type=int,
+                       default=default)
+    for name, (kind, choices, default) in SWITCHES.items():
+        p.add_argument("--" + name.replace("_", "-"), type=kind,
+                       choices=choices, default=default)
     p.add_argument("--verbose", action="store_true",
                    help="log requests and errors to stderr")
     args = p.parse_args(argv)
@@ -964,8 +1719,11 @@ def main(argv):
     if not args.plain:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.cert, args.key)
-    state = State(args.project_id, args.api_key,
-                  {name: getattr(args, name) for name in TUNABLES})
+    settings = {name: getattr(args, name)
+                for name in list(TUNABLES) + list(SWITCHES)}
+    state = State(args.project_id, args.api_key, settings,
+                  tryvox_key=args.tryvox_key, tenant_id=args.tenant_id,
+                  mudbase_project=args.mudbase_project)
     server = MockServer((args.host, args.port), state, ctx, args.verbose)
     port = server.server_address[1]
     if args.port_file:

@@ -181,7 +181,10 @@ test_minimal_defaults(void **state)
 	write_conf(st, minimal_conf, 0600);
 	assert_int_equal(load(st), BV_OK);
 	assert_string_equal(c->path, st->conf);
-	assert_string_equal(c->provider, "baxverify");
+	assert_non_null(c->providers);
+	assert_string_equal(c->providers[0], "baxverify");
+	assert_null(c->providers[1]);
+	assert_null(c->channels);
 	assert_string_equal(c->baxverify.api_url,
 			    "https://api.baxcloud.tech/v1");
 	assert_string_equal(c->baxverify.project_id, "proj_abc");
@@ -1025,6 +1028,600 @@ test_conf_symlink(void **state)
 	assert_int_equal(cfg_load(&st->cfg, 1, argv, &st->log), BV_CONFIG);
 }
 
+/* --- providers: the list ------------------------------------------------ */
+
+/* The captured log must mention what. */
+static void
+assert_logged(const struct conf_state *st, const char *what)
+{
+	if (strstr(st->captured, what) == NULL)
+		fail_msg("expected \"%s\" in the log, got \"%s\"", what,
+			 st->captured);
+}
+
+/* The smallest tryvox group cfg_load accepts. */
+#define TRYVOX_MIN "tryvox = { tenant_id = \"ten_1\"; api_key = \"tk_1\"; };\n"
+#define BAX_MIN "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
+#define MUD_MIN "mudbase = { project_id = \"mud_1\"; };\n"
+/* A tryvox provider whose group is left open for one more key. */
+#define TVX_OPEN                \
+	"provider = \"tryvox\";\n" \
+	"tryvox = { tenant_id = \"t\"; api_key = \"k\";\n"
+
+static void
+test_provider_string(void **state)
+{
+	struct conf_state *st = *state;
+	const struct bv_config *c = &st->cfg;
+
+	/* Only tryvox is used: the baxverify group need not exist. */
+	write_conf(st, "provider = \"tryvox\";\n" TRYVOX_MIN, 0600);
+	assert_int_equal(load(st), BV_OK);
+	assert_non_null(c->providers);
+	assert_string_equal(c->providers[0], "tryvox");
+	assert_null(c->providers[1]);
+	assert_string_equal(c->tryvox.tenant_id, "ten_1");
+	assert_string_equal(c->tryvox.api_key, "tk_1");
+	assert_string_equal(st->captured, "");
+}
+
+static void
+test_provider_list(void **state)
+{
+	struct conf_state *st = *state;
+	const struct bv_config *c = &st->cfg;
+
+	write_conf(st, "provider = [\"baxverify\", \"tryvox\"];\n" BAX_MIN
+		       TRYVOX_MIN,
+		   0600);
+	assert_int_equal(load(st), BV_OK);
+	assert_string_equal(c->providers[0], "baxverify");
+	assert_string_equal(c->providers[1], "tryvox");
+	assert_null(c->providers[2]);
+	assert_string_equal(c->baxverify.api_key, "k");
+	assert_string_equal(c->tryvox.api_key, "tk_1");
+}
+
+static void
+test_provider_list_order_kept(void **state)
+{
+	struct conf_state *st = *state;
+	const struct bv_config *c = &st->cfg;
+
+	/* Failover order is the file's order; a ( ) list works too. */
+	write_conf(st, "provider = (\"mudbase\", \"tryvox\", \"baxverify\");\n"
+		       BAX_MIN TRYVOX_MIN MUD_MIN,
+		   0600);
+	assert_int_equal(load(st), BV_OK);
+	assert_string_equal(c->providers[0], "mudbase");
+	assert_string_equal(c->providers[1], "tryvox");
+	assert_string_equal(c->providers[2], "baxverify");
+	assert_null(c->providers[3]);
+}
+
+static void
+test_provider_list_unknown(void **state)
+{
+	struct conf_state *st = *state;
+
+	expect_config_error(st, "provider = [\"baxverify\", \"nope\"];\n"
+				BAX_MIN);
+	assert_logged(st, "unknown provider \"nope\"");
+}
+
+static void
+test_provider_list_bad_elements(void **state)
+{
+	struct conf_state *st = *state;
+
+	expect_config_error(st, "provider = [\"baxverify\", \"\"];\n" BAX_MIN);
+	assert_logged(st, "provider");
+	expect_config_error(st, "provider = [\"bax verify\"];\n" BAX_MIN);
+	expect_config_error(st, "provider = [1];\n" BAX_MIN);
+	expect_config_error(st, "provider = 1;\n" BAX_MIN);
+	expect_config_error(st, "provider = true;\n" BAX_MIN);
+}
+
+static void
+test_provider_duplicate(void **state)
+{
+	struct conf_state *st = *state;
+
+	expect_config_error(st,
+			    "provider = [\"baxverify\", \"tryvox\", "
+			    "\"baxverify\"];\n" BAX_MIN TRYVOX_MIN);
+	assert_logged(st, "\"baxverify\" is listed twice");
+}
+
+static void
+test_provider_empty_list(void **state)
+{
+	struct conf_state *st = *state;
+
+	/* An empty list is not "the default provider": it is a mistake. */
+	expect_config_error(st, "provider = [];\n" BAX_MIN);
+	assert_logged(st, "provider lists no provider");
+	expect_config_error(st, "provider = ();\n" BAX_MIN);
+	assert_logged(st, "provider lists no provider");
+}
+
+static void
+test_cfg_api(void **state)
+{
+	struct conf_state *st = *state;
+	const struct bv_config *c = &st->cfg;
+
+	write_conf(st, minimal_conf, 0600);
+	assert_int_equal(load(st), BV_OK);
+	assert_ptr_equal(cfg_api(c, "baxverify"), &c->baxverify);
+	assert_ptr_equal(cfg_api(c, "tryvox"), &c->tryvox);
+	assert_ptr_equal(cfg_api(c, "mudbase"), &c->mudbase);
+	assert_null(cfg_api(c, "nope"));
+	assert_null(cfg_api(c, ""));
+	assert_null(cfg_api(c, "BaxVerify"));
+}
+
+/* --- tryvox ------------------------------------------------------------- */
+
+static void
+test_tryvox_defaults(void **state)
+{
+	struct conf_state *st = *state;
+	const struct bv_api_config *t = &st->cfg.tryvox;
+
+	write_conf(st, "provider = \"tryvox\";\n" TRYVOX_MIN, 0600);
+	assert_int_equal(load(st), BV_OK);
+	assert_string_equal(t->api_url, "https://api.tryvox.io");
+	assert_string_equal(t->channel, "sms");
+	assert_string_equal(t->app_name, "pam_baxverify");
+	assert_int_equal(t->code_length, 6);
+	assert_false(t->validate_token);
+	assert_null(t->api_key_file);
+	assert_null(t->project_id);
+	assert_null(t->purpose);
+}
+
+static void
+test_tryvox_full_values(void **state)
+{
+	struct conf_state *st = *state;
+	const struct bv_api_config *t = &st->cfg.tryvox;
+
+	write_conf(st,
+		   "provider = \"tryvox\";\n"
+		   "tryvox = {\n"
+		   "  api_url = \"https://tryvox.example.test/v1/\";\n"
+		   "  api_key = \"tk_live\";\n"
+		   "  tenant_id = \"ten_9\";\n"
+		   "  channel = \"whatsapp\";\n"
+		   "  app_name = \"Example Corp\";\n"
+		   "  code_length = 8;\n"
+		   "  validate_token = true;\n"
+		   "};\n",
+		   0600);
+	assert_int_equal(load(st), BV_OK);
+	/* Trailing slash trimmed, as for baxverify. */
+	assert_string_equal(t->api_url, "https://tryvox.example.test/v1");
+	assert_string_equal(t->api_key, "tk_live");
+	assert_string_equal(t->tenant_id, "ten_9");
+	assert_string_equal(t->channel, "whatsapp");
+	assert_string_equal(t->app_name, "Example Corp");
+	assert_int_equal(t->code_length, 8);
+	assert_true(t->validate_token);
+}
+
+static void
+test_tryvox_requires_tenant_id(void **state)
+{
+	struct conf_state *st = *state;
+
+	expect_config_error(st, "provider = \"tryvox\";\n"
+				"tryvox = { api_key = \"tk\"; };\n");
+	assert_logged(st, "tryvox.tenant_id is not set");
+	expect_config_error(st, "provider = \"tryvox\";\n"
+				"tryvox = { tenant_id = \"\";\n"
+				"  api_key = \"tk\"; };\n");
+	assert_logged(st, "tryvox.tenant_id");
+}
+
+static void
+test_tryvox_key_exactly_one(void **state)
+{
+	struct conf_state *st = *state;
+	char text[PATH_BUF + 200];
+
+	/* Neither. */
+	expect_config_error(st, "provider = \"tryvox\";\n"
+				"tryvox = { tenant_id = \"t\"; };\n");
+	assert_logged(st, "exactly one of tryvox.api_key and "
+			  "tryvox.api_key_file");
+	/* Both. */
+	write_file(st->key, "tk_from_file\n", 0600);
+	snprintf(text, sizeof(text),
+		 "provider = \"tryvox\";\n"
+		 "tryvox = { tenant_id = \"t\"; api_key = \"tk\";\n"
+		 "  api_key_file = \"%s\"; };\n",
+		 st->key);
+	expect_config_error(st, text);
+	assert_logged(st, "exactly one of tryvox.api_key and "
+			  "tryvox.api_key_file");
+	/* An empty key is no key. */
+	expect_config_error(st, "provider = \"tryvox\";\n"
+				"tryvox = { tenant_id = \"t\";\n"
+				"  api_key = \"\"; };\n");
+}
+
+static void
+test_tryvox_code_length_range(void **state)
+{
+	struct conf_state *st = *state;
+
+	expect_config_error(st, TVX_OPEN "  code_length = 3; };\n");
+	assert_logged(st, "invalid value for \"tryvox.code_length\"");
+	expect_config_error(st, TVX_OPEN "  code_length = 9; };\n");
+	assert_logged(st, "invalid value for \"tryvox.code_length\"");
+	expect_config_error(st, TVX_OPEN "  code_length = \"6\"; };\n");
+
+	write_conf(st, TVX_OPEN
+		       "  code_length = 4; };\n",
+		   0600);
+	assert_int_equal(load(st), BV_OK);
+	assert_int_equal(st->cfg.tryvox.code_length, 4);
+	write_conf(st, TVX_OPEN
+		       "  code_length = 8; };\n",
+		   0600);
+	assert_int_equal(load(st), BV_OK);
+	assert_int_equal(st->cfg.tryvox.code_length, 8);
+}
+
+static void
+test_tryvox_channel(void **state)
+{
+	struct conf_state *st = *state;
+	static const char *const ok[] = { "sms", "voice", "whatsapp", "email",
+					  NULL };
+	char text[256];
+	size_t i;
+
+	expect_config_error(st, TVX_OPEN "  channel = \"fax\"; };\n");
+	assert_logged(st, "invalid value for \"tryvox.channel\"");
+	expect_config_error(st, TVX_OPEN "  channel = \"SMS\"; };\n");
+	for (i = 0; ok[i] != NULL; i++) {
+		snprintf(text, sizeof(text),
+			 TVX_OPEN "  channel = \"%s\"; };\n", ok[i]);
+		write_conf(st, text, 0600);
+		assert_int_equal(load(st), BV_OK);
+		assert_string_equal(st->cfg.tryvox.channel, ok[i]);
+	}
+}
+
+static void
+test_tryvox_api_url_https_only(void **state)
+{
+	struct conf_state *st = *state;
+
+	expect_config_error(st,
+			    TVX_OPEN "  api_url = \"http://api.tryvox.io\"; };\n");
+	assert_logged(st, "tryvox.api_url");
+}
+
+static void
+test_tryvox_api_key_conf_0640(void **state)
+{
+	struct conf_state *st = *state;
+
+	write_conf(st, "provider = \"tryvox\";\n" TRYVOX_MIN, 0640);
+	assert_int_equal(load(st), BV_CONFIG);
+	assert_logged(st, st->conf);
+	assert_logged(st, "group/world accessible");
+}
+
+static void
+test_tryvox_api_key_unlisted_still_secret(void **state)
+{
+	struct conf_state *st = *state;
+	char text[PATH_BUF + 200];
+
+	/*
+	 * A key in the file is a secret whether or not tryvox is used: the
+	 * same file without the tryvox group would load at 0644.
+	 */
+	write_file(st->key, "sk_from_file\n", 0600);
+	snprintf(text, sizeof(text),
+		 "baxverify = { project_id = \"p\"; api_key_file = \"%s\"; };\n"
+		 "%s",
+		 st->key, TRYVOX_MIN);
+	write_conf(st, text, 0644);
+	assert_int_equal(load(st), BV_CONFIG);
+	assert_logged(st, "group/world accessible");
+	write_conf(st, text, 0600);
+	assert_int_equal(load(st), BV_OK);
+}
+
+static void
+test_tryvox_key_file_loaded(void **state)
+{
+	struct conf_state *st = *state;
+	char text[PATH_BUF + 200];
+
+	write_file(st->key, "tk_from_file\n", 0600);
+	snprintf(text, sizeof(text),
+		 "provider = \"tryvox\";\n"
+		 "tryvox = { tenant_id = \"t\"; api_key_file = \"%s\"; };\n",
+		 st->key);
+	/* No secret in the config itself: it may be world-readable. */
+	write_conf(st, text, 0644);
+	assert_int_equal(load(st), BV_OK);
+	assert_string_equal(st->cfg.tryvox.api_key_file, st->key);
+	assert_non_null(st->cfg.tryvox.api_key);
+	assert_string_equal(st->cfg.tryvox.api_key, "tk_from_file");
+	/* The other groups' keys are untouched. */
+	assert_null(st->cfg.baxverify.api_key);
+}
+
+static void
+test_tryvox_key_file_0644(void **state)
+{
+	struct conf_state *st = *state;
+	char text[PATH_BUF + 200];
+
+	write_file(st->key, "tk_from_file\n", 0644);
+	snprintf(text, sizeof(text),
+		 "provider = \"tryvox\";\n"
+		 "tryvox = { tenant_id = \"t\"; api_key_file = \"%s\"; };\n",
+		 st->key);
+	write_conf(st, text, 0644);
+	assert_int_equal(load(st), BV_CONFIG);
+	assert_logged(st, st->key);
+	assert_logged(st, "group/world accessible");
+}
+
+static void
+test_tryvox_unknown_key(void **state)
+{
+	struct conf_state *st = *state;
+	char want[PATH_BUF + 64];
+
+	/* project_id is baxverify's and mudbase's, not tryvox's. */
+	expect_config_error(st, TVX_OPEN "  project_id = \"p\"; };\n");
+	snprintf(want, sizeof(want), "%s:3: unknown key \"tryvox.project_id\"",
+		 st->conf);
+	assert_logged(st, want);
+}
+
+/* --- mudbase ------------------------------------------------------------ */
+
+static void
+test_mudbase_defaults(void **state)
+{
+	struct conf_state *st = *state;
+	const struct bv_api_config *m = &st->cfg.mudbase;
+
+	/* No API key anywhere: the file may be world-readable. */
+	write_conf(st, "provider = \"mudbase\";\n" MUD_MIN, 0644);
+	assert_int_equal(load(st), BV_OK);
+	assert_string_equal(st->cfg.providers[0], "mudbase");
+	assert_null(st->cfg.providers[1]);
+	assert_string_equal(m->project_id, "mud_1");
+	assert_string_equal(m->api_url, "https://cloud.mudbase.dev");
+	assert_string_equal(m->channel, "sms");
+	assert_null(m->api_key);
+	assert_null(m->api_key_file);
+	assert_string_equal(st->captured, "");
+}
+
+static void
+test_mudbase_values(void **state)
+{
+	struct conf_state *st = *state;
+	const struct bv_api_config *m = &st->cfg.mudbase;
+
+	write_conf(st,
+		   "provider = \"mudbase\";\n"
+		   "mudbase = { api_url = \"https://mud.example.test/\";\n"
+		   "  project_id = \"mud_2\"; method = \"email\"; };\n",
+		   0600);
+	assert_int_equal(load(st), BV_OK);
+	assert_string_equal(m->api_url, "https://mud.example.test");
+	assert_string_equal(m->project_id, "mud_2");
+	assert_string_equal(m->channel, "email");
+}
+
+static void
+test_mudbase_requires_project_id(void **state)
+{
+	struct conf_state *st = *state;
+
+	expect_config_error(st, "provider = \"mudbase\";\n"
+				"mudbase = { method = \"sms\"; };\n");
+	assert_logged(st, "mudbase.project_id is not set");
+	/* No group at all. */
+	expect_config_error(st, "provider = \"mudbase\";\n");
+	assert_logged(st, "mudbase.project_id is not set");
+}
+
+static void
+test_mudbase_api_key_unknown(void **state)
+{
+	struct conf_state *st = *state;
+	char want[PATH_BUF + 64];
+
+	/* The endpoints are public: a key here is a misunderstanding. */
+	expect_config_error(st, "provider = \"mudbase\";\n"
+				"mudbase = {\n"
+				"  project_id = \"m\";\n"
+				"  api_key = \"k\";\n"
+				"};\n");
+	snprintf(want, sizeof(want), "%s:4: unknown key \"mudbase.api_key\"",
+		 st->conf);
+	assert_logged(st, want);
+	expect_config_error(st, "provider = \"mudbase\";\n"
+				"mudbase = { project_id = \"m\";\n"
+				"  api_key_file = \"/etc/k\"; };\n");
+	assert_logged(st, "unknown key \"mudbase.api_key_file\"");
+	/* "channel" is tryvox's word; mudbase says "method". */
+	expect_config_error(st, "provider = \"mudbase\";\n"
+				"mudbase = { project_id = \"m\";\n"
+				"  channel = \"sms\"; };\n");
+	assert_logged(st, "unknown key \"mudbase.channel\"");
+}
+
+static void
+test_mudbase_method_voice(void **state)
+{
+	struct conf_state *st = *state;
+
+	/* A channel word, but not one Mudbase can send by. */
+	expect_config_error(st, "provider = \"mudbase\";\n"
+				"mudbase = { project_id = \"m\";\n"
+				"  method = \"voice\"; };\n");
+	assert_logged(st, "mudbase cannot send by \"voice\"");
+	expect_config_error(st, "provider = \"mudbase\";\n"
+				"mudbase = { project_id = \"m\";\n"
+				"  method = \"whatsapp\"; };\n");
+	assert_logged(st, "mudbase cannot send by \"whatsapp\"");
+	/* Not a channel at all. */
+	expect_config_error(st, "provider = \"mudbase\";\n"
+				"mudbase = { project_id = \"m\";\n"
+				"  method = \"fax\"; };\n");
+	assert_logged(st, "invalid value for \"mudbase.method\"");
+}
+
+/* --- channels ----------------------------------------------------------- */
+
+static void
+test_channels_valid(void **state)
+{
+	struct conf_state *st = *state;
+	const struct bv_config *c = &st->cfg;
+
+	write_conf(st, "provider = [\"baxverify\", \"tryvox\"];\n" BAX_MIN
+		       TRYVOX_MIN
+		       "channels = [\"sms\", \"voice\", \"whatsapp\", "
+		       "\"email\"];\n",
+		   0600);
+	assert_int_equal(load(st), BV_OK);
+	assert_non_null(c->channels);
+	assert_string_equal(c->channels[0], "sms");
+	assert_string_equal(c->channels[1], "voice");
+	assert_string_equal(c->channels[2], "whatsapp");
+	assert_string_equal(c->channels[3], "email");
+	assert_null(c->channels[4]);
+
+	/* Mudbase serves email. */
+	write_conf(st, "provider = [\"baxverify\", \"mudbase\"];\n" BAX_MIN
+		       MUD_MIN "channels = [\"email\", \"sms\"];\n",
+		   0600);
+	assert_int_equal(load(st), BV_OK);
+	assert_string_equal(c->channels[0], "email");
+	assert_string_equal(c->channels[1], "sms");
+	assert_null(c->channels[2]);
+}
+
+static void
+test_channels_fax(void **state)
+{
+	struct conf_state *st = *state;
+
+	expect_config_error(st, BAX_MIN "channels = [\"sms\", \"fax\"];\n");
+	assert_logged(st, "invalid value for \"channels\"");
+	expect_config_error(st, BAX_MIN "channels = [\"sms\", \"\"];\n");
+	expect_config_error(st, BAX_MIN "channels = [1];\n");
+}
+
+static void
+test_channels_unserved(void **state)
+{
+	struct conf_state *st = *state;
+
+	expect_config_error(st, "provider = [\"baxverify\", \"mudbase\"];\n"
+				BAX_MIN MUD_MIN
+				"channels = [\"sms\", \"voice\"];\n");
+	assert_logged(st, "channel \"voice\" is offered but no configured "
+			  "provider sends by it");
+	/* BaxVerify alone sends SMS only. */
+	expect_config_error(st, BAX_MIN "channels = [\"email\"];\n");
+	assert_logged(st, "channel \"email\" is offered but no configured "
+			  "provider sends by it");
+}
+
+static void
+test_channels_unlisted_provider_serves_nothing(void **state)
+{
+	struct conf_state *st = *state;
+
+	/* Tryvox's group is there, but tryvox is not a provider here. */
+	expect_config_error(st, "provider = \"baxverify\";\n" BAX_MIN
+				TRYVOX_MIN "channels = [\"voice\"];\n");
+	assert_logged(st, "channel \"voice\" is offered but no configured "
+			  "provider sends by it");
+}
+
+static void
+test_channels_empty_list(void **state)
+{
+	struct conf_state *st = *state;
+
+	/*
+	 * An empty menu leaves no user anywhere to send a code, which nullok
+	 * would wave through: refuse it, like an empty provider list.
+	 */
+	expect_config_error(st, BAX_MIN "channels = [];\n");
+	assert_logged(st, "channels");
+}
+
+/* --- groups of providers that are not used ------------------------------ */
+
+static void
+test_unlisted_groups_not_required(void **state)
+{
+	struct conf_state *st = *state;
+	const struct bv_config *c = &st->cfg;
+
+	/*
+	 * Groups kept for later (no tenant_id, no key, no project_id): not an
+	 * error while their provider is not listed.
+	 */
+	write_conf(st, BAX_MIN
+		       "tryvox = { channel = \"voice\"; code_length = 4; };\n"
+		       "mudbase = { method = \"email\"; };\n",
+		   0600);
+	assert_int_equal(load(st), BV_OK);
+	assert_string_equal(c->providers[0], "baxverify");
+	assert_null(c->providers[1]);
+	assert_null(c->tryvox.tenant_id);
+	assert_null(c->tryvox.api_key);
+	assert_string_equal(c->tryvox.channel, "voice");
+	assert_null(c->mudbase.project_id);
+	assert_string_equal(c->mudbase.channel, "email");
+	assert_string_equal(st->captured, "");
+
+	/* Empty groups too. */
+	write_conf(st, BAX_MIN "tryvox = {};\nmudbase = {};\n", 0600);
+	assert_int_equal(load(st), BV_OK);
+
+	/* And the baxverify group when only tryvox is used. */
+	write_conf(st, "provider = \"tryvox\";\n" TRYVOX_MIN
+		       "baxverify = { purpose = \"SUDO\"; };\n",
+		   0600);
+	assert_int_equal(load(st), BV_OK);
+	assert_null(c->baxverify.project_id);
+}
+
+static void
+test_unlisted_groups_values_checked(void **state)
+{
+	struct conf_state *st = *state;
+
+	/* A value that is wrong in itself is wrong whoever uses it. */
+	expect_config_error(st, BAX_MIN "tryvox = { code_length = 9; };\n");
+	assert_logged(st, "tryvox.code_length");
+	expect_config_error(st, BAX_MIN "tryvox = { channel = \"fax\"; };\n");
+	assert_logged(st, "tryvox.channel");
+	expect_config_error(st, BAX_MIN "mudbase = { api_key = \"k\"; };\n");
+	assert_logged(st, "unknown key \"mudbase.api_key\"");
+}
+
 /* --- module arguments ------------------------------------------------- */
 
 static void
@@ -1206,6 +1803,38 @@ main(void)
 		T(test_missing_conf),
 		T(test_relative_conf),
 		T(test_conf_symlink),
+		T(test_provider_string),
+		T(test_provider_list),
+		T(test_provider_list_order_kept),
+		T(test_provider_list_unknown),
+		T(test_provider_list_bad_elements),
+		T(test_provider_duplicate),
+		T(test_provider_empty_list),
+		T(test_cfg_api),
+		T(test_tryvox_defaults),
+		T(test_tryvox_full_values),
+		T(test_tryvox_requires_tenant_id),
+		T(test_tryvox_key_exactly_one),
+		T(test_tryvox_code_length_range),
+		T(test_tryvox_channel),
+		T(test_tryvox_api_url_https_only),
+		T(test_tryvox_api_key_conf_0640),
+		T(test_tryvox_api_key_unlisted_still_secret),
+		T(test_tryvox_key_file_loaded),
+		T(test_tryvox_key_file_0644),
+		T(test_tryvox_unknown_key),
+		T(test_mudbase_defaults),
+		T(test_mudbase_values),
+		T(test_mudbase_requires_project_id),
+		T(test_mudbase_api_key_unknown),
+		T(test_mudbase_method_voice),
+		T(test_channels_valid),
+		T(test_channels_fax),
+		T(test_channels_unserved),
+		T(test_channels_unlisted_provider_serves_nothing),
+		T(test_channels_empty_list),
+		T(test_unlisted_groups_not_required),
+		T(test_unlisted_groups_values_checked),
 		T(test_args_override),
 		T(test_args_failmode_secure_over_safe),
 		T(test_args_none),

@@ -1,0 +1,62 @@
+/*
+ * auth.h - the state of one PAM call, shared by the module's files:
+ * pam_baxverify.c (entry points, verdict, export), dialogue.c (channel
+ * menu, sending with failover, the code prompt) and report.c (the user's
+ * lines and the administrator's log lines).
+ */
+#ifndef BV_PAM_AUTH_H
+#define BV_PAM_AUTH_H
+
+#include <stdbool.h>
+
+#include <security/pam_modules.h>
+
+#include "../core/conf.h"
+#include "../core/log.h"
+#include "../core/phones.h"
+#include "../providers/provider.h"
+
+/* Masked destination: a phone or "a•••@domain" of up to EMAIL_MAX. */
+#define MASKED_MAX (EMAIL_MAX + 16)
+
+struct auth_state {
+	pam_handle_t *pamh;
+	struct bv_log log;
+	struct bv_config cfg;
+	const char *service;
+	const char *pam_user;   /* as PAM gave it, for lookups */
+	char user[128];         /* sanitised, for log lines */
+	char rhost[128];        /* sanitised, "-" when unset */
+	struct bv_contact contact;
+	const char *channel;    /* chosen channel */
+	const char *dest;       /* contact.phone or contact.email */
+	char masked[MASKED_MAX];
+	size_t provider_idx;    /* into cfg.providers: who sent the code */
+	const struct bv_provider *provider; /* NULL until a send succeeded */
+	struct http_client *http;
+	struct bv_ctx ctx;
+	struct bv_proof proof;
+	long sends;
+	long tries;
+	int conv_rc;            /* PAM code of a failed conversation */
+};
+
+/* report.c */
+void log_event(const struct auth_state *st, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void log_outcome(const struct auth_state *st, const char *provider,
+		 enum bv_result rc, const struct bv_outcome *out);
+int say(struct auth_state *st, int style, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* "SMS", "voice call", "WhatsApp", "email": for the user's lines. */
+const char *channel_label(const char *channel);
+
+/* dialogue.c */
+/* The channels this user can be offered, in order; returns the count. */
+size_t usable_channels(const struct auth_state *st, const char **out,
+		       size_t max);
+/* Pick the channel (menu when there are several), then send, ask and
+   check until a code is accepted or something ends the dialogue. */
+enum bv_result run_dialogue(struct auth_state *st);
+
+#endif /* BV_PAM_AUTH_H */

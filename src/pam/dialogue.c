@@ -1,0 +1,298 @@
+/*
+ * dialogue.c - what the user goes through: the channel menu, the code
+ * sent (with failover between providers), the prompt, the retries.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <security/pam_ext.h>
+
+#include "auth.h"
+#include "../core/text.h"
+#include "../core/wipe.h"
+
+/* At most one entry per channel name: sms, voice, whatsapp, email. */
+#define MAX_CHANNELS 4
+/* Wrong menu answers before giving up. */
+#define MENU_TRIES 3
+
+static bool
+is_email_channel(const char *channel)
+{
+	return strcmp(channel, "email") == 0;
+}
+
+static const char *
+dest_for(const struct auth_state *st, const char *channel)
+{
+	return is_email_channel(channel) ? st->contact.email
+					 : st->contact.phone;
+}
+
+static void
+mask_dest(const char *channel, const char *dest, char *out, size_t outsz)
+{
+	if (is_email_channel(channel))
+		email_mask(dest, out, outsz);
+	else
+		phone_mask(dest, out, outsz);
+}
+
+/* Does any configured provider send by channel? */
+static bool
+channel_served(const struct auth_state *st, const char *channel)
+{
+	size_t i;
+
+	for (i = 0; st->cfg.providers[i] != NULL; i++)
+		if (provider_has_channel(provider_find(st->cfg.providers[i]),
+					 channel))
+			return true;
+	return false;
+}
+
+size_t
+usable_channels(const struct auth_state *st, const char **out, size_t max)
+{
+	const char *fallback[2] = { NULL, NULL };
+	char *const *want = st->cfg.channels;
+	size_t i, n = 0;
+
+	/* No "channels" list: the first provider's own channel. */
+	if (want == NULL) {
+		fallback[0] = cfg_api(&st->cfg, st->cfg.providers[0])->channel;
+		want = (char *const *)(void *)fallback;
+	}
+	for (i = 0; want[i] != NULL && n < max; i++)
+		if (dest_for(st, want[i]) != NULL &&
+		    channel_served(st, want[i]))
+			out[n++] = want[i];
+	return n;
+}
+
+static void
+use_channel(struct auth_state *st, const char *channel)
+{
+	st->channel = channel;
+	st->dest = dest_for(st, channel);
+	mask_dest(channel, st->dest, st->masked, sizeof(st->masked));
+	st->ctx.channel = st->channel;
+	st->ctx.dest = st->dest;
+}
+
+/* Show the numbered menu once; *choice is 0-based, -1 for a bad answer. */
+static enum bv_result
+ask_menu(struct auth_state *st, const char **list, size_t n, long *choice)
+{
+	char text[512], masked[MASKED_MAX], *answer = NULL, *end = NULL;
+	size_t i, used;
+	int rc;
+
+	used = (size_t)snprintf(text, sizeof(text),
+				"Where should the verification code go?");
+	for (i = 0; i < n && used < sizeof(text); i++) {
+		mask_dest(list[i], dest_for(st, list[i]), masked,
+			  sizeof(masked));
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+					 "\n  %zu) %s to %s", i + 1,
+					 channel_label(list[i]), masked);
+	}
+	say(st, PAM_TEXT_INFO, "%s", text);
+	rc = pam_prompt(st->pamh, PAM_PROMPT_ECHO_ON, &answer,
+			"Choose 1-%zu [1]: ", n);
+	if (rc != PAM_SUCCESS) {
+		st->conv_rc = rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rc;
+		return BV_ABORTED;
+	}
+	*choice = 0;
+	if (answer != NULL && answer[0] != '\0') {
+		errno = 0;
+		*choice = strtol(answer, &end, 10) - 1;
+		if (errno != 0 || *end != '\0' || *choice < 0 ||
+		    *choice >= (long)n)
+			*choice = -1;
+	}
+	free(answer);
+	return BV_OK;
+}
+
+/* Pick where the code goes: the menu when there is a choice. */
+static enum bv_result
+choose_channel(struct auth_state *st)
+{
+	const char *list[MAX_CHANNELS];
+	size_t n = usable_channels(st, list, MAX_CHANNELS);
+	enum bv_result rc;
+	long choice = 0;
+	int tries;
+
+	if (n == 0)
+		return BV_CONFIG;
+	if (n == 1) {
+		use_channel(st, list[0]);
+		return BV_OK;
+	}
+	for (tries = 0; tries < MENU_TRIES; tries++) {
+		rc = ask_menu(st, list, n, &choice);
+		if (rc != BV_OK)
+			return rc;
+		if (choice >= 0) {
+			use_channel(st, list[choice]);
+			return BV_OK;
+		}
+		say(st, PAM_ERROR_MSG, "Enter a number from 1 to %zu.", n);
+	}
+	return BV_ABORTED;
+}
+
+/*
+ * Send a code through the provider that sent the last one, or, when its
+ * service is down or refuses because of the account, through the next
+ * provider that serves the channel.  Never on the user's account of
+ * things (invalid number, rate limit): that would let one person pump
+ * messages through every provider.
+ */
+static enum bv_result
+send_code(struct auth_state *st)
+{
+	enum bv_result rc = BV_CONFIG;
+	bool rejected = false;
+	size_t i;
+
+	st->sends++;
+	for (i = st->provider_idx; st->cfg.providers[i] != NULL; i++) {
+		const struct bv_provider *p =
+			provider_find(st->cfg.providers[i]);
+		struct bv_outcome out = { .attempts_left = -1 };
+
+		if (!provider_has_channel(p, st->channel))
+			continue;
+		st->ctx.api = cfg_api(&st->cfg, p->name);
+		bv_ctx_clear_ref(&st->ctx);
+		rc = p->send(&st->ctx, &out);
+		if (rc == BV_OK) {
+			st->provider = p;
+			st->provider_idx = i;
+			log_event(st, LOG_DEBUG, "code %ld sent to %s via %s",
+				  st->sends, st->masked, p->name);
+			say(st, PAM_TEXT_INFO,
+			    "A verification code was sent by %s to %s.",
+			    channel_label(st->channel), st->masked);
+			return BV_OK;
+		}
+		log_outcome(st, p->name, rc, &out);
+		if (rc != BV_UNAVAILABLE && rc != BV_REJECTED)
+			return rc;
+		rejected = rejected || rc == BV_REJECTED;
+	}
+	/* An account problem anywhere is not an outage: failmode stays out. */
+	return rejected ? BV_REJECTED : rc;
+}
+
+/* Ask for the code; BV_ABORTED when the dialogue itself fails. */
+static enum bv_result
+ask_code(struct auth_state *st, char **answer)
+{
+	int rc;
+
+	*answer = NULL;
+	rc = pam_prompt(st->pamh, PAM_PROMPT_ECHO_OFF, answer, "%s",
+			st->cfg.prompt);
+	if (rc != PAM_SUCCESS) {
+		st->conv_rc = rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rc;
+		return BV_ABORTED;
+	}
+	return BV_OK;
+}
+
+/* One typed answer: check it; BV_WRONG_CODE means "ask again". */
+static enum bv_result
+try_answer(struct auth_state *st, const char *answer)
+{
+	struct bv_outcome out = { .attempts_left = -1 };
+	char code[CODE_MAX_DIGITS + 1];
+	enum bv_result rc;
+	long left;
+
+	st->tries++;
+	left = st->cfg.max_tries - st->tries;
+	if (!code_normalize(answer, code, sizeof(code))) {
+		/* Not worth one of the service's attempts. */
+		log_event(st, LOG_NOTICE, "answer is not a code (try %ld)",
+			  st->tries);
+		if (left <= 0)
+			return BV_MAX_ATTEMPTS;
+		say(st, PAM_ERROR_MSG, "Enter only the digits of the code.");
+		return BV_WRONG_CODE;
+	}
+	rc = st->provider->check(&st->ctx, code, &st->proof, &out);
+	explicit_bzero(code, sizeof(code));
+	if (rc == BV_OK)
+		return rc;
+	log_outcome(st, st->provider->name, rc, &out);
+	/* The service may know of fewer attempts than we allow. */
+	if (out.attempts_left >= 0 && out.attempts_left < left)
+		left = out.attempts_left;
+	if (rc == BV_WRONG_CODE && left <= 0)
+		return BV_MAX_ATTEMPTS;
+	if (rc == BV_WRONG_CODE)
+		say(st, PAM_ERROR_MSG, "Wrong code. %ld attempt(s) left.", left);
+	if (rc == BV_EXPIRED && st->sends < st->cfg.max_sends) {
+		say(st, PAM_ERROR_MSG,
+		    "The code has expired. Press Enter for a new code.");
+		return left > 0 ? BV_WRONG_CODE : BV_EXPIRED;
+	}
+	return rc;
+}
+
+/* An empty answer: a new code, by another channel when there is one. */
+static enum bv_result
+resend(struct auth_state *st)
+{
+	const char *list[MAX_CHANNELS];
+	enum bv_result rc = BV_OK;
+
+	if (st->sends >= st->cfg.max_sends) {
+		say(st, PAM_ERROR_MSG, "No code entered.");
+		return BV_ABORTED;
+	}
+	if (usable_channels(st, list, MAX_CHANNELS) > 1)
+		rc = choose_channel(st);
+	if (rc == BV_OK)
+		rc = send_code(st);
+	return rc;
+}
+
+enum bv_result
+run_dialogue(struct auth_state *st)
+{
+	enum bv_result rc;
+	char *answer = NULL;
+
+	rc = choose_channel(st);
+	if (rc == BV_OK)
+		rc = send_code(st);
+	while (rc == BV_OK) {
+		rc = ask_code(st, &answer);
+		if (rc != BV_OK)
+			break;
+		if (answer == NULL || answer[0] == '\0') {
+			rc = resend(st);
+		} else {
+			rc = try_answer(st, answer);
+			if (rc == BV_OK)
+				break;
+			if (rc == BV_WRONG_CODE)
+				rc = BV_OK; /* ask again */
+		}
+		bv_free_secret(answer);
+		answer = NULL;
+	}
+	bv_free_secret(answer);
+	return rc;
+}

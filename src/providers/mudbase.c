@@ -1,0 +1,165 @@
+/*
+ * mudbase.c - Mudbase OTP: public send and verify.
+ *
+ * Follows shared/api/mudbase.md.  Both endpoints are public: the project
+ * travels in the body and no API key is ever sent.  The answer's token
+ * becomes the exported proof; refreshToken and the user object are never
+ * kept, logged or exported.  Mudbase documents statuses rather than codes
+ * for these endpoints, so the status decides, and any answer not in the
+ * documented shapes is "unavailable", never success.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "mudbase.h"
+#include "../core/json.h"
+#include "../core/text.h"
+#include "../core/wipe.h"
+
+static const char *const mud_channels[] = { "sms", "email", NULL };
+
+enum bv_result
+mudbase_status_result(long status, const char *action)
+{
+	bool verify = strcmp(action, "verify") == 0;
+
+	switch (status) {
+	case 400: /* send: bad destination; verify: "Invalid or expired" */
+		return verify ? BV_WRONG_CODE : BV_BAD_DESTINATION;
+	case 401: /* verify: some deployments answer a wrong code so */
+		return verify ? BV_WRONG_CODE : BV_REJECTED;
+	case 429: /* rate limited; at verify, too many attempts */
+		return verify ? BV_MAX_ATTEMPTS : BV_RATE_LIMITED;
+	default:  /* 403, 404 (project unknown), anything else */
+		return BV_REJECTED;
+	}
+}
+
+/* Error body: {"error": "text", "code": "bad_request", ...}. */
+static enum bv_result
+mud_error(const struct http_response *resp, struct bv_outcome *out)
+{
+	cJSON *root = provider_parse_object(resp);
+	const char *msg = json_string(root, "error");
+	enum bv_result rc;
+
+	if (resp->status < 400 || resp->status >= 500 || msg == NULL) {
+		rc = provider_undocumented(
+			resp->status, "error response is not the documented "
+				      "error body",
+			out);
+		goto out;
+	}
+	text_sanitize(out->code, sizeof(out->code), json_string(root, "code"));
+	if (out->code[0] == '\0')
+		snprintf(out->code, sizeof(out->code), "HTTP_%ld",
+			 resp->status);
+	text_sanitize(out->message, sizeof(out->message), msg);
+	rc = mudbase_status_result(resp->status, out->action);
+out:
+	json_wipe_delete(root);
+	return rc;
+}
+
+/* POST req to path; on 2xx, *root is the answer object. */
+static enum bv_result
+mud_post(struct bv_ctx *ctx, const char *path, cJSON *req, cJSON **root,
+	 struct bv_outcome *out)
+{
+	struct http_response resp = { 0 };
+	char *body = json_print_wipe(req);
+	enum bv_result rc = BV_NOMEM;
+
+	*root = NULL;
+	if (body == NULL)
+		goto out;
+	/* No Authorization header: these endpoints are public. */
+	rc = provider_call(ctx, "POST", path, NULL, body, &resp, out);
+	if (rc != BV_OK)
+		goto out;
+	if (resp.status < 200 || resp.status >= 300) {
+		rc = mud_error(&resp, out);
+		goto out;
+	}
+	*root = provider_parse_object(&resp);
+	if (*root == NULL)
+		rc = provider_undocumented(resp.status,
+					   "answer is not a JSON object", out);
+out:
+	bv_free_secret(body);
+	http_response_clear(&resp);
+	return rc;
+}
+
+static enum bv_result
+mud_send(struct bv_ctx *ctx, struct bv_outcome *out)
+{
+	cJSON *req = cJSON_CreateObject(), *root = NULL;
+	bool email = strcmp(ctx->channel, "email") == 0;
+	enum bv_result rc = BV_NOMEM;
+
+	out->action = "send";
+	if (cJSON_AddStringToObject(req, "projectId", ctx->api->project_id) ==
+		    NULL ||
+	    cJSON_AddStringToObject(req, "method", ctx->channel) == NULL ||
+	    cJSON_AddStringToObject(req, email ? "email" : "phone",
+				    ctx->dest) == NULL) {
+		json_wipe_delete(req);
+		goto out;
+	}
+	rc = mud_post(ctx, "/api/auth/otp/send", req, &root, out);
+out:
+	json_wipe_delete(root);
+	return rc;
+}
+
+static enum bv_result
+mud_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
+	  struct bv_outcome *out)
+{
+	cJSON *req = cJSON_CreateObject(), *root = NULL;
+	const cJSON *expires;
+	const char *token;
+	enum bv_result rc = BV_NOMEM;
+
+	out->action = "verify";
+	if (cJSON_AddStringToObject(req, "identifier", ctx->dest) == NULL ||
+	    cJSON_AddStringToObject(req, "otp", code) == NULL ||
+	    cJSON_AddStringToObject(req, "projectId", ctx->api->project_id) ==
+		    NULL) {
+		json_wipe_delete(req);
+		goto out;
+	}
+	rc = mud_post(ctx, "/api/auth/otp/verify", req, &root, out);
+	if (rc != BV_OK)
+		goto out;
+	token = json_string(root, "token");
+	expires = cJSON_GetObjectItemCaseSensitive(root, "expiresIn");
+	if (token == NULL || *token == '\0' || strlen(token) > 8192 ||
+	    !cJSON_IsNumber(expires) || expires->valuedouble <= 0 ||
+	    expires->valuedouble > 7 * 86400) {
+		rc = provider_undocumented(out->http_status,
+					   "verify answer lacks token/expiresIn",
+					   out);
+		goto out;
+	}
+	proof->token = strdup(token);
+	proof->expires = time(NULL) + (time_t)expires->valuedouble;
+	rc = proof->token ? BV_OK : BV_NOMEM;
+out:
+	/* Wipes refreshToken and the user object with the rest. */
+	json_wipe_delete(root);
+	return rc;
+}
+
+const struct bv_provider mudbase_provider = {
+	.name = "mudbase",
+	.channels = mud_channels,
+	.send = mud_send,
+	.check = mud_check,
+	.validate = NULL, /* Mudbase has no endpoint to validate a token */
+};

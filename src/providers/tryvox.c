@@ -1,0 +1,304 @@
+/*
+ * tryvox.c - Tryvox Verify: start, check, status.
+ *
+ * Follows shared/api/tryvox.md.  The verification_id from start is this
+ * authentication's handle (ctx->ref) and, since Tryvox issues no token,
+ * also the exported proof.  Where the documents disagree (the status of
+ * VERIFICATION_FAILED is 400 or 422) the client decides on error.code
+ * alone.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "tryvox.h"
+#include "../core/json.h"
+#include "../core/text.h"
+#include "../core/wipe.h"
+
+/* A verification_id longer than this is not one the documents promise. */
+#define TVX_ID_MAX 128
+/* Documented lifetime of a verification. */
+#define TVX_TTL 600
+
+static const char *const tvx_channels[] = { "sms", "voice", "whatsapp",
+					    "email", NULL };
+
+/* Every documented error code and what it means for a login. */
+static const struct {
+	const char *code;
+	enum bv_result result;
+} error_codes[] = {
+	{ "VERIFICATION_FAILED", BV_WRONG_CODE },     /* 400 or 422 */
+	{ "MAX_ATTEMPTS_EXCEEDED", BV_MAX_ATTEMPTS }, /* 429, id is dead */
+	{ "NOT_FOUND", BV_EXPIRED },       /* expired, approved or failed */
+	{ "RATE_LIMITED", BV_RATE_LIMITED },
+	{ "UNAUTHORIZED", BV_REJECTED },   /* key missing, invalid, expired */
+	{ "FORBIDDEN", BV_REJECTED },      /* key lacks permission */
+	{ "DELIVERY_FAILED", BV_UNAVAILABLE }, /* 502: upstream channel */
+	{ "INTERNAL_ERROR", BV_UNAVAILABLE },
+	{ "VALIDATION_FAILED", BV_REJECTED },  /* see tryvox_code_result */
+};
+
+enum bv_result
+tryvox_code_result(const char *code, const char *action)
+{
+	size_t i;
+
+	/* At start, a refused "to" is the user's registered destination. */
+	if (strcmp(code, "VALIDATION_FAILED") == 0 &&
+	    strcmp(action, "send") == 0)
+		return BV_BAD_DESTINATION;
+	for (i = 0; i < sizeof(error_codes) / sizeof(error_codes[0]); i++)
+		if (strcmp(error_codes[i].code, code) == 0)
+			return error_codes[i].result;
+	return BV_REJECTED;
+}
+
+/* An error answer: {"error":{"code","message","details":[...]}}. */
+static enum bv_result
+tvx_error(const struct http_response *resp, struct bv_outcome *out)
+{
+	cJSON *root = provider_parse_object(resp);
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
+	const char *code = json_string(err, "code");
+	enum bv_result rc;
+
+	if (code == NULL || *code == '\0' || resp->status < 400) {
+		rc = provider_undocumented(
+			resp->status,
+			"error response is not the documented envelope", out);
+		goto out;
+	}
+	text_sanitize(out->code, sizeof(out->code), code);
+	text_sanitize(out->message, sizeof(out->message),
+		      json_string(err, "message"));
+	rc = tryvox_code_result(code, out->action);
+	/* An undocumented 5xx never reads as anything but an outage. */
+	if (resp->status >= 500)
+		rc = BV_UNAVAILABLE;
+out:
+	json_wipe_delete(root);
+	return rc;
+}
+
+/*
+ * One Tryvox request.  On a 2xx answer with a "data" object returns BV_OK
+ * and *root (free with json_wipe_delete) whose "data" is that object.
+ */
+static enum bv_result
+tvx_request(struct bv_ctx *ctx, const char *method, const char *path,
+	    cJSON *req, cJSON **root, struct bv_outcome *out)
+{
+	struct http_response resp = { 0 };
+	char *body = req ? json_print_wipe(req) : NULL;
+	char *auth = provider_bearer(ctx->api->api_key);
+	char *tenant = provider_header("X-Tenant-ID", ctx->api->tenant_id);
+	const char *headers[] = { auth, tenant, NULL };
+	enum bv_result rc = BV_NOMEM;
+
+	*root = NULL;
+	if ((req != NULL && body == NULL) || auth == NULL || tenant == NULL)
+		goto out;
+	rc = provider_call(ctx, method, path, headers, body, &resp, out);
+	if (rc != BV_OK)
+		goto out;
+	if (resp.status < 200 || resp.status >= 300) {
+		rc = tvx_error(&resp, out);
+		goto out;
+	}
+	*root = provider_parse_object(&resp);
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(*root, "data"))) {
+		json_wipe_delete(*root);
+		*root = NULL;
+		rc = provider_undocumented(resp.status,
+					   "answer has no \"data\" object", out);
+	}
+out:
+	bv_free_secret(auth);
+	free(tenant);
+	bv_free_secret(body);
+	http_response_clear(&resp);
+	return rc;
+}
+
+static const cJSON *
+data_of(const cJSON *root)
+{
+	return cJSON_GetObjectItemCaseSensitive(root, "data");
+}
+
+/* A verification_id we will put in a URL path: short, plain characters. */
+static bool
+id_ok(const char *id)
+{
+	size_t n = id ? strspn(id, "abcdefghijklmnopqrstuvwxyz"
+				   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+		      : 0;
+
+	return n > 0 && n <= TVX_ID_MAX && id[n] == '\0';
+}
+
+static enum bv_result
+tvx_send(struct bv_ctx *ctx, struct bv_outcome *out)
+{
+	cJSON *req = cJSON_CreateObject(), *root = NULL;
+	const char *id;
+	enum bv_result rc = BV_NOMEM;
+
+	out->action = "send";
+	bv_ctx_clear_ref(ctx);
+	if (cJSON_AddStringToObject(req, "to", ctx->dest) == NULL ||
+	    cJSON_AddStringToObject(req, "channel", ctx->channel) == NULL ||
+	    cJSON_AddNumberToObject(req, "code_length",
+				    (double)ctx->api->code_length) == NULL ||
+	    cJSON_AddStringToObject(req, "app_name", ctx->api->app_name) ==
+		    NULL) {
+		json_wipe_delete(req);
+		goto out;
+	}
+	rc = tvx_request(ctx, "POST", "/v1/verify/start", req, &root, out);
+	if (rc != BV_OK)
+		goto out;
+	id = json_string(data_of(root), "verification_id");
+	if (!id_ok(id)) {
+		rc = provider_undocumented(out->http_status,
+					   "start answer lacks a usable "
+					   "verification_id",
+					   out);
+		goto out;
+	}
+	ctx->ref = strdup(id);
+	rc = ctx->ref ? BV_OK : BV_NOMEM;
+out:
+	json_wipe_delete(root);
+	return rc;
+}
+
+/* GET /v1/verify/{id}: the verification's state, for after a wrong code. */
+static enum bv_result
+tvx_status(struct bv_ctx *ctx, const char *id, cJSON **root,
+	   struct bv_outcome *out)
+{
+	char path[sizeof("/v1/verify/") + TVX_ID_MAX];
+
+	if (!id_ok(id))
+		return BV_REJECTED;
+	snprintf(path, sizeof(path), "/v1/verify/%s", id);
+	return tvx_request(ctx, "GET", path, NULL, root, out);
+}
+
+/*
+ * After VERIFICATION_FAILED: ask the status how many attempts are left,
+ * and notice a verification that has meanwhile failed or expired.
+ */
+static enum bv_result
+after_wrong_code(struct bv_ctx *ctx, struct bv_outcome *out)
+{
+	struct bv_outcome sout = { 0 };
+	const cJSON *data, *tries, *max;
+	cJSON *root = NULL;
+	const char *status;
+	enum bv_result rc = BV_WRONG_CODE;
+
+	sout.action = "status";
+	if (tvx_status(ctx, ctx->ref, &root, &sout) != BV_OK)
+		goto out; /* the wrong code stands; the count is unknown */
+	data = data_of(root);
+	status = json_string(data, "status");
+	tries = cJSON_GetObjectItemCaseSensitive(data, "attempts");
+	max = cJSON_GetObjectItemCaseSensitive(data, "max_attempts");
+	if (status != NULL && strcmp(status, "failed") == 0)
+		rc = BV_MAX_ATTEMPTS;
+	else if (status != NULL && strcmp(status, "expired") == 0)
+		rc = BV_EXPIRED;
+	else if (cJSON_IsNumber(tries) && cJSON_IsNumber(max) &&
+		 max->valuedouble >= tries->valuedouble)
+		out->attempts_left =
+			(long)(max->valuedouble - tries->valuedouble);
+out:
+	json_wipe_delete(root);
+	return rc;
+}
+
+static enum bv_result
+tvx_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
+	  struct bv_outcome *out)
+{
+	cJSON *req, *root = NULL;
+	const char *status, *to;
+	enum bv_result rc = BV_NOMEM;
+
+	out->action = "verify";
+	if (ctx->ref == NULL)
+		return BV_EXPIRED;
+	req = cJSON_CreateObject();
+	if (cJSON_AddStringToObject(req, "verification_id", ctx->ref) == NULL ||
+	    cJSON_AddStringToObject(req, "code", code) == NULL) {
+		json_wipe_delete(req);
+		goto out;
+	}
+	rc = tvx_request(ctx, "POST", "/v1/verify/check", req, &root, out);
+	if (rc == BV_WRONG_CODE)
+		rc = after_wrong_code(ctx, out);
+	if (rc != BV_OK)
+		goto out;
+	status = json_string(data_of(root), "status");
+	to = json_string(data_of(root), "to");
+	/* "approved" is the only success; a check answer must say so. */
+	if (status == NULL || strcmp(status, "approved") != 0 ||
+	    (to != NULL && strcmp(to, ctx->dest) != 0)) {
+		snprintf(out->detail, sizeof(out->detail),
+			 "check answered without \"approved\" for this "
+			 "destination");
+		rc = BV_REJECTED;
+		goto out;
+	}
+	proof->token = strdup(ctx->ref);
+	proof->expires = time(NULL) + TVX_TTL;
+	rc = proof->token ? BV_OK : BV_NOMEM;
+out:
+	json_wipe_delete(root);
+	return rc;
+}
+
+/*
+ * Tryvox has no token to validate or consume: the status of the
+ * verification must be "approved" for our destination.  consume is
+ * accepted and has no further effect (the id cannot be checked again).
+ */
+static enum bv_result
+tvx_validate(struct bv_ctx *ctx, const char *token, bool consume,
+	     struct bv_outcome *out)
+{
+	cJSON *root = NULL;
+	const char *status, *to;
+	enum bv_result rc;
+
+	out->action = consume ? "consume" : "validate";
+	rc = tvx_status(ctx, token, &root, out);
+	if (rc != BV_OK)
+		goto out;
+	status = json_string(data_of(root), "status");
+	to = json_string(data_of(root), "to");
+	if (status == NULL || strcmp(status, "approved") != 0 || to == NULL ||
+	    strcmp(to, ctx->dest) != 0) {
+		snprintf(out->detail, sizeof(out->detail),
+			 "verification is not approved for this destination");
+		rc = BV_REJECTED;
+	}
+out:
+	json_wipe_delete(root);
+	return rc;
+}
+
+const struct bv_provider tryvox_provider = {
+	.name = "tryvox",
+	.channels = tvx_channels,
+	.send = tvx_send,
+	.check = tvx_check,
+	.validate = tvx_validate,
+};
