@@ -42,6 +42,8 @@ bv_result_name(enum bv_result rc)
 		return "too many attempts";
 	case BV_RATE_LIMITED:
 		return "rate limited";
+	case BV_LOCKED:
+		return "locked out";
 	case BV_BAD_DESTINATION:
 		return "invalid destination";
 	case BV_REJECTED:

@@ -64,7 +64,7 @@ email_is_valid(const char *s)
 		return false;
 	for (p = s; *p != '\0'; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
-		    strchr("\"'\\,;<>()[]", *p) != NULL)
+		    strchr("\"'\\,;<>()[]#", *p) != NULL)
 			return false;
 	p = strchr(at + 1, '.');
 	return p != NULL && p != at + 1 && p[1] != '\0' &&
@@ -150,7 +150,8 @@ scan_phones(const char *path, char *text, const char *user,
 		}
 		if (!ok) {
 			bv_log(log, LOG_ERR, "%s:%d: invalid phone number or "
-			       "email (expected \"user +E164 [email]\")",
+			       "email (expected \"user DEST [DEST]\", each "
+			       "DEST a +E164 number or an email address)",
 			       path, lineno);
 			if (mine)
 				rc = BV_CONFIG;

@@ -14,6 +14,7 @@ enum bv_result {
 	BV_EXPIRED,         /* no live code at the service: send a new one */
 	BV_MAX_ATTEMPTS,    /* the service takes no more tries for this code */
 	BV_RATE_LIMITED,    /* too many requests for this destination */
+	BV_LOCKED,          /* locked out after repeated failures */
 	BV_BAD_DESTINATION, /* the service rejects the phone number */
 	BV_REJECTED,        /* account or configuration problem at the service */
 	BV_UNAVAILABLE,     /* network, TLS, timeout, 5xx, undocumented answer */

@@ -70,25 +70,38 @@ text_sanitize(char *dst, size_t dstsz, const char *src)
 	}
 }
 
-bool
-code_normalize(const char *in, char *out, size_t outsz)
+/* Keep the digits of in, dropping spaces, tabs and dashes. */
+static bool
+digits_only(const char *in, char *out, size_t outsz, size_t min, size_t max)
 {
 	size_t n = 0;
 
-	if (in == NULL || outsz < CODE_MAX_DIGITS + 1)
+	if (in == NULL || outsz < max + 1)
 		return false;
 	for (; *in != '\0'; in++) {
 		if (*in == ' ' || *in == '-' || *in == '\t')
 			continue;
-		if (*in < '0' || *in > '9' || n >= CODE_MAX_DIGITS)
+		if (*in < '0' || *in > '9' || n >= max)
 			goto bad;
 		out[n++] = *in;
 	}
-	if (n < CODE_MIN_DIGITS)
+	if (n < min)
 		goto bad;
 	out[n] = '\0';
 	return true;
 bad:
 	explicit_bzero(out, outsz);
 	return false;
+}
+
+bool
+code_normalize(const char *in, char *out, size_t outsz)
+{
+	return digits_only(in, out, outsz, CODE_MIN_DIGITS, CODE_MAX_DIGITS);
+}
+
+bool
+recovery_normalize(const char *in, char *out, size_t outsz)
+{
+	return digits_only(in, out, outsz, RECOVERY_DIGITS, RECOVERY_DIGITS);
 }

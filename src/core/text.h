@@ -28,4 +28,14 @@ void text_sanitize(char *dst, size_t dstsz, const char *src);
  */
 bool code_normalize(const char *in, char *out, size_t outsz);
 
+/* Digits of a recovery code ("1234-5678-9012"): longer than any code. */
+#define RECOVERY_DIGITS 12
+
+/*
+ * Normalise a typed recovery code: spaces and dashes dropped, exactly
+ * RECOVERY_DIGITS digits.  out needs RECOVERY_DIGITS + 1 bytes; wiped on
+ * failure.
+ */
+bool recovery_normalize(const char *in, char *out, size_t outsz);
+
 #endif /* BV_TEXT_H */

@@ -8,6 +8,7 @@
 #define BV_PAM_AUTH_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include <security/pam_modules.h>
 
@@ -38,6 +39,9 @@ struct auth_state {
 	struct bv_proof proof;
 	long sends;
 	long tries;
+	time_t retry_at;        /* when a local limit or lockout ends */
+	bool recovered;         /* signed in with a recovery code */
+	enum bv_result offered_recovery; /* why no code went out */
 	int conv_rc;            /* PAM code of a failed conversation */
 };
 
@@ -58,5 +62,20 @@ size_t usable_channels(const struct auth_state *st, const char **out,
 /* Pick the channel (menu when there are several), then send, ask and
    check until a code is accepted or something ends the dialogue. */
 enum bv_result run_dialogue(struct auth_state *st);
+
+/* guard.c: the local store's limits, lockout, grace and recovery codes */
+/* Locked out?  Within a grace window (*granted)? */
+enum bv_result guard_begin(struct auth_state *st, bool *granted);
+/* Count a send against limits.max_sends_per_hour, or refuse it. */
+enum bv_result guard_count_send(struct auth_state *st);
+/* Count a failed verification; BV_LOCKED once limits.deny is reached. */
+enum bv_result guard_failed(struct auth_state *st);
+/* Clear the failures; open the grace window when remember is set. */
+enum bv_result guard_succeeded(struct auth_state *st);
+/* How many recovery codes the user has left. */
+enum bv_result guard_recovery_left(struct auth_state *st, size_t *left);
+/* Spend a recovery code (normalised digits) if it is one of the user's. */
+enum bv_result guard_use_recovery(struct auth_state *st, const char *digits,
+				  bool *used);
 
 #endif /* BV_PAM_AUTH_H */

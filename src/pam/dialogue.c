@@ -65,7 +65,12 @@ usable_channels(const struct auth_state *st, const char **out, size_t max)
 
 	/* No "channels" list: the first provider's own channel. */
 	if (want == NULL) {
-		fallback[0] = cfg_api(&st->cfg, st->cfg.providers[0])->channel;
+		const struct bv_api_config *api =
+			cfg_api(&st->cfg, st->cfg.providers[0]);
+
+		fallback[0] =
+			api ? api->channel
+			    : provider_find(st->cfg.providers[0])->channels[0];
 		want = (char *const *)(void *)fallback;
 	}
 	for (i = 0; want[i] != NULL && n < max; i++)
@@ -147,6 +152,8 @@ choose_channel(struct auth_state *st)
 		}
 		say(st, PAM_ERROR_MSG, "Enter a number from 1 to %zu.", n);
 	}
+	log_event(st, LOG_NOTICE, "denied: no valid channel chosen");
+	st->conv_rc = PAM_AUTH_ERR;
 	return BV_ABORTED;
 }
 
@@ -165,6 +172,11 @@ send_code(struct auth_state *st)
 	size_t i;
 
 	st->sends++;
+	/* The local limit comes first: no provider is asked past it. */
+	rc = guard_count_send(st);
+	if (rc != BV_OK)
+		return rc;
+	rc = BV_CONFIG;
 	for (i = st->provider_idx; st->cfg.providers[i] != NULL; i++) {
 		const struct bv_provider *p =
 			provider_find(st->cfg.providers[i]);
@@ -172,7 +184,7 @@ send_code(struct auth_state *st)
 
 		if (!provider_has_channel(p, st->channel))
 			continue;
-		st->ctx.api = cfg_api(&st->cfg, p->name);
+		st->ctx.api = cfg_api(&st->cfg, p->name); /* NULL: local */
 		bv_ctx_clear_ref(&st->ctx);
 		rc = p->send(&st->ctx, &out);
 		if (rc == BV_OK) {
@@ -190,6 +202,10 @@ send_code(struct auth_state *st)
 			return rc;
 		rejected = rejected || rc == BV_REJECTED;
 	}
+	if (rc == BV_CONFIG)
+		log_event(st, LOG_ERR, "no configured provider from %s on "
+			  "sends by %s", st->cfg.providers[st->provider_idx],
+			  st->channel);
 	/* An account problem anywhere is not an outage: failmode stays out. */
 	return rejected ? BV_REJECTED : rc;
 }
@@ -210,17 +226,64 @@ ask_code(struct auth_state *st, char **answer)
 	return BV_OK;
 }
 
+/*
+ * A recovery code typed at the prompt: BV_OK when it was one of the
+ * user's (now spent), BV_WRONG_CODE when not, or the store's error.
+ */
+static enum bv_result
+try_recovery(struct auth_state *st, const char *digits)
+{
+	enum bv_result rc;
+	bool used = false;
+
+	rc = guard_use_recovery(st, digits, &used);
+	if (rc != BV_OK)
+		return rc;
+	if (used) {
+		st->recovered = true;
+		return BV_OK;
+	}
+	log_event(st, LOG_NOTICE, "wrong recovery code (try %ld)", st->tries);
+	return BV_WRONG_CODE;
+}
+
+/* After a wrong answer: the lockout counter, then the tries left. */
+static enum bv_result
+count_failure(struct auth_state *st, long left)
+{
+	enum bv_result rc = guard_failed(st);
+
+	/* Out of tries anyway: that is this login's story; the lockout
+	   (logged) meets the next one. */
+	if (left <= 0 && (rc == BV_OK || rc == BV_LOCKED))
+		return BV_MAX_ATTEMPTS;
+	if (rc != BV_OK)
+		return rc;
+	say(st, PAM_ERROR_MSG, "Wrong code. %ld attempt(s) left.", left);
+	return BV_WRONG_CODE;
+}
+
 /* One typed answer: check it; BV_WRONG_CODE means "ask again". */
 static enum bv_result
 try_answer(struct auth_state *st, const char *answer)
 {
 	struct bv_outcome out = { .attempts_left = -1 };
-	char code[CODE_MAX_DIGITS + 1];
+	char code[RECOVERY_DIGITS + 1];
 	enum bv_result rc;
 	long left;
 
 	st->tries++;
 	left = st->cfg.max_tries - st->tries;
+	if (st->cfg.recovery && recovery_normalize(answer, code, sizeof(code))) {
+		rc = try_recovery(st, code);
+		explicit_bzero(code, sizeof(code));
+		return rc == BV_WRONG_CODE ? count_failure(st, left) : rc;
+	}
+	if (st->provider == NULL) {
+		/* No code went out (service down): only recovery codes. */
+		say(st, PAM_ERROR_MSG, "Enter a recovery code.");
+		return left > 0 ? BV_WRONG_CODE : BV_MAX_ATTEMPTS;
+	}
 	if (!code_normalize(answer, code, sizeof(code))) {
 		/* Not worth one of the service's attempts. */
 		log_event(st, LOG_NOTICE, "answer is not a code (try %ld)",
@@ -238,10 +301,14 @@ try_answer(struct auth_state *st, const char *answer)
 	/* The service may know of fewer attempts than we allow. */
 	if (out.attempts_left >= 0 && out.attempts_left < left)
 		left = out.attempts_left;
-	if (rc == BV_WRONG_CODE && left <= 0)
-		return BV_MAX_ATTEMPTS;
 	if (rc == BV_WRONG_CODE)
-		say(st, PAM_ERROR_MSG, "Wrong code. %ld attempt(s) left.", left);
+		return count_failure(st, left);
+	/* The wrong code that used up the service's attempts counts too. */
+	if (rc == BV_MAX_ATTEMPTS) {
+		enum bv_result grc = guard_failed(st);
+
+		return grc == BV_OK || grc == BV_LOCKED ? rc : grc;
+	}
 	if (rc == BV_EXPIRED && st->sends < st->cfg.max_sends) {
 		say(st, PAM_ERROR_MSG,
 		    "The code has expired. Press Enter for a new code.");
@@ -261,11 +328,38 @@ resend(struct auth_state *st)
 		say(st, PAM_ERROR_MSG, "No code entered.");
 		return BV_ABORTED;
 	}
-	if (usable_channels(st, list, MAX_CHANNELS) > 1)
+	if (usable_channels(st, list, MAX_CHANNELS) > 1) {
+		const char *before = st->channel;
+
 		rc = choose_channel(st);
+		/* Another channel: every provider gets its chance again. */
+		if (rc == BV_OK && strcmp(before, st->channel) != 0)
+			st->provider_idx = 0;
+	}
 	if (rc == BV_OK)
 		rc = send_code(st);
 	return rc;
+}
+
+/*
+ * No code could be sent (service down, or refusing for the account): a
+ * user holding recovery codes may still get in with one.  Otherwise, or
+ * on an empty answer, the send's failure stands (and failmode decides).
+ */
+static enum bv_result
+offer_recovery(struct auth_state *st, enum bv_result failed)
+{
+	size_t left = 0;
+
+	if (!st->cfg.recovery || (failed != BV_UNAVAILABLE &&
+				  failed != BV_REJECTED))
+		return failed;
+	if (guard_recovery_left(st, &left) != BV_OK || left == 0)
+		return failed;
+	say(st, PAM_ERROR_MSG, "The verification service is unreachable. "
+	    "Enter a recovery code, or press Enter to cancel.");
+	st->offered_recovery = failed;
+	return BV_OK;
 }
 
 enum bv_result
@@ -277,11 +371,16 @@ run_dialogue(struct auth_state *st)
 	rc = choose_channel(st);
 	if (rc == BV_OK)
 		rc = send_code(st);
+	if (rc != BV_OK)
+		rc = offer_recovery(st, rc);
 	while (rc == BV_OK) {
 		rc = ask_code(st, &answer);
 		if (rc != BV_OK)
 			break;
-		if (answer == NULL || answer[0] == '\0') {
+		if ((answer == NULL || answer[0] == '\0') &&
+		    st->provider == NULL) {
+			rc = st->offered_recovery; /* gave up on recovery */
+		} else if (answer == NULL || answer[0] == '\0') {
 			rc = resend(st);
 		} else {
 			rc = try_answer(st, answer);

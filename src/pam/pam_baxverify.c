@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #define PAM_SM_AUTH
 #define PAM_SM_SESSION
@@ -84,6 +85,10 @@ export_proof(struct auth_state *st)
 	char expires[32];
 	int rc;
 
+	/* A recovery code proves nothing a service could confirm later. */
+	if (st->recovered)
+		return put_env(st->pamh, "BAXVERIFY_PROVIDER", "recovery");
+
 	snprintf(expires, sizeof(expires), "%lld",
 		 (long long)st->proof.expires);
 	rc = put_env(st->pamh, "BAXVERIFY_TOKEN", st->proof.token);
@@ -107,10 +112,22 @@ export_proof(struct auth_state *st)
 	return rc;
 }
 
+/* Whole minutes, rounded up, until st->retry_at. */
+static long
+minutes_until(const struct auth_state *st)
+{
+	long secs = (long)(st->retry_at - time(NULL));
+
+	return secs <= 0 ? 1 : (secs + 59) / 60;
+}
+
 /* The single mapping from a result to a PAM code and the user's line. */
 static int
 verdict(struct auth_state *st, enum bv_result rc)
 {
+	bool by_email = st->channel && strcmp(st->channel, "email") == 0;
+	bool by_sms = st->channel == NULL || strcmp(st->channel, "sms") == 0;
+
 	switch (rc) {
 	case BV_OK:
 		return PAM_SUCCESS;
@@ -125,17 +142,26 @@ verdict(struct auth_state *st, enum bv_result rc)
 		say(st, PAM_ERROR_MSG, "The code has expired.");
 		return PAM_AUTH_ERR;
 	case BV_RATE_LIMITED:
-		say(st, PAM_ERROR_MSG, "Too many codes requested. Wait a few "
-		    "minutes and try again.");
+		if (st->retry_at > 0)
+			say(st, PAM_ERROR_MSG, "Too many codes requested. Try "
+			    "again in %ld minute(s).", minutes_until(st));
+		else
+			say(st, PAM_ERROR_MSG, "Too many codes requested. Wait "
+			    "a few minutes and try again.");
+		return PAM_AUTH_ERR;
+	case BV_LOCKED:
+		say(st, PAM_ERROR_MSG, "Too many failed attempts. Try again in "
+		    "%ld minute(s).", minutes_until(st));
 		return PAM_AUTH_ERR;
 	case BV_BAD_DESTINATION:
-		say(st, PAM_ERROR_MSG, "Your registered phone number is not "
-		    "valid. Contact your administrator.");
+		say(st, PAM_ERROR_MSG, "Your registered %s is not valid. "
+		    "Contact your administrator.",
+		    by_email ? "email address" : "phone number");
 		return PAM_AUTH_ERR;
 	case BV_REJECTED:
 		say(st, PAM_ERROR_MSG, "Verification is not possible right "
-		    "now: the SMS service needs attention from your "
-		    "administrator.");
+		    "now: the %s service needs attention from your "
+		    "administrator.", by_sms ? "SMS" : "verification");
 		return PAM_AUTH_ERR;
 	case BV_UNAVAILABLE:
 		if (st->cfg.failmode == BV_FAILMODE_SAFE) {
@@ -261,6 +287,7 @@ open_http(struct auth_state *st)
 	st->ctx.cfg = &st->cfg;
 	st->ctx.http = st->http;
 	st->ctx.log = &st->log;
+	st->ctx.user = st->pam_user;
 	return rc;
 }
 
@@ -271,7 +298,9 @@ confirm_proof(struct auth_state *st)
 	struct bv_outcome out = { .attempts_left = -1 };
 	enum bv_result rc;
 
-	if (st->provider->validate == NULL || !st->ctx.api->validate_token)
+	/* Local proofs were made a moment ago; nothing to ask anyone. */
+	if (st->recovered || st->provider->validate == NULL ||
+	    st->ctx.api == NULL || !st->ctx.api->validate_token)
 		return BV_OK;
 	rc = st->provider->validate(&st->ctx, st->proof.token, false, &out);
 	if (rc != BV_OK)
@@ -284,6 +313,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		    const char **argv)
 {
 	struct auth_state st = { 0 };
+	bool granted = false;
 	enum bv_result rc;
 	int skip = PAM_SUCCESS, pam_rc;
 
@@ -293,14 +323,26 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		rc = select_user(&st, &skip);
 	if (rc != BV_OK || skip != PAM_SUCCESS)
 		goto out;
+	rc = guard_begin(&st, &granted);
+	if (rc != BV_OK || granted) {
+		if (granted)
+			log_event(&st, LOG_INFO, "granted: verified within the "
+				  "last %lds on this service and terminal",
+				  st.cfg.remember);
+		goto out;
+	}
 	rc = open_http(&st);
 	if (rc == BV_OK)
 		rc = run_dialogue(&st);
 	if (rc == BV_OK)
 		rc = confirm_proof(&st);
+	if (rc == BV_OK)
+		rc = guard_succeeded(&st);
 	if (rc == BV_OK && export_proof(&st) != PAM_SUCCESS)
 		rc = BV_NOMEM;
-	if (rc == BV_OK)
+	if (rc == BV_OK && st.recovered)
+		log_event(&st, LOG_NOTICE, "signed in with a recovery code");
+	else if (rc == BV_OK)
 		log_event(&st, LOG_INFO, "verified %s by %s (%s)", st.masked,
 			  st.provider->name, channel_label(st.channel));
 out:
@@ -349,20 +391,18 @@ consume_proof(struct auth_state *st, const char *token, const char *pname)
 			  "that is not configured", pname);
 		return BV_REJECTED;
 	}
-	if (st->provider->validate == NULL) {
-		log_event(st, LOG_DEBUG, "session: %s cannot consume a proof",
-			  pname);
-		return BV_OK;
-	}
+
 	rc = open_http(st);
-	st->ctx.api = cfg_api(&st->cfg, pname);
+	st->ctx.api = cfg_api(&st->cfg, pname); /* NULL for local */
 	st->ctx.dest = st->dest;
 	if (rc == BV_OK)
 		rc = st->provider->validate(&st->ctx, token, true, &out);
 	if (rc != BV_OK && rc != BV_NOMEM)
 		log_outcome(st, pname, rc, &out);
 	if (rc == BV_OK)
-		log_event(st, LOG_INFO, "session: proof consumed at %s", pname);
+		log_event(st, LOG_INFO, "session: proof %s at %s",
+			  st->provider->consumes ? "consumed" : "confirmed",
+			  pname);
 	return rc;
 }
 
@@ -388,6 +428,13 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 		st.dest = pam_getenv(pamh, "BAXVERIFY_EMAIL");
 	if (!st.cfg.consume_token || token == NULL || st.dest == NULL)
 		goto out;
+	st.provider = provider_find(pname ? pname : "baxverify");
+	if (st.provider != NULL && st.provider->validate == NULL) {
+		/* Mudbase: no endpoint to spend or check the proof with. */
+		log_event(&st, LOG_DEBUG, "session: %s cannot consume a proof",
+			  st.provider->name);
+		goto out;
+	}
 	rc = consume_proof(&st, token, pname ? pname : "baxverify");
 	if (rc == BV_OK) {
 		pam_rc = PAM_SUCCESS;

@@ -120,6 +120,36 @@ out:
 	return rc;
 }
 
+enum bv_result
+baxverify_get(struct bv_ctx *ctx, const char *path_query, cJSON **root,
+	      struct bv_outcome *out)
+{
+	struct http_response resp = { 0 };
+	char *auth = provider_bearer(ctx->api->api_key);
+	char *project = provider_header("X-Project-Id", ctx->api->project_id);
+	const char *headers[] = { auth, project, NULL };
+	enum bv_result rc = BV_NOMEM;
+
+	*root = NULL;
+	if (auth == NULL || project == NULL)
+		goto out;
+	rc = provider_call(ctx, "GET", path_query, headers, NULL, &resp, out);
+	if (rc == BV_OK && (resp.status < 200 || resp.status >= 300))
+		rc = baxverify_parse_error(resp.status, resp.body, resp.len,
+					   out);
+	if (rc != BV_OK)
+		goto out;
+	*root = provider_parse_object(&resp);
+	if (*root == NULL)
+		rc = provider_undocumented(resp.status,
+					   "answer is not a JSON object", out);
+out:
+	bv_free_secret(auth);
+	free(project);
+	http_response_clear(&resp);
+	return rc;
+}
+
 static enum bv_result
 bax_send(struct bv_ctx *ctx, struct bv_outcome *out)
 {
@@ -239,7 +269,7 @@ parse_valid(struct bv_ctx *ctx, const struct http_response *resp,
 	if (!cJSON_IsTrue(valid))
 		snprintf(out->detail, sizeof(out->detail),
 			 "token reported not valid");
-	else if (strcmp(phone, ctx->dest) != 0)
+	else if (ctx->dest != NULL && strcmp(phone, ctx->dest) != 0)
 		snprintf(out->detail, sizeof(out->detail),
 			 "token was issued for another phone");
 	else
@@ -276,5 +306,6 @@ const struct bv_provider baxverify_provider = {
 	.channels = bax_channels,
 	.send = bax_send,
 	.check = bax_check,
+	.consumes = true,
 	.validate = bax_validate,
 };

@@ -23,4 +23,12 @@ enum bv_result baxverify_code_result(const char *code);
 enum bv_result baxverify_parse_error(long status, const char *body,
 				     size_t len, struct bv_outcome *out);
 
+/*
+ * GET {api_url}{path_query} (e.g. "/auth/sms/stats?days=7") with the
+ * documented headers, for the administrator's command.  On BV_OK *root is
+ * the answer object (free with json_wipe_delete).
+ */
+enum bv_result baxverify_get(struct bv_ctx *ctx, const char *path_query,
+			     cJSON **root, struct bv_outcome *out);
+
 #endif /* BV_PROVIDER_BAXVERIFY_H */

@@ -161,5 +161,6 @@ const struct bv_provider mudbase_provider = {
 	.channels = mud_channels,
 	.send = mud_send,
 	.check = mud_check,
+	.consumes = false,
 	.validate = NULL, /* Mudbase has no endpoint to validate a token */
 };

@@ -40,10 +40,12 @@ struct bv_ctx {
 	const struct bv_api_config *api; /* this provider's config group */
 	struct http_client *http; /* one connection per authentication */
 	const struct bv_log *log;
+	const char *user;         /* whose code it is (the local store) */
 	const char *dest;         /* E.164 phone or email address */
 	const char *channel;      /* "sms", "voice", "whatsapp", "email" */
 	char *ref;                /* the service's id for the code in flight
 				     (Tryvox verification_id), or NULL */
+	time_t ref_expires;       /* when that code expires, 0 if unknown */
 };
 
 struct bv_provider {
@@ -57,8 +59,11 @@ struct bv_provider {
 	enum bv_result (*check)(struct bv_ctx *ctx, const char *code,
 				struct bv_proof *proof,
 				struct bv_outcome *out);
-	/* Confirm a proof is valid for ctx->dest; consume marks it used.
-	   NULL when the service offers no such check. */
+	/* Whether validate(..., consume = true) really spends the proof. */
+	bool consumes;
+	/* Confirm a proof is valid for ctx->dest (any destination when
+	   ctx->dest is NULL); consume marks it used.  NULL when the service
+	   offers no such check. */
 	enum bv_result (*validate)(struct bv_ctx *ctx, const char *token,
 				   bool consume, struct bv_outcome *out);
 };

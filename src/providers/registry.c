@@ -9,6 +9,7 @@
 
 #include "provider.h"
 #include "baxverify.h"
+#include "local.h"
 #include "mudbase.h"
 #include "tryvox.h"
 #include "../core/wipe.h"
@@ -18,6 +19,7 @@ static const struct bv_provider *const providers[] = {
 	&baxverify_provider, /* BaxVerify SMS OTP (primary) */
 	&tryvox_provider,    /* Tryvox Verify: sms, voice, whatsapp, email */
 	&mudbase_provider,   /* Mudbase OTP: sms, email; no API key */
+	&local_provider,     /* codes made and checked on this host */
 	NULL,
 };
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common.h"
 #include "tryvox.h"
@@ -142,6 +143,20 @@ id_ok(const char *id)
 	return n > 0 && n <= TVX_ID_MAX && id[n] == '\0';
 }
 
+/* "2026-03-01T08:10:00Z" (fraction and zone letter ignored), or 0. */
+static time_t
+iso_time(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL)
+		return 0;
+	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	return end != NULL ? timegm(&tm) : 0;
+}
+
 static enum bv_result
 tvx_send(struct bv_ctx *ctx, struct bv_outcome *out)
 {
@@ -172,6 +187,7 @@ tvx_send(struct bv_ctx *ctx, struct bv_outcome *out)
 		goto out;
 	}
 	ctx->ref = strdup(id);
+	ctx->ref_expires = iso_time(json_string(data_of(root), "expires_at"));
 	rc = ctx->ref ? BV_OK : BV_NOMEM;
 out:
 	json_wipe_delete(root);
@@ -258,7 +274,9 @@ tvx_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 		goto out;
 	}
 	proof->token = strdup(ctx->ref);
-	proof->expires = time(NULL) + TVX_TTL;
+	/* The verification lives 10 minutes from its start. */
+	proof->expires = ctx->ref_expires > 0 ? ctx->ref_expires
+					      : time(NULL) + TVX_TTL;
 	rc = proof->token ? BV_OK : BV_NOMEM;
 out:
 	json_wipe_delete(root);
@@ -285,7 +303,7 @@ tvx_validate(struct bv_ctx *ctx, const char *token, bool consume,
 	status = json_string(data_of(root), "status");
 	to = json_string(data_of(root), "to");
 	if (status == NULL || strcmp(status, "approved") != 0 || to == NULL ||
-	    strcmp(to, ctx->dest) != 0) {
+	    (ctx->dest != NULL && strcmp(to, ctx->dest) != 0)) {
 		snprintf(out->detail, sizeof(out->detail),
 			 "verification is not approved for this destination");
 		rc = BV_REJECTED;
@@ -300,5 +318,6 @@ const struct bv_provider tryvox_provider = {
 	.channels = tvx_channels,
 	.send = tvx_send,
 	.check = tvx_check,
+	.consumes = false,
 	.validate = tvx_validate,
 };

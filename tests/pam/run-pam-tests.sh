@@ -3,20 +3,25 @@
 #
 # Started by `make check` (automake TESTS) with, in the environment:
 #   BV_MODULE       absolute path of the built .libs/pam_baxverify.so
-#   BV_TEST_PAM     the built tests/pam/test_pam program
+#   BV_TEST_PAM     the built tests/pam/test_pam program (BaxVerify)
 #   BV_SYSLOG_SHIM  absolute path of the built syslog_capture.so
 #   srcdir          the source tree (tests/mock/ lives there)
 # Optional:
+#   BV_TEST_PROVIDERS the built tests/pam/test_providers program (Tryvox,
+#                     Mudbase, failover, channel menu); when unset it is
+#                     not run and a note says so
 #   BV_PRELOAD_FIRST  a library that must come first in LD_PRELOAD (libasan
 #                     under an ASan build; deep binding is then disabled)
 #   BV_TEST_FILTER    run only the cmocka cases whose name contains it
 #
 # It makes a scratch directory with a test CA, starts the loopback mock
-# BaxVerify server, writes PAM service files naming the module by absolute
-# path, and runs the cmocka program and a few pamtester checks under
-# pam_wrapper.  Nothing outside the scratch directory is touched; the mock
-# is stopped by its PID and the directory removed on exit.  The exit code
-# is the test program's (or the first failing pamtester check's).
+# (BaxVerify, Tryvox and Mudbase on one port), writes PAM service files
+# naming the module by absolute path, and runs the cmocka programs and a
+# few pamtester checks under pam_wrapper.  Nothing outside the scratch
+# directory is touched; the mock is stopped by its PID and the directory
+# removed on exit.  The exit code is 0 only when every program and check
+# passed: the first failing program's code (99 for a hard error), else 1
+# when a pamtester check failed.
 
 set -eu
 
@@ -27,9 +32,13 @@ srcdir=${srcdir:-.}
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
 
-# Must match API_KEY / PROJECT_ID in test_pam.c.
+# Must match API_KEY, PROJECT_ID, TRYVOX_KEY, TENANT_ID and MUDBASE_PROJECT
+# in harness.h.
 api_key=sk_test_SECRET_9f8e7d
 project_id=proj_test
+tryvox_key=tvx_sk_test_K3y9Qz7Wm4
+tenant_id=acc_test
+mudbase_project=proj_mud
 code=918273
 wrong=550011
 
@@ -58,6 +67,9 @@ fail() {
 }
 [ -f "$BV_MODULE" ] || fail "module $BV_MODULE not built"
 [ -f "$BV_SYSLOG_SHIM" ] || fail "$BV_SYSLOG_SHIM not built"
+if [ -n "${BV_TEST_PROVIDERS:-}" ]; then
+	[ -x "$BV_TEST_PROVIDERS" ] || fail "$BV_TEST_PROVIDERS not built"
+fi
 command -v openssl >/dev/null 2>&1 || skip "openssl not found"
 
 dir=
@@ -88,6 +100,8 @@ sh "$srcdir/tests/mock/make-ca.sh" "$dir/pki" >"$dir/make-ca.log" 2>&1 || {
 	--cert "$dir/pki/server.pem" --key "$dir/pki/server.key" \
 	--port 0 --port-file "$dir/port" \
 	--project-id "$project_id" --api-key "$api_key" \
+	--tryvox-key "$tryvox_key" --tenant-id "$tenant_id" \
+	--mudbase-project "$mudbase_project" \
 	>"$dir/mock.log" 2>&1 &
 mock_pid=$!
 
@@ -132,6 +146,14 @@ service bv_session
 echo "session optional $BV_MODULE conf=$conf consume_token" \
 	>>"$dir/pam.d/bv_session"
 service bv_badarg frobnicate
+# The session's own answer, with PAM_IGNORE made visible as in the auth
+# stacks above (test_providers.c reads PAM_MODULE_UNKNOWN as PAM_IGNORE).
+service bv_session_ignore
+{
+	printf 'session [ignore=ignore default=done] %s conf=%s consume_token\n' \
+		"$BV_MODULE" "$conf"
+	echo "session required pam_debug.so open_session=module_unknown"
+} >>"$dir/pam.d/bv_session_ignore"
 cat >"$dir/pam.d/other" <<EOF
 auth required pam_deny.so
 account required pam_deny.so
@@ -156,10 +178,20 @@ under_pam_wrapper() {
 		PAM_WRAPPER_SERVICE_DIR="$dir/pam.d" "$@"
 }
 
-# --- the libpamtest suite -------------------------------------------------
+# --- the libpamtest suites ------------------------------------------------
 
 rc=0
 under_pam_wrapper "$BV_TEST_PAM" ${BV_TEST_FILTER:+"$BV_TEST_FILTER"} || rc=$?
+if [ -n "${BV_TEST_PROVIDERS:-}" ]; then
+	prc=0
+	under_pam_wrapper "$BV_TEST_PROVIDERS" \
+		${BV_TEST_FILTER:+"$BV_TEST_FILTER"} || prc=$?
+	[ "$rc" -ne 0 ] || rc=$prc
+else
+	echo "NOTE: BV_TEST_PROVIDERS not set: test_providers not run" >&2
+fi
+# cmocka exits with the number of failed cases: 77 would read as a skip.
+[ "$rc" -ne 77 ] || rc=1
 
 # --- pamtester: a real PAM application reading the code from a pipe -------
 
@@ -187,6 +219,7 @@ http = {
   timeout = 5;
 };
 phones = { file = "$dir/baxverify.phones"; };
+store = { dir = "$dir/pamtester-store"; };
 ${1:-}
 EOF
 	chmod 600 "$conf"
@@ -206,7 +239,7 @@ pt_check() { # NAME EXPECTED-EXIT NEEDLE -- (stdin feeder is $feed)
 		pt_failed=1
 		return 0
 	fi
-	for secret in "$api_key" "$code" "$wrong"; do
+	for secret in "$api_key" "$tryvox_key" "$code" "$wrong"; do
 		if grep -qF -- "$secret" "$dir/pamtester.out" \
 			"$dir/syslog"; then
 			echo "FAIL: pamtester $name: \"$secret\" leaked" >&2

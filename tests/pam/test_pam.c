@@ -8,878 +8,30 @@
  * user was shown, what reached syslog (captured by syslog_capture.so) and
  * what the mock was asked.
  *
- * After every case the teardown checks secret hygiene: neither the API key,
- * nor any code typed at the prompt, nor any token the mock issued appears
- * in syslog or in a message to the user, and the full phone number never
- * reaches the user.
+ * The shared machinery (mock control, config writing, the transaction,
+ * the assertions and the secret-hygiene teardown) is in harness.c; see
+ * harness.h.  After every case the teardown checks secret hygiene: neither
+ * an API key, nor any code typed at the prompt, nor any token the mock
+ * issued appears in syslog or in a message to the user, and the full phone
+ * number never reaches the user.
  *
- * Environment (from the runner): BV_TESTDIR (scratch dir holding the conf
- * files), BV_MOCK_URL (https://127.0.0.1:PORT), BV_CA_FILE (the test CA),
- * BV_SYSLOG_FILE (where the shim appends syslog lines).  Services in the
- * pam.d the runner wrote: bv, bv_nullok, bv_safe, bv_debug, bv_session,
- * bv_badarg.
+ * Services in the pam.d the runner wrote: bv, bv_nullok, bv_safe,
+ * bv_debug, bv_session, bv_badarg.
  */
 
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "harness.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pwd.h>
-#include <netinet/in.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <cJSON.h>
-#include <curl/curl.h>
-#include <libpamtest.h>
-#include <security/pam_appl.h>
-
-/* Must match what run-pam-tests.sh gives the mock. */
-#define API_KEY "sk_test_SECRET_9f8e7d"
-#define PROJECT_ID "proj_test"
-
-/* Distinctive values, so a leak is unmistakable in a log. */
-#define CODE "918273"
-#define WRONG "550011"
-
-#define ALICE_PHONE "+14155552671"
-#define ROOT_PHONE "+447700900123"
-/* As the spec shows it: a fixed run of seven bullets (U+2022). */
-#define ALICE_MASKED "+1\u2022\u2022\u2022\u2022\u2022\u2022\u20222671"
-
-/* User-visible lines, from the design (spec section "The flow"). */
-#define MSG_NO_PHONE \
-	"No phone number is registered for your account. " \
-	"Contact your administrator."
-#define MSG_DIGITS "Enter only the digits of the code."
-#define MSG_NO_CODE "No code entered."
-#define MSG_TOO_MANY "Too many wrong codes."
-#define MSG_EXPIRED_AGAIN "The code has expired. Press Enter for a new code."
-#define MSG_EXPIRED "The code has expired."
-#define MSG_RATE \
-	"Too many codes requested. Wait a few minutes and try again."
-#define MSG_BAD_PHONE \
-	"Your registered phone number is not valid. Contact your administrator."
-#define MSG_ADMIN \
-	"Verification is not possible right now: the SMS service needs " \
-	"attention from your administrator."
-#define MSG_UNREACH "The verification service is unreachable. Try again later."
-#define MSG_SAFE \
-	"The verification service is unreachable; signing in without a code."
-#define MSG_MISCONF \
-	"Two-factor verification is misconfigured. Contact your administrator."
-
-/* syslog priorities as the shim records them: LOG_AUTHPRIV | level. */
-#define PRIO(level) (LOG_AUTHPRIV | (level))
-#define ANY_PRIO (-1)
-
-/*
- * The runner's stacks let a PAM_IGNORE from the module fall through to
- * "pam_debug.so auth=module_unknown" (libpam itself never lets a stack
- * answer PAM_IGNORE); run_auth() turns that marker back into PAM_IGNORE.
- */
-#define IGNORE_MARKER PAM_MODULE_UNKNOWN
-
-#define MAX_MSGS 32    /* messages captured per transaction */
-#define MAX_ANSWERS 64 /* answer slots; the unused ones stay NULL */
-#define MAX_SECRETS 32
-
-/* ------------------------------------------------------------------ */
-/* State shared by the cases: the environment and one transaction.     */
-
-static const char *testdir;
-static const char *mock_url;
-static const char *ca_file;
-static const char *syslog_file;
-static char conf_path[4096];
-static char phones_path[4096];
-static char key_path[4096];
-
-/*
- * libpamtest's conversation copies each message into the next buffer of
- * out_info / out_err (no bounds check, no NUL), and reads the next
- * in_echo_off slot for every prompt, even past the terminating NULL.  So
- * the buffers are zeroed, there are plenty of them, and the answer array
- * is padded with NULLs far beyond what any case uses.
- */
-static char *info_buf[MAX_MSGS];
-static char *err_buf[MAX_MSGS];
-static const char *answers[MAX_ANSWERS];
-
-/* Everything the user was shown in this case, across transactions. */
-static char *transcript;
-static size_t transcript_len;
-
-/* Strings that must never reach syslog or the user, per case. */
-static char *secrets[MAX_SECRETS];
-static size_t n_secrets;
-
-/* ------------------------------------------------------------------ */
-/* Small helpers.                                                      */
-
-static const char *pam_rc_name(int rc)
-{
-	switch (rc) {
-	case PAM_SUCCESS: return "PAM_SUCCESS";
-	case PAM_AUTH_ERR: return "PAM_AUTH_ERR";
-	case PAM_MAXTRIES: return "PAM_MAXTRIES";
-	case PAM_AUTHINFO_UNAVAIL: return "PAM_AUTHINFO_UNAVAIL";
-	case PAM_SERVICE_ERR: return "PAM_SERVICE_ERR";
-	case PAM_IGNORE: return "PAM_IGNORE";
-	case PAM_USER_UNKNOWN: return "PAM_USER_UNKNOWN";
-	case PAM_SESSION_ERR: return "PAM_SESSION_ERR";
-	case PAM_PERM_DENIED: return "PAM_PERM_DENIED";
-	case PAM_BUF_ERR: return "PAM_BUF_ERR";
-	case PAM_CONV_ERR: return "PAM_CONV_ERR";
-	case PAM_SYSTEM_ERR: return "PAM_SYSTEM_ERR";
-	case PAM_INCOMPLETE: return "PAM_INCOMPLETE";
-	default: return "PAM_(other)";
-	}
-}
-
-#define assert_rc(got, want) \
-	assert_rc_at((got), (want), __FILE__, __LINE__)
-
-static void assert_rc_at(int got, int want, const char *file, int line)
-{
-	if (got != want) {
-		print_error("%s:%d: PAM returned %s (%d), expected %s (%d)\n",
-			    file, line, pam_rc_name(got), got,
-			    pam_rc_name(want), want);
-		fail();
-	}
-}
-
-static void add_secret(const char *s)
-{
-	if (s == NULL || s[0] == '\0' || n_secrets >= MAX_SECRETS)
-		return;
-	secrets[n_secrets] = strdup(s);
-	assert_non_null(secrets[n_secrets]);
-	n_secrets++;
-}
-
-static void clear_secrets(void)
-{
-	for (size_t i = 0; i < n_secrets; i++) {
-		free(secrets[i]);
-		secrets[i] = NULL;
-	}
-	n_secrets = 0;
-}
-
-static char *read_whole_file(const char *path)
-{
-	FILE *f;
-	char *buf = NULL;
-	size_t cap = 0;
-	size_t len = 0;
-
-	f = fopen(path, "re");
-	if (f == NULL)
-		return strdup("");
-	for (;;) {
-		size_t n;
-
-		if (cap - len < 4097) {
-			char *nb = realloc(buf, cap + 8192);
-
-			assert_non_null(nb);
-			buf = nb;
-			cap += 8192;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd;
-	size_t len = strlen(text);
-
-	(void)unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);
-	assert_int_equal(close(fd), 0);
-}
-
-/* A growing string for building config files. */
-struct sbuf {
-	char *s;
-	size_t len;
-	size_t cap;
-};
-
-static void sb_printf(struct sbuf *sb, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void sb_printf(struct sbuf *sb, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	assert_true(n >= 0);
-	if (sb->len + (size_t)n + 1 > sb->cap) {
-		size_t ncap = (sb->len + (size_t)n + 1) * 2;
-		char *ns = realloc(sb->s, ncap);
-
-		assert_non_null(ns);
-		sb->s = ns;
-		sb->cap = ncap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(sb->s + sb->len, sb->cap - sb->len, fmt, ap);
-	va_end(ap);
-	sb->len += (size_t)n;
-}
-
-static unsigned count_lines(const char *s)
-{
-	unsigned n = 0;
-
-	for (; s != NULL && *s != '\0'; s++) {
-		if (*s == '\n')
-			n++;
-	}
-	return n;
-}
-
-/* ------------------------------------------------------------------ */
-/* The mock's control API, over HTTPS with the test CA.                */
-
-struct http_reply {
-	long status;
-	char *body;
-	size_t len;
-};
-
-static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct http_reply *r = userp;
-	size_t n = size * nmemb;
-	char *nb = realloc(r->body, r->len + n + 1);
-
-	if (nb == NULL)
-		return 0;
-	r->body = nb;
-	memcpy(r->body + r->len, data, n);
-	r->len += n;
-	r->body[r->len] = '\0';
-	return n;
-}
-
-/*
- * One request to the mock.  body NULL means GET.  With bearer, the
- * request carries the API headers the way the module sends them.
- * Returns the reply (status 0 on a transport failure); free body.
- */
-static struct http_reply mock_http(const char *path, const char *body,
-				   bool bearer)
-{
-	struct http_reply r = { 0, NULL, 0 };
-	struct curl_slist *hdrs = NULL;
-	char url[4096];
-	CURL *c;
-	CURLcode cc;
-
-	snprintf(url, sizeof(url), "%s%s", mock_url, path);
-	c = curl_easy_init();
-	assert_non_null(c);
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	if (bearer) {
-		hdrs = curl_slist_append(hdrs,
-					 "Authorization: Bearer " API_KEY);
-		hdrs = curl_slist_append(hdrs, "X-Project-Id: " PROJECT_ID);
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-	if (body != NULL)
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	cc = curl_easy_perform(c);
-	if (cc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-	else
-		print_error("mock %s: %s\n", path, curl_easy_strerror(cc));
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
-	if (r.body == NULL)
-		r.body = strdup("");
-	return r;
-}
-
-/* POST a control request and insist on a 2xx answer. */
-static void mock_post(const char *path, const char *json)
-{
-	struct http_reply r = mock_http(path, json, false);
-
-	if (r.status < 200 || r.status > 299) {
-		print_error("mock POST %s %s -> %ld %s\n", path, json,
-			    r.status, r.body);
-		free(r.body);
-		fail();
-	}
-	free(r.body);
-}
-
-static cJSON *mock_get_json(const char *path)
-{
-	struct http_reply r = mock_http(path, NULL, false);
-	cJSON *j;
-
-	if (r.status != 200) {
-		print_error("mock GET %s -> %ld %s\n", path, r.status, r.body);
-		free(r.body);
-		fail();
-	}
-	j = cJSON_Parse(r.body);
-	free(r.body);
-	assert_non_null(j);
-	return j;
-}
-
-static void mock_fault(const char *json)
-{
-	mock_post("/_mock/fault", json);
-}
-
-/* The recorded API requests (array of {method,path,headers,body}). */
-static cJSON *mock_requests(void)
-{
-	cJSON *j = mock_get_json("/_mock/requests");
-	cJSON *reqs = cJSON_DetachItemFromObject(j, "requests");
-
-	cJSON_Delete(j);
-	assert_true(cJSON_IsArray(reqs));
-	return reqs;
-}
-
-/* How many recorded API requests went to path (NULL: any path). */
-static int mock_count(const char *path)
-{
-	cJSON *reqs = mock_requests();
-	const cJSON *req;
-	int n = 0;
-
-	cJSON_ArrayForEach(req, reqs) {
-		const cJSON *p = cJSON_GetObjectItemCaseSensitive(req, "path");
-
-		if (path == NULL || (cJSON_IsString(p) &&
-				     strcmp(p->valuestring, path) == 0))
-			n++;
-	}
-	cJSON_Delete(reqs);
-	return n;
-}
-
-static long mock_stat(const char *name)
-{
-	cJSON *j = mock_get_json("/_mock/stats");
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
-	long n;
-
-	assert_true(cJSON_IsNumber(v));
-	n = (long)v->valuedouble;
-	cJSON_Delete(j);
-	return n;
-}
-
-/* Request body of the n-th (0-based) recorded request to path, parsed. */
-static cJSON *mock_request_body(const char *path, int nth)
-{
-	cJSON *reqs = mock_requests();
-	const cJSON *req;
-	cJSON *body = NULL;
-
-	cJSON_ArrayForEach(req, reqs) {
-		const cJSON *p = cJSON_GetObjectItemCaseSensitive(req, "path");
-		const cJSON *b = cJSON_GetObjectItemCaseSensitive(req, "body");
-
-		if (!cJSON_IsString(p) || strcmp(p->valuestring, path) != 0)
-			continue;
-		if (nth-- > 0)
-			continue;
-		if (cJSON_IsString(b))
-			body = cJSON_Parse(b->valuestring);
-		else if (b != NULL)
-			body = cJSON_Duplicate(b, true);
-		break;
-	}
-	cJSON_Delete(reqs);
-	return body;
-}
-
-static const char *json_str(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* Every token the module sent to validate-token is a secret. */
-static void collect_tokens_from_mock(void)
-{
-	cJSON *reqs = mock_requests();
-	const cJSON *req;
-
-	cJSON_ArrayForEach(req, reqs) {
-		const cJSON *b = cJSON_GetObjectItemCaseSensitive(req, "body");
-		cJSON *parsed = NULL;
-
-		/* The mock records a JSON body parsed, other text as is. */
-		if (cJSON_IsString(b)) {
-			parsed = cJSON_Parse(b->valuestring);
-			b = parsed;
-		}
-		if (cJSON_IsObject(b))
-			add_secret(json_str(b, "token"));
-		cJSON_Delete(parsed);
-	}
-	cJSON_Delete(reqs);
-}
-
-/* ------------------------------------------------------------------ */
-/* Configuration files.                                                */
-
-enum key_place { KEY_INLINE = 0, KEY_IN_FILE, KEY_NONE };
-
-/* What a case wants in baxverify.conf; zero means "the default". */
-struct conf {
-	const char *api_url;      /* NULL: $BV_MOCK_URL/v1 */
-	enum key_place key;       /* where the API key goes */
-	mode_t mode;              /* of the conf file; 0: 0600 */
-	mode_t key_mode;          /* of the key file; 0: 0600 */
-	bool system_ca;           /* no ca_file: trust only the system CAs */
-	int connect_timeout;      /* 0: 5 */
-	int timeout;              /* 0: 5 */
-	const char *failmode;     /* NULL: not written */
-	int max_tries;            /* 0: not written */
-	int max_sends;            /* 0: not written */
-	const char *validate;     /* "true"/"false", NULL: not written */
-	const char *phones;       /* phones.file, NULL: the test's file */
-	const char *groups;       /* libconfig list text, NULL: not written */
-	const char *extra;        /* top-level text appended verbatim */
-};
-
-/*
- * Write baxverify.conf (and the key file when asked).  Returns the line
- * number at which conf->extra starts, for cases that check the error line.
- */
-static unsigned write_conf(const struct conf *c)
-{
-	struct sbuf sb = { NULL, 0, 0 };
-	char url[4096];
-	unsigned extra_line;
-
-	snprintf(url, sizeof(url), "%s/v1", mock_url);
-	sb_printf(&sb, "# written by tests/pam/test_pam.c\n");
-	sb_printf(&sb, "provider = \"baxverify\";\n");
-	sb_printf(&sb, "baxverify = {\n");
-	sb_printf(&sb, "  api_url = \"%s\";\n",
-		  c->api_url != NULL ? c->api_url : url);
-	sb_printf(&sb, "  project_id = \"%s\";\n", PROJECT_ID);
-	if (c->key == KEY_INLINE)
-		sb_printf(&sb, "  api_key = \"%s\";\n", API_KEY);
-	else if (c->key == KEY_IN_FILE)
-		sb_printf(&sb, "  api_key_file = \"%s\";\n", key_path);
-	sb_printf(&sb, "  purpose = \"LOGIN\";\n");
-	if (c->validate != NULL)
-		sb_printf(&sb, "  validate_token = %s;\n", c->validate);
-	sb_printf(&sb, "};\n");
-	sb_printf(&sb, "http = {\n");
-	if (!c->system_ca)
-		sb_printf(&sb, "  ca_file = \"%s\";\n", ca_file);
-	sb_printf(&sb, "  connect_timeout = %d;\n  timeout = %d;\n};\n",
-		  c->connect_timeout > 0 ? c->connect_timeout : 5,
-		  c->timeout > 0 ? c->timeout : 5);
-	sb_printf(&sb, "phones = { file = \"%s\"; gecos = false; };\n",
-		  c->phones != NULL ? c->phones : phones_path);
-	if (c->failmode != NULL)
-		sb_printf(&sb, "failmode = \"%s\";\n", c->failmode);
-	if (c->max_tries > 0)
-		sb_printf(&sb, "max_tries = %d;\n", c->max_tries);
-	if (c->max_sends > 0)
-		sb_printf(&sb, "max_sends = %d;\n", c->max_sends);
-	if (c->groups != NULL)
-		sb_printf(&sb, "groups = %s;\n", c->groups);
-	extra_line = count_lines(sb.s) + 1;
-	if (c->extra != NULL)
-		sb_printf(&sb, "%s\n", c->extra);
-
-	write_file(conf_path, sb.s, c->mode != 0 ? c->mode : 0600);
-	free(sb.s);
-
-	(void)unlink(key_path);
-	if (c->key == KEY_IN_FILE)
-		write_file(key_path, API_KEY "\n",
-			   c->key_mode != 0 ? c->key_mode : 0600);
-	return extra_line;
-}
-
-static void write_default_conf(void)
-{
-	const struct conf c = { 0 };
-
-	write_conf(&c);
-}
-
-/* ------------------------------------------------------------------ */
-/* One PAM transaction.                                                */
-
-/* Fresh message buffers: libpamtest copies without a terminating NUL. */
-static void begin_transaction(void)
-{
-	memset(answers, 0, sizeof(answers));
-	for (size_t i = 0; i < MAX_MSGS; i++) {
-		memset(info_buf[i], 0, PAM_MAX_MSG_SIZE + 1);
-		memset(err_buf[i], 0, PAM_MAX_MSG_SIZE + 1);
-	}
-}
-
-/* Keep what the user saw for the teardown's hygiene check. */
-static void end_transaction(void)
-{
-	for (size_t i = 0; i < 2 * MAX_MSGS; i++) {
-		const char *m = i < MAX_MSGS ? info_buf[i]
-					     : err_buf[i - MAX_MSGS];
-		size_t len = strlen(m);
-		char *nt;
-
-		if (len == 0)
-			continue;
-		nt = realloc(transcript, transcript_len + len + 2);
-		assert_non_null(nt);
-		transcript = nt;
-		memcpy(transcript + transcript_len, m, len);
-		transcript_len += len;
-		transcript[transcript_len++] = '\n';
-		transcript[transcript_len] = '\0';
-	}
-}
-
-/*
- * Authenticate user on service, answering the code prompts with the
- * NULL-terminated list of answers.  Every answer becomes a secret.  When
- * envp is not NULL and authentication succeeded, *envp receives the PAM
- * environment (free with pamtest_free_env).  Returns the PAM code.
- */
-static int run_auth(const char *service, const char *user,
-		    const char *const *ans, char ***envp)
-{
-	struct pamtest_conv_data conv = {
-		.in_echo_off = answers,
-		.in_echo_on = answers,
-		.out_err = err_buf,
-		.out_info = info_buf,
-	};
-	struct pam_testcase tests[] = {
-		pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
-		pam_test(PAMTEST_GETENVLIST, 0),
-	};
-	size_t n = 0;
-
-	begin_transaction();
-	for (; ans != NULL && ans[n] != NULL && n < MAX_ANSWERS / 2; n++) {
-		answers[n] = ans[n];
-		/* Short answers ("12") would match innocent log text. */
-		if (strlen(ans[n]) >= 6)
-			add_secret(ans[n]);
-	}
-	(void)run_pamtest(service, user, &conv, tests, NULL);
-	end_transaction();
-	if (tests[0].op_rv == IGNORE_MARKER)
-		tests[0].op_rv = PAM_IGNORE;
-	if (envp != NULL)
-		*envp = tests[1].case_out.envlist;
-	else
-		pamtest_free_env(tests[1].case_out.envlist);
-	return tests[0].op_rv;
-}
-
-#define ANSWERS(...) ((const char *const[]){ __VA_ARGS__, NULL })
-
-static const char *env_get(char **env, const char *name)
-{
-	size_t nlen = strlen(name);
-
-	for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
-		if (strncmp(env[i], name, nlen) == 0 && env[i][nlen] == '=')
-			return env[i] + nlen + 1;
-	}
-	return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* What the user saw and what syslog got.                              */
-
-static bool in_bufs(char **bufs, const char *needle)
-{
-	for (size_t i = 0; i < MAX_MSGS; i++) {
-		if (strstr(bufs[i], needle) != NULL)
-			return true;
-	}
-	return false;
-}
-
-static int count_in_bufs(char **bufs, const char *needle)
-{
-	int n = 0;
-
-	for (size_t i = 0; i < MAX_MSGS; i++) {
-		if (strstr(bufs[i], needle) != NULL)
-			n++;
-	}
-	return n;
-}
-
-static void dump_user_messages(void)
-{
-	for (size_t i = 0; i < MAX_MSGS; i++) {
-		if (info_buf[i][0] != '\0')
-			print_message("  info: %s\n", info_buf[i]);
-	}
-	for (size_t i = 0; i < MAX_MSGS; i++) {
-		if (err_buf[i][0] != '\0')
-			print_message("  err:  %s\n", err_buf[i]);
-	}
-}
-
-static void dump_syslog(void)
-{
-	char *log = read_whole_file(syslog_file);
-
-	print_message("  syslog:\n%s", log);
-	free(log);
-}
-
-#define assert_info(needle) assert_said(info_buf, "info", (needle), __LINE__)
-#define assert_err(needle) assert_said(err_buf, "error", (needle), __LINE__)
-
-static void assert_said(char **bufs, const char *kind, const char *needle,
-			int line)
-{
-	if (!in_bufs(bufs, needle)) {
-		print_error("line %d: no %s message containing \"%s\"\n", line,
-			    kind, needle);
-		dump_user_messages();
-		fail();
-	}
-}
-
-#define assert_not_said(needle) assert_not_said_at((needle), __LINE__)
-
-static void assert_not_said_at(const char *needle, int line)
-{
-	if (in_bufs(info_buf, needle) || in_bufs(err_buf, needle)) {
-		print_error("line %d: user was shown \"%s\"\n", line, needle);
-		dump_user_messages();
-		fail();
-	}
-}
-
-/*
- * True when one syslog line has priority prio (ANY_PRIO: any) and
- * contains every string of the NULL-terminated list needles.
- */
-static bool log_has(int prio, const char *const *needles)
-{
-	char *log = read_whole_file(syslog_file);
-	char *ln = log;
-	bool found = false;
-
-	while (*ln != '\0' && !found) {
-		char *nl = strchr(ln, '\n');
-		char *next = nl != NULL ? nl + 1 : ln + strlen(ln);
-		char *end;
-		long p;
-		bool all = true;
-
-		if (nl != NULL)
-			*nl = '\0';
-		p = strtol(ln, &end, 10);
-		if (end != ln && (prio == ANY_PRIO || p == prio)) {
-			for (size_t i = 0; needles[i] != NULL; i++) {
-				if (strstr(end, needles[i]) == NULL) {
-					all = false;
-					break;
-				}
-			}
-			found = all;
-		}
-		ln = next;
-	}
-	free(log);
-	return found;
-}
-
-#define LOGGED(...) ((const char *const[]){ __VA_ARGS__, NULL })
-#define assert_logged(prio, ...) \
-	assert_logged_at((prio), LOGGED(__VA_ARGS__), __LINE__)
-
-static void assert_logged_at(int prio, const char *const *needles, int line)
-{
-	if (!log_has(prio, needles)) {
-		print_error("line %d: no syslog line (priority %d) with:",
-			    line, prio);
-		for (size_t i = 0; needles[i] != NULL; i++)
-			print_error(" [%s]", needles[i]);
-		print_error("\n");
-		dump_syslog();
-		dump_user_messages();
-		fail();
-	}
-}
-
-#define assert_requests(path, n) assert_requests_at((path), (n), __LINE__)
-
-static void assert_requests_at(const char *path, int want, int line)
-{
-	int got = mock_count(path);
-
-	if (got != want) {
-		print_error("line %d: %d request(s) to %s, expected %d\n",
-			    line, got, path != NULL ? path : "the API", want);
-		fail();
-	}
-}
 
 #define P_SEND "/v1/auth/sms/send"
 #define P_VERIFY "/v1/auth/sms/verify"
 #define P_VALIDATE "/v1/auth/sms/validate-token"
-
-/* ------------------------------------------------------------------ */
-/* Fixtures.                                                           */
-
-static int group_setup(void **state)
-{
-	(void)state;
-	testdir = getenv("BV_TESTDIR");
-	mock_url = getenv("BV_MOCK_URL");
-	ca_file = getenv("BV_CA_FILE");
-	syslog_file = getenv("BV_SYSLOG_FILE");
-	if (testdir == NULL || mock_url == NULL || ca_file == NULL ||
-	    syslog_file == NULL) {
-		print_error("BV_TESTDIR, BV_MOCK_URL, BV_CA_FILE and "
-			    "BV_SYSLOG_FILE must be set (run-pam-tests.sh)\n");
-		return -1;
-	}
-	snprintf(conf_path, sizeof(conf_path), "%s/baxverify.conf", testdir);
-	snprintf(phones_path, sizeof(phones_path), "%s/baxverify.phones",
-		 testdir);
-	snprintf(key_path, sizeof(key_path), "%s/baxverify.key", testdir);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -1;
-	for (size_t i = 0; i < MAX_MSGS; i++) {
-		info_buf[i] = calloc(1, PAM_MAX_MSG_SIZE + 1);
-		err_buf[i] = calloc(1, PAM_MAX_MSG_SIZE + 1);
-		if (info_buf[i] == NULL || err_buf[i] == NULL)
-			return -1;
-	}
-	/* alice: valid; bob: no entry; carol: invalid (line 4); root. */
-	write_file(phones_path,
-		   "# test phones\n"
-		   "alice " ALICE_PHONE "\n"
-		   "\n"
-		   "carol +12\n"
-		   "root " ROOT_PHONE "\n",
-		   0600);
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	for (size_t i = 0; i < MAX_MSGS; i++) {
-		free(info_buf[i]);
-		free(err_buf[i]);
-	}
-	curl_global_cleanup();
-	return 0;
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	begin_transaction();
-	free(transcript);
-	transcript = strdup("");
-	transcript_len = 0;
-	clear_secrets();
-	add_secret(API_KEY);
-	add_secret(CODE);
-	write_file(syslog_file, "", 0600);
-	mock_post("/_mock/reset", "{}");
-	mock_post("/_mock/config", "{\"force_code\": \"" CODE "\"}");
-	write_default_conf();
-	return 0;
-}
-
-/* A secret found in syslog or in what the user saw fails the case. */
-static int teardown(void **state)
-{
-	char *log;
-	bool leak = false;
-
-	(void)state;
-	collect_tokens_from_mock();
-	log = read_whole_file(syslog_file);
-	for (size_t s = 0; s < n_secrets; s++) {
-		if (strstr(log, secrets[s]) != NULL) {
-			print_error("SECRET LEAK: syslog contains \"%s\"\n",
-				    secrets[s]);
-			leak = true;
-		}
-		if (strstr(transcript, secrets[s]) != NULL) {
-			print_error("SECRET LEAK: user was shown \"%s\"\n",
-				    secrets[s]);
-			leak = true;
-		}
-	}
-	if (strstr(transcript, ALICE_PHONE + 1) != NULL ||
-	    strstr(transcript, ROOT_PHONE + 1) != NULL) {
-		print_error("PHONE LEAK: user was shown the full number\n");
-		leak = true;
-	}
-	if (leak || getenv("BV_TEST_VERBOSE") != NULL) {
-		print_message("  syslog:\n%s", log);
-		print_message("  user saw:\n%s", transcript);
-	}
-	free(log);
-	clear_secrets();
-	free(transcript);
-	transcript = NULL;
-	transcript_len = 0;
-	/* Leave no fault behind for the next case (e.g. after a failure). */
-	mock_post("/_mock/reset", "{}");
-	return leak ? -1 : 0;
-}
 
 /* ------------------------------------------------------------------ */
 /* The happy path.                                                     */
@@ -902,7 +54,7 @@ static void test_success_exports_env(void **state)
 	token = env_get(env, "BAXVERIFY_TOKEN");
 	assert_non_null(token);
 	assert_true(strlen(token) > 10);
-	add_secret(token);
+	add_token_secret(token);
 	assert_string_equal(env_get(env, "BAXVERIFY_PHONE"), ALICE_PHONE);
 	assert_string_equal(env_get(env, "BAXVERIFY_PROVIDER"), "baxverify");
 	expires = env_get(env, "BAXVERIFY_TOKEN_EXPIRES");
@@ -999,7 +151,7 @@ static void test_validate_token_off(void **state)
 	write_conf(&c);
 	assert_rc(run_auth("bv", "alice", ANSWERS(CODE), &env), PAM_SUCCESS);
 	assert_non_null(env_get(env, "BAXVERIFY_TOKEN"));
-	add_secret(env_get(env, "BAXVERIFY_TOKEN"));
+	add_token_secret(env_get(env, "BAXVERIFY_TOKEN"));
 	pamtest_free_env(env);
 	assert_requests(P_SEND, 1);
 	assert_requests(P_VERIFY, 1);
@@ -1353,29 +505,6 @@ static const struct outage_case outages[] = {
 	OUTAGE("redirect", NULL, true),
 };
 
-/* A TCP port on 127.0.0.1 that is bound but not listening: refused. */
-static int closed_port(int *port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(fd >= 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void test_outage(void **state)
 {
 	const struct outage_case *t = *state;
@@ -1554,7 +683,7 @@ static void test_groups(void **state)
 		assert_rc(rc, PAM_SUCCESS);
 		assert_string_equal(env_get(env, "BAXVERIFY_PHONE"),
 				    ROOT_PHONE);
-		add_secret(env_get(env, "BAXVERIFY_TOKEN"));
+		add_token_secret(env_get(env, "BAXVERIFY_TOKEN"));
 		assert_requests(P_SEND, 1);
 	} else {
 		assert_rc(rc, PAM_IGNORE);
@@ -1789,37 +918,25 @@ static void test_bad_module_argument(void **state)
 
 static void test_session_consumes_token(void **state)
 {
-	struct pamtest_conv_data conv = {
-		.in_echo_off = answers,
-		.in_echo_on = answers,
-		.out_err = err_buf,
-		.out_info = info_buf,
+	struct pam_run r = {
+		.service = "bv_session",
+		.user = "alice",
+		.codes = ANSWERS(CODE),
+		.session = true,
 	};
-	struct pam_testcase tests[] = {
-		pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
-		pam_test(PAMTEST_OPEN_SESSION, PAM_SUCCESS),
-		pam_test(PAMTEST_GETENVLIST, 0),
-	};
-	char **env;
 	const char *token;
 	char body[8192];
-	struct http_reply r;
+	struct http_reply hr;
 	cJSON *j, *consume;
-	enum pamtest_err perr;
 
 	(void)state;
-	begin_transaction();
-	answers[0] = CODE;
-	perr = run_pamtest("bv_session", "alice", &conv, tests, NULL);
-	end_transaction();
-	assert_rc(tests[0].op_rv, PAM_SUCCESS);
-	assert_rc(tests[1].op_rv, PAM_SUCCESS);
-	assert_int_equal(perr, PAMTEST_ERR_OK);
+	run_pam(&r);
+	assert_rc(r.auth_rc, PAM_SUCCESS);
+	assert_rc(r.session_rc, PAM_SUCCESS);
 
-	env = tests[2].case_out.envlist;
-	token = env_get(env, "BAXVERIFY_TOKEN");
+	token = env_get(r.env, "BAXVERIFY_TOKEN");
 	assert_non_null(token);
-	add_secret(token);
+	add_token_secret(token);
 
 	/* auth validated with consume:false, the session with consume:true */
 	assert_requests(P_VALIDATE, 2);
@@ -1833,11 +950,11 @@ static void test_session_consumes_token(void **state)
 	/* The token is spent: a further validation is refused. */
 	snprintf(body, sizeof(body), "{\"token\": \"%s\", \"consume\": false}",
 		 token);
-	pamtest_free_env(env);
-	r = mock_http(P_VALIDATE, body, true);
-	assert_int_equal(r.status, 401);
-	assert_non_null(strstr(r.body, "BAXVERIFY_TOKEN_CONSUMED"));
-	free(r.body);
+	pamtest_free_env(r.env);
+	hr = mock_http(P_VALIDATE, body, true);
+	assert_int_equal(hr.status, 401);
+	assert_non_null(strstr(hr.body, "BAXVERIFY_TOKEN_CONSUMED"));
+	free(hr.body);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1846,8 +963,6 @@ static void test_session_consumes_token(void **state)
  * The table-driven cases are expanded at run time, one cmocka test per
  * row, each named after its row so a failure names the code or fault.
  */
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define T(f) { #f, f, setup, teardown, NULL }
 
 static const struct CMUnitTest plain_tests[] = {
 	T(test_success_exports_env),
@@ -1892,26 +1007,6 @@ static const struct CMUnitTest plain_tests[] = {
 	T(test_session_consumes_token),
 };
 
-static void add_case(struct CMUnitTest *all, size_t *n, char *name,
-		     CMUnitTestFunction fn, const void *row)
-{
-	all[*n].name = name;
-	all[*n].test_func = fn;
-	all[*n].setup_func = setup;
-	all[*n].teardown_func = teardown;
-	all[*n].initial_state = (void *)(uintptr_t)row; /* cmocka API */
-	(*n)++;
-}
-
-/* "fn(a, b)" */
-static char *case_name(const char *fn, const char *a, const char *b)
-{
-	char buf[256];
-
-	snprintf(buf, sizeof(buf), "%s(%s, %s)", fn, a, b);
-	return strdup(buf);
-}
-
 int main(int argc, char **argv)
 {
 	size_t max = NELEM(plain_tests) + NELEM(api_errors) + NELEM(outages) +
@@ -1955,18 +1050,7 @@ int main(int argc, char **argv)
 	}
 
 	/* An optional argument runs only the cases whose name contains it. */
-	if (only != NULL) {
-		size_t kept = 0;
-
-		for (size_t i = 0; i < n; i++) {
-			if (strstr(all[i].name, only) != NULL)
-				all[kept++] = all[i];
-		}
-		n = kept;
-	}
-
-	rc = _cmocka_run_group_tests("pam_baxverify (pam_wrapper)", all, n,
-				     group_setup, group_teardown);
+	rc = harness_run("pam_baxverify (pam_wrapper)", all, n, only);
 	for (size_t i = 0; i < max; i++)
 		free(names[i]);
 	free(names);

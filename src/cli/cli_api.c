@@ -1,0 +1,418 @@
+/*
+ * cli_api.c - "send", "verify" and "validate-token": the configured
+ * provider driven by hand, through the same provider code the module
+ * uses, so what works here works at the login prompt.
+ *
+ * The CLI does not count its sends against limits.max_sends_per_hour:
+ * those limits guard against strangers at a login prompt, not root.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/phones.h"
+#include "../core/text.h"
+#include "../core/wipe.h"
+#include "cli.h"
+
+/* What one send, verify or validate run needs. */
+struct api_run {
+	struct bv_ctx ctx;
+	struct bv_contact contact;
+	const struct bv_provider *p;
+	struct bv_outcome out;
+	char masked[EMAIL_MAX + 16];
+};
+
+/* Options of the three commands, parsed into one place. */
+struct api_args {
+	const char *provider; /* --provider */
+	const char *channel;  /* --channel */
+	const char *id;	      /* --id */
+	const char *user;     /* --user (validate-token) */
+	bool show_token;      /* --show-token */
+	bool consume;	      /* --consume */
+};
+
+/* The channel a provider sends by when none is asked for. */
+static const char *
+own_channel(const struct bv_config *cfg, const char *name)
+{
+	const struct bv_api_config *api = cfg_api(cfg, name);
+	const struct bv_provider *p = provider_find(name);
+
+	if (api != NULL)
+		return api->channel;
+	return p != NULL ? p->channels[0] : NULL;
+}
+
+/*
+ * The first configured provider called name (any when NULL) that sends by
+ * channel (any when NULL) and, with need_validate, can validate tokens.
+ */
+static const struct bv_provider *
+pick_provider(const struct bv_config *cfg, const char *name,
+	      const char *channel, bool need_validate)
+{
+	const struct bv_provider *p;
+	size_t i;
+
+	for (i = 0; cfg->providers[i] != NULL; i++) {
+		p = provider_find(cfg->providers[i]);
+		if (p == NULL || (name != NULL && strcmp(name, p->name) != 0))
+			continue;
+		if (channel != NULL && !provider_has_channel(p, channel))
+			continue;
+		if (need_validate && p->validate == NULL)
+			continue;
+		return p;
+	}
+	if (name != NULL)
+		fprintf(stderr,
+			"baxverify: provider \"%s\" is not "
+			"configured%s%s%s\n",
+			name, channel ? " or cannot send by " : "",
+			channel ? channel : "",
+			need_validate ? " or cannot validate tokens" : "");
+	else
+		fprintf(stderr, "baxverify: no configured provider %s%s\n",
+			need_validate ? "can validate tokens" : "sends by ",
+			need_validate ? "" : channel);
+	return NULL;
+}
+
+/* Where user's codes go by channel, masked into r->masked. */
+static int
+find_dest(struct cli *cli, struct api_run *r, const char *user,
+	  const char *channel)
+{
+	bool email = channel != NULL ? strcmp(channel, "email") == 0 : false;
+	enum bv_result rc;
+
+	rc = phones_lookup(&cli->cfg, user, &cli->log, &r->contact);
+	if (rc != BV_OK)
+		return cli_status_for(rc); /* logged, naming file and line */
+	r->ctx.dest = email ? r->contact.email : r->contact.phone;
+	if (channel == NULL && r->ctx.dest == NULL) {
+		r->ctx.dest = r->contact.email;
+		email = true;
+	}
+	if (r->ctx.dest == NULL) {
+		fprintf(stderr, "baxverify: %s has no %s in %s\n", user,
+			email ? "email address" : "phone number",
+			cli->cfg.phones_file);
+		return CLI_FAILED;
+	}
+	if (email)
+		email_mask(r->ctx.dest, r->masked, sizeof(r->masked));
+	else
+		phone_mask(r->ctx.dest, r->masked, sizeof(r->masked));
+	return CLI_OK;
+}
+
+/*
+ * No --channel: the named provider's own channel, else what the module
+ * offers first (the first of "channels", or the first provider's own).
+ */
+static const char *
+default_channel(const struct bv_config *cfg, const char *provider)
+{
+	if (provider != NULL)
+		return own_channel(cfg, provider);
+	if (cfg->channels != NULL)
+		return cfg->channels[0];
+	return own_channel(cfg, cfg->providers[0]);
+}
+
+/* Configuration, provider, channel, destination and HTTP client. */
+static int
+run_setup(struct cli *cli, struct api_run *r, const struct api_args *a,
+	  const char *user, bool validate)
+{
+	const char *channel = a->channel;
+	int status;
+
+	status = cli_load_config(cli);
+	if (status != CLI_OK)
+		return status;
+	if (channel == NULL && !validate)
+		channel = default_channel(&cli->cfg, a->provider);
+	r->p = pick_provider(&cli->cfg, a->provider, channel, validate);
+	if (r->p == NULL)
+		return CLI_USAGE;
+	r->ctx.cfg = &cli->cfg;
+	r->ctx.api = cfg_api(&cli->cfg, r->p->name);
+	r->ctx.log = &cli->log;
+	r->ctx.user = user;
+	r->ctx.channel = channel;
+	r->out.attempts_left = -1;
+	if (user != NULL) {
+		status = find_dest(cli, r, user, channel);
+		if (status != CLI_OK)
+			return status;
+	}
+	status = cli_http(cli);
+	r->ctx.http = cli->http;
+	return status;
+}
+
+static void
+run_clear(struct api_run *r)
+{
+	bv_ctx_clear_ref(&r->ctx);
+	contact_clear(&r->contact);
+}
+
+/* Parse the options of send, verify and validate-token. */
+static int
+api_options(struct cli *cli, int argc, char **argv, struct api_args *a)
+{
+	static const struct option opts[] = {
+	    {"provider", required_argument, NULL, 'p'},
+	    {"channel", required_argument, NULL, 'c'},
+	    {"id", required_argument, NULL, 'i'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"show-token", no_argument, NULL, 's'},
+	    {"consume", no_argument, NULL, 'k'},
+	    CLI_COMMON_OPTIONS,
+	};
+	int opt, status;
+
+	memset(a, 0, sizeof(*a));
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		status = -1;
+		if (opt == 'p')
+			a->provider = optarg;
+		else if (opt == 'c')
+			a->channel = optarg;
+		else if (opt == 'i')
+			a->id = optarg;
+		else if (opt == 'u')
+			a->user = optarg;
+		else if (opt == 's')
+			a->show_token = true;
+		else if (opt == 'k')
+			a->consume = true;
+		else
+			status = cli_option(cli, opt, argc, argv);
+		if (status >= 0)
+			return status;
+	}
+	return -1;
+}
+
+/* Options that make no sense for a command are mistakes, not no-ops. */
+static int
+refuse_options(const char *cmd, const struct api_args *a, const char *ok)
+{
+	if ((a->id && !strchr(ok, 'i')) || (a->user && !strchr(ok, 'u')) ||
+	    (a->channel && !strchr(ok, 'c')) ||
+	    (a->show_token && !strchr(ok, 's')) ||
+	    (a->consume && !strchr(ok, 'k')))
+		return cli_usage_error(cmd, "option not valid here");
+	return -1;
+}
+
+int
+cli_send(struct cli *cli, int argc, char **argv)
+{
+	struct api_run r;
+	struct api_args a;
+	char when[32];
+	enum bv_result rc;
+	int status;
+
+	memset(&r, 0, sizeof(r));
+	status = api_options(cli, argc, argv, &a);
+	if (status < 0)
+		status = refuse_options("send", &a, "pc");
+	if (status < 0)
+		status = cli_positional(argc, argv, 1, 1);
+	if (status >= 0)
+		goto out;
+	status = CLI_USAGE;
+	if (!cli_user_ok(argv[optind]))
+		goto out;
+	status = run_setup(cli, &r, &a, argv[optind], false);
+	if (status != CLI_OK)
+		goto out;
+	rc = r.p->send(&r.ctx, &r.out);
+	status = cli_status_for(rc);
+	if (rc != BV_OK) {
+		cli_print_outcome(r.p->name, rc, &r.out);
+		goto out;
+	}
+	printf("sent a code to %s by %s via %s\n", r.masked, r.ctx.channel,
+	       r.p->name);
+	if (r.ctx.ref != NULL)
+		printf("verification id: %s (give it to verify --id)\n",
+		       r.ctx.ref);
+	if (r.ctx.ref_expires != 0) {
+		cli_format_time(r.ctx.ref_expires, when, sizeof(when));
+		printf("the code expires at %s\n", when);
+	}
+out:
+	run_clear(&r);
+	return status;
+}
+
+/* CODE or TOKEN from argv, or stdin for "-"; argv's copy is wiped. */
+static char *
+take_secret(char *arg)
+{
+	char *s = strcmp(arg, "-") == 0 ? cli_read_secret_line() : strdup(arg);
+
+	/* Shortens the time it shows in ps(1); it cannot prevent it. */
+	bv_wipe_str(arg);
+	if (s == NULL)
+		fprintf(stderr, "baxverify: no code or token given\n");
+	return s;
+}
+
+static void
+print_proof(const struct bv_proof *proof, bool show)
+{
+	char when[32];
+	long left = (long)(proof->expires - time(NULL));
+
+	cli_format_time(proof->expires, when, sizeof(when));
+	printf("verified; the proof token expires at %s", when);
+	if (proof->expires != 0)
+		printf(" (in %ld s)", left > 0 ? left : 0);
+	printf("\n");
+	if (show)
+		printf("token: %s\n", proof->token);
+}
+
+/* Check code for user; status out. */
+static int
+verify_code(struct api_run *r, const char *typed, bool show)
+{
+	char code[CODE_MAX_DIGITS + 1];
+	struct bv_proof proof = {NULL, 0};
+	enum bv_result rc;
+	int status = CLI_USAGE;
+
+	if (!code_normalize(typed, code, sizeof(code))) {
+		fprintf(stderr,
+			"baxverify: verify: CODE must be %d to %d "
+			"digits\n",
+			CODE_MIN_DIGITS, CODE_MAX_DIGITS);
+		goto out;
+	}
+	rc = r->p->check(&r->ctx, code, &proof, &r->out);
+	status = cli_status_for(rc);
+	if (rc != BV_OK) {
+		cli_print_outcome(r->p->name, rc, &r->out);
+		if (r->out.attempts_left >= 0)
+			fprintf(stderr, "  attempts left: %ld\n",
+				r->out.attempts_left);
+		goto out;
+	}
+	print_proof(&proof, show);
+out:
+	explicit_bzero(code, sizeof(code));
+	bv_proof_clear(&proof);
+	return status;
+}
+
+int
+cli_verify(struct cli *cli, int argc, char **argv)
+{
+	struct api_run r;
+	struct api_args a;
+	char *code = NULL;
+	int status;
+
+	memset(&r, 0, sizeof(r));
+	status = api_options(cli, argc, argv, &a);
+	if (status < 0)
+		status = refuse_options("verify", &a, "pcis");
+	if (status < 0)
+		status = cli_positional(argc, argv, 2, 2);
+	if (status >= 0)
+		goto out;
+	status = CLI_USAGE;
+	code = take_secret(argv[optind + 1]);
+	if (code == NULL || !cli_user_ok(argv[optind]))
+		goto out;
+	status = run_setup(cli, &r, &a, argv[optind], false);
+	if (status != CLI_OK)
+		goto out;
+	/* Tryvox checks by verification id, which only send printed. */
+	if (strcmp(r.p->name, "tryvox") == 0 && a.id == NULL) {
+		status = cli_usage_error("verify",
+					 "tryvox needs --id "
+					 "VERIFICATION_ID (printed by send)");
+		goto out;
+	}
+	r.ctx.ref = a.id != NULL ? strdup(a.id) : NULL;
+	status = CLI_IO;
+	if (a.id != NULL && r.ctx.ref == NULL)
+		goto out;
+	status = verify_code(&r, code, a.show_token);
+out:
+	bv_free_secret(code);
+	run_clear(&r);
+	return status;
+}
+
+/* Say what the service said of the token. */
+static int
+report_validity(const struct api_run *r, enum bv_result rc, bool consume)
+{
+	if (rc == BV_OK) {
+		printf("valid%s%s%s\n", r->ctx.dest ? " for " : "",
+		       r->ctx.dest ? r->masked : "",
+		       consume && r->p->consumes ? " (now consumed)" : "");
+		return CLI_OK;
+	}
+	/* An answer about the token (not an outage) is "invalid". */
+	if (rc == BV_REJECTED || rc == BV_EXPIRED)
+		printf("invalid\n");
+	cli_print_outcome(r->p->name, rc, &r->out);
+	return cli_status_for(rc);
+}
+
+int
+cli_validate_token(struct cli *cli, int argc, char **argv)
+{
+	struct api_run r;
+	struct api_args a;
+	char *token = NULL;
+	enum bv_result rc;
+	int status;
+
+	memset(&r, 0, sizeof(r));
+	status = api_options(cli, argc, argv, &a);
+	if (status < 0)
+		status = refuse_options("validate-token", &a, "pku");
+	if (status < 0)
+		status = cli_positional(argc, argv, 1, 1);
+	if (status >= 0)
+		goto out;
+	status = CLI_USAGE;
+	token = take_secret(argv[optind]);
+	if (token == NULL || (a.user != NULL && !cli_user_ok(a.user)))
+		goto out;
+	status = run_setup(cli, &r, &a, a.user, true);
+	if (status != CLI_OK)
+		goto out;
+	/* The local provider keeps its proofs in the user's record. */
+	if (strcmp(r.p->name, "local") == 0 && a.user == NULL) {
+		status = cli_usage_error("validate-token",
+					 "the local "
+					 "provider needs --user USER");
+		goto out;
+	}
+	rc = r.p->validate(&r.ctx, token, a.consume, &r.out);
+	status = report_validity(&r, rc, a.consume);
+out:
+	bv_free_secret(token);
+	run_clear(&r);
+	return status;
+}

@@ -1,0 +1,292 @@
+/*
+ * cli_check.c - "baxverify check": is this installation able to ask for
+ * codes?  The configuration, a user's destination, the local store, and
+ * one authenticated call to each configured provider's API.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/json.h"
+#include "../core/phones.h"
+#include "../core/text.h"
+#include "../providers/baxverify.h"
+#include "../providers/tryvox.h"
+#include "../store/store.h"
+#include "cli.h"
+
+/*
+ * An id no verification can have: Tryvox answers NOT_FOUND for it once
+ * the key and tenant are accepted, and UNAUTHORIZED/FORBIDDEN otherwise.
+ */
+#define TRYVOX_PROBE_ID "ver_baxverify_check"
+
+/* Keep the first failure's status: the most basic problem comes first. */
+static void
+note(int *status, int s)
+{
+	if (*status == CLI_OK)
+		*status = s;
+}
+
+static int
+check_user(struct cli *cli, const char *user)
+{
+	struct bv_contact c = {NULL, NULL};
+	char phone[64] = "-", email[EMAIL_MAX + 16] = "-";
+	enum bv_result rc;
+	int status = CLI_OK;
+
+	rc = phones_lookup(&cli->cfg, user, &cli->log, &c);
+	if (rc != BV_OK) {
+		/* phones_lookup has logged which file and line. */
+		status = cli_status_for(rc);
+		goto out;
+	}
+	if (c.phone == NULL && c.email == NULL) {
+		fprintf(stderr,
+			"user %s: no phone number or email address "
+			"in %s%s\n",
+			user, cli->cfg.phones_file,
+			cli->cfg.phones_gecos ? " or GECOS" : "");
+		status = CLI_FAILED;
+		goto out;
+	}
+	if (c.phone != NULL)
+		phone_mask(c.phone, phone, sizeof(phone));
+	if (c.email != NULL)
+		email_mask(c.email, email, sizeof(email));
+	printf("user %s: phone %s, email %s\n", user, phone, email);
+out:
+	contact_clear(&c);
+	return status;
+}
+
+/* The store directory, as store_open will demand it. */
+static int
+check_store_dir(const char *dir)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) != 0 && errno == ENOENT) {
+		printf("store: %s does not exist yet; it is created (mode "
+		       "0700) at first use\n",
+		       dir);
+		return CLI_OK;
+	}
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "store: %s is not a directory\n", dir);
+		return CLI_IO;
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		fprintf(stderr,
+			"store: %s must be owned by root with mode "
+			"0700 (it is %04o, uid %u)\n",
+			dir, (unsigned)(st.st_mode & 07777),
+			(unsigned)st.st_uid);
+		return CLI_IO;
+	}
+	printf("store: %s: ok\n", dir);
+	return CLI_OK;
+}
+
+/* With a user: open (lock, read, parse) the user's own record. */
+static int
+check_store(struct cli *cli, const char *user)
+{
+	struct store_txn txn;
+	char until[32];
+	enum bv_result rc;
+
+	if (user == NULL)
+		return check_store_dir(cli->cfg.store_dir);
+	rc = store_open(cli->cfg.store_dir, user, &cli->log, &txn);
+	if (rc == BV_OK) {
+		printf("store: %s: ok (%s: %zu recovery codes, %ld failures",
+		       cli->cfg.store_dir, user, txn.rec.nrecovery,
+		       txn.rec.failures);
+		if (txn.rec.locked_until > time(NULL)) {
+			cli_format_time(txn.rec.locked_until, until,
+					sizeof(until));
+			printf(", LOCKED until %s", until);
+		}
+		printf(")\n");
+	}
+	store_close(&txn);
+	/* store_open has logged what is wrong with the dir or record. */
+	return rc == BV_OK ? CLI_OK : CLI_IO;
+}
+
+static void
+ctx_init(struct cli *cli, struct bv_ctx *ctx, const char *name,
+	 struct bv_outcome *out)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cfg = &cli->cfg;
+	ctx->api = cfg_api(&cli->cfg, name);
+	ctx->http = cli->http;
+	ctx->log = &cli->log;
+	memset(out, 0, sizeof(*out));
+	out->attempts_left = -1;
+}
+
+static int
+check_baxverify(struct cli *cli)
+{
+	struct bv_ctx ctx;
+	struct bv_outcome out;
+	cJSON *root = NULL;
+	enum bv_result rc;
+
+	ctx_init(cli, &ctx, "baxverify", &out);
+	rc = baxverify_get(&ctx, "/auth/sms/stats?days=1", &root, &out);
+	json_wipe_delete(root);
+	out.action = "GET /auth/sms/stats";
+	if (rc != BV_OK) {
+		cli_print_outcome("baxverify", rc, &out);
+		return CLI_FAILED;
+	}
+	printf("baxverify: ok (API key and project accepted)\n");
+	return CLI_OK;
+}
+
+static int
+check_tryvox(struct cli *cli)
+{
+	struct bv_ctx ctx;
+	struct bv_outcome out;
+	enum bv_result rc;
+
+	ctx_init(cli, &ctx, "tryvox", &out);
+	rc = tryvox_provider.validate(&ctx, TRYVOX_PROBE_ID, false, &out);
+	out.action = "GET /v1/verify/" TRYVOX_PROBE_ID;
+	/* NOT_FOUND: authenticated, and there is no such verification. */
+	if (rc == BV_OK ||
+	    (rc == BV_EXPIRED && strcmp(out.code, "NOT_FOUND") == 0)) {
+		printf("tryvox: ok (API key and tenant accepted)\n");
+		return CLI_OK;
+	}
+	cli_print_outcome("tryvox", rc, &out);
+	return CLI_FAILED;
+}
+
+/* delivery = "command": what the module will execve. */
+static int
+check_command(const char *command)
+{
+	struct stat st;
+
+	if (command == NULL || command[0] != '/' || stat(command, &st) != 0) {
+		fprintf(stderr, "local: command %s: %s\n",
+			command ? command : "(unset)",
+			command && command[0] == '/' ? strerror(errno)
+						     : "not an absolute path");
+		return CLI_CONFIG;
+	}
+	if (!S_ISREG(st.st_mode) || access(command, X_OK) != 0 ||
+	    (st.st_mode & 0111) == 0) {
+		fprintf(stderr,
+			"local: command %s is not an executable "
+			"file\n",
+			command);
+		return CLI_CONFIG;
+	}
+	/* Whoever can change the program reads every code it is given. */
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		fprintf(stderr,
+			"local: command %s is writable by group or "
+			"others (mode %04o)\n",
+			command, (unsigned)(st.st_mode & 07777));
+		return CLI_CONFIG;
+	}
+	printf("local: delivery command %s: ok\n", command);
+	return CLI_OK;
+}
+
+static int
+check_local(struct cli *cli)
+{
+	const struct bv_local_config *lc = &cli->cfg.local;
+	struct stat st;
+
+	if (strcmp(lc->delivery, "command") == 0)
+		return check_command(lc->command);
+	if (stat(lc->file, &st) == 0 && !S_ISREG(st.st_mode)) {
+		fprintf(stderr,
+			"local: delivery file %s is not a regular "
+			"file\n",
+			lc->file);
+		return CLI_CONFIG;
+	}
+	printf("local: delivery file %s: ok\n", lc->file);
+	return CLI_OK;
+}
+
+static int
+check_provider(struct cli *cli, const char *name)
+{
+	if (strcmp(name, "baxverify") == 0)
+		return check_baxverify(cli);
+	if (strcmp(name, "tryvox") == 0)
+		return check_tryvox(cli);
+	if (strcmp(name, "local") == 0)
+		return check_local(cli);
+	if (strcmp(name, "mudbase") == 0) {
+		printf("mudbase: no authenticated endpoint to test; "
+		       "configuration valid\n");
+		return CLI_OK;
+	}
+	/* cfg_load refuses unknown providers; this is only a guard. */
+	fprintf(stderr, "%s: unknown provider\n", name);
+	return CLI_CONFIG;
+}
+
+int
+cli_check(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"user", required_argument, NULL, 'u'},
+	    CLI_COMMON_OPTIONS,
+	};
+	const char *user = NULL;
+	int opt, status;
+	size_t i;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'u') {
+			user = optarg;
+			continue;
+		}
+		status = cli_option(cli, opt, argc, argv);
+		if (status >= 0)
+			return status;
+	}
+	status = cli_positional(argc, argv, 0, 0);
+	if (status >= 0)
+		return status;
+	if (user != NULL && !cli_user_ok(user))
+		return CLI_USAGE;
+	status = cli_load_config(cli);
+	if (status != CLI_OK)
+		return status;
+	printf("config: %s: valid\n", cli->cfg.path);
+	if (user != NULL)
+		note(&status, check_user(cli, user));
+	note(&status, check_store(cli, user));
+	if (cli_http(cli) != CLI_OK)
+		return CLI_IO;
+	for (i = 0; cli->cfg.providers[i] != NULL; i++)
+		note(&status, check_provider(cli, cli->cfg.providers[i]));
+	if (status == CLI_OK)
+		printf("ok\n");
+	else
+		fprintf(stderr, "check failed\n");
+	return status;
+}

@@ -1,0 +1,206 @@
+/*
+ * guard.c - what the local store adds around any provider: the per-user
+ * send limit (SMS pumping), the lockout after repeated failures, the
+ * sudo-style grace window, and break-glass recovery codes.  Each is one
+ * short transaction on the user's store record.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "auth.h"
+#include "../store/store.h"
+
+/*
+ * The grace key: service, terminal and remote host, so a success on one
+ * never opens another.  Bytes that could confuse the record are '_'.
+ */
+static void
+grace_key(const struct auth_state *st, char *out, size_t outsz)
+{
+	const void *tty = NULL;
+	size_t i;
+
+	pam_get_item(st->pamh, PAM_TTY, &tty);
+	snprintf(out, outsz, "%s|%s|%s", st->service ? st->service : "-",
+		 tty ? (const char *)tty : "-", st->rhost);
+	for (i = 0; out[i] != '\0'; i++)
+		if ((unsigned char)out[i] <= ' ' ||
+		    (unsigned char)out[i] >= 0x7f)
+			out[i] = '_';
+}
+
+enum bv_result
+guard_begin(struct auth_state *st, bool *granted)
+{
+	char key[STORE_KEY_MAX];
+	struct store_txn txn;
+	time_t now = time(NULL);
+	enum bv_result rc;
+	size_t i;
+
+	*granted = false;
+	rc = store_open(st->cfg.store_dir, st->pam_user, &st->log, &txn);
+	if (rc != BV_OK)
+		goto out;
+	store_prune(&txn.rec, now);
+	if (txn.rec.locked_until > now) {
+		st->retry_at = txn.rec.locked_until;
+		log_event(st, LOG_NOTICE, "denied: locked out after %ld "
+			  "failed verifications", txn.rec.failures);
+		rc = BV_LOCKED;
+		goto out;
+	}
+	if (st->cfg.remember <= 0)
+		goto out;
+	grace_key(st, key, sizeof(key));
+	for (i = 0; i < txn.rec.nremember; i++)
+		if (strcmp(txn.rec.remember[i].key, key) == 0)
+			*granted = true;
+out:
+	store_close(&txn);
+	return rc;
+}
+
+enum bv_result
+guard_count_send(struct auth_state *st)
+{
+	struct store_txn txn;
+	time_t now = time(NULL);
+	enum bv_result rc;
+
+	if (st->cfg.max_sends_per_hour <= 0)
+		return BV_OK;
+	rc = store_open(st->cfg.store_dir, st->pam_user, &st->log, &txn);
+	if (rc != BV_OK)
+		goto out;
+	store_prune(&txn.rec, now);
+	if ((long)txn.rec.nsends >= st->cfg.max_sends_per_hour) {
+		/* sends[] is in time order: the oldest frees a slot first. */
+		st->retry_at = txn.rec.sends[0] + 3600;
+		log_event(st, LOG_NOTICE, "send refused: %zu codes in the last "
+			  "hour (limits.max_sends_per_hour = %ld)",
+			  txn.rec.nsends, st->cfg.max_sends_per_hour);
+		rc = BV_RATE_LIMITED;
+		goto out;
+	}
+	if (txn.rec.nsends == STORE_MAX_SENDS) {
+		memmove(txn.rec.sends, txn.rec.sends + 1,
+			sizeof(txn.rec.sends[0]) * (STORE_MAX_SENDS - 1));
+		txn.rec.nsends--;
+	}
+	txn.rec.sends[txn.rec.nsends++] = now;
+	rc = store_commit(&txn);
+out:
+	store_close(&txn);
+	return rc;
+}
+
+enum bv_result
+guard_failed(struct auth_state *st)
+{
+	struct store_txn txn;
+	time_t now = time(NULL);
+	enum bv_result rc;
+
+	if (st->cfg.deny <= 0)
+		return BV_OK;
+	rc = store_open(st->cfg.store_dir, st->pam_user, &st->log, &txn);
+	if (rc != BV_OK)
+		goto out;
+	txn.rec.failures++;
+	if (txn.rec.failures >= st->cfg.deny) {
+		txn.rec.locked_until = now + st->cfg.unlock_time;
+		st->retry_at = txn.rec.locked_until;
+	}
+	rc = store_commit(&txn);
+	if (rc == BV_OK && txn.rec.locked_until > now) {
+		log_event(st, LOG_WARNING, "locked out for %lds after %ld "
+			  "failed verifications", st->cfg.unlock_time,
+			  txn.rec.failures);
+		rc = BV_LOCKED;
+	}
+out:
+	store_close(&txn);
+	return rc;
+}
+
+enum bv_result
+guard_succeeded(struct auth_state *st)
+{
+	struct store_remember *slot = NULL;
+	char key[STORE_KEY_MAX];
+	struct store_txn txn;
+	time_t now = time(NULL);
+	enum bv_result rc;
+	size_t i;
+
+	rc = store_open(st->cfg.store_dir, st->pam_user, &st->log, &txn);
+	if (rc != BV_OK)
+		goto out;
+	store_prune(&txn.rec, now);
+	txn.rec.failures = 0;
+	txn.rec.locked_until = 0;
+	if (st->cfg.remember > 0) {
+		grace_key(st, key, sizeof(key));
+		for (i = 0; i < txn.rec.nremember && slot == NULL; i++)
+			if (strcmp(txn.rec.remember[i].key, key) == 0)
+				slot = &txn.rec.remember[i];
+		if (slot == NULL && txn.rec.nremember < STORE_MAX_REMEMBER)
+			slot = &txn.rec.remember[txn.rec.nremember++];
+		if (slot == NULL) /* full: the entry ending soonest goes */
+			slot = &txn.rec.remember[0];
+		snprintf(slot->key, sizeof(slot->key), "%s", key);
+		slot->until = now + st->cfg.remember;
+	}
+	rc = store_commit(&txn);
+out:
+	store_close(&txn);
+	return rc;
+}
+
+enum bv_result
+guard_recovery_left(struct auth_state *st, size_t *left)
+{
+	struct store_txn txn;
+	enum bv_result rc;
+
+	*left = 0;
+	rc = store_open(st->cfg.store_dir, st->pam_user, &st->log, &txn);
+	if (rc == BV_OK)
+		*left = txn.rec.nrecovery;
+	store_close(&txn);
+	return rc;
+}
+
+enum bv_result
+guard_use_recovery(struct auth_state *st, const char *digits, bool *used)
+{
+	struct store_txn txn;
+	enum bv_result rc;
+	size_t i;
+
+	*used = false;
+	rc = store_open(st->cfg.store_dir, st->pam_user, &st->log, &txn);
+	if (rc != BV_OK)
+		goto out;
+	for (i = 0; i < txn.rec.nrecovery && !*used; i++)
+		*used = store_hash_matches(digits, txn.rec.recovery[i]);
+	if (!*used)
+		goto out;
+	/* Single use: the matching hash (at i - 1) leaves the record. */
+	memmove(txn.rec.recovery[i - 1], txn.rec.recovery[i],
+		STORE_HASH_MAX * (txn.rec.nrecovery - i));
+	txn.rec.nrecovery--;
+	rc = store_commit(&txn);
+	if (rc == BV_OK)
+		log_event(st, LOG_NOTICE, "RECOVERY CODE USED; %zu left",
+			  txn.rec.nrecovery);
+	else
+		*used = false;
+out:
+	store_close(&txn);
+	return rc;
+}

@@ -1,0 +1,107 @@
+/*
+ * store.h - the local store: one root-owned directory, one file per user.
+ *
+ * What must survive a process (send counts, lockouts, codes of the local
+ * provider, recovery-code hashes, sudo-style grace entries) lives here.
+ * Every change happens under an fcntl lock on the user's lock file and is
+ * written to a temporary file, fsync'd and renamed, so a process killed
+ * at any instant leaves either the old or the new state, and concurrent
+ * authentications of one user never lose an update.  A file that cannot
+ * be parsed is never reset: the caller is told, and denies.
+ *
+ * Transactions are short: open (lock + read), change the record, commit
+ * (write) or not, close (unlock).  Nothing waits for a user with the lock
+ * held.
+ */
+#ifndef BV_STORE_H
+#define BV_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "../core/log.h"
+#include "../core/result.h"
+
+/* Most recovery codes a user may hold, send times kept, grace entries. */
+#define STORE_MAX_RECOVERY 32
+#define STORE_MAX_SENDS 64
+#define STORE_MAX_REMEMBER 16
+/* Longest hash crypt(3) writes, plus room. */
+#define STORE_HASH_MAX 128
+/* Longest key of a grace entry ("service|tty|rhost"). */
+#define STORE_KEY_MAX 256
+
+struct store_remember {
+	char key[STORE_KEY_MAX]; /* service, terminal, remote host */
+	time_t until;
+};
+
+/* One user's record.  Hashes only: no code or token is ever stored. */
+struct store_record {
+	/* The local provider's code in flight. */
+	char code_hash[STORE_HASH_MAX];  /* "" when none */
+	time_t code_expires;
+	long code_attempts;              /* wrong tries on this code */
+	/* The local provider's proof. */
+	char token_hash[STORE_HASH_MAX]; /* "" when none */
+	time_t token_expires;
+	/* Limits. */
+	time_t sends[STORE_MAX_SENDS];   /* times of recent sends */
+	size_t nsends;
+	long failures;                   /* failed verifications in a row */
+	time_t locked_until;             /* 0 when not locked */
+	/* Break-glass codes, single use. */
+	char recovery[STORE_MAX_RECOVERY][STORE_HASH_MAX];
+	size_t nrecovery;
+	/* Grace windows (remember=SECONDS). */
+	struct store_remember remember[STORE_MAX_REMEMBER];
+	size_t nremember;
+};
+
+struct store_txn {
+	int lock_fd;                /* -1 when not open */
+	int dir_fd;
+	char name[STORE_KEY_MAX];   /* the user's file name in the dir */
+	const struct bv_log *log;
+	struct store_record rec;    /* as read; change it, then commit */
+};
+
+/*
+ * Lock and read user's record from dir (created 0700 when missing; must
+ * be owned by root or the effective uid and not group/other accessible).
+ * A missing file reads as an empty record.  Returns BV_OK, BV_CONFIG
+ * (logged: bad directory, damaged file naming its path, lock timeout) or
+ * BV_NOMEM.  txn is always safe to pass to store_close.
+ */
+enum bv_result store_open(const char *dir, const char *user,
+			  const struct bv_log *log, struct store_txn *txn);
+
+/* Write txn->rec atomically (temp file, fsync, rename, fsync dir). */
+enum bv_result store_commit(struct store_txn *txn);
+
+/* Unlock and wipe. */
+void store_close(struct store_txn *txn);
+
+/* Forget sends older than an hour and grace entries that ended. */
+void store_prune(struct store_record *rec, time_t now);
+
+/*
+ * Text form of a record and back (the file's content).  Parsing is
+ * strict: an unknown line, a bad number or an overlong field is an error.
+ * store_format returns an allocated string (free with bv_free_secret);
+ * store_parse returns false on any error.
+ */
+char *store_format(const struct store_record *rec);
+bool store_parse(const char *text, size_t len, struct store_record *rec);
+
+/*
+ * Hashing for codes, tokens and recovery codes: crypt(3) with a fresh
+ * salt of the system's preferred slow method (yescrypt on Debian).
+ * store_hash writes into out (STORE_HASH_MAX); store_hash_matches
+ * compares in constant time.
+ */
+enum bv_result store_hash(const char *secret, char *out);
+bool store_hash_matches(const char *secret, const char *hash);
+
+#endif /* BV_STORE_H */

@@ -1,0 +1,541 @@
+#!/bin/sh
+# run-cli-tests.sh - baxverify(8), the administrator's command, run as a
+# process against the loopback mock (BaxVerify, Tryvox and Mudbase on one
+# HTTPS port).
+#
+# Started by `make check` (automake TESTS) with, in the environment:
+#   BV_CLI   the built baxverify program
+#   srcdir   the source tree (tests/mock/ lives there)
+# Optional:
+#   BV_CLI_WRAPPER  a command put before the program (e.g. valgrind)
+#
+# Prints TAP-style "ok N - name" / "not ok N - name" lines and exits 1
+# when any check failed, 77 (skip) only when python3 or openssl is
+# missing, 99 on a hard error.  Everything lives in one mktemp directory,
+# removed on exit; the mock is stopped by its PID.
+
+set -u
+
+: "${BV_CLI:?BV_CLI not set}"
+srcdir=${srcdir:-.}
+python=/usr/bin/python3
+[ -x "$python" ] || python=$(command -v python3 || :)
+
+# A key no output may ever show (grep'ed at the end), and the others.
+api_key=sk_test_CLI_7f3a9b2cd41e
+project_id=proj_test
+tryvox_key=tvx_sk_test_CLI_q8w7e6
+tenant_id=acc_test
+mudbase_project=proj_mud
+code=123456
+
+skip() {
+	echo "SKIP: $*" >&2
+	exit 77
+}
+hard() {
+	echo "ERROR: $*" >&2
+	exit 99
+}
+[ -n "$python" ] || skip "python3 not found"
+command -v openssl >/dev/null 2>&1 || skip "openssl not found"
+[ -x "$BV_CLI" ] || hard "$BV_CLI not built"
+
+dir=
+mock_pid=
+cleanup() {
+	if [ -n "$mock_pid" ]; then
+		kill "$mock_pid" 2>/dev/null || :
+		wait "$mock_pid" 2>/dev/null || :
+	fi
+	[ -z "$dir" ] || rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/bv-cli-tests.XXXXXX") || hard "mktemp"
+chmod 700 "$dir"
+umask 077
+
+# --- the test CA and the mock ---------------------------------------------
+
+sh "$srcdir/tests/mock/make-ca.sh" "$dir/pki" >"$dir/make-ca.log" 2>&1 || {
+	cat "$dir/make-ca.log" >&2
+	hard "make-ca.sh"
+}
+"$python" "$srcdir/tests/mock/mock_baxverify.py" \
+	--cert "$dir/pki/server.pem" --key "$dir/pki/server.key" \
+	--port 0 --port-file "$dir/port" \
+	--project-id "$project_id" --api-key "$api_key" \
+	--tryvox-key "$tryvox_key" --tenant-id "$tenant_id" \
+	--mudbase-project "$mudbase_project" \
+	>"$dir/mock.log" 2>&1 &
+mock_pid=$!
+i=0
+while [ ! -s "$dir/port" ]; do
+	if ! kill -0 "$mock_pid" 2>/dev/null; then
+		cat "$dir/mock.log" >&2
+		mock_pid=
+		hard "the mock server exited"
+	fi
+	i=$((i + 1))
+	[ "$i" -le 100 ] || hard "the mock server did not start within 10 s"
+	sleep 0.1
+done
+mock_url="https://127.0.0.1:$(cat "$dir/port")"
+
+# mock METHOD PATH [JSON]: the control API; the answer on stdout.
+mock() {
+	"$python" - "$mock_url" "$dir/pki/ca.pem" "$@" <<'EOF'
+import json, ssl, sys, urllib.request
+url, ca, method, path = sys.argv[1:5]
+data = sys.argv[5].encode() if len(sys.argv) > 5 else None
+req = urllib.request.Request(url + path, data=data, method=method,
+                             headers={"Content-Type": "application/json"})
+ctx = ssl.create_default_context(cafile=ca)
+with urllib.request.urlopen(req, context=ctx) as r:
+    sys.stdout.write(r.read().decode())
+EOF
+}
+
+# --- configuration --------------------------------------------------------
+
+conf=$dir/baxverify.conf
+phones=$dir/baxverify.phones
+store=$dir/store
+
+# write_conf FILE [KEY] [extra settings]: BaxVerify at the mock.
+write_conf() {
+	cat >"$1" <<EOF
+provider = "baxverify";
+baxverify = {
+  api_url = "$mock_url/v1";
+  project_id = "$project_id";
+  api_key = "${2:-$api_key}";
+};
+http = { ca_file = "$dir/pki/ca.pem"; connect_timeout = 5; timeout = 10; };
+phones = { file = "$phones"; };
+store = { dir = "$store"; };
+${3:-}
+EOF
+	chmod 600 "$1"
+}
+write_conf "$conf"
+
+cat >"$phones" <<'EOF'
+# test phones file -- comments must survive every edit
+#   user    destinations
+alice   +14155550101            # Alice's phone
+bob     +447700900123   bob@example.org
+
+	# an indented comment, a tab, trailing spaces   
+carol   +61491570006
+EOF
+chmod 644 "$phones"
+cp "$phones" "$dir/phones.orig"
+
+# --- running the CLI and recording results --------------------------------
+
+n=0
+failed=0
+: >"$dir/all-output"
+
+# run ARGS...: the CLI with our config; output in $dir/out, status in $rc.
+run() {
+	rc=0
+	${BV_CLI_WRAPPER:-} "$BV_CLI" --conf "$conf" "$@" >"$dir/out" \
+		2>&1 </dev/null || rc=$?
+	cat "$dir/out" >>"$dir/all-output"
+}
+# run_raw ARGS...: without --conf (global option tests).
+run_raw() {
+	rc=0
+	${BV_CLI_WRAPPER:-} "$BV_CLI" "$@" >"$dir/out" 2>&1 </dev/null ||
+		rc=$?
+	cat "$dir/out" >>"$dir/all-output"
+}
+
+report() { # CONDITION-STATUS NAME
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		echo "# exit status $rc; output:"
+		sed 's/^/#   /' "$dir/out"
+		failed=$((failed + 1))
+	fi
+}
+
+# expect NAME STATUS [NEEDLE...]: last run exited STATUS, output has each.
+expect() {
+	name=$1 want=$2
+	shift 2
+	res=0
+	[ "$rc" -eq "$want" ] || res=1
+	for needle in "$@"; do
+		grep -qF -- "$needle" "$dir/out" || res=1
+	done
+	report "$res" "$name"
+}
+
+# expect_not NAME NEEDLE: the last run's output lacks NEEDLE.
+expect_not() {
+	res=0
+	! grep -qF -- "$2" "$dir/out" || res=1
+	report "$res" "$1"
+}
+
+mock POST /_mock/config "{\"force_code\":\"$code\"}" >/dev/null ||
+	hard "mock control API"
+
+# --- help and usage errors ------------------------------------------------
+
+run_raw --help
+expect "--help exits 0" 0 "usage: baxverify" "recovery-codes"
+run_raw help verify
+expect "help COMMAND" 0 "--show-token"
+run check --help
+expect "COMMAND --help exits 0" 0 "usage: baxverify"
+run_raw --version
+expect "--version" 0 "baxverify"
+run_raw frobnicate
+expect "unknown command exits 2" 2 "unknown command"
+run_raw
+expect "no command exits 2" 2 "usage:"
+run_raw --bogus check
+expect "unknown global option exits 2" 2 "--bogus"
+run check --bogus
+expect "unknown command option exits 2" 2 "--bogus"
+run enroll alice
+expect "enroll without DEST exits 2" 2 "missing arguments"
+run verify alice
+expect "verify without CODE exits 2" 2 "missing arguments"
+run send
+expect "send without USER exits 2" 2
+run recovery-codes
+expect "recovery-codes without USER exits 2" 2
+run reset alice bob
+expect "reset with two users exits 2" 2 "too many"
+run stats --days 0
+expect "stats --days 0 exits 2" 2 "--days"
+run stats --days 12x
+expect "stats --days 12x exits 2" 2
+run logs --limit 101
+expect "logs --limit 101 exits 2" 2
+run recovery-codes alice --count 33
+expect "recovery-codes --count 33 exits 2" 2
+run recovery-codes alice --count 3 --revoke
+expect "recovery-codes --count with --revoke exits 2" 2
+run send alice --id ver_x
+expect "an option of another command exits 2" 2
+
+# --- check ------------------------------------------------------------------
+
+run check
+expect "check ok" 0 "baxverify: ok" "ok"
+[ "$(tail -n 1 "$dir/out")" = ok ]
+report $? "check ends with ok"
+
+run check --user alice
+expect "check --user shows the masked phone" 0 "+1•••••••0101" \
+	"store: $store: ok"
+expect_not "check --user does not show the full number" "+14155550101"
+
+run check --user nobody
+expect "check --user without a destination exits 1" 1 "nobody"
+
+write_conf "$dir/wrongkey.conf" "sk_wrong_key_000"
+run --conf "$dir/wrongkey.conf" check
+expect "check with a wrong key exits 1" 1 "UNAUTHORIZED" "HTTP 401" \
+	"help: https://"
+
+mock POST /_mock/fault '{"endpoint":"stats","kind":"error","code":"BAXVERIFY_API_KEY_SCOPE","count":1}' >/dev/null
+run check
+expect "check with API_KEY_SCOPE exits 1" 1 "BAXVERIFY_API_KEY_SCOPE" \
+	"HTTP 403" "help: https://baxcloud.tech/dashboard/projects/$project_id?tab=api-keys"
+
+mock POST /_mock/fault '{"endpoint":"stats","kind":"http500","count":1}' >/dev/null
+run check
+expect "check with a 5xx exits 1" 1 "service unavailable"
+
+write_conf "$dir/unknown.conf" "" 'frobnicate = 1;'
+line=$(grep -n frobnicate "$dir/unknown.conf" | cut -d: -f1)
+run --conf "$dir/unknown.conf" check
+expect "check with an unknown key exits 3 naming file:line" 3 \
+	"$dir/unknown.conf:$line: unknown key \"frobnicate\""
+
+write_conf "$dir/open.conf"
+chmod 644 "$dir/open.conf"
+run --conf "$dir/open.conf" check
+expect "check on a 0644 config with api_key exits 3" 3 "chmod 600"
+
+run --conf "$dir/missing.conf" check
+expect "check on a missing config exits 3" 3 "missing.conf"
+
+write_conf "$dir/tryvox.conf" "" "provider = [\"baxverify\", \"tryvox\", \"mudbase\"];
+tryvox = { api_url = \"$mock_url\"; api_key = \"$tryvox_key\"; tenant_id = \"$tenant_id\"; };
+mudbase = { api_url = \"$mock_url\"; project_id = \"$mudbase_project\"; };"
+# Our own "provider" line replaces write_conf's (libconfig refuses two).
+sed -i '1d' "$dir/tryvox.conf"
+run --conf "$dir/tryvox.conf" check
+expect "check with tryvox and mudbase" 0 "tryvox: ok" \
+	"mudbase: no authenticated endpoint to test; configuration valid"
+
+sed "s/$tryvox_key/tvx_wrong_key/" "$dir/tryvox.conf" >"$dir/tvxbad.conf"
+run --conf "$dir/tvxbad.conf" check
+expect "check with a wrong tryvox key exits 1" 1 "UNAUTHORIZED" \
+	"HTTP 401"
+
+write_conf "$dir/local.conf" "" "provider = \"local\";
+local = { delivery = \"command\"; command = \"$dir/no-such-command\"; };"
+sed -i '1d' "$dir/local.conf"
+run --conf "$dir/local.conf" check
+expect "check with a missing delivery command exits 3" 3 "no-such-command"
+printf '#!/bin/sh\ncat >/dev/null\n' >"$dir/sms.sh"
+chmod 600 "$dir/sms.sh"
+sed -i "s|$dir/no-such-command|$dir/sms.sh|" "$dir/local.conf"
+run --conf "$dir/local.conf" check
+expect "check with a non-executable command exits 3" 3 "not an executable"
+chmod 700 "$dir/sms.sh"
+run --conf "$dir/local.conf" check
+expect "check with an executable command" 0 "local: delivery command" "ok"
+
+# --- enroll, unenroll, list -------------------------------------------------
+
+chmod 640 "$phones"
+run enroll dave +14155550199
+expect "enroll a new user" 0 "enrolled dave"
+diff "$dir/phones.orig" "$phones" >"$dir/diff" 2>&1
+[ "$(grep -c '^[<>]' "$dir/diff")" -eq 1 ] &&
+	grep -q '^> dave    +14155550199$' "$dir/diff"
+report $? "enroll appends one line and keeps everything else"
+[ "$(stat -c %a "$phones")" = 640 ]
+report $? "enroll keeps the file mode"
+res=0
+for f in "$dir"/.baxverify.phones.*; do
+	[ ! -e "$f" ] || res=1
+done
+report $res "enroll leaves no temporary file"
+
+run enroll alice +14155550111 alice@example.com
+expect "enroll replaces a line" 0 "replaced alice"
+grep -qx 'alice   +14155550111  alice@example.com  *# Alice'"'"'s phone' \
+	"$phones"
+report $? "the replaced line keeps its comment"
+[ "$(grep -c '^alice' "$phones")" -eq 1 ]
+report $? "enroll leaves one line for the user"
+
+cp "$phones" "$dir/before"
+run enroll eve +12
+expect "enroll refuses +12" 2 "E.164"
+run enroll eve 'x#y@example.com'
+expect "enroll refuses an address with #" 2
+run enroll 'e ve' +14155550123
+expect "enroll refuses a user name with a space" 2 "invalid user name"
+run enroll 'e#ve' +14155550123
+expect "enroll refuses a user name with #" 2 "invalid user name"
+run enroll eve +14155550123 +14155550124
+expect "enroll refuses two phone numbers" 2
+cmp -s "$dir/before" "$phones"
+report $? "refused enrolls leave the file alone"
+
+run list
+expect "list masks" 0 "alice" "+1•••••••0111" "a•••@example.com" \
+	"b•••@example.org"
+expect_not "list does not show full numbers" "+14155550111"
+run list --full
+expect "list --full" 0 "+14155550111" "alice@example.com"
+
+run unenroll dave
+expect "unenroll" 0 "unenrolled dave"
+run enroll alice +14155550101
+cmp -s "$dir/phones.orig" "$phones"
+report $? "enroll, replace and unenroll restore the file byte for byte"
+run unenroll nobody
+expect "unenroll of an unknown user exits 1" 1 "not in"
+[ "$(stat -c %a "$phones")" = 640 ]
+report $? "the mode survives every edit"
+chmod 644 "$phones"
+
+# --- send, verify, validate-token -------------------------------------------
+
+mock POST /_mock/reset >/dev/null
+mock POST /_mock/config "{\"force_code\":\"$code\"}" >/dev/null
+run send alice
+expect "send" 0 "sent a code to +1•••••••0101 by sms via baxverify"
+run verify alice 654321
+expect "verify with a wrong code exits 1" 1 "BAXVERIFY_OTP_INVALID"
+run verify alice "$code"
+expect "verify with the right code" 0 "verified" "expires at"
+expect_not "verify does not print the token" "token:"
+
+run send alice
+printf '%s\n' "$code" >"$dir/code"
+rc=0
+"$BV_CLI" --conf "$conf" verify alice - --show-token <"$dir/code" \
+	>"$dir/out" 2>&1 || rc=$?
+cat "$dir/out" >>"$dir/all-output"
+expect "verify - reads the code from stdin; --show-token" 0 "token: "
+token=$(sed -n 's/^token: //p' "$dir/out")
+
+run validate-token "$token"
+expect "validate-token valid" 0 "valid"
+run validate-token "$token" --user alice
+expect "validate-token --user names the phone" 0 "valid for +1•••••••0101"
+run validate-token "$token" --consume
+expect "validate-token --consume" 0 "valid" "consumed"
+run validate-token "$token"
+expect "validate-token after consume is invalid" 1 "invalid" \
+	"BAXVERIFY_TOKEN_CONSUMED"
+run validate-token not.a.token
+expect "validate-token of garbage is invalid" 1 "invalid" \
+	"BAXVERIFY_TOKEN_INVALID"
+
+run --conf "$dir/tryvox.conf" send bob --provider tryvox --channel email
+expect "send by tryvox email" 0 "b•••@example.org" "verification id: ver_"
+vid=$(sed -n 's/^verification id: \([^ ]*\).*/\1/p' "$dir/out")
+run --conf "$dir/tryvox.conf" verify bob "$code" --provider tryvox \
+	--channel email
+expect "tryvox verify without --id exits 2" 2 "--id"
+run --conf "$dir/tryvox.conf" verify bob "$code" --provider tryvox \
+	--channel email --id "$vid"
+expect "tryvox verify --id" 0 "verified"
+run --conf "$dir/tryvox.conf" validate-token "$vid" --provider tryvox
+expect "tryvox validate-token" 0 "valid"
+run --conf "$dir/tryvox.conf" validate-token "$vid" --provider mudbase
+expect "validate-token by a provider that cannot exits 2" 2
+
+# The local provider: codes in a file, checked against the store.
+write_conf "$dir/localfile.conf" "" "provider = \"local\";
+local = { delivery = \"file\"; file = \"$dir/outbox\"; message = \"code %c\"; };"
+sed -i '1d' "$dir/localfile.conf"
+run --conf "$dir/localfile.conf" send carol
+expect "local send" 0 "via local"
+lcode=$(sed -n 's/.*code \([0-9]*\).*/\1/p' "$dir/outbox" | tail -n 1)
+run --conf "$dir/localfile.conf" verify carol "$lcode" --show-token
+expect "local verify" 0 "verified"
+ltoken=$(sed -n 's/^token: //p' "$dir/out")
+run --conf "$dir/localfile.conf" validate-token "$ltoken"
+expect "local validate-token needs --user" 2 "--user"
+run --conf "$dir/localfile.conf" validate-token "$ltoken" --user carol \
+	--consume
+expect "local validate-token --consume" 0 "valid"
+run --conf "$dir/localfile.conf" validate-token "$ltoken" --user carol
+expect "local token is single use" 1 "invalid"
+
+# --- stats and logs ---------------------------------------------------------
+
+run stats
+expect "stats table" 0 "sent" "verified"
+run stats --days 30 --json
+expect "stats --json" 0 '"days"'
+"$python" -m json.tool <"$dir/out" >/dev/null 2>&1
+report $? "stats --json is valid JSON"
+run logs
+expect "logs table" 0 "phone" "status" "+14155550101" "total:"
+run logs --json --limit 1 --page 2
+expect "logs --json" 0 '"items"'
+"$python" -m json.tool <"$dir/out" >/dev/null 2>&1
+report $? "logs --json is valid JSON"
+run logs --phone +14155550101 --status verified
+expect "logs with filters" 0 "verified"
+mock GET /_mock/requests | "$python" -c '
+import json, sys
+paths = [r["path"] for r in json.load(sys.stdin)["requests"]]
+sys.exit(0 if any("phone=%2B14155550101&status=verified" in p
+                  for p in paths) else 1)'
+report $? "logs URL-encodes its query"
+mock POST /_mock/fault '{"endpoint":"logs","kind":"error","code":"BAXVERIFY_FEATURE_DISABLED","count":1}' >/dev/null
+run logs
+expect "logs with an API error exits 1" 1 "BAXVERIFY_FEATURE_DISABLED" \
+	"tab=features"
+mock POST /_mock/fault '{"endpoint":"stats","kind":"error","code":"BAXVERIFY_PLAN_NOT_INCLUDED","message":"\u001b]0;owned\u0007\u001b[2Jplan \u009b31m","count":1}' >/dev/null
+run stats
+expect "stats with an API error exits 1" 1 "BAXVERIFY_PLAN_NOT_INCLUDED" \
+	"plan"
+esc=$(printf '\033')
+csi=$(printf '\302\233')
+! grep -q -e "$esc" -e "$csi" -e "$(printf '\007')" "$dir/out"
+report $? "server text reaches the terminal without control characters"
+mock POST /_mock/fault '{"endpoint":"stats","kind":"malformed","count":1}' >/dev/null
+run stats
+expect "stats with a malformed answer exits 1" 1 "service unavailable"
+run --conf "$dir/localfile.conf" stats
+expect "stats without baxverify configured exits 3" 3
+
+# --- recovery codes and reset -----------------------------------------------
+
+run recovery-codes alice
+expect "recovery-codes" 0 "Recovery codes for alice"
+grep -E '^  [0-9]{4}-[0-9]{4}-[0-9]{4}$' "$dir/out" | sed 's/^  //' \
+	>"$dir/codes"
+[ "$(wc -l <"$dir/codes")" -eq 10 ] && [ "$(sort -u "$dir/codes" | wc -l)" -eq 10 ]
+report $? "recovery-codes prints 10 distinct codes NNNN-NNNN-NNNN"
+[ "$(grep -c '^recovery ' "$store/alice")" -eq 10 ]
+report $? "the store holds 10 hashes"
+res=0
+while read -r c; do
+	digits=$(printf '%s' "$c" | tr -d -)
+	if grep -qF -e "$c" -e "$digits" "$store/alice"; then res=1; fi
+done <"$dir/codes"
+report $res "no recovery code is in the store in clear"
+first=$(head -n 1 "$dir/codes" | tr -d -)
+"$python" -W ignore - "$first" "$store/alice" <<'EOF' 2>/dev/null
+import sys
+try:
+    import crypt
+except ImportError:
+    sys.exit(0)  # newer python: nothing to check the hash with
+code, path = sys.argv[1:]
+hashes = [l.split()[1] for l in open(path) if l.startswith("recovery ")]
+sys.exit(0 if sum(crypt.crypt(code, h) == h for h in hashes) == 1 else 1)
+EOF
+report $? "a printed code matches exactly one stored hash"
+run recovery-codes alice --count 3
+expect "recovery-codes --count 3 replaces the set" 0 \
+	"The 10 earlier codes no longer work"
+[ "$(grep -c '^recovery ' "$store/alice")" -eq 3 ]
+report $? "the store holds 3 hashes"
+run recovery-codes alice --revoke
+expect "recovery-codes --revoke" 0 "revoked 3 recovery codes"
+! grep -q '^recovery ' "$store/alice"
+report $? "--revoke empties the set"
+
+until=$(($(date +%s) + 900))
+now=$(date +%s)
+printf 'version 1\nsend %s\nfailures 5\nlocked_until %s\n' "$now" "$until" \
+	>"$store/bob"
+chmod 600 "$store/bob"
+run check --user bob
+expect "check --user shows a lockout" 0 "LOCKED until"
+run reset bob
+expect "reset clears a lockout" 0 "a lockout until" "5 failed" \
+	"1 recent send"
+! grep -q '^locked_until' "$store/bob" && grep -qx 'failures 0' "$store/bob" &&
+	! grep -q '^send ' "$store/bob"
+report $? "the lockout and counters are gone from the store"
+run reset bob
+expect "reset again: nothing to clear" 0 "nothing to clear"
+printf 'garbage\n' >"$store/carol"
+run reset carol
+expect "reset of a damaged record exits 4" 4 "damaged"
+
+# --- secrets ----------------------------------------------------------------
+
+res=0
+for secret in "$api_key" "$tryvox_key"; do
+	if grep -qF -- "$secret" "$dir/all-output"; then
+		echo "# leaked: $secret"
+		res=1
+	fi
+done
+report $res "no API key in any output"
+
+echo "1..$n"
+if [ "$failed" -ne 0 ]; then
+	echo "# $failed of $n checks failed"
+	exit 1
+fi
+exit 0

@@ -1,0 +1,344 @@
+/*
+ * test_store.c - the local store: record text form, atomic commits,
+ * damage detection, locking under concurrency, hashing, code drawing and
+ * the message template.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../src/providers/deliver.h"
+#include "../../src/providers/local.h"
+#include "../../src/store/store.h"
+
+struct fixture {
+	char dir[64];
+	char store[96];
+};
+
+static const struct bv_log quiet = { NULL, false };
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/bv-store-test.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->store, sizeof(f->store), "%s/store", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static char *
+read_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = calloc(1, 65536);
+
+	assert_non_null(fp);
+	assert_non_null(buf);
+	assert_true(fread(buf, 1, 65535, fp) < 65535);
+	fclose(fp);
+	return buf;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+test_format_parse_roundtrip(void **state)
+{
+	struct store_record a, b;
+	char *text;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	snprintf(a.code_hash, sizeof(a.code_hash), "$y$j9T$abc$def");
+	a.code_expires = 1800000000;
+	a.code_attempts = 2;
+	snprintf(a.token_hash, sizeof(a.token_hash), "$y$j9T$tok$xyz");
+	a.token_expires = 1800000900;
+	a.sends[0] = 1799999000;
+	a.sends[1] = 1799999500;
+	a.nsends = 2;
+	a.failures = 3;
+	a.locked_until = 1800000100;
+	snprintf(a.recovery[0], STORE_HASH_MAX, "$y$j9T$r1$h1");
+	snprintf(a.recovery[1], STORE_HASH_MAX, "$y$j9T$r2$h2");
+	a.nrecovery = 2;
+	snprintf(a.remember[0].key, STORE_KEY_MAX, "sudo|/dev/pts/1|-");
+	a.remember[0].until = 1800000300;
+	a.nremember = 1;
+	text = store_format(&a);
+	assert_non_null(text);
+	assert_true(store_parse(text, strlen(text), &b));
+	assert_memory_equal(&a, &b, sizeof(a));
+	free(text);
+}
+
+static void
+test_parse_rejects_damage(void **state)
+{
+	static const char *const bad[] = {
+		"",                                  /* no version */
+		"version 2\n",                       /* unknown version */
+		"version 1\nversion 1\n",            /* twice */
+		"version 1\nfailures 1",             /* no final newline */
+		"version 1\nfailures x\n",           /* not a number */
+		"version 1\nfailures -1\n",          /* out of range */
+		"version 1\nbogus 1\n",              /* unknown line */
+		"version 1\ncode $y$a 10\n",         /* missing field */
+		"version 1\ncode bad hash 10 0\n",   /* extra field */
+		"version 1\ncode $y$a 10 0 9\n",     /* extra field */
+		"version 1\nrecovery h@sh\n",        /* bad hash characters */
+		"version 1\nremember a 1 2\n",       /* extra field */
+		"version 1\nfailures  1\n",          /* double space */
+		"failures 1\nversion 1\n",           /* version not first */
+	};
+	struct store_record r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (store_parse(bad[i], strlen(bad[i]), &r))
+			fail_msg("accepted damaged record #%zu: %s", i, bad[i]);
+	/* A NUL inside is damage too. */
+	assert_false(store_parse("version 1\n\0\n", 12, &r));
+}
+
+static void
+test_open_commit_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn txn;
+	struct stat st;
+
+	assert_int_equal(store_open(f->store, "alice", &quiet, &txn), BV_OK);
+	assert_int_equal(txn.rec.failures, 0);
+	txn.rec.failures = 4;
+	assert_int_equal(store_commit(&txn), BV_OK);
+	store_close(&txn);
+	assert_int_equal(stat(f->store, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(store_open(f->store, "alice", &quiet, &txn), BV_OK);
+	assert_int_equal(txn.rec.failures, 4);
+	store_close(&txn);
+}
+
+static void
+test_user_names_stay_inside(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn txn;
+	char path[160];
+
+	assert_int_equal(store_open(f->store, "../evil/x", &quiet, &txn),
+			 BV_OK);
+	assert_int_equal(store_commit(&txn), BV_OK);
+	store_close(&txn);
+	snprintf(path, sizeof(path), "%s/%%2E.%%2Fevil%%2Fx", f->store);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
+static void
+test_damaged_file_is_not_reset(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn txn;
+	char path[160], *after;
+	const char *damaged = "version 1\nfailures 3\nlocked_until 9";
+
+	assert_int_equal(mkdir(f->store, 0700), 0);
+	snprintf(path, sizeof(path), "%s/alice", f->store);
+	write_file(path, damaged); /* truncated mid-line */
+	assert_int_equal(store_open(f->store, "alice", &quiet, &txn),
+			 BV_CONFIG);
+	store_close(&txn);
+	after = read_file(path);
+	assert_string_equal(after, damaged);
+	free(after);
+}
+
+static void
+test_bad_directory_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn txn;
+
+	assert_int_equal(mkdir(f->store, 0755), 0);
+	assert_int_equal(store_open(f->store, "alice", &quiet, &txn),
+			 BV_CONFIG);
+	store_close(&txn);
+	assert_int_equal(store_open("relative/dir", "alice", &quiet, &txn),
+			 BV_CONFIG);
+	store_close(&txn);
+}
+
+/* Many processes each add to one counter; no update may be lost. */
+static void
+test_parallel_updates_exact(void **state)
+{
+	struct fixture *f = *state;
+	enum { PROCS = 8, EACH = 25 };
+	struct store_txn txn;
+	int i, j, status;
+
+	for (i = 0; i < PROCS; i++) {
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid != 0)
+			continue;
+		for (j = 0; j < EACH; j++) {
+			if (store_open(f->store, "alice", &quiet, &txn) !=
+			    BV_OK)
+				_exit(1);
+			txn.rec.failures++;
+			if (store_commit(&txn) != BV_OK)
+				_exit(1);
+			store_close(&txn);
+		}
+		_exit(0);
+	}
+	for (i = 0; i < PROCS; i++) {
+		assert_true(wait(&status) > 0);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	assert_int_equal(store_open(f->store, "alice", &quiet, &txn), BV_OK);
+	assert_int_equal(txn.rec.failures, PROCS * EACH);
+	store_close(&txn);
+}
+
+static void
+test_prune(void **state)
+{
+	struct store_record r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.sends[0] = 1000;
+	r.sends[1] = 5000;
+	r.nsends = 2;
+	r.remember[0].until = 4000;
+	r.remember[1].until = 9000;
+	r.nremember = 2;
+	r.locked_until = 4500;
+	store_prune(&r, 5000);
+	assert_int_equal(r.nsends, 1);
+	assert_int_equal(r.sends[0], 5000);
+	assert_int_equal(r.nremember, 1);
+	assert_int_equal(r.remember[0].until, 9000);
+	assert_int_equal(r.locked_until, 0);
+}
+
+static void
+test_hash_matches(void **state)
+{
+	char h1[STORE_HASH_MAX], h2[STORE_HASH_MAX];
+
+	(void)state;
+	assert_int_equal(store_hash("123456", h1), BV_OK);
+	assert_int_equal(store_hash("123456", h2), BV_OK);
+	assert_string_not_equal(h1, h2); /* salted */
+	assert_null(strstr(h1, "123456"));
+	assert_true(store_hash_matches("123456", h1));
+	assert_false(store_hash_matches("123457", h1));
+	assert_false(store_hash_matches("123456", ""));
+}
+
+/* Each digit value turns up about equally often: no modulo bias. */
+static void
+test_random_digits_uniform(void **state)
+{
+	enum { N = 200000 };
+	long count[10] = { 0 };
+	char code[9];
+	int i, k;
+
+	(void)state;
+	for (i = 0; i < N / 8; i++) {
+		assert_int_equal(local_random_digits(code, 8), BV_OK);
+		assert_int_equal(strlen(code), 8);
+		for (k = 0; k < 8; k++) {
+			assert_true(code[k] >= '0' && code[k] <= '9');
+			count[code[k] - '0']++;
+		}
+	}
+	/* Expected 20000 each; 5 standard deviations is about 670. */
+	for (k = 0; k < 10; k++)
+		if (count[k] < 19300 || count[k] > 20700)
+			fail_msg("digit %d drawn %ld times of %d", k, count[k],
+				 N);
+}
+
+static void
+test_message_template(void **state)
+{
+	char host[256] = "", want[320], *msg;
+
+	(void)state;
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	msg = deliver_format("%c is your code for %h (100%%)", "424242");
+	assert_non_null(msg);
+	snprintf(want, sizeof(want), "424242 is your code for %s (100%%)",
+		 host);
+	assert_string_equal(msg, want);
+	free(msg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format_parse_roundtrip),
+		cmocka_unit_test(test_parse_rejects_damage),
+		cmocka_unit_test_setup_teardown(test_open_commit_reopen, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_user_names_stay_inside,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_file_is_not_reset,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_directory_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parallel_updates_exact,
+						setup, teardown),
+		cmocka_unit_test(test_prune),
+		cmocka_unit_test(test_hash_matches),
+		cmocka_unit_test(test_random_digits_uniform),
+		cmocka_unit_test(test_message_template),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
