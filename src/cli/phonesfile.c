@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "phonesfile.h"
+#include "../core/fileio.h"
 
 /* The module refuses a larger registry; so do we. */
 #define PHONES_MAX_BYTES (1024 * 1024)
@@ -57,24 +58,12 @@ lock_dir(struct phonesfile *pf)
 static int
 read_all(struct phonesfile *pf, int fd)
 {
-	ssize_t r;
-
-	pf->text = calloc(1, (size_t)pf->st.st_size + 1);
-	if (pf->text == NULL)
-		return CLI_IO;
-	while (pf->len < (size_t)pf->st.st_size) {
-		r = read(fd, pf->text + pf->len,
-			 (size_t)pf->st.st_size - pf->len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		pf->len += (size_t)r;
-	}
-	if (pf->len != (size_t)pf->st.st_size) {
-		fprintf(stderr, "baxverify: %s: short read\n", pf->path);
+	if (!bv_read_exact(fd, (size_t)pf->st.st_size, &pf->text)) {
+		fprintf(stderr, "baxverify: %s: read error or short read\n",
+			pf->path);
 		return CLI_IO;
 	}
+	pf->len = (size_t)pf->st.st_size;
 	return CLI_OK;
 }
 
@@ -114,23 +103,6 @@ out:
 	return status;
 }
 
-static bool
-write_all(int fd, const char *text, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		w = write(fd, text, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		text += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
-
 /* Give the new file the original's mode and owner, and fill it. */
 static int
 fill_tmp(int fd, const struct phonesfile *pf, const char *text, size_t len)
@@ -139,7 +111,7 @@ fill_tmp(int fd, const struct phonesfile *pf, const char *text, size_t len)
 	if (fchmod(fd, pf->st.st_mode & 07777) != 0 ||
 	    (fchown(fd, pf->st.st_uid, pf->st.st_gid) != 0 &&
 	     pf->st.st_uid != geteuid()) ||
-	    !write_all(fd, text, len) || fsync(fd) != 0)
+	    !bv_write_all(fd, text, len) || fsync(fd) != 0)
 		return errno != 0 ? errno : EIO;
 	return 0;
 }

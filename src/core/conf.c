@@ -16,6 +16,7 @@
 #include <libconfig.h>
 
 #include "conf.h"
+#include "fileio.h"
 #include "text.h"
 #include "wipe.h"
 #include "../providers/provider.h"
@@ -482,8 +483,7 @@ read_trusted(const char *path, size_t maxlen, const struct bv_log *log,
 	struct stat st;
 	enum bv_result rc = BV_CONFIG;
 	char *buf = NULL;
-	size_t got = 0, size = 0;
-	ssize_t r;
+	size_t size = 0;
 	int fd = -1;
 
 	*text = NULL;
@@ -517,26 +517,14 @@ read_trusted(const char *path, size_t maxlen, const struct bv_log *log,
 		goto out;
 	}
 	size = (size_t)st.st_size;
-	buf = calloc(1, size + 1);
-	if (buf == NULL) {
-		rc = BV_NOMEM;
+	if (!bv_read_exact(fd, size, &buf)) {
+		bv_log(log, LOG_ERR, "%s: read error or file changed while "
+		       "read: %m", path);
 		goto out;
-	}
-	while (got < size) {
-		r = read(fd, buf + got, size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			bv_log(log, LOG_ERR, "%s: read error: %m", path);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
 	}
 	*text = buf;
 	buf = NULL;
-	*len = got;
+	*len = size;
 	*mode = st.st_mode;
 	rc = BV_OK;
 out:

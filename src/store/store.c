@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "../core/fileio.h"
 #include "../core/wipe.h"
 
 /* A record never grows near this; a bigger file is damage. */
@@ -124,7 +125,6 @@ read_record(struct store_txn *txn, const char *dir)
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
-	ssize_t r;
 	int fd;
 	enum bv_result rc = BV_CONFIG;
 
@@ -137,20 +137,10 @@ read_record(struct store_txn *txn, const char *dir)
 		       "a regular file of sane size", dir, txn->name);
 		goto out;
 	}
-	buf = calloc(1, (size_t)st.st_size + 1);
-	if (buf == NULL) {
-		rc = BV_NOMEM;
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	if (got != (size_t)st.st_size || !store_parse(buf, got, &txn->rec)) {
+	got = (size_t)st.st_size;
+	if (!bv_read_exact(fd, got, &buf))
+		buf = NULL;
+	if (buf == NULL || !store_parse(buf, got, &txn->rec)) {
 		/* Never reset: a damaged file could hide a lockout. */
 		bv_log(txn->log, LOG_ERR, "store: %s/%s is damaged; denying "
 		       "until an administrator repairs or removes it",
@@ -188,24 +178,6 @@ store_open(const char *dir, const char *user, const struct bv_log *log,
 	return rc;
 }
 
-/* Write all of text to fd. */
-static bool
-write_all(int fd, const char *text, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		w = write(fd, text, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		text += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
-
 enum bv_result
 store_commit(struct store_txn *txn)
 {
@@ -223,7 +195,7 @@ store_commit(struct store_txn *txn)
 	fd = openat(txn->dir_fd, tmp,
 		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 		    0600);
-	if (fd < 0 || !write_all(fd, text, strlen(text)) || fsync(fd) != 0) {
+	if (fd < 0 || !bv_write_all(fd, text, strlen(text)) || fsync(fd) != 0) {
 		bv_log(txn->log, LOG_ERR, "store: cannot write %s: %m", tmp);
 		goto out;
 	}
