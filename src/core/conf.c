@@ -20,6 +20,7 @@
 #include "text.h"
 #include "wipe.h"
 #include "../providers/provider.h"
+#include "../store/store.h"
 
 /* Bounds on what we read: a config or key file is never this large. */
 #define CONF_MAX_BYTES (64 * 1024)
@@ -64,7 +65,7 @@ struct key_def {
 /* Every key the file knows.  An entry here is all it takes to add one. */
 static const struct key_def key_table[] = {
 	{ "provider", NULL, KEY_NAMES, OFF(providers), CHECK_WORD, 0, 0 },
-	{ "channels", NULL, KEY_STRLIST, OFF(channels), CHECK_CHANNEL, 0, 0 },
+	{ "channels", NULL, KEY_NAMES, OFF(channels), CHECK_CHANNEL, 0, 0 },
 	{ "baxverify.api_url", NULL, KEY_STRING, OFF(baxverify.api_url),
 	  CHECK_HTTPS_URL, 0, 0 },
 	{ "baxverify.project_id", NULL, KEY_STRING, OFF(baxverify.project_id),
@@ -116,7 +117,7 @@ static const struct key_def key_table[] = {
 	{ "store.dir", NULL, KEY_STRING, OFF(store_dir), CHECK_ABS_PATH, 0,
 	  0 },
 	{ "limits.max_sends_per_hour", NULL, KEY_INT, OFF(max_sends_per_hour),
-	  CHECK_ANY, 0, 1000 },
+	  CHECK_ANY, 0, STORE_MAX_SENDS },
 	{ "limits.deny", NULL, KEY_INT, OFF(deny), CHECK_ANY, 0, 1000 },
 	{ "limits.unlock_time", NULL, KEY_INT, OFF(unlock_time), CHECK_ANY, 1,
 	  86400 * 7 },
@@ -407,7 +408,7 @@ apply_setting(struct bv_config *cfg, const struct key_def *k,
 		if (type == CONFIG_TYPE_STRING && k->type == KEY_NAMES)
 			return set_strlist(cfg, k, s, bad);
 		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
-			*bad = "a list of strings like [\"wheel\", \"!svc-*\"]";
+			*bad = "a list of strings in [ ]";
 			return BV_CONFIG;
 		}
 		return set_strlist(cfg, k, s, bad);

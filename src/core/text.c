@@ -10,11 +10,15 @@
 /*
  * Length of the well-formed UTF-8 sequence at s (1 for ASCII), or 0 when
  * the bytes there are not one: such bytes are dropped, which also drops
- * a lone 0x9B that an 8-bit terminal would read as CSI.
+ * a lone 0x9B that an 8-bit terminal would read as CSI.  Well-formed is
+ * RFC 3629's table: no overlong forms (E0 80 9B would be ESC, E0 82 9B
+ * CSI, to a lenient decoder, past the control checks below), no
+ * surrogates, nothing beyond U+10FFFF.
  */
 static size_t
 utf8_len(const unsigned char *s)
 {
+	unsigned char lo = 0x80, hi = 0xBF;
 	size_t n, i;
 
 	if (s[0] < 0x80)
@@ -27,7 +31,17 @@ utf8_len(const unsigned char *s)
 		n = 4;
 	else
 		return 0;
-	for (i = 1; i < n; i++)
+	if (s[0] == 0xE0)
+		lo = 0xA0; /* below: overlong */
+	else if (s[0] == 0xED)
+		hi = 0x9F; /* above: U+D800..U+DFFF, surrogates */
+	else if (s[0] == 0xF0)
+		lo = 0x90; /* below: overlong */
+	else if (s[0] == 0xF4)
+		hi = 0x8F; /* above: past U+10FFFF */
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
 		if ((s[i] & 0xC0) != 0x80)
 			return 0;
 	return n;

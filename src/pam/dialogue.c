@@ -356,8 +356,11 @@ offer_recovery(struct auth_state *st, enum bv_result failed)
 		return failed;
 	if (guard_recovery_left(st, &left) != BV_OK || left == 0)
 		return failed;
-	say(st, PAM_ERROR_MSG, "The verification service is unreachable. "
-	    "Enter a recovery code, or press Enter to cancel.");
+	say(st, PAM_ERROR_MSG, failed == BV_UNAVAILABLE ?
+	    "The verification service is unreachable. Enter a recovery code, "
+	    "or press Enter to cancel." :
+	    "No code could be sent. Enter a recovery code, or press Enter "
+	    "to cancel.");
 	st->offered_recovery = failed;
 	return BV_OK;
 }

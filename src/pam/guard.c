@@ -110,6 +110,7 @@ guard_failed(struct auth_state *st)
 	rc = store_open(st->cfg.store_dir, st->pam_user, &st->log, &txn);
 	if (rc != BV_OK)
 		goto out;
+	store_prune(&txn.rec, now);
 	txn.rec.failures++;
 	if (txn.rec.failures >= st->cfg.deny) {
 		txn.rec.locked_until = now + st->cfg.unlock_time;
@@ -150,7 +151,7 @@ guard_succeeded(struct auth_state *st)
 				slot = &txn.rec.remember[i];
 		if (slot == NULL && txn.rec.nremember < STORE_MAX_REMEMBER)
 			slot = &txn.rec.remember[txn.rec.nremember++];
-		if (slot == NULL) /* full: the entry ending soonest goes */
+		if (slot == NULL) /* full: the oldest entry goes */
 			slot = &txn.rec.remember[0];
 		snprintf(slot->key, sizeof(slot->key), "%s", key);
 		slot->until = now + st->cfg.remember;

@@ -190,6 +190,17 @@ verdict(struct auth_state *st, enum bv_result rc)
 	return PAM_AUTH_ERR;
 }
 
+static bool
+has_arg(int argc, const char **argv, const char *arg)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], arg) == 0)
+			return true;
+	return false;
+}
+
 /* Arguments and config; the user and where they come from. */
 static enum bv_result
 begin(struct auth_state *st, pam_handle_t *pamh, int argc, const char **argv)
@@ -204,19 +215,19 @@ begin(struct auth_state *st, pam_handle_t *pamh, int argc, const char **argv)
 	st->conv_rc = PAM_SUCCESS;
 	snprintf(st->user, sizeof(st->user), "-");
 	snprintf(st->rhost, sizeof(st->rhost), "-");
-	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "debug") == 0)
-			st->log.debug = true;
+	st->log.debug = has_arg(argc, argv, "debug");
 	if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
 		st->service = item;
 	item = NULL;
 	if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS && item &&
 	    *(const char *)item != '\0')
 		text_sanitize(st->rhost, sizeof(st->rhost), item);
-	if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || user == NULL ||
-	    *user == '\0') {
+	i = pam_get_user(pamh, &user, NULL);
+	if (i != PAM_SUCCESS || user == NULL || *user == '\0') {
 		bv_log(&st->log, LOG_ERR, "cannot determine the user");
-		st->conv_rc = PAM_USER_UNKNOWN;
+		/* pam_get_user's own answer (a conversation error, say). */
+		st->conv_rc = i == PAM_SUCCESS ? PAM_USER_UNKNOWN :
+			      i == PAM_CONV_AGAIN ? PAM_INCOMPLETE : i;
 		return BV_ABORTED;
 	}
 	st->pam_user = user;
@@ -416,6 +427,10 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 	int pam_rc = PAM_IGNORE;
 
 	(void)flags;
+	/* Without consume_token the session side has nothing to do: no
+	   config is read, so it cannot fail a session either. */
+	if (!has_arg(argc, argv, "consume_token"))
+		return PAM_IGNORE;
 	rc = begin(&st, pamh, argc, argv);
 	if (rc != BV_OK) {
 		pam_rc = verdict(&st, rc);

@@ -183,10 +183,10 @@ out:
 	return rc;
 }
 
-/* A successful verify answer into proof. */
-static enum bv_result
-parse_verified(struct bv_ctx *ctx, const struct http_response *resp,
-	       struct bv_proof *proof, struct bv_outcome *out)
+enum bv_result
+baxverify_parse_verified(const struct bv_ctx *ctx,
+			 const struct http_response *resp,
+			 struct bv_proof *proof, struct bv_outcome *out)
 {
 	cJSON *root = provider_parse_object(resp);
 	const cJSON *verified, *expires;
@@ -243,16 +243,16 @@ bax_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 	}
 	rc = bax_post(ctx, "/auth/sms/verify", req, &resp, out);
 	if (rc == BV_OK)
-		rc = parse_verified(ctx, &resp, proof, out);
+		rc = baxverify_parse_verified(ctx, &resp, proof, out);
 out:
 	http_response_clear(&resp);
 	return rc;
 }
 
-/* A validate-token answer: valid, and for the phone we verified. */
-static enum bv_result
-parse_valid(struct bv_ctx *ctx, const struct http_response *resp,
-	    struct bv_outcome *out)
+enum bv_result
+baxverify_parse_valid(const struct bv_ctx *ctx,
+		      const struct http_response *resp,
+		      struct bv_outcome *out)
 {
 	cJSON *root = provider_parse_object(resp);
 	const cJSON *valid = cJSON_GetObjectItemCaseSensitive(root, "valid");
@@ -295,7 +295,7 @@ bax_validate(struct bv_ctx *ctx, const char *token, bool consume,
 	}
 	rc = bax_post(ctx, "/auth/sms/validate-token", req, &resp, out);
 	if (rc == BV_OK)
-		rc = parse_valid(ctx, &resp, out);
+		rc = baxverify_parse_valid(ctx, &resp, out);
 out:
 	http_response_clear(&resp);
 	return rc;

@@ -24,6 +24,28 @@ enum bv_result baxverify_parse_error(long status, const char *body,
 				     size_t len, struct bv_outcome *out);
 
 /*
+ * Read a 2xx answer of POST /auth/sms/verify for ctx->dest.  BV_OK with
+ * proof->token (allocated, a secret: bv_proof_clear) and proof->expires
+ * only for verified=true, a token and a sane expiresIn; BV_REJECTED for
+ * verified=false or another phone; BV_UNAVAILABLE for any other shape;
+ * BV_NOMEM.  Exposed for the fuzzers; the status is not looked at.
+ */
+enum bv_result baxverify_parse_verified(const struct bv_ctx *ctx,
+					const struct http_response *resp,
+					struct bv_proof *proof,
+					struct bv_outcome *out);
+
+/*
+ * Read a 2xx answer of POST /auth/sms/validate-token: BV_OK only for
+ * valid=true and (unless ctx->dest is NULL) the phone ctx->dest;
+ * BV_REJECTED for valid=false or another phone; BV_UNAVAILABLE when valid
+ * or phone is missing.  Exposed for the fuzzers.
+ */
+enum bv_result baxverify_parse_valid(const struct bv_ctx *ctx,
+				     const struct http_response *resp,
+				     struct bv_outcome *out);
+
+/*
  * GET {api_url}{path_query} (e.g. "/auth/sms/stats?days=7") with the
  * documented headers, for the administrator's command.  On BV_OK *root is
  * the answer object (free with json_wipe_delete).

@@ -40,8 +40,8 @@ mudbase_status_result(long status, const char *action)
 }
 
 /* Error body: {"error": "text", "code": "bad_request", ...}. */
-static enum bv_result
-mud_error(const struct http_response *resp, struct bv_outcome *out)
+enum bv_result
+mudbase_parse_error(const struct http_response *resp, struct bv_outcome *out)
 {
 	cJSON *root = provider_parse_object(resp);
 	const char *msg = json_string(root, "error");
@@ -65,6 +65,20 @@ out:
 	return rc;
 }
 
+enum bv_result
+mudbase_parse_answer(const struct http_response *resp, cJSON **root,
+		     struct bv_outcome *out)
+{
+	*root = NULL;
+	if (resp->status < 200 || resp->status >= 300)
+		return mudbase_parse_error(resp, out);
+	*root = provider_parse_object(resp);
+	if (*root == NULL)
+		return provider_undocumented(resp->status,
+					     "answer is not a JSON object", out);
+	return BV_OK;
+}
+
 /* POST req to path; on 2xx, *root is the answer object. */
 static enum bv_result
 mud_post(struct bv_ctx *ctx, const char *path, cJSON *req, cJSON **root,
@@ -79,16 +93,8 @@ mud_post(struct bv_ctx *ctx, const char *path, cJSON *req, cJSON **root,
 		goto out;
 	/* No Authorization header: these endpoints are public. */
 	rc = provider_call(ctx, "POST", path, NULL, body, &resp, out);
-	if (rc != BV_OK)
-		goto out;
-	if (resp.status < 200 || resp.status >= 300) {
-		rc = mud_error(&resp, out);
-		goto out;
-	}
-	*root = provider_parse_object(&resp);
-	if (*root == NULL)
-		rc = provider_undocumented(resp.status,
-					   "answer is not a JSON object", out);
+	if (rc == BV_OK)
+		rc = mudbase_parse_answer(&resp, root, out);
 out:
 	bv_free_secret(body);
 	http_response_clear(&resp);
@@ -117,13 +123,31 @@ out:
 	return rc;
 }
 
+enum bv_result
+mudbase_parse_verified(const cJSON *root, struct bv_proof *proof,
+		       struct bv_outcome *out)
+{
+	const char *token = json_string(root, "token");
+	const cJSON *expires = cJSON_GetObjectItemCaseSensitive(root,
+							       "expiresIn");
+
+	if (token == NULL || *token == '\0' || strlen(token) > 8192 ||
+	    !cJSON_IsNumber(expires) || expires->valuedouble <= 0 ||
+	    expires->valuedouble > 7 * 86400)
+		return provider_undocumented(out->http_status,
+					     "verify answer lacks "
+					     "token/expiresIn",
+					     out);
+	proof->token = strdup(token);
+	proof->expires = time(NULL) + (time_t)expires->valuedouble;
+	return proof->token ? BV_OK : BV_NOMEM;
+}
+
 static enum bv_result
 mud_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 	  struct bv_outcome *out)
 {
 	cJSON *req = cJSON_CreateObject(), *root = NULL;
-	const cJSON *expires;
-	const char *token;
 	enum bv_result rc = BV_NOMEM;
 
 	out->action = "verify";
@@ -135,21 +159,8 @@ mud_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 		goto out;
 	}
 	rc = mud_post(ctx, "/api/auth/otp/verify", req, &root, out);
-	if (rc != BV_OK)
-		goto out;
-	token = json_string(root, "token");
-	expires = cJSON_GetObjectItemCaseSensitive(root, "expiresIn");
-	if (token == NULL || *token == '\0' || strlen(token) > 8192 ||
-	    !cJSON_IsNumber(expires) || expires->valuedouble <= 0 ||
-	    expires->valuedouble > 7 * 86400) {
-		rc = provider_undocumented(out->http_status,
-					   "verify answer lacks token/expiresIn",
-					   out);
-		goto out;
-	}
-	proof->token = strdup(token);
-	proof->expires = time(NULL) + (time_t)expires->valuedouble;
-	rc = proof->token ? BV_OK : BV_NOMEM;
+	if (rc == BV_OK)
+		rc = mudbase_parse_verified(root, proof, out);
 out:
 	/* Wipes refreshToken and the user object with the rest. */
 	json_wipe_delete(root);

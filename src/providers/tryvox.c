@@ -60,8 +60,8 @@ tryvox_code_result(const char *code, const char *action)
 }
 
 /* An error answer: {"error":{"code","message","details":[...]}}. */
-static enum bv_result
-tvx_error(const struct http_response *resp, struct bv_outcome *out)
+enum bv_result
+tryvox_parse_error(const struct http_response *resp, struct bv_outcome *out)
 {
 	cJSON *root = provider_parse_object(resp);
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(root, "error");
@@ -86,6 +86,24 @@ out:
 	return rc;
 }
 
+enum bv_result
+tryvox_parse_answer(const struct http_response *resp, cJSON **root,
+		    struct bv_outcome *out)
+{
+	*root = NULL;
+	if (resp->status < 200 || resp->status >= 300)
+		return tryvox_parse_error(resp, out);
+	*root = provider_parse_object(resp);
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(*root, "data"))) {
+		json_wipe_delete(*root);
+		*root = NULL;
+		return provider_undocumented(resp->status,
+					     "answer has no \"data\" object",
+					     out);
+	}
+	return BV_OK;
+}
+
 /*
  * One Tryvox request.  On a 2xx answer with a "data" object returns BV_OK
  * and *root (free with json_wipe_delete) whose "data" is that object.
@@ -107,17 +125,7 @@ tvx_request(struct bv_ctx *ctx, const char *method, const char *path,
 	rc = provider_call(ctx, method, path, headers, body, &resp, out);
 	if (rc != BV_OK)
 		goto out;
-	if (resp.status < 200 || resp.status >= 300) {
-		rc = tvx_error(&resp, out);
-		goto out;
-	}
-	*root = provider_parse_object(&resp);
-	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(*root, "data"))) {
-		json_wipe_delete(*root);
-		*root = NULL;
-		rc = provider_undocumented(resp.status,
-					   "answer has no \"data\" object", out);
-	}
+	rc = tryvox_parse_answer(&resp, root, out);
 out:
 	bv_free_secret(auth);
 	free(tenant);
@@ -157,11 +165,26 @@ iso_time(const char *s)
 	return end != NULL ? timegm(&tm) : 0;
 }
 
+enum bv_result
+tryvox_parse_started(struct bv_ctx *ctx, const cJSON *root,
+		     struct bv_outcome *out)
+{
+	const char *id = json_string(data_of(root), "verification_id");
+
+	if (!id_ok(id))
+		return provider_undocumented(out->http_status,
+					     "start answer lacks a usable "
+					     "verification_id",
+					     out);
+	ctx->ref = strdup(id);
+	ctx->ref_expires = iso_time(json_string(data_of(root), "expires_at"));
+	return ctx->ref ? BV_OK : BV_NOMEM;
+}
+
 static enum bv_result
 tvx_send(struct bv_ctx *ctx, struct bv_outcome *out)
 {
 	cJSON *req = cJSON_CreateObject(), *root = NULL;
-	const char *id;
 	enum bv_result rc = BV_NOMEM;
 
 	out->action = "send";
@@ -176,19 +199,8 @@ tvx_send(struct bv_ctx *ctx, struct bv_outcome *out)
 		goto out;
 	}
 	rc = tvx_request(ctx, "POST", "/v1/verify/start", req, &root, out);
-	if (rc != BV_OK)
-		goto out;
-	id = json_string(data_of(root), "verification_id");
-	if (!id_ok(id)) {
-		rc = provider_undocumented(out->http_status,
-					   "start answer lacks a usable "
-					   "verification_id",
-					   out);
-		goto out;
-	}
-	ctx->ref = strdup(id);
-	ctx->ref_expires = iso_time(json_string(data_of(root), "expires_at"));
-	rc = ctx->ref ? BV_OK : BV_NOMEM;
+	if (rc == BV_OK)
+		rc = tryvox_parse_started(ctx, root, out);
 out:
 	json_wipe_delete(root);
 	return rc;
@@ -207,6 +219,25 @@ tvx_status(struct bv_ctx *ctx, const char *id, cJSON **root,
 	return tvx_request(ctx, "GET", path, NULL, root, out);
 }
 
+enum bv_result
+tryvox_parse_wrong_code(const cJSON *root, struct bv_outcome *out)
+{
+	const cJSON *data = data_of(root), *tries, *max;
+	const char *status = json_string(data, "status");
+
+	tries = cJSON_GetObjectItemCaseSensitive(data, "attempts");
+	max = cJSON_GetObjectItemCaseSensitive(data, "max_attempts");
+	if (status != NULL && strcmp(status, "failed") == 0)
+		return BV_MAX_ATTEMPTS;
+	if (status != NULL && strcmp(status, "expired") == 0)
+		return BV_EXPIRED;
+	if (cJSON_IsNumber(tries) && cJSON_IsNumber(max) &&
+	    max->valuedouble >= tries->valuedouble)
+		out->attempts_left =
+			(long)(max->valuedouble - tries->valuedouble);
+	return BV_WRONG_CODE;
+}
+
 /*
  * After VERIFICATION_FAILED: ask the status how many attempts are left,
  * and notice a verification that has meanwhile failed or expired.
@@ -215,29 +246,38 @@ static enum bv_result
 after_wrong_code(struct bv_ctx *ctx, struct bv_outcome *out)
 {
 	struct bv_outcome sout = { 0 };
-	const cJSON *data, *tries, *max;
 	cJSON *root = NULL;
-	const char *status;
 	enum bv_result rc = BV_WRONG_CODE;
 
 	sout.action = "status";
 	if (tvx_status(ctx, ctx->ref, &root, &sout) != BV_OK)
 		goto out; /* the wrong code stands; the count is unknown */
-	data = data_of(root);
-	status = json_string(data, "status");
-	tries = cJSON_GetObjectItemCaseSensitive(data, "attempts");
-	max = cJSON_GetObjectItemCaseSensitive(data, "max_attempts");
-	if (status != NULL && strcmp(status, "failed") == 0)
-		rc = BV_MAX_ATTEMPTS;
-	else if (status != NULL && strcmp(status, "expired") == 0)
-		rc = BV_EXPIRED;
-	else if (cJSON_IsNumber(tries) && cJSON_IsNumber(max) &&
-		 max->valuedouble >= tries->valuedouble)
-		out->attempts_left =
-			(long)(max->valuedouble - tries->valuedouble);
+	rc = tryvox_parse_wrong_code(root, out);
 out:
 	json_wipe_delete(root);
 	return rc;
+}
+
+enum bv_result
+tryvox_parse_checked(const struct bv_ctx *ctx, const cJSON *root,
+		     struct bv_proof *proof, struct bv_outcome *out)
+{
+	const char *status = json_string(data_of(root), "status");
+	const char *to = json_string(data_of(root), "to");
+
+	/* "approved" is the only success; a check answer must say so. */
+	if (status == NULL || strcmp(status, "approved") != 0 ||
+	    (to != NULL && strcmp(to, ctx->dest) != 0)) {
+		snprintf(out->detail, sizeof(out->detail),
+			 "check answered without \"approved\" for this "
+			 "destination");
+		return BV_REJECTED;
+	}
+	proof->token = strdup(ctx->ref);
+	/* The verification lives 10 minutes from its start. */
+	proof->expires = ctx->ref_expires > 0 ? ctx->ref_expires
+					      : time(NULL) + TVX_TTL;
+	return proof->token ? BV_OK : BV_NOMEM;
 }
 
 static enum bv_result
@@ -245,7 +285,6 @@ tvx_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 	  struct bv_outcome *out)
 {
 	cJSON *req, *root = NULL;
-	const char *status, *to;
 	enum bv_result rc = BV_NOMEM;
 
 	out->action = "verify";
@@ -260,27 +299,27 @@ tvx_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 	rc = tvx_request(ctx, "POST", "/v1/verify/check", req, &root, out);
 	if (rc == BV_WRONG_CODE)
 		rc = after_wrong_code(ctx, out);
-	if (rc != BV_OK)
-		goto out;
-	status = json_string(data_of(root), "status");
-	to = json_string(data_of(root), "to");
-	/* "approved" is the only success; a check answer must say so. */
-	if (status == NULL || strcmp(status, "approved") != 0 ||
-	    (to != NULL && strcmp(to, ctx->dest) != 0)) {
-		snprintf(out->detail, sizeof(out->detail),
-			 "check answered without \"approved\" for this "
-			 "destination");
-		rc = BV_REJECTED;
-		goto out;
-	}
-	proof->token = strdup(ctx->ref);
-	/* The verification lives 10 minutes from its start. */
-	proof->expires = ctx->ref_expires > 0 ? ctx->ref_expires
-					      : time(NULL) + TVX_TTL;
-	rc = proof->token ? BV_OK : BV_NOMEM;
+	if (rc == BV_OK)
+		rc = tryvox_parse_checked(ctx, root, proof, out);
 out:
 	json_wipe_delete(root);
 	return rc;
+}
+
+enum bv_result
+tryvox_parse_validated(const struct bv_ctx *ctx, const cJSON *root,
+		       struct bv_outcome *out)
+{
+	const char *status = json_string(data_of(root), "status");
+	const char *to = json_string(data_of(root), "to");
+
+	if (status == NULL || strcmp(status, "approved") != 0 || to == NULL ||
+	    (ctx->dest != NULL && strcmp(to, ctx->dest) != 0)) {
+		snprintf(out->detail, sizeof(out->detail),
+			 "verification is not approved for this destination");
+		return BV_REJECTED;
+	}
+	return BV_OK;
 }
 
 /*
@@ -293,22 +332,12 @@ tvx_validate(struct bv_ctx *ctx, const char *token, bool consume,
 	     struct bv_outcome *out)
 {
 	cJSON *root = NULL;
-	const char *status, *to;
 	enum bv_result rc;
 
 	out->action = consume ? "consume" : "validate";
 	rc = tvx_status(ctx, token, &root, out);
-	if (rc != BV_OK)
-		goto out;
-	status = json_string(data_of(root), "status");
-	to = json_string(data_of(root), "to");
-	if (status == NULL || strcmp(status, "approved") != 0 || to == NULL ||
-	    (ctx->dest != NULL && strcmp(to, ctx->dest) != 0)) {
-		snprintf(out->detail, sizeof(out->detail),
-			 "verification is not approved for this destination");
-		rc = BV_REJECTED;
-	}
-out:
+	if (rc == BV_OK)
+		rc = tryvox_parse_validated(ctx, root, out);
 	json_wipe_delete(root);
 	return rc;
 }

@@ -244,8 +244,11 @@ store_prune(struct store_record *rec, time_t now)
 		if (rec->remember[i].until > now)
 			rec->remember[n++] = rec->remember[i];
 	rec->nremember = n;
-	if (rec->locked_until != 0 && rec->locked_until <= now)
+	/* A lockout that ran out starts the count afresh (as pam_faillock). */
+	if (rec->locked_until != 0 && rec->locked_until <= now) {
 		rec->locked_until = 0;
+		rec->failures = 0;
+	}
 }
 
 enum bv_result

@@ -83,7 +83,8 @@ enum bv_result store_commit(struct store_txn *txn);
 /* Unlock and wipe. */
 void store_close(struct store_txn *txn);
 
-/* Forget sends older than an hour and grace entries that ended. */
+/* Forget sends older than an hour, grace entries that ended, and a
+   lockout that ran out (with the failures that caused it). */
 void store_prune(struct store_record *rec, time_t now);
 
 /*
