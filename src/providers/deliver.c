@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,7 +74,9 @@ exec_child(const char *command, const char *dest, int in, int err)
 	char *const envp[] = { NULL };
 	int null = open("/dev/null", O_WRONLY);
 
-	if (dup2(in, 0) < 0 || dup2(null, 1) < 0 || dup2(err, 2) < 0)
+	/* Its own process group, so a timeout ends whatever it started. */
+	if (setpgid(0, 0) != 0 || dup2(in, 0) < 0 || dup2(null, 1) < 0 ||
+	    dup2(err, 2) < 0)
 		_exit(126);
 	close_range(3, ~0U, 0);
 	execve(command, argv, envp);
@@ -119,9 +122,35 @@ reap(pid_t pid, int err, long deadline, char *errbuf, size_t errsz)
 			errbuf[got] = '\0';
 		}
 	}
+	kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
 	return -1;
+}
+
+/*
+ * The program runs as root in sshd or sudo: it must be a regular,
+ * executable file that only root (or our own user) can change.
+ */
+static bool
+command_trusted(const char *path, struct bv_outcome *out)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & S_IXUSR) == 0) {
+		snprintf(out->detail, sizeof(out->detail),
+			 "delivery command is not an executable file");
+		return false;
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(out->detail, sizeof(out->detail),
+			 "delivery command refused: not owned by root or "
+			 "writable by others");
+		return false;
+	}
+	return true;
 }
 
 static enum bv_result
@@ -133,6 +162,8 @@ run_command(const struct bv_local_config *lc, const char *dest,
 	enum bv_result rc = BV_UNAVAILABLE;
 	pid_t pid;
 
+	if (!command_trusted(lc->command, out))
+		return BV_UNAVAILABLE;
 	/*
 	 * A socket rather than a pipe for stdin: send() with MSG_NOSIGNAL
 	 * cannot raise SIGPIPE in sshd or sudo when the program exits early.
