@@ -191,11 +191,13 @@ out:
 	return status;
 }
 
-/* What reset clears: the lockout and the counters behind the limits. */
+/* What reset clears: the lockout, the counters behind the limits and
+   the grace windows (as sudo -K ends sudo's). */
 struct cleared {
 	long failures;
 	time_t locked_until;
 	size_t nsends;
+	size_t nremember;
 };
 
 static void
@@ -203,7 +205,8 @@ report_reset(const struct cleared *c, const char *user)
 {
 	char until[32];
 
-	if (c->failures == 0 && c->locked_until == 0 && c->nsends == 0) {
+	if (c->failures == 0 && c->locked_until == 0 && c->nsends == 0 &&
+	    c->nremember == 0) {
 		printf("reset %s: nothing to clear\n", user);
 		return;
 	}
@@ -214,16 +217,17 @@ report_reset(const struct cleared *c, const char *user)
 	} else if (c->locked_until != 0) {
 		printf(" an ended lockout;");
 	}
-	printf(" %ld failed verification%s; %zu recent send%s\n", c->failures,
-	       c->failures == 1 ? "" : "s", c->nsends,
-	       c->nsends == 1 ? "" : "s");
+	printf(" %ld failed verification%s; %zu recent send%s; %zu grace "
+	       "window%s\n", c->failures, c->failures == 1 ? "" : "s",
+	       c->nsends, c->nsends == 1 ? "" : "s", c->nremember,
+	       c->nremember == 1 ? "" : "s");
 }
 
 static int
 reset_user(struct cli *cli, const char *user)
 {
 	struct store_txn txn;
-	struct cleared c = {0, 0, 0};
+	struct cleared c = {0, 0, 0, 0};
 	enum bv_result rc;
 
 	rc = store_open(cli->cfg.store_dir, user, &cli->log, &txn);
@@ -232,7 +236,10 @@ reset_user(struct cli *cli, const char *user)
 	c.failures = txn.rec.failures;
 	c.locked_until = txn.rec.locked_until;
 	c.nsends = txn.rec.nsends;
+	c.nremember = txn.rec.nremember;
 	txn.rec.failures = 0;
+	memset(txn.rec.remember, 0, sizeof(txn.rec.remember));
+	txn.rec.nremember = 0;
 	txn.rec.locked_until = 0;
 	memset(txn.rec.sends, 0, sizeof(txn.rec.sends));
 	txn.rec.nsends = 0;

@@ -28,6 +28,7 @@ struct auth_state {
 	const char *pam_user;   /* as PAM gave it, for lookups */
 	char user[128];         /* sanitised, for log lines */
 	char rhost[128];        /* sanitised, "-" when unset */
+	char who[320];          /* "user=U service=S rhost=H", for providers */
 	struct bv_contact contact;
 	const char *channel;    /* chosen channel */
 	const char *dest;       /* contact.phone or contact.email */

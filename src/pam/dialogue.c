@@ -185,7 +185,6 @@ send_code(struct auth_state *st)
 		if (!provider_has_channel(p, st->channel))
 			continue;
 		st->ctx.api = cfg_api(&st->cfg, p->name); /* NULL: local */
-		bv_ctx_clear_ref(&st->ctx);
 		rc = p->send(&st->ctx, &out);
 		if (rc == BV_OK) {
 			st->provider = p;

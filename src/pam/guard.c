@@ -6,26 +6,65 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "../store/store.h"
 
 /*
- * The grace key: service, terminal and remote host, so a success on one
- * never opens another.  Bytes that could confuse the record are '_'.
+ * When the login session sid began (field 22 of /proc/SID/stat, in clock
+ * ticks since boot), or 0.  With the session id it names one terminal
+ * session: a pty number alone is reused by the next login on it.
+ */
+static unsigned long long
+session_start(pid_t sid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)sid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The command name may hold spaces; fields resume after its ')'. */
+	p = strrchr(buf, ')');
+	for (field = 2; p != NULL && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p != NULL)
+		start = strtoull(p + 1, NULL, 10);
+	return start;
+}
+
+/*
+ * The grace key: service, terminal, remote host and the login session
+ * (id and start time), so a success on one never opens another -- not
+ * even the next login that gets the same pty.  Bytes that could confuse
+ * the record are '_'.
  */
 static void
 grace_key(const struct auth_state *st, char *out, size_t outsz)
 {
 	const void *tty = NULL;
+	pid_t sid = getsid(0);
 	size_t i;
 
 	pam_get_item(st->pamh, PAM_TTY, &tty);
-	snprintf(out, outsz, "%s|%s|%s", st->service ? st->service : "-",
-		 tty ? (const char *)tty : "-", st->rhost);
+	snprintf(out, outsz, "%s|%s|%s|%d.%llu",
+		 st->service ? st->service : "-",
+		 tty ? (const char *)tty : "-", st->rhost, (int)sid,
+		 session_start(sid));
 	for (i = 0; out[i] != '\0'; i++)
 		if ((unsigned char)out[i] <= ' ' ||
 		    (unsigned char)out[i] >= 0x7f)

@@ -215,6 +215,7 @@ begin(struct auth_state *st, pam_handle_t *pamh, int argc, const char **argv)
 	st->conv_rc = PAM_SUCCESS;
 	snprintf(st->user, sizeof(st->user), "-");
 	snprintf(st->rhost, sizeof(st->rhost), "-");
+	snprintf(st->who, sizeof(st->who), "user=-");
 	st->log.debug = has_arg(argc, argv, "debug");
 	if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
 		st->service = item;
@@ -232,6 +233,8 @@ begin(struct auth_state *st, pam_handle_t *pamh, int argc, const char **argv)
 	}
 	st->pam_user = user;
 	text_sanitize(st->user, sizeof(st->user), user);
+	snprintf(st->who, sizeof(st->who), "user=%s service=%s rhost=%s",
+		 st->user, st->service ? st->service : "-", st->rhost);
 	rc = cfg_load(&st->cfg, argc, argv, &st->log);
 	st->log.debug = st->log.debug || st->cfg.debug;
 	if (rc == BV_CONFIG)
@@ -299,6 +302,7 @@ open_http(struct auth_state *st)
 	st->ctx.http = st->http;
 	st->ctx.log = &st->log;
 	st->ctx.user = st->pam_user;
+	st->ctx.who = st->who;
 	return rc;
 }
 

@@ -25,8 +25,7 @@ log_event(const struct auth_state *st, int prio, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	bv_log(&st->log, prio, "user=%s service=%s rhost=%s: %s", st->user,
-	       st->service ? st->service : "-", st->rhost, what);
+	bv_log(&st->log, prio, "%s: %s", st->who, what);
 }
 
 void

@@ -83,27 +83,63 @@ random_token(char *out, size_t outsz)
 	return BV_OK;
 }
 
-/* Record a new code's hash (replacing any older code). */
+/* Drop element i of an array of n elements of size sz; returns n - 1. */
+static size_t
+drop(void *base, size_t n, size_t sz, size_t i)
+{
+	char *b = base;
+
+	memmove(b + i * sz, b + (i + 1) * sz, (n - i - 1) * sz);
+	explicit_bzero(b + (n - 1) * sz, sz);
+	return n - 1;
+}
+
+/*
+ * Record a new code's hash beside the user's other live codes (another
+ * login of the same user may be waiting for its own); this login's own
+ * previous code (its hash is ctx->ref) is replaced, and the oldest goes
+ * when there is no room.
+ */
 static enum bv_result
 remember_code(struct bv_ctx *ctx, const char *code)
 {
 	const struct bv_local_config *lc = &ctx->cfg->local;
+	struct store_code *c;
 	struct store_txn txn;
 	char hash[STORE_HASH_MAX];
 	enum bv_result rc;
+	size_t i;
 
 	rc = store_hash(code, hash);
 	if (rc != BV_OK)
 		return rc;
 	rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
 	if (rc == BV_OK) {
-		snprintf(txn.rec.code_hash, sizeof(txn.rec.code_hash), "%s",
-			 hash);
-		txn.rec.code_expires = time(NULL) + lc->ttl;
-		txn.rec.code_attempts = 0;
+		store_prune(&txn.rec, time(NULL));
+		i = 0;
+		while (ctx->ref != NULL && i < txn.rec.ncodes) {
+			if (strcmp(txn.rec.codes[i].hash, ctx->ref) != 0)
+				i++;
+			else
+				txn.rec.ncodes = drop(txn.rec.codes,
+						      txn.rec.ncodes,
+						      sizeof(txn.rec.codes[0]), i);
+		}
+		if (txn.rec.ncodes == STORE_MAX_CODES)
+			txn.rec.ncodes = drop(txn.rec.codes, txn.rec.ncodes,
+					      sizeof(txn.rec.codes[0]), 0);
+		c = &txn.rec.codes[txn.rec.ncodes++];
+		snprintf(c->hash, sizeof(c->hash), "%s", hash);
+		c->expires = time(NULL) + lc->ttl;
+		c->attempts = 0;
 		rc = store_commit(&txn);
 	}
 	store_close(&txn);
+	if (rc == BV_OK) {
+		bv_ctx_clear_ref(ctx);
+		ctx->ref = strdup(hash);
+		rc = ctx->ref ? BV_OK : BV_NOMEM;
+	}
 	return rc;
 }
 
@@ -129,7 +165,25 @@ local_send(struct bv_ctx *ctx, struct bv_outcome *out)
 	return rc;
 }
 
-/* Under the lock: the typed code against the stored hash. */
+/* Add a proof token's hash, the oldest going when there is no room. */
+static enum bv_result
+add_token(struct store_record *rec, const char *token, time_t expires)
+{
+	struct store_token *t;
+
+	if (rec->ntokens == STORE_MAX_TOKENS)
+		rec->ntokens = drop(rec->tokens, rec->ntokens,
+				    sizeof(rec->tokens[0]), 0);
+	t = &rec->tokens[rec->ntokens++];
+	t->expires = expires;
+	return store_hash(token, t->hash);
+}
+
+/*
+ * Under the lock: the typed code against every live code.  A wrong code
+ * counts against all of them (a guess is a guess, whichever login it
+ * came through); a right one is spent and a proof token takes its place.
+ */
 static enum bv_result
 check_locked(struct bv_ctx *ctx, struct store_txn *txn, const char *code,
 	     char *token, struct bv_outcome *out)
@@ -137,32 +191,40 @@ check_locked(struct bv_ctx *ctx, struct store_txn *txn, const char *code,
 	const struct bv_local_config *lc = &ctx->cfg->local;
 	struct store_record *rec = &txn->rec;
 	time_t now = time(NULL);
+	size_t i, live = 0, hit = STORE_MAX_CODES;
 	enum bv_result rc;
 
-	if (rec->code_hash[0] == '\0' || rec->code_expires <= now) {
-		rec->code_hash[0] = '\0';
-		snprintf(out->detail, sizeof(out->detail),
-			 "no live code (expired or never sent)");
-		return BV_EXPIRED;
+	store_prune(rec, now);
+	for (i = 0; i < rec->ncodes; i++) {
+		if (rec->codes[i].attempts >= lc->max_attempts)
+			continue;
+		live++;
+		if (hit == STORE_MAX_CODES &&
+		    store_hash_matches(code, rec->codes[i].hash))
+			hit = i;
 	}
-	if (rec->code_attempts >= lc->max_attempts) {
-		snprintf(out->detail, sizeof(out->detail),
-			 "code has had its %ld attempts", lc->max_attempts);
-		return BV_MAX_ATTEMPTS;
+	if (rec->ncodes == 0 || live == 0) {
+		snprintf(out->detail, sizeof(out->detail), rec->ncodes == 0 ?
+			 "no live code (expired or never sent)" :
+			 "every live code has had its attempts");
+		return rec->ncodes == 0 ? BV_EXPIRED : BV_MAX_ATTEMPTS;
 	}
-	if (!store_hash_matches(code, rec->code_hash)) {
-		rec->code_attempts++;
-		out->attempts_left = lc->max_attempts - rec->code_attempts;
+	if (hit == STORE_MAX_CODES) {
+		for (i = 0; i < rec->ncodes; i++)
+			rec->codes[i].attempts++;
+		/* The newest code is the one this login is waiting for. */
+		out->attempts_left =
+			lc->max_attempts - rec->codes[rec->ncodes - 1].attempts;
+		if (out->attempts_left < 0)
+			out->attempts_left = 0;
 		snprintf(out->detail, sizeof(out->detail), "code mismatch");
 		return BV_WRONG_CODE;
 	}
 	/* Single use: the code is gone, a proof token takes its place. */
-	rec->code_hash[0] = '\0';
-	rec->code_attempts = 0;
+	rec->ncodes = drop(rec->codes, rec->ncodes, sizeof(rec->codes[0]), hit);
 	rc = random_token(token, 2 * TOKEN_BYTES + 1);
 	if (rc == BV_OK)
-		rc = store_hash(token, rec->token_hash);
-	rec->token_expires = now + TOKEN_TTL;
+		rc = add_token(rec, token, now + TOKEN_TTL);
 	return rc;
 }
 
@@ -185,7 +247,7 @@ local_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 		rc = wrc;
 	if (rc == BV_OK) {
 		proof->token = strdup(token);
-		proof->expires = txn.rec.token_expires;
+		proof->expires = time(NULL) + TOKEN_TTL;
 		rc = proof->token ? BV_OK : BV_NOMEM;
 	}
 out:
@@ -200,21 +262,25 @@ local_validate(struct bv_ctx *ctx, const char *token, bool consume,
 {
 	struct store_txn txn;
 	enum bv_result rc;
+	size_t i;
 
 	out->action = consume ? "consume" : "validate";
 	rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
 	if (rc != BV_OK)
 		goto out;
-	if (txn.rec.token_expires <= time(NULL) ||
-	    !store_hash_matches(token, txn.rec.token_hash)) {
+	store_prune(&txn.rec, time(NULL));
+	for (i = 0; i < txn.rec.ntokens; i++)
+		if (store_hash_matches(token, txn.rec.tokens[i].hash))
+			break;
+	if (i == txn.rec.ntokens) {
 		snprintf(out->detail, sizeof(out->detail),
 			 "proof token unknown, used or expired");
 		rc = BV_REJECTED;
 		goto out;
 	}
 	if (consume) {
-		txn.rec.token_hash[0] = '\0';
-		txn.rec.token_expires = 0;
+		txn.rec.ntokens = drop(txn.rec.tokens, txn.rec.ntokens,
+				       sizeof(txn.rec.tokens[0]), i);
 		rc = store_commit(&txn);
 	}
 out:

@@ -41,6 +41,8 @@ struct bv_ctx {
 	struct http_client *http; /* one connection per authentication */
 	const struct bv_log *log;
 	const char *user;         /* whose code it is (the local store) */
+	const char *who;          /* "user=... service=... rhost=..." for a
+				     provider's own log lines */
 	const char *dest;         /* E.164 phone or email address */
 	const char *channel;      /* "sms", "voice", "whatsapp", "email" */
 	char *ref;                /* the service's id for the code in flight

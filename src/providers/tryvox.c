@@ -24,6 +24,12 @@
 #define TVX_ID_MAX 128
 /* Documented lifetime of a verification. */
 #define TVX_TTL 600
+/*
+ * Counts of attempts beyond this are not the documents' (max_attempts is
+ * always 5): they are ignored rather than cast, which for a number like
+ * 1e300 from the server would be undefined behaviour.
+ */
+#define TVX_ATTEMPTS_MAX 100
 
 static const char *const tvx_channels[] = { "sms", "voice", "whatsapp",
 					    "email", NULL };
@@ -232,6 +238,7 @@ tryvox_parse_wrong_code(const cJSON *root, struct bv_outcome *out)
 	if (status != NULL && strcmp(status, "expired") == 0)
 		return BV_EXPIRED;
 	if (cJSON_IsNumber(tries) && cJSON_IsNumber(max) &&
+	    tries->valuedouble >= 0 && max->valuedouble <= TVX_ATTEMPTS_MAX &&
 	    max->valuedouble >= tries->valuedouble)
 		out->attempts_left =
 			(long)(max->valuedouble - tries->valuedouble);
@@ -246,12 +253,28 @@ static enum bv_result
 after_wrong_code(struct bv_ctx *ctx, struct bv_outcome *out)
 {
 	struct bv_outcome sout = { 0 };
+	const char *who = ctx->who ? ctx->who : "-";
 	cJSON *root = NULL;
 	enum bv_result rc = BV_WRONG_CODE;
 
 	sout.action = "status";
-	if (tvx_status(ctx, ctx->ref, &root, &sout) != BV_OK)
-		goto out; /* the wrong code stands; the count is unknown */
+	if (tvx_status(ctx, ctx->ref, &root, &sout) != BV_OK) {
+		/* The wrong code stands; only the count is unknown. */
+		if (sout.code[0] != '\0')
+			bv_log(ctx->log, LOG_WARNING, "%s: status via tryvox "
+			       "refused: %s (HTTP %ld): %s", who,
+			       sout.code, sout.http_status, sout.message);
+		else if (sout.http_status > 0)
+			bv_log(ctx->log, LOG_WARNING, "%s: status via tryvox "
+			       "failed: %s (HTTP %ld)", who,
+			       sout.detail[0] ? sout.detail : "no detail",
+			       sout.http_status);
+		else
+			bv_log(ctx->log, LOG_WARNING, "%s: status via tryvox "
+			       "failed: %s", who,
+			       sout.detail[0] ? sout.detail : "no detail");
+		goto out;
+	}
 	rc = tryvox_parse_wrong_code(root, out);
 out:
 	json_wipe_delete(root);

@@ -59,7 +59,8 @@ enum bv_result tryvox_parse_checked(const struct bv_ctx *ctx,
 /*
  * A status answer read after a wrong code: BV_MAX_ATTEMPTS (failed),
  * BV_EXPIRED (expired) or BV_WRONG_CODE with out->attempts_left set when
- * the counts make sense.  Never BV_OK.
+ * the counts make sense (0 <= attempts <= max_attempts <= 100).  Never
+ * BV_OK.
  */
 enum bv_result tryvox_parse_wrong_code(const cJSON *root,
 				       struct bv_outcome *out);

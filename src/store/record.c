@@ -2,8 +2,8 @@
  * record.c - the text form of a store record.
  *
  *   version 1
- *   code HASH EXPIRES ATTEMPTS
- *   token HASH EXPIRES
+ *   code HASH EXPIRES ATTEMPTS   (one line per live code)
+ *   token HASH EXPIRES           (one line per live proof)
  *   send TIME            (one line per recent send)
  *   failures N
  *   locked_until TIME
@@ -92,17 +92,21 @@ apply_line(char **f, int n, struct store_record *rec, bool *version)
 		return false;
 	if (strcmp(f[0], "code") == 0 && n == 4 && hash_ok(f[1]) &&
 	    number(f[2], 0, (long long)1 << 40, &a) &&
-	    number(f[3], 0, 1000, &b) && rec->code_hash[0] == '\0') {
-		snprintf(rec->code_hash, sizeof(rec->code_hash), "%s", f[1]);
-		rec->code_expires = (time_t)a;
-		rec->code_attempts = (long)b;
+	    number(f[3], 0, 1000, &b) && rec->ncodes < STORE_MAX_CODES) {
+		struct store_code *c = &rec->codes[rec->ncodes++];
+
+		snprintf(c->hash, sizeof(c->hash), "%s", f[1]);
+		c->expires = (time_t)a;
+		c->attempts = (long)b;
 		return true;
 	}
 	if (strcmp(f[0], "token") == 0 && n == 3 && hash_ok(f[1]) &&
 	    number(f[2], 0, (long long)1 << 40, &a) &&
-	    rec->token_hash[0] == '\0') {
-		snprintf(rec->token_hash, sizeof(rec->token_hash), "%s", f[1]);
-		rec->token_expires = (time_t)a;
+	    rec->ntokens < STORE_MAX_TOKENS) {
+		struct store_token *t = &rec->tokens[rec->ntokens++];
+
+		snprintf(t->hash, sizeof(t->hash), "%s", f[1]);
+		t->expires = (time_t)a;
 		return true;
 	}
 	if (strcmp(f[0], "send") == 0 && n == 2 &&
@@ -196,6 +200,8 @@ char *
 store_format(const struct store_record *rec)
 {
 	size_t size = 4096 + STORE_MAX_RECOVERY * (STORE_HASH_MAX + 16) +
+		      (STORE_MAX_CODES + STORE_MAX_TOKENS) *
+			      (STORE_HASH_MAX + 48) +
 		      STORE_MAX_REMEMBER * (STORE_KEY_MAX + 32) +
 		      STORE_MAX_SENDS * 32;
 	char *buf = calloc(1, size);
@@ -206,13 +212,15 @@ store_format(const struct store_record *rec)
 		return NULL;
 	ok = add(buf, size, &used, "# pam_baxverify store record\n"
 				   "version 1\n");
-	if (rec->code_hash[0] != '\0')
+	for (i = 0; i < rec->ncodes; i++)
 		ok = ok && add(buf, size, &used, "code %s %lld %ld\n",
-			       rec->code_hash, (long long)rec->code_expires,
-			       rec->code_attempts);
-	if (rec->token_hash[0] != '\0')
+			       rec->codes[i].hash,
+			       (long long)rec->codes[i].expires,
+			       rec->codes[i].attempts);
+	for (i = 0; i < rec->ntokens; i++)
 		ok = ok && add(buf, size, &used, "token %s %lld\n",
-			       rec->token_hash, (long long)rec->token_expires);
+			       rec->tokens[i].hash,
+			       (long long)rec->tokens[i].expires);
 	for (i = 0; i < rec->nsends; i++)
 		ok = ok && add(buf, size, &used, "send %lld\n",
 			       (long long)rec->sends[i]);

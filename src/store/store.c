@@ -244,6 +244,14 @@ store_prune(struct store_record *rec, time_t now)
 		if (rec->remember[i].until > now)
 			rec->remember[n++] = rec->remember[i];
 	rec->nremember = n;
+	for (i = 0, n = 0; i < rec->ncodes; i++)
+		if (rec->codes[i].expires > now)
+			rec->codes[n++] = rec->codes[i];
+	rec->ncodes = n;
+	for (i = 0, n = 0; i < rec->ntokens; i++)
+		if (rec->tokens[i].expires > now)
+			rec->tokens[n++] = rec->tokens[i];
+	rec->ntokens = n;
 	/* A lockout that ran out starts the count afresh (as pam_faillock). */
 	if (rec->locked_until != 0 && rec->locked_until <= now) {
 		rec->locked_until = 0;

@@ -37,15 +37,30 @@ struct store_remember {
 	time_t until;
 };
 
+/* Live codes and proofs of the local provider: one per login in flight,
+   so two logins of one user (two terminals) do not undo each other. */
+#define STORE_MAX_CODES 4
+#define STORE_MAX_TOKENS 8
+
+struct store_code {
+	char hash[STORE_HASH_MAX];
+	time_t expires;
+	long attempts;                   /* wrong tries while it lived */
+};
+
+struct store_token {
+	char hash[STORE_HASH_MAX];
+	time_t expires;
+};
+
 /* One user's record.  Hashes only: no code or token is ever stored. */
 struct store_record {
-	/* The local provider's code in flight. */
-	char code_hash[STORE_HASH_MAX];  /* "" when none */
-	time_t code_expires;
-	long code_attempts;              /* wrong tries on this code */
-	/* The local provider's proof. */
-	char token_hash[STORE_HASH_MAX]; /* "" when none */
-	time_t token_expires;
+	/* The local provider's codes in flight, oldest first. */
+	struct store_code codes[STORE_MAX_CODES];
+	size_t ncodes;
+	/* The local provider's proofs, oldest first. */
+	struct store_token tokens[STORE_MAX_TOKENS];
+	size_t ntokens;
 	/* Limits. */
 	time_t sends[STORE_MAX_SENDS];   /* times of recent sends */
 	size_t nsends;
@@ -83,8 +98,8 @@ enum bv_result store_commit(struct store_txn *txn);
 /* Unlock and wipe. */
 void store_close(struct store_txn *txn);
 
-/* Forget sends older than an hour, grace entries that ended, and a
-   lockout that ran out (with the failures that caused it). */
+/* Forget sends older than an hour, codes, proofs and grace entries that
+   ended, and a lockout that ran out (with the failures that caused it). */
 void store_prune(struct store_record *rec, time_t now);
 
 /*

@@ -505,17 +505,17 @@ report $? "--revoke empties the set"
 
 until=$(($(date +%s) + 900))
 now=$(date +%s)
-printf 'version 1\nsend %s\nfailures 5\nlocked_until %s\n' "$now" "$until" \
-	>"$store/bob"
+printf 'version 1\nsend %s\nfailures 5\nlocked_until %s\nremember %s %s\n' \
+	"$now" "$until" 'sudo|/dev/pts/1|-|4242.99' "$until" >"$store/bob"
 chmod 600 "$store/bob"
 run check --user bob
 expect "check --user shows a lockout" 0 "LOCKED until"
 run reset bob
 expect "reset clears a lockout" 0 "a lockout until" "5 failed" \
-	"1 recent send"
+	"1 recent send" "1 grace window"
 ! grep -q '^locked_until' "$store/bob" && grep -qx 'failures 0' "$store/bob" &&
-	! grep -q '^send ' "$store/bob"
-report $? "the lockout and counters are gone from the store"
+	! grep -q '^send ' "$store/bob" && ! grep -q '^remember ' "$store/bob"
+report $? "the lockout, counters and grace windows are gone from the store"
 run reset bob
 expect "reset again: nothing to clear" 0 "nothing to clear"
 printf 'garbage\n' >"$store/carol"

@@ -27,6 +27,12 @@
  * when a key or a Mudbase refreshToken appears in the PAM environment;
  * and when a request carried a key to the wrong API (Mudbase must never
  * see an Authorization header).
+ *
+ * For the local store (test_local.c) it also takes as secrets every code
+ * the local provider delivered (read back from outbox_path, where both
+ * delivery = "file" and the test delivery scripts write) and whatever a
+ * case registers (recovery codes), and fails a case when a store file
+ * holds any secret in clear: the store keeps hashes only.
  */
 #ifndef BV_TEST_HARNESS_H
 #define BV_TEST_HARNESS_H
@@ -120,6 +126,9 @@ extern char conf_path[4096];
 extern char phones_path[4096];
 extern char key_path[4096];
 extern char store_path[4096];   /* store.dir: emptied before every case */
+/* local.file of the local provider, one "PHONE: MESSAGE" line per code;
+   removed before and after every case. */
+extern char outbox_path[4096];
 
 /* What the user was shown in the last transaction (zeroed buffers). */
 extern char *info_buf[MAX_MSGS];
@@ -263,6 +272,26 @@ struct pam_run {
 	int session_rc;            /* -1 when the session was not opened */
 	char **env;                /* the PAM environment at the end (free
 				      with pamtest_free_env); always set */
+
+	/*
+	 * Optional.  Any of these makes run_pam drive libpam itself, with a
+	 * conversation of the harness that behaves like libpamtest's (same
+	 * buffers, same answers) and also counts the prompts.
+	 */
+	const char *tty;           /* PAM_TTY before pam_authenticate */
+	const char *rhost;         /* PAM_RHOST before pam_authenticate */
+	/* The answer to the n-th (0-based) code prompt, asked when the
+	   prompt comes (a case may read the code just delivered, or change
+	   the store first); NULL is Enter.  Replaces codes. */
+	const char *(*answer)(int n, void *arg);
+	void *arg;                 /* for answer and after_auth */
+	/* Between pam_authenticate and pam_open_session (in-process runs
+	   only). */
+	void (*after_auth)(struct pam_run *r);
+	/* Out, from the harness's conversation (0 and NULL otherwise). */
+	int prompts;               /* code and menu prompts answered */
+	char *shown;               /* what the user saw, one message per
+				      line (free it) */
 };
 
 /*
@@ -283,6 +312,19 @@ int run_auth(const char *service, const char *user, const char *const *ans,
 int run_auth_menu(const char *service, const char *user,
 		  const char *const *codes, const char *const *menu,
 		  char ***envp);
+
+/*
+ * Run each transaction in a process of its own (fork; the children start
+ * together), as separate logins of separate programs would: nothing of
+ * one reaches another but through the store.  The answer hooks run in
+ * the children and must not use cmocka's assertions; after_auth is not
+ * called.  Every result, what the user saw (info_buf and err_buf hold
+ * the last run's) and the answers given are brought back for the
+ * assertions and the hygiene check.
+ */
+void run_pam_parallel(struct pam_run *runs, size_t n);
+/* One transaction in a child process; returns r->auth_rc. */
+int run_pam_child(struct pam_run *r);
 
 const char *env_get(char **env, const char *name);
 

@@ -10,6 +10,13 @@
 #   BV_TEST_PROVIDERS the built tests/pam/test_providers program (Tryvox,
 #                     Mudbase, failover, channel menu); when unset it is
 #                     not run and a note says so
+#   BV_TEST_LOCAL     the built tests/pam/test_local program (the local
+#                     store: local provider, delivery command, recovery
+#                     codes, limits, grace, parallel logins, damage);
+#                     when unset it is not run and a note says so.  It
+#                     runs BV_CLI (the built baxverify) for recovery-codes,
+#                     reset and validate-token, and skips those cases
+#                     without it.
 #   BV_PRELOAD_FIRST  a library that must come first in LD_PRELOAD (libasan
 #                     under an ASan build; deep binding is then disabled)
 #   BV_TEST_FILTER    run only the cmocka cases whose name contains it
@@ -69,6 +76,9 @@ fail() {
 [ -f "$BV_SYSLOG_SHIM" ] || fail "$BV_SYSLOG_SHIM not built"
 if [ -n "${BV_TEST_PROVIDERS:-}" ]; then
 	[ -x "$BV_TEST_PROVIDERS" ] || fail "$BV_TEST_PROVIDERS not built"
+fi
+if [ -n "${BV_TEST_LOCAL:-}" ]; then
+	[ -x "$BV_TEST_LOCAL" ] || fail "$BV_TEST_LOCAL not built"
 fi
 command -v openssl >/dev/null 2>&1 || skip "openssl not found"
 
@@ -154,6 +164,9 @@ service bv_session_ignore
 		"$BV_MODULE" "$conf"
 	echo "session required pam_debug.so open_session=module_unknown"
 } >>"$dir/pam.d/bv_session_ignore"
+# The grace window (test_local.c): two services that remember a success.
+service bv_remember remember=300
+service bv_remember2 remember=300
 cat >"$dir/pam.d/other" <<EOF
 auth required pam_deny.so
 account required pam_deny.so
@@ -178,6 +191,14 @@ under_pam_wrapper() {
 		PAM_WRAPPER_SERVICE_DIR="$dir/pam.d" "$@"
 }
 
+# The local provider's test delivery commands, next to the outbox they
+# write (they find it from their own path: their environment is empty).
+for script in "$srcdir"/tests/pam/sms-*.sh; do
+	[ -f "$script" ] || continue
+	cp "$script" "$dir/"
+	chmod 700 "$dir/${script##*/}"
+done
+
 # --- the libpamtest suites ------------------------------------------------
 
 rc=0
@@ -189,6 +210,14 @@ if [ -n "${BV_TEST_PROVIDERS:-}" ]; then
 	[ "$rc" -ne 0 ] || rc=$prc
 else
 	echo "NOTE: BV_TEST_PROVIDERS not set: test_providers not run" >&2
+fi
+if [ -n "${BV_TEST_LOCAL:-}" ]; then
+	lrc=0
+	under_pam_wrapper "$BV_TEST_LOCAL" \
+		${BV_TEST_FILTER:+"$BV_TEST_FILTER"} || lrc=$?
+	[ "$rc" -ne 0 ] || rc=$lrc
+else
+	echo "NOTE: BV_TEST_LOCAL not set: test_local not run" >&2
 fi
 # cmocka exits with the number of failed cases: 77 would read as a skip.
 [ "$rc" -ne 77 ] || rc=1

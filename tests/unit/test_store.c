@@ -85,11 +85,15 @@ test_format_parse_roundtrip(void **state)
 
 	(void)state;
 	memset(&a, 0, sizeof(a));
-	snprintf(a.code_hash, sizeof(a.code_hash), "$y$j9T$abc$def");
-	a.code_expires = 1800000000;
-	a.code_attempts = 2;
-	snprintf(a.token_hash, sizeof(a.token_hash), "$y$j9T$tok$xyz");
-	a.token_expires = 1800000900;
+	snprintf(a.codes[0].hash, STORE_HASH_MAX, "$y$j9T$abc$def");
+	a.codes[0].expires = 1800000000;
+	a.codes[0].attempts = 2;
+	snprintf(a.codes[1].hash, STORE_HASH_MAX, "$y$j9T$abd$deg");
+	a.codes[1].expires = 1800000100;
+	a.ncodes = 2;
+	snprintf(a.tokens[0].hash, STORE_HASH_MAX, "$y$j9T$tok$xyz");
+	a.tokens[0].expires = 1800000900;
+	a.ntokens = 1;
 	a.sends[0] = 1799999000;
 	a.sends[1] = 1799999500;
 	a.nsends = 2;
