@@ -17,11 +17,21 @@ make -s distdir distdir="$work/src" >/dev/null
 cd "$work/src"
 ./configure --quiet --enable-werror --enable-sanitizers >/dev/null
 make -s -j2 >/dev/null
-# Leak checking stays on for our own programs; the PAM applications under
-# test (pamtester) are not ours, so their exit-time leaks do not count.
-if BV_QUICK=1 BV_PRELOAD_FIRST="$libasan" \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	make -s -j2 check; then
+# Address and undefined-behaviour errors fail every suite.  Leak reports
+# are kept for the unit and CLI suites; in the PAM suites the test
+# programs fork and leave authentications in flight by design, so their
+# exit-time leak reports say nothing about the module: its leaks are
+# measured by the valgrind loop test (tests/pam/run-hardening.sh).
+# libcrypt too: loaded only later (with the module), its crypt_r jumps to
+# address 0 under ASan's interceptors.
+libcrypt=$(ldconfig -p | sed -n 's/^[[:space:]]*libcrypt\.so\.1 .*=> //p' |
+	head -n 1)
+export BV_QUICK=1 BV_PRELOAD_FIRST="$libasan${libcrypt:+ $libcrypt}"
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+pam_suites="tests/pam/run-pam-tests.sh"
+if make -s -j2 check TESTS="$(make -s print-tests | tr ' ' '\n' |
+	grep -v -x -F "$pam_suites" | tr '\n' ' ')" &&
+	ASAN_OPTIONS=detect_leaks=0 make -s check TESTS="$pam_suites"; then
 	echo "sanitizer suites: passed"
 else
 	find . -name '*.log' -path './tests/*' -exec grep -l -E \

@@ -518,7 +518,12 @@ read_trusted(const char *path, size_t maxlen, const struct bv_log *log,
 		goto out;
 	}
 	size = (size_t)st.st_size;
+	errno = 0;
 	if (!bv_read_exact(fd, size, &buf)) {
+		if (errno == ENOMEM) {
+			rc = BV_NOMEM;
+			goto out;
+		}
 		bv_log(log, LOG_ERR, "%s: read error or file changed while "
 		       "read: %m", path);
 		goto out;
@@ -945,6 +950,7 @@ cfg_load_file(struct bv_config *cfg, const char *path,
 	size_t n = strlen(path) + sizeof("conf=");
 	enum bv_result rc;
 
+	memset(cfg, 0, sizeof(*cfg)); /* safe for cfg_free whatever happens */
 	arg = malloc(n);
 	if (arg == NULL)
 		return BV_NOMEM;

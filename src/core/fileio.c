@@ -18,8 +18,10 @@ bv_read_exact(int fd, size_t size, char **out)
 	ssize_t r;
 
 	*out = NULL;
-	if (buf == NULL)
+	if (buf == NULL) {
+		errno = ENOMEM;
 		return false;
+	}
 	while (got < size) {
 		r = read(fd, buf + got, size - got);
 		if (r < 0 && errno == EINTR)
@@ -30,6 +32,8 @@ bv_read_exact(int fd, size_t size, char **out)
 	}
 	if (got != size) {
 		bv_free_secret_len(buf, size + 1);
+		if (errno == ENOMEM || errno == 0)
+			errno = EIO;
 		return false;
 	}
 	*out = buf;

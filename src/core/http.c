@@ -102,6 +102,12 @@ set_safe_options(struct http_client *c)
 	rc |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
 			       hc->connect_timeout);
 	rc |= curl_easy_setopt(h, CURLOPT_TIMEOUT, hc->timeout);
+	/*
+	 * One connection per authentication leaves a TLS session cache
+	 * nothing to resume, and libcurl 7.88's cache double-frees when its
+	 * own allocation fails: off.
+	 */
+	rc |= curl_easy_setopt(h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
 	rc |= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
 			       (curl_off_t)HTTP_MAX_BODY);
 	rc |= curl_easy_setopt(h, CURLOPT_USERAGENT,

@@ -104,7 +104,8 @@ take_dest(const char *dest, struct bv_contact *c, bool *nomem)
 	if (*slot != NULL)
 		return false; /* two phones or two emails: ambiguous */
 	*slot = strdup(dest);
-	*nomem = *slot == NULL;
+	if (*slot == NULL)
+		*nomem = true; /* never cleared by a later success */
 	return true;
 }
 

@@ -1,0 +1,189 @@
+/*
+ * fuzz_tryvox_response.c - Tryvox's answers: JSON bytes -> result.
+ *
+ * Input: one byte choosing the HTTP status (fuzz_status) and, by its
+ * value / 10, the step the answer is for ("send" or "verify", which
+ * matters for VALIDATION_FAILED) and whether validation expects a
+ * destination; then FUZZ_ALLOC_BYTES choosing an allocation to fail; then
+ * the body.
+ *
+ * As tvx_request does, the answer goes through tryvox_parse_answer; when
+ * that accepts it, through every step's parser (start, check, the status
+ * after a wrong code, validate).  The error parser also sees every 2xx
+ * body (it must refuse it).
+ *
+ * Checked: every result is a parser's result; no OK for a non-2xx status
+ * or from the error and wrong-code parsers; start's OK comes with an id
+ * fit for a URL path, check's with a token; NOMEM only when an allocation
+ * failed, and no OK from a call in which one did; attempts_left, once
+ * set, is a count between 0 and 100 (no undefined cast of the server's
+ * numbers: UBSan); the outcome's texts are safe to log.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "fuzz.h"
+#include "../../src/core/json.h"
+#include "../../src/core/wipe.h"
+#include "../../src/providers/tryvox.h"
+
+/* The destination of the seeds' answers, and start's id. */
+#define DEST "+15551230000"
+#define REF "ver_7Qm2"
+#define ID_MAX 128
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_alloc_init();
+	return 0;
+}
+
+static void
+check_call(enum bv_result rc, unsigned long failed,
+	   const struct bv_outcome *out, const char *who)
+{
+	if (!fuzz_parser_result_ok(rc))
+		fuzz_fail("%s returned %d", who, (int)rc);
+	if (rc == BV_NOMEM && failed == 0)
+		fuzz_fail("%s: out of memory, yet nothing failed", who);
+	if (rc == BV_OK && failed > 0)
+		fuzz_fail("%s: %lu allocations failed, yet OK", who, failed);
+	fuzz_check_outcome(out, who);
+}
+
+/* A fresh outcome for one call, as the provider sets it up. */
+static void
+outcome(struct bv_outcome *out, const char *action, long status)
+{
+	memset(out, 0, sizeof(*out));
+	out->action = action;
+	out->http_status = status;
+	out->attempts_left = -1;
+}
+
+/* The step parsers on an accepted answer. */
+static void
+steps(const cJSON *root, long status, bool any_dest)
+{
+	struct bv_ctx ctx;
+	struct bv_outcome out;
+	struct bv_proof proof = { NULL, 0 };
+	unsigned long before;
+	enum bv_result rc;
+	size_t n;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.dest = DEST;
+	outcome(&out, "send", status);
+	before = fuzz_alloc_failures();
+	rc = tryvox_parse_started(&ctx, root, &out);
+	check_call(rc, fuzz_alloc_failures() - before, &out,
+		   "tryvox_parse_started");
+	if ((rc == BV_OK) != (ctx.ref != NULL))
+		fuzz_fail("tryvox_parse_started: OK and ref disagree");
+	if (ctx.ref != NULL) {
+		n = strspn(ctx.ref, "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+		if (n == 0 || n > ID_MAX || ctx.ref[n] != '\0')
+			fuzz_fail("tryvox_parse_started: an id unfit for "
+				  "a URL path");
+	}
+	/* tvx_check runs only with an id in hand. */
+	if (ctx.ref == NULL) {
+		ctx.ref = strdup(REF);
+		if (ctx.ref == NULL)
+			goto out; /* an injected failure: nothing to check */
+	}
+
+	outcome(&out, "verify", status);
+	before = fuzz_alloc_failures();
+	rc = tryvox_parse_checked(&ctx, root, &proof, &out);
+	check_call(rc, fuzz_alloc_failures() - before, &out,
+		   "tryvox_parse_checked");
+	if ((rc == BV_OK) != (proof.token != NULL))
+		fuzz_fail("tryvox_parse_checked: OK and token disagree");
+	if (proof.token != NULL && strcmp(proof.token, ctx.ref) != 0)
+		fuzz_fail("tryvox_parse_checked: token is not the id");
+
+	outcome(&out, "status", status);
+	rc = tryvox_parse_wrong_code(root, &out);
+	check_call(rc, 0, &out, "tryvox_parse_wrong_code");
+	if (rc != BV_WRONG_CODE && rc != BV_MAX_ATTEMPTS && rc != BV_EXPIRED)
+		fuzz_fail("tryvox_parse_wrong_code returned %d", (int)rc);
+	if (out.attempts_left < -1 || out.attempts_left > 100 ||
+	    (rc != BV_WRONG_CODE && out.attempts_left != -1))
+		fuzz_fail("tryvox_parse_wrong_code: attempts_left %ld",
+			  out.attempts_left);
+
+	ctx.dest = any_dest ? NULL : DEST;
+	outcome(&out, "validate", status);
+	rc = tryvox_parse_validated(&ctx, root, &out);
+	check_call(rc, 0, &out, "tryvox_parse_validated");
+	if (rc != BV_OK && rc != BV_REJECTED)
+		fuzz_fail("tryvox_parse_validated returned %d", (int)rc);
+out:
+	bv_proof_clear(&proof);
+	bv_ctx_clear_ref(&ctx);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const actions[] = { "send", "verify" };
+	struct http_response resp;
+	struct bv_outcome out;
+	cJSON *root = NULL;
+	const char *action;
+	bool any_dest, ok2xx;
+	unsigned long before;
+	enum bv_result rc;
+
+	if (size < 1 + FUZZ_ALLOC_BYTES)
+		return 0;
+	action = actions[(data[0] / 10) % 2];
+	any_dest = (data[0] / 20) % 2 == 1;
+	memset(&resp, 0, sizeof(resp));
+	resp.status = fuzz_status(data[0]);
+	ok2xx = resp.status >= 200 && resp.status < 300;
+	resp.len = size - 1 - FUZZ_ALLOC_BYTES;
+	resp.body = fuzz_strndup(data + 1 + FUZZ_ALLOC_BYTES, resp.len);
+
+	fuzz_alloc_arm(data + 1);
+	outcome(&out, action, resp.status);
+	before = fuzz_alloc_failures();
+	rc = tryvox_parse_error(&resp, &out);
+	check_call(rc, fuzz_alloc_failures() - before, &out,
+		   "tryvox_parse_error");
+	if (rc == BV_OK)
+		fuzz_fail("tryvox_parse_error said OK (status %ld)",
+			  resp.status);
+	if (resp.status >= 500 && rc != BV_UNAVAILABLE)
+		fuzz_fail("tryvox_parse_error: a 5xx is not unavailable");
+
+	outcome(&out, action, resp.status);
+	before = fuzz_alloc_failures();
+	rc = tryvox_parse_answer(&resp, &root, &out);
+	check_call(rc, fuzz_alloc_failures() - before, &out,
+		   "tryvox_parse_answer");
+	if (rc == BV_OK && !ok2xx)
+		fuzz_fail("tryvox_parse_answer: OK for status %ld",
+			  resp.status);
+	if ((rc == BV_OK) != (root != NULL))
+		fuzz_fail("tryvox_parse_answer: OK and root disagree");
+	if (root != NULL &&
+	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "data")))
+		fuzz_fail("tryvox_parse_answer: OK without a data object");
+	if (rc == BV_OK)
+		steps(root, resp.status, any_dest);
+	fuzz_alloc_disarm();
+	json_wipe_delete(root);
+	bv_free_secret_len(resp.body, resp.len + 1);
+	return 0;
+}

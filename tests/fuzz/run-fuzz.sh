@@ -1,0 +1,231 @@
+#!/bin/bash
+# tests/fuzz/run-fuzz.sh [SECONDS] - build the libFuzzer targets of
+# tests/fuzz/ and run each for SECONDS (default 30) on a copy of its seed
+# corpus (tests/fuzz/corpus/<target>/).  Exits 0 when no target found a
+# crash, leak, timeout or broken invariant; 1 otherwise, printing the
+# target's report and the path of the input that did it (the work
+# directory is then kept); 77 when clang or its libFuzzer runtime is
+# missing.
+#
+#   tests/fuzz/run-fuzz.sh            # CI smoke run: 30 s per target
+#   tests/fuzz/run-fuzz.sh 3600       # the longer run: an hour per target
+#
+# Needs a configured tree (config.h; set BUILDDIR when building out of
+# tree) and, on Debian 12: clang (clang-14) and libclang-rt-14-dev, with
+# the project's -dev packages (pkg-config pam libcurl libcjson libconfig
+# libxcrypt).
+#
+# Environment: FUZZ_CC (clang), FUZZ_JOBS (targets run at once; default:
+# the number of CPUs), FUZZ_TARGETS (a space-separated subset, e.g.
+# "config text"), FUZZ_KEEP=1 (keep the work directory, with the corpora
+# the run grew: merge them into the seeds with
+# "BIN -merge=1 tests/fuzz/corpus/T WORK/corpus/T" when they add coverage).
+#
+# Every target is built with -fsanitize=fuzzer,address,undefined
+# -fno-sanitize-recover=all, from the library sources of src/ (the list of
+# libcore_la_SOURCES in Makefile.am), never from the PAM module.  The
+# config and *_response targets are linked with tests/fuzz/wrap.c: their
+# inputs start with two bytes choosing an allocation to fail (fuzz.h).
+set -u
+
+seconds=${1:-30}
+case $seconds in
+'' | *[!0-9]*)
+	echo "usage: $0 [SECONDS]" >&2
+	exit 2
+	;;
+esac
+
+here=$(cd "$(dirname "$0")" && pwd)
+srcdir=$(cd "$here/../.." && pwd)
+builddir=${BUILDDIR:-$srcdir}
+cc=${FUZZ_CC:-clang}
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+keep=${FUZZ_KEEP:-0}
+
+if ! command -v "$cc" >/dev/null 2>&1; then
+	echo "SKIP: $cc not found (Debian: apt-get install clang libclang-rt-14-dev)"
+	exit 77
+fi
+if [ ! -f "$builddir/config.h" ]; then
+	echo "$builddir/config.h not found: run ./configure first (or set BUILDDIR)" >&2
+	exit 1
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/bv-fuzz-run.XXXXXX") || exit 1
+failed=0
+cleanup() {
+	if [ "$failed" = 0 ] && [ "$keep" != 1 ]; then
+		rm -rf "$work"
+	else
+		echo "work directory kept: $work"
+	fi
+}
+trap cleanup EXIT
+trap 'failed=1; exit 1' INT TERM
+mkdir -p "$work/obj" "$work/bin" "$work/corpus" "$work/artifacts" \
+	"$work/log" "$work/tmp"
+
+# A link of an empty target proves the libFuzzer runtime is there.
+printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' \
+	>"$work/probe.c"
+if ! "$cc" -fsanitize=fuzzer "$work/probe.c" -o "$work/probe" \
+	>"$work/log/probe.log" 2>&1; then
+	cat "$work/log/probe.log"
+	echo "SKIP: $cc cannot link -fsanitize=fuzzer (Debian: apt-get install libclang-rt-14-dev)"
+	exit 77
+fi
+
+pkgs="pam libcurl libcjson libconfig libxcrypt"
+if ! pkg_cflags=$(pkg-config --cflags $pkgs) ||
+	! pkg_libs=$(pkg-config --libs $pkgs); then
+	echo "pkg-config cannot find: $pkgs" >&2
+	failed=1
+	exit 1
+fi
+san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+cflags="-g -O1 -fno-omit-frame-pointer $san -fsanitize=fuzzer-no-link"
+cppflags="-I$builddir -I$srcdir $pkg_cflags"
+# The house warning set (STYLE.md section 8); -Werror for our own files.
+warn="-Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes
+	-Wmissing-prototypes -Wcast-qual -Wwrite-strings -Wnull-dereference
+	-Wundef"
+
+# libcore_la_SOURCES from Makefile.am: the .c files of the library.
+lib_srcs=$(sed -n '/^libcore_la_SOURCES/,/[^\\]$/p' "$srcdir/Makefile.am" |
+	tr ' \t\\' '\n\n\n' | grep '\.c$')
+if [ -z "$lib_srcs" ]; then
+	echo "no libcore_la_SOURCES in $srcdir/Makefile.am" >&2
+	failed=1
+	exit 1
+fi
+
+# compile SRC OBJ [EXTRA FLAGS...]: in the background, logged.
+pids=()
+compile() {
+	local src=$1 obj=$2
+	shift 2
+	"$cc" $cflags $cppflags $warn "$@" -c "$src" -o "$obj" \
+		>"$obj.log" 2>&1 &
+	pids+=("$!")
+}
+
+echo "building the fuzz targets in $work (sources: $srcdir)"
+start=$(date +%s)
+lib_objs=()
+for src in $lib_srcs; do
+	obj="$work/obj/$(echo "$src" | tr '/' '_' | sed 's/\.c$/.o/')"
+	compile "$srcdir/$src" "$obj"
+	lib_objs+=("$obj")
+done
+for src in "$here"/*.c; do
+	compile "$src" "$work/obj/fuzz_$(basename "$src" .c).o" -Werror
+done
+for pid in "${pids[@]}"; do
+	wait "$pid" || failed=1
+done
+for log in "$work"/obj/*.log; do
+	[ -s "$log" ] && cat "$log"
+done
+if [ "$failed" != 0 ]; then
+	echo "FAIL: compiling" >&2
+	exit 1
+fi
+
+alloc_wrap="-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup"
+targets=${FUZZ_TARGETS:-$(cd "$here" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')}
+for t in $targets; do
+	extra=()
+	case $t in
+	config)
+		extra=("$work/obj/fuzz_wrap.o" "$alloc_wrap" -Wl,--wrap=open) ;;
+	*_response)
+		extra=("$work/obj/fuzz_wrap.o" "$alloc_wrap") ;;
+	esac
+	if ! "$cc" $cflags -fsanitize=fuzzer "$work/obj/fuzz_fuzz_$t.o" \
+		"$work/obj/fuzz_util.o" "${extra[@]}" "${lib_objs[@]}" \
+		$pkg_libs -o "$work/bin/fuzz_$t" >"$work/log/link_$t.log" 2>&1; then
+		cat "$work/log/link_$t.log"
+		echo "FAIL: linking fuzz_$t" >&2
+		failed=1
+		exit 1
+	fi
+done
+echo "built in $(($(date +%s) - start)) s: $(echo $targets)"
+
+# fuzz TARGET ARGS...: the target on its corpus copy, output to its log.
+fuzz() {
+	local t=$1
+	shift
+	# -close_fd_mask=2: the code under test logs to stderr; libFuzzer
+	# and the sanitizers keep their own copy of it for their reports.
+	TMPDIR="$work/tmp" \
+		LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0" \
+		UBSAN_OPTIONS="print_stacktrace=1" \
+		"$work/bin/fuzz_$t" "$@" -rss_limit_mb=2048 -timeout=10 \
+		-close_fd_mask=2 -print_final_stats=1 \
+		-artifact_prefix="$work/artifacts/$t-" \
+		"$work/corpus/$t" >>"$work/log/$t.log" 2>&1
+}
+
+# run TARGET: one fuzzing session, its exit status in log/TARGET.rc.
+run() {
+	local t=$1 args=() rc
+	cp -R "$here/corpus/$t" "$work/corpus/$t" 2>/dev/null ||
+		mkdir -p "$work/corpus/$t"
+	case $t in
+	*_response) args+=("-dict=$here/json.dict") ;;
+	*) [ -f "$here/$t.dict" ] && args+=("-dict=$here/$t.dict") ;;
+	esac
+	# libconfig leaks on most syntax errors (lsan.supp): suppressed, but
+	# each one still costs a leak scan, six times the run itself.  So
+	# the config target fuzzes without the scan after every input (the
+	# scan at exit still fails the run on a leak of ours), then the
+	# corpus it grew is run once with it, to name the leaking input.
+	[ "$t" = config ] && args+=(-detect_leaks=0)
+	fuzz "$t" "${args[@]}" -max_total_time="$seconds"
+	rc=$?
+	if [ "$t" = config ]; then
+		echo "=== leak pass over the grown corpus" >>"$work/log/$t.log"
+		if ! fuzz "$t" -runs=0 -detect_leaks=1 && [ "$rc" = 0 ]; then
+			rc=1
+		fi
+	fi
+	echo "$rc" >"$work/log/$t.rc"
+}
+
+echo "fuzzing $seconds s per target, $jobs at once"
+running=0
+for t in $targets; do
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	run "$t" &
+	running=$((running + 1))
+done
+wait
+
+for t in $targets; do
+	rc=$(cat "$work/log/$t.rc" 2>/dev/null || echo 1)
+	# The first session's numbers (config has a second, the leak pass).
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' \
+		"$work/log/$t.log" | head -n 1)
+	cov=$(grep -E '^#[0-9]+.*DONE' "$work/log/$t.log" | head -n 1 |
+		sed -n 's/.*cov: \([0-9]*\).*/\1/p')
+	if [ "$rc" = 0 ]; then
+		echo "PASS fuzz_$t: ${execs:-?} runs, coverage ${cov:-?}"
+		continue
+	fi
+	failed=1
+	echo "FAIL fuzz_$t (exit $rc); the end of its log:"
+	tail -n 60 "$work/log/$t.log" | sed 's/^/    /'
+	for a in "$work/artifacts/$t-"*; do
+		[ -e "$a" ] || continue
+		echo "  crash input: $a"
+		echo "  reproduce:   $work/bin/fuzz_$t $a"
+	done
+done
+[ "$failed" = 0 ] || exit 1
+echo "all fuzz targets passed"
+exit 0
