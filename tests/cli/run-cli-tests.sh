@@ -18,76 +18,31 @@ set -u
 
 : "${BV_CLI:?BV_CLI not set}"
 srcdir=${srcdir:-.}
-python=/usr/bin/python3
-[ -x "$python" ] || python=$(command -v python3 || :)
+# shellcheck source=tests/mock/lib.sh
+. "$srcdir/tests/mock/lib.sh"
 
-# A key no output may ever show (grep'ed at the end), and the others.
-api_key=sk_test_CLI_7f3a9b2cd41e
-project_id=proj_test
-tryvox_key=tvx_sk_test_CLI_q8w7e6
-tenant_id=acc_test
-mudbase_project=proj_mud
+# Keys of our own for the mock (the other settings are tests/mock/lib.sh's):
+# a key no output may ever show (grep'ed at the end), and the Tryvox one.
+bv_api_key=sk_test_CLI_7f3a9b2cd41e
+bv_tryvox_key=tvx_sk_test_CLI_q8w7e6
 code=123456
+bv_fail_word=ERROR # hard errors: "ERROR: ...", exit 99
 
-skip() {
-	echo "SKIP: $*" >&2
-	exit 77
-}
-hard() {
-	echo "ERROR: $*" >&2
-	exit 99
-}
-[ -n "$python" ] || skip "python3 not found"
-command -v openssl >/dev/null 2>&1 || skip "openssl not found"
-[ -x "$BV_CLI" ] || hard "$BV_CLI not built"
+[ -n "$bv_python" ] || bv_skip "python3 not found"
+command -v openssl >/dev/null 2>&1 || bv_skip "openssl not found"
+[ -x "$BV_CLI" ] || bv_fail "$BV_CLI not built"
 
-dir=
-mock_pid=
-cleanup() {
-	if [ -n "$mock_pid" ]; then
-		kill "$mock_pid" 2>/dev/null || :
-		wait "$mock_pid" 2>/dev/null || :
-	fi
-	[ -z "$dir" ] || rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-dir=$(mktemp -d "${TMPDIR:-/tmp}/bv-cli-tests.XXXXXX") || hard "mktemp"
-chmod 700 "$dir"
-umask 077
+bv_scratch_dir cli-tests
 
 # --- the test CA and the mock ---------------------------------------------
 
-sh "$srcdir/tests/mock/make-ca.sh" "$dir/pki" >"$dir/make-ca.log" 2>&1 || {
-	cat "$dir/make-ca.log" >&2
-	hard "make-ca.sh"
-}
-"$python" "$srcdir/tests/mock/mock_baxverify.py" \
-	--cert "$dir/pki/server.pem" --key "$dir/pki/server.key" \
-	--port 0 --port-file "$dir/port" \
-	--project-id "$project_id" --api-key "$api_key" \
-	--tryvox-key "$tryvox_key" --tenant-id "$tenant_id" \
-	--mudbase-project "$mudbase_project" \
-	>"$dir/mock.log" 2>&1 &
-mock_pid=$!
-i=0
-while [ ! -s "$dir/port" ]; do
-	if ! kill -0 "$mock_pid" 2>/dev/null; then
-		cat "$dir/mock.log" >&2
-		mock_pid=
-		hard "the mock server exited"
-	fi
-	i=$((i + 1))
-	[ "$i" -le 100 ] || hard "the mock server did not start within 10 s"
-	sleep 0.1
-done
-mock_url="https://127.0.0.1:$(cat "$dir/port")"
+bv_make_ca
+# shellcheck disable=SC2119 # no extra arguments for the mock
+bv_start_mock
 
 # mock METHOD PATH [JSON]: the control API; the answer on stdout.
 mock() {
-	"$python" - "$mock_url" "$dir/pki/ca.pem" "$@" <<'EOF'
+	"$bv_python" - "$mock_url" "$dir/pki/ca.pem" "$@" <<'EOF'
 import json, ssl, sys, urllib.request
 url, ca, method, path = sys.argv[1:5]
 data = sys.argv[5].encode() if len(sys.argv) > 5 else None
@@ -111,8 +66,8 @@ write_conf() {
 provider = "baxverify";
 baxverify = {
   api_url = "$mock_url/v1";
-  project_id = "$project_id";
-  api_key = "${2:-$api_key}";
+  project_id = "$bv_project_id";
+  api_key = "${2:-$bv_api_key}";
 };
 http = { ca_file = "$dir/pki/ca.pem"; connect_timeout = 5; timeout = 10; };
 phones = { file = "$phones"; };
@@ -188,7 +143,7 @@ expect_not() {
 }
 
 mock POST /_mock/config "{\"force_code\":\"$code\"}" >/dev/null ||
-	hard "mock control API"
+	bv_fail "mock control API"
 
 # --- help and usage errors ------------------------------------------------
 
@@ -254,7 +209,7 @@ expect "check with a wrong key exits 1" 1 "UNAUTHORIZED" "HTTP 401" \
 mock POST /_mock/fault '{"endpoint":"stats","kind":"error","code":"BAXVERIFY_API_KEY_SCOPE","count":1}' >/dev/null
 run check
 expect "check with API_KEY_SCOPE exits 1" 1 "BAXVERIFY_API_KEY_SCOPE" \
-	"HTTP 403" "help: https://baxcloud.tech/dashboard/projects/$project_id?tab=api-keys"
+	"HTTP 403" "help: https://baxcloud.tech/dashboard/projects/$bv_project_id?tab=api-keys"
 
 mock POST /_mock/fault '{"endpoint":"stats","kind":"http500","count":1}' >/dev/null
 run check
@@ -275,15 +230,15 @@ run --conf "$dir/missing.conf" check
 expect "check on a missing config exits 3" 3 "missing.conf"
 
 write_conf "$dir/tryvox.conf" "" "provider = [\"baxverify\", \"tryvox\", \"mudbase\"];
-tryvox = { api_url = \"$mock_url\"; api_key = \"$tryvox_key\"; tenant_id = \"$tenant_id\"; };
-mudbase = { api_url = \"$mock_url\"; project_id = \"$mudbase_project\"; };"
+tryvox = { api_url = \"$mock_url\"; api_key = \"$bv_tryvox_key\"; tenant_id = \"$bv_tenant_id\"; };
+mudbase = { api_url = \"$mock_url\"; project_id = \"$bv_mudbase_project\"; };"
 # Our own "provider" line replaces write_conf's (libconfig refuses two).
 sed -i '1d' "$dir/tryvox.conf"
 run --conf "$dir/tryvox.conf" check
 expect "check with tryvox and mudbase" 0 "tryvox: ok" \
 	"mudbase: no authenticated endpoint to test; configuration valid"
 
-sed "s/$tryvox_key/tvx_wrong_key/" "$dir/tryvox.conf" >"$dir/tvxbad.conf"
+sed "s/$bv_tryvox_key/tvx_wrong_key/" "$dir/tryvox.conf" >"$dir/tvxbad.conf"
 run --conf "$dir/tvxbad.conf" check
 expect "check with a wrong tryvox key exits 1" 1 "UNAUTHORIZED" \
 	"HTTP 401"
@@ -431,17 +386,17 @@ run stats
 expect "stats table" 0 "sent" "verified"
 run stats --days 30 --json
 expect "stats --json" 0 '"days"'
-"$python" -m json.tool <"$dir/out" >/dev/null 2>&1
+"$bv_python" -m json.tool <"$dir/out" >/dev/null 2>&1
 report $? "stats --json is valid JSON"
 run logs
 expect "logs table" 0 "phone" "status" "+14155550101" "total:"
 run logs --json --limit 1 --page 2
 expect "logs --json" 0 '"items"'
-"$python" -m json.tool <"$dir/out" >/dev/null 2>&1
+"$bv_python" -m json.tool <"$dir/out" >/dev/null 2>&1
 report $? "logs --json is valid JSON"
 run logs --phone +14155550101 --status verified
 expect "logs with filters" 0 "verified"
-mock GET /_mock/requests | "$python" -c '
+mock GET /_mock/requests | "$bv_python" -c '
 import json, sys
 paths = [r["path"] for r in json.load(sys.stdin)["requests"]]
 sys.exit(0 if any("phone=%2B14155550101&status=verified" in p
@@ -482,7 +437,7 @@ while read -r c; do
 done <"$dir/codes"
 report $res "no recovery code is in the store in clear"
 first=$(head -n 1 "$dir/codes" | tr -d -)
-"$python" -W ignore - "$first" "$store/alice" <<'EOF' 2>/dev/null
+"$bv_python" -W ignore - "$first" "$store/alice" <<'EOF' 2>/dev/null
 import sys
 try:
     import crypt
@@ -525,7 +480,7 @@ expect "reset of a damaged record exits 4" 4 "damaged"
 # --- secrets ----------------------------------------------------------------
 
 res=0
-for secret in "$api_key" "$tryvox_key"; do
+for secret in "$bv_api_key" "$bv_tryvox_key"; do
 	if grep -qF -- "$secret" "$dir/all-output"; then
 		echo "# leaked: $secret"
 		res=1

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # lib.sh - shared helpers of the end-to-end tests (tests/e2e/*.sh): the
 # real sshd, ssh and sudo against the built module and the loopback mock.
 # Sourced, not run.  POSIX sh.
@@ -21,6 +22,10 @@
 # prerequisites 77 (automake's skip).
 
 srcdir=${srcdir:-.}
+# The helpers shared with the other runners (bv_find_pam_wrapper,
+# bv_write_other_service, ...).
+# shellcheck source=tests/mock/lib.sh
+. "$srcdir/tests/mock/lib.sh"
 e2e_python=/usr/bin/python3
 [ -x "$e2e_python" ] || e2e_python=$(command -v python3 || :)
 
@@ -346,17 +351,6 @@ e2e_pam_from_example() {
 	{ print }
 	' "$e2e_src" >"$e2e_out" ||
 		e2e_hard "cannot make $e2e_out from $e2e_src"
-}
-
-# A service named "other" that denies everything (pam_wrapper otherwise
-# logs a missing default for each pam_start).
-e2e_pam_other() { # DIR
-	cat >"$1/other" <<EOF
-auth required pam_deny.so
-account required pam_deny.so
-password required pam_deny.so
-session required pam_deny.so
-EOF
 }
 
 # --- askpass ----------------------------------------------------------------

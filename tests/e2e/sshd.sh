@@ -42,19 +42,9 @@ e2e_require ssh ssh-keygen setsid timeout unshare mount
 unshare --mount --propagation private true 2>/dev/null ||
 	e2e_skip "unshare --mount is not permitted here"
 
-# libpam_wrapper.so: where pkg-config says, else the usual places.
-pw_lib=
-pw_libdir=$(pkg-config --variable=libdir pam_wrapper 2>/dev/null || :)
-for lib in ${pw_libdir:+"$pw_libdir/libpam_wrapper.so"} \
-	/usr/lib/x86_64-linux-gnu/libpam_wrapper.so \
-	/usr/lib64/libpam_wrapper.so /usr/lib/libpam_wrapper.so \
-	/usr/local/lib/libpam_wrapper.so; do
-	if [ -f "$lib" ]; then
-		pw_lib=$lib
-		break
-	fi
-done
-[ -n "$pw_lib" ] || e2e_skip "libpam_wrapper.so not found (libpam-wrapper)"
+# libpam_wrapper.so (tests/mock/lib.sh): $pam_wrapper_lib.
+bv_find_pam_wrapper ||
+	e2e_skip "libpam_wrapper.so not found (libpam-wrapper)"
 
 e2e_init sshd /var/tmp
 # The module too: the build tree may be under /tmp, which sshd cannot see.
@@ -108,7 +98,7 @@ sshd_pid=
 start_sshd() {
 	ex=$1
 	pamdir=$e2e_dir/pam.d-$ex
-	e2e_pam_other "$pamdir"
+	bv_write_other_service "$pamdir"
 	needs=$(example_sshd_config "$ex")
 	echo "$needs" | grep -q '^AuthenticationMethods ' ||
 		e2e_hard "$ex: no sshd_config block in its header"
@@ -136,6 +126,7 @@ LogLevel VERBOSE
 EOF
 		log=$e2e_dir/sshd-$ex.log
 		: >"$log"
+		# shellcheck disable=SC2016 # the script's $0, $@: sh -c's
 		unshare --mount --propagation private sh -c '
 			mount -t tmpfs -o mode=1777,size=16m e2e-tmp /tmp ||
 				exit 98
@@ -146,7 +137,7 @@ EOF
 				mount --bind "$0/${f##*/}" "$f" || exit 98
 			done
 			exec "$@"' "$e2e_dir/var-log" \
-			env LD_PRELOAD="$pw_lib" PAM_WRAPPER=1 \
+			env LD_PRELOAD="$pam_wrapper_lib" PAM_WRAPPER=1 \
 			PAM_WRAPPER_DEBUGLEVEL=2 \
 			PAM_WRAPPER_SERVICE_DIR="$pamdir" \
 			"$sshd" -D -e -f "$e2e_dir/sshd_config-$ex" \

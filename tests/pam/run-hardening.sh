@@ -29,9 +29,9 @@
 #                      allocation-failure part is skipped (ASan's allocator
 #                      must come first and cannot be wrapped by the shim)
 #
-# Like run-pam-tests.sh (whose setup this copies: test CA, mock, service
-# files) it works in a scratch directory, stops the mock by its PID and
-# removes the directory on exit.
+# Like run-pam-tests.sh it takes its setup (test CA, mock, service files,
+# pam_wrapper) from tests/mock/lib.sh: it works in a scratch directory,
+# stops the mock by its PID and removes the directory on exit.
 #
 # 1. The loop: test_loop runs 1,000 complete authentications (200 over
 #    TLS) in one process under valgrind memcheck; any invalid access or
@@ -56,139 +56,47 @@ set -eu
 : "${BV_TEST_LOOP:?BV_TEST_LOOP not set}"
 : "${BV_ALLOC_FAIL_SHIM:?BV_ALLOC_FAIL_SHIM not set}"
 srcdir=${srcdir:-.}
-python=/usr/bin/python3
-[ -x "$python" ] || python=python3
+# shellcheck source=tests/mock/lib.sh
+. "$srcdir/tests/mock/lib.sh"
 only=${BV_HARDENING_ONLY:-}
 
-# Must match API_KEY, PROJECT_ID, TRYVOX_KEY, TENANT_ID and MUDBASE_PROJECT
-# in harness.h.
-api_key=sk_test_SECRET_9f8e7d
-project_id=proj_test
-tryvox_key=tvx_sk_test_K3y9Qz7Wm4
-tenant_id=acc_test
-mudbase_project=proj_mud
-
-skip() {
-	echo "SKIP: $*" >&2
-	exit 77
-}
-fail() {
-	echo "FAIL: $*" >&2
-	exit 99
-}
-
-# libpam_wrapper.so: where pkg-config says, else the usual places.
-pam_wrapper_lib=
-pw_libdir=$(pkg-config --variable=libdir pam_wrapper 2>/dev/null || :)
-for lib in ${pw_libdir:+"$pw_libdir/libpam_wrapper.so"} \
-	/usr/lib/x86_64-linux-gnu/libpam_wrapper.so \
-	/usr/lib64/libpam_wrapper.so /usr/lib/libpam_wrapper.so \
-	/usr/local/lib/libpam_wrapper.so; do
-	if [ -f "$lib" ]; then
-		pam_wrapper_lib=$lib
-		break
-	fi
-done
-[ -n "$pam_wrapper_lib" ] ||
-	skip "libpam_wrapper.so not found (install libpam-wrapper)"
-[ -f "$BV_MODULE" ] || fail "module $BV_MODULE not built"
-[ -f "$BV_SYSLOG_SHIM" ] || fail "$BV_SYSLOG_SHIM not built"
-[ -x "$BV_TEST_LOOP" ] || fail "$BV_TEST_LOOP not built"
-[ -f "$BV_ALLOC_FAIL_SHIM" ] || fail "$BV_ALLOC_FAIL_SHIM not built"
-command -v openssl >/dev/null 2>&1 || skip "openssl not found"
+bv_find_pam_wrapper ||
+	bv_skip "libpam_wrapper.so not found (install libpam-wrapper)"
+[ -f "$BV_MODULE" ] || bv_fail "module $BV_MODULE not built"
+[ -f "$BV_SYSLOG_SHIM" ] || bv_fail "$BV_SYSLOG_SHIM not built"
+[ -x "$BV_TEST_LOOP" ] || bv_fail "$BV_TEST_LOOP not built"
+[ -f "$BV_ALLOC_FAIL_SHIM" ] || bv_fail "$BV_ALLOC_FAIL_SHIM not built"
+command -v openssl >/dev/null 2>&1 || bv_skip "openssl not found"
 
 valgrind=
 if [ -z "${BV_PRELOAD_FIRST:-}" ]; then
 	valgrind=$(command -v valgrind 2>/dev/null || :)
 fi
 
-dir=
-mock_pid=
-cleanup() {
-	if [ -n "$mock_pid" ]; then
-		kill "$mock_pid" 2>/dev/null || :
-		wait "$mock_pid" 2>/dev/null || :
-	fi
-	[ -z "$dir" ] || rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bv_scratch_dir hardening
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/bv-hardening.XXXXXX")
-chmod 700 "$dir"
-umask 077
+# --- the test CA and the mock (tests/mock/lib.sh) -----------------------
 
-# --- the test CA and the mock (as in run-pam-tests.sh) ------------------
-
-sh "$srcdir/tests/mock/make-ca.sh" "$dir/pki" >"$dir/make-ca.log" 2>&1 || {
-	cat "$dir/make-ca.log" >&2
-	fail "make-ca.sh"
-}
-
+bv_make_ca
 # Send limits out of the way: the loop sends hundreds of codes to alice.
-"$python" "$srcdir/tests/mock/mock_baxverify.py" \
-	--cert "$dir/pki/server.pem" --key "$dir/pki/server.key" \
-	--port 0 --port-file "$dir/port" \
-	--project-id "$project_id" --api-key "$api_key" \
-	--tryvox-key "$tryvox_key" --tenant-id "$tenant_id" \
-	--mudbase-project "$mudbase_project" \
-	--send-limit 1000000 --tryvox-start-limit 1000000 \
-	--mudbase-send-limit 1000000 \
-	>"$dir/mock.log" 2>&1 &
-mock_pid=$!
+bv_start_mock --send-limit 1000000 --tryvox-start-limit 1000000 \
+	--mudbase-send-limit 1000000
 
-i=0
-while [ ! -s "$dir/port" ]; do
-	if ! kill -0 "$mock_pid" 2>/dev/null; then
-		cat "$dir/mock.log" >&2
-		mock_pid=
-		fail "the mock server exited"
-	fi
-	i=$((i + 1))
-	[ "$i" -le 100 ] || fail "the mock server did not start within 10 s"
-	sleep 0.1
-done
-port=$(cat "$dir/port")
-mock_url="https://127.0.0.1:$port"
-
-# --- PAM service files (as in run-pam-tests.sh) -------------------------
+# --- PAM service files (tests/mock/lib.sh) ------------------------------
 
 # pam_baxverify's own answer ends the stack; PAM_IGNORE falls through to
 # pam_debug's PAM_MODULE_UNKNOWN, which the harness reads as PAM_IGNORE.
 conf="$dir/baxverify.conf"
-mkdir "$dir/pam.d"
-service() { # NAME [module arguments...]
-	name=$1
-	shift
-	{
-		printf 'auth [ignore=ignore default=done] %s conf=%s%s\n' \
-			"$BV_MODULE" "$conf" "${*:+ $*}"
-		echo "auth required pam_debug.so auth=module_unknown"
-		echo "account required pam_permit.so"
-	} >"$dir/pam.d/$name"
-}
-service bv
-service bv_nullok nullok
-service bv_badarg frobnicate
-service bv_session
+bv_service bv
+bv_service bv_nullok nullok
+bv_service bv_badarg frobnicate
+bv_service bv_session
 echo "session optional $BV_MODULE conf=$conf consume_token" \
 	>>"$dir/pam.d/bv_session"
-cat >"$dir/pam.d/other" <<EOF
-auth required pam_deny.so
-account required pam_deny.so
-password required pam_deny.so
-session required pam_deny.so
-EOF
+bv_write_other_service "$dir/pam.d"
 
-# Run a command under pam_wrapper; the variables reach only that command.
-# $preload is the LD_PRELOAD list.
-under_pam_wrapper() {
-	env BV_TESTDIR="$dir" BV_MOCK_URL="$mock_url" \
-		BV_CA_FILE="$dir/pki/ca.pem" BV_SYSLOG_FILE="$dir/syslog" \
-		LD_PRELOAD="$preload" PAM_WRAPPER=1 PAM_WRAPPER_USE_SYSLOG=1 \
-		PAM_WRAPPER_SERVICE_DIR="$dir/pam.d" "$@"
-}
+# Commands run under pam_wrapper with bv_under_pam_wrapper; each part
+# below sets $preload, the LD_PRELOAD list, itself.
 
 # --- valgrind's suppressions --------------------------------------------
 
@@ -229,14 +137,13 @@ if [ "$only" != allocfail ]; then
 		preload="$preload $BV_SYSLOG_SHIM"
 		lrc=0
 		BV_LOOP_NO_HEAP_CHECK=1 PAM_WRAPPER_DISABLE_DEEPBIND=1 \
-			UID_WRAPPER_DISABLE_DEEPBIND=1 \
-			under_pam_wrapper "$BV_TEST_LOOP" loop "$auths" "$tls" \
-			|| lrc=$?
+			UID_WRAPPER_DISABLE_DEEPBIND=1 bv_under_pam_wrapper \
+			"$BV_TEST_LOOP" loop "$auths" "$tls" || lrc=$?
 	elif [ "${BV_LOOP_VALGRIND:-}" = no ]; then
 		echo "loop: $auths authentications, without valgrind"
 		preload="$pam_wrapper_lib $BV_SYSLOG_SHIM"
 		lrc=0
-		under_pam_wrapper "$BV_TEST_LOOP" loop "$auths" "$tls" ||
+		bv_under_pam_wrapper "$BV_TEST_LOOP" loop "$auths" "$tls" ||
 			lrc=$?
 	elif [ -n "$valgrind" ]; then
 		echo "loop: $auths authentications under $valgrind"
@@ -247,7 +154,8 @@ if [ "$only" != allocfail ]; then
 		# checked (--trace-children=no: not a delivery command the
 		# module might start).
 		lrc=0
-		BV_LOOP_NO_HEAP_CHECK=1 under_pam_wrapper "$valgrind" \
+		# shellcheck disable=SC2086 # BV_VALGRIND_OPTS: options, split
+		BV_LOOP_NO_HEAP_CHECK=1 bv_under_pam_wrapper "$valgrind" \
 			--tool=memcheck --trace-children=no \
 			--leak-check=full --show-leak-kinds=definite,indirect \
 			--errors-for-leak-kinds=definite,indirect \
@@ -297,7 +205,7 @@ if [ "$only" != loop ]; then
 			start=$(date +%s)
 			arc=0
 			PAM_WRAPPER_DISABLE_DEEPBIND=1 \
-				under_pam_wrapper "$BV_TEST_LOOP" allocfail \
+				bv_under_pam_wrapper "$BV_TEST_LOOP" allocfail \
 				"$what" || arc=$?
 			echo "allocfail $what: exit $arc after" \
 				"$(($(date +%s) - start)) s"

@@ -36,160 +36,61 @@ set -eu
 : "${BV_TEST_PAM:?BV_TEST_PAM not set}"
 : "${BV_SYSLOG_SHIM:?BV_SYSLOG_SHIM not set}"
 srcdir=${srcdir:-.}
-python=/usr/bin/python3
-[ -x "$python" ] || python=python3
+# shellcheck source=tests/mock/lib.sh
+. "$srcdir/tests/mock/lib.sh"
 
-# Must match API_KEY, PROJECT_ID, TRYVOX_KEY, TENANT_ID and MUDBASE_PROJECT
-# in harness.h.
-api_key=sk_test_SECRET_9f8e7d
-project_id=proj_test
-tryvox_key=tvx_sk_test_K3y9Qz7Wm4
-tenant_id=acc_test
-mudbase_project=proj_mud
+# The code the mock sends (force_code) and a wrong one.
 code=918273
 wrong=550011
 
-skip() {
-	echo "SKIP: $*" >&2
-	exit 77
-}
-
-# libpam_wrapper.so: where pkg-config says, else the usual places.
-pam_wrapper_lib=
-pw_libdir=$(pkg-config --variable=libdir pam_wrapper 2>/dev/null || :)
-for lib in ${pw_libdir:+"$pw_libdir/libpam_wrapper.so"} \
-	/usr/lib/x86_64-linux-gnu/libpam_wrapper.so \
-	/usr/lib64/libpam_wrapper.so /usr/lib/libpam_wrapper.so \
-	/usr/local/lib/libpam_wrapper.so; do
-	if [ -f "$lib" ]; then
-		pam_wrapper_lib=$lib
-		break
-	fi
-done
-[ -n "$pam_wrapper_lib" ] ||
-	skip "libpam_wrapper.so not found (install libpam-wrapper)"
-fail() {
-	echo "FAIL: $*" >&2
-	exit 99
-}
-[ -f "$BV_MODULE" ] || fail "module $BV_MODULE not built"
-[ -f "$BV_SYSLOG_SHIM" ] || fail "$BV_SYSLOG_SHIM not built"
+bv_find_pam_wrapper ||
+	bv_skip "libpam_wrapper.so not found (install libpam-wrapper)"
+[ -f "$BV_MODULE" ] || bv_fail "module $BV_MODULE not built"
+[ -f "$BV_SYSLOG_SHIM" ] || bv_fail "$BV_SYSLOG_SHIM not built"
 if [ -n "${BV_TEST_PROVIDERS:-}" ]; then
-	[ -x "$BV_TEST_PROVIDERS" ] || fail "$BV_TEST_PROVIDERS not built"
+	[ -x "$BV_TEST_PROVIDERS" ] || bv_fail "$BV_TEST_PROVIDERS not built"
 fi
 if [ -n "${BV_TEST_LOCAL:-}" ]; then
-	[ -x "$BV_TEST_LOCAL" ] || fail "$BV_TEST_LOCAL not built"
+	[ -x "$BV_TEST_LOCAL" ] || bv_fail "$BV_TEST_LOCAL not built"
 fi
-command -v openssl >/dev/null 2>&1 || skip "openssl not found"
+command -v openssl >/dev/null 2>&1 || bv_skip "openssl not found"
 
-dir=
-mock_pid=
-cleanup() {
-	if [ -n "$mock_pid" ]; then
-		kill "$mock_pid" 2>/dev/null || :
-		wait "$mock_pid" 2>/dev/null || :
-	fi
-	[ -z "$dir" ] || rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-dir=$(mktemp -d "${TMPDIR:-/tmp}/bv-pam-tests.XXXXXX")
-chmod 700 "$dir"
-umask 077
+bv_scratch_dir pam-tests
 
 # --- the test CA and the mock ---------------------------------------------
 
-sh "$srcdir/tests/mock/make-ca.sh" "$dir/pki" >"$dir/make-ca.log" 2>&1 || {
-	cat "$dir/make-ca.log" >&2
-	fail "make-ca.sh"
-}
-
-"$python" "$srcdir/tests/mock/mock_baxverify.py" \
-	--cert "$dir/pki/server.pem" --key "$dir/pki/server.key" \
-	--port 0 --port-file "$dir/port" \
-	--project-id "$project_id" --api-key "$api_key" \
-	--tryvox-key "$tryvox_key" --tenant-id "$tenant_id" \
-	--mudbase-project "$mudbase_project" \
-	>"$dir/mock.log" 2>&1 &
-mock_pid=$!
-
-i=0
-while [ ! -s "$dir/port" ]; do
-	if ! kill -0 "$mock_pid" 2>/dev/null; then
-		cat "$dir/mock.log" >&2
-		mock_pid=
-		fail "the mock server exited"
-	fi
-	i=$((i + 1))
-	[ "$i" -le 100 ] || fail "the mock server did not start within 10 s"
-	sleep 0.1
-done
-port=$(cat "$dir/port")
-mock_url="https://127.0.0.1:$port"
+bv_make_ca
+# shellcheck disable=SC2119 # no extra arguments for the mock
+bv_start_mock
 
 # --- PAM service files ----------------------------------------------------
 
-# A stack whose result is exactly what pam_baxverify returned: libpam turns
-# a stack in which every module said PAM_IGNORE into PAM_PERM_DENIED, so
-# "ignore" falls through to pam_debug, which answers PAM_MODULE_UNKNOWN, a
-# code no module returns; test_pam.c reads that as PAM_IGNORE.  Any other
-# answer ends the stack with pam_baxverify's own return code ("done").
+# Each auth stack ends with pam_baxverify's own answer, PAM_IGNORE shown
+# as PAM_MODULE_UNKNOWN (see bv_service in tests/mock/lib.sh).
 conf="$dir/baxverify.conf"
-mkdir "$dir/pam.d"
-service() { # NAME [module arguments...]
-	name=$1
-	shift
-	{
-		printf 'auth [ignore=ignore default=done] %s conf=%s%s\n' \
-			"$BV_MODULE" "$conf" "${*:+ $*}"
-		echo "auth required pam_debug.so auth=module_unknown"
-		echo "account required pam_permit.so"
-	} >"$dir/pam.d/$name"
-}
-service bv
-service bv_nullok nullok
-service bv_safe failmode=safe
-service bv_debug debug
-service bv_session
+bv_service bv
+bv_service bv_nullok nullok
+bv_service bv_safe failmode=safe
+bv_service bv_debug debug
+bv_service bv_session
 echo "session optional $BV_MODULE conf=$conf consume_token" \
 	>>"$dir/pam.d/bv_session"
-service bv_badarg frobnicate
+bv_service bv_badarg frobnicate
 # The session's own answer, with PAM_IGNORE made visible as in the auth
 # stacks above (test_providers.c reads PAM_MODULE_UNKNOWN as PAM_IGNORE).
-service bv_session_ignore
+bv_service bv_session_ignore
 {
 	printf 'session [ignore=ignore default=done] %s conf=%s consume_token\n' \
 		"$BV_MODULE" "$conf"
 	echo "session required pam_debug.so open_session=module_unknown"
 } >>"$dir/pam.d/bv_session_ignore"
 # The grace window (test_local.c): two services that remember a success.
-service bv_remember remember=300
-service bv_remember2 remember=300
-cat >"$dir/pam.d/other" <<EOF
-auth required pam_deny.so
-account required pam_deny.so
-password required pam_deny.so
-session required pam_deny.so
-EOF
+bv_service bv_remember remember=300
+bv_service bv_remember2 remember=300
+bv_write_other_service "$dir/pam.d"
 
-preload="$pam_wrapper_lib $BV_SYSLOG_SHIM"
-deepbind=
-if [ -n "${BV_PRELOAD_FIRST:-}" ]; then
-	preload="$BV_PRELOAD_FIRST $preload"
-	deepbind=1
-fi
-
-# Run a command under pam_wrapper; the variables reach only that command.
-under_pam_wrapper() {
-	env BV_TESTDIR="$dir" BV_MOCK_URL="$mock_url" \
-		BV_CA_FILE="$dir/pki/ca.pem" BV_SYSLOG_FILE="$dir/syslog" \
-		${deepbind:+PAM_WRAPPER_DISABLE_DEEPBIND=1} \
-		${deepbind:+UID_WRAPPER_DISABLE_DEEPBIND=1} \
-		LD_PRELOAD="$preload" PAM_WRAPPER=1 PAM_WRAPPER_USE_SYSLOG=1 \
-		PAM_WRAPPER_SERVICE_DIR="$dir/pam.d" "$@"
-}
+# Commands run under pam_wrapper (bv_under_pam_wrapper) with this preload.
+bv_set_preload
 
 # The local provider's test delivery commands, next to the outbox they
 # write (they find it from their own path: their environment is empty).
@@ -202,10 +103,11 @@ done
 # --- the libpamtest suites ------------------------------------------------
 
 rc=0
-under_pam_wrapper "$BV_TEST_PAM" ${BV_TEST_FILTER:+"$BV_TEST_FILTER"} || rc=$?
+bv_under_pam_wrapper "$BV_TEST_PAM" ${BV_TEST_FILTER:+"$BV_TEST_FILTER"} ||
+	rc=$?
 if [ -n "${BV_TEST_PROVIDERS:-}" ]; then
 	prc=0
-	under_pam_wrapper "$BV_TEST_PROVIDERS" \
+	bv_under_pam_wrapper "$BV_TEST_PROVIDERS" \
 		${BV_TEST_FILTER:+"$BV_TEST_FILTER"} || prc=$?
 	[ "$rc" -ne 0 ] || rc=$prc
 else
@@ -213,7 +115,7 @@ else
 fi
 if [ -n "${BV_TEST_LOCAL:-}" ]; then
 	lrc=0
-	under_pam_wrapper "$BV_TEST_LOCAL" \
+	bv_under_pam_wrapper "$BV_TEST_LOCAL" \
 		${BV_TEST_FILTER:+"$BV_TEST_FILTER"} || lrc=$?
 	[ "$rc" -ne 0 ] || rc=$lrc
 else
@@ -239,8 +141,8 @@ write_conf() { # [extra top-level settings]
 provider = "baxverify";
 baxverify = {
   api_url = "$mock_url/v1";
-  project_id = "$project_id";
-  api_key = "$api_key";
+  project_id = "$bv_project_id";
+  api_key = "$bv_api_key";
 };
 http = {
   ca_file = "$dir/pki/ca.pem";
@@ -259,7 +161,8 @@ pt_check() { # NAME EXPECTED-EXIT NEEDLE -- (stdin feeder is $feed)
 	name=$1 want=$2 needle=$3
 	got=0
 	: >"$dir/syslog"
-	eval "$feed" | under_pam_wrapper pamtester -v bv alice authenticate \
+	eval "$feed" |
+		bv_under_pam_wrapper pamtester -v bv alice authenticate \
 		>"$dir/pamtester.out" 2>&1 || got=$?
 	if [ "$got" -ne "$want" ] ||
 		! grep -qF -- "$needle" "$dir/pamtester.out"; then
@@ -268,7 +171,7 @@ pt_check() { # NAME EXPECTED-EXIT NEEDLE -- (stdin feeder is $feed)
 		pt_failed=1
 		return 0
 	fi
-	for secret in "$api_key" "$tryvox_key" "$code" "$wrong"; do
+	for secret in "$bv_api_key" "$bv_tryvox_key" "$code" "$wrong"; do
 		if grep -qF -- "$secret" "$dir/pamtester.out" \
 			"$dir/syslog"; then
 			echo "FAIL: pamtester $name: \"$secret\" leaked" >&2
