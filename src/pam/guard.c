@@ -71,6 +71,18 @@ grace_key(const struct auth_state *st, char *out, size_t outsz)
 			out[i] = '_';
 }
 
+/* Open (lock and read) the user's record, forgetting what has run out. */
+static enum bv_result
+open_record(struct auth_state *st, struct store_txn *txn, time_t now)
+{
+	enum bv_result rc;
+
+	rc = store_open(st->cfg.store_dir, st->pam_user, &st->log, txn);
+	if (rc == BV_OK)
+		store_prune(&txn->rec, now);
+	return rc;
+}
+
 enum bv_result
 guard_begin(struct auth_state *st, bool *granted)
 {
@@ -81,10 +93,9 @@ guard_begin(struct auth_state *st, bool *granted)
 	size_t i;
 
 	*granted = false;
-	rc = store_open(st->cfg.store_dir, st->pam_user, &st->log, &txn);
+	rc = open_record(st, &txn, now);
 	if (rc != BV_OK)
 		goto out;
-	store_prune(&txn.rec, now);
 	if (txn.rec.locked_until > now) {
 		st->retry_at = txn.rec.locked_until;
 		log_event(st, LOG_NOTICE, "denied: locked out after %ld "
@@ -112,10 +123,9 @@ guard_count_send(struct auth_state *st)
 
 	if (st->cfg.max_sends_per_hour <= 0)
 		return BV_OK;
-	rc = store_open(st->cfg.store_dir, st->pam_user, &st->log, &txn);
+	rc = open_record(st, &txn, now);
 	if (rc != BV_OK)
 		goto out;
-	store_prune(&txn.rec, now);
 	if ((long)txn.rec.nsends >= st->cfg.max_sends_per_hour) {
 		/* sends[] is in time order: the oldest frees a slot first. */
 		st->retry_at = txn.rec.sends[0] + 3600;
@@ -146,10 +156,9 @@ guard_failed(struct auth_state *st)
 
 	if (st->cfg.deny <= 0)
 		return BV_OK;
-	rc = store_open(st->cfg.store_dir, st->pam_user, &st->log, &txn);
+	rc = open_record(st, &txn, now);
 	if (rc != BV_OK)
 		goto out;
-	store_prune(&txn.rec, now);
 	txn.rec.failures++;
 	if (txn.rec.failures >= st->cfg.deny) {
 		txn.rec.locked_until = now + st->cfg.unlock_time;
@@ -177,10 +186,9 @@ guard_succeeded(struct auth_state *st)
 	enum bv_result rc;
 	size_t i;
 
-	rc = store_open(st->cfg.store_dir, st->pam_user, &st->log, &txn);
+	rc = open_record(st, &txn, now);
 	if (rc != BV_OK)
 		goto out;
-	store_prune(&txn.rec, now);
 	txn.rec.failures = 0;
 	txn.rec.locked_until = 0;
 	if (st->cfg.remember > 0) {

@@ -62,6 +62,18 @@ bool fuzz_parser_result_ok(enum bv_result rc);
 void fuzz_check_outcome(const struct bv_outcome *out, const char *who);
 
 /*
+ * The checks every parser call gets: a valid result, BV_NOMEM only when an
+ * allocation failed, never BV_OK when one did (failed: how many it saw
+ * fail), and a clean outcome.
+ */
+void fuzz_check_call(enum bv_result rc, unsigned long failed,
+		     const struct bv_outcome *out, const char *who);
+
+/* A fresh outcome for one call, as a provider sets it up. */
+void fuzz_outcome_init(struct bv_outcome *out, const char *action,
+		       long status);
+
+/*
  * Allocation-failure injection (wrap.c, targets linked with
  * -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup; cJSON is
  * pointed at the same malloc by fuzz_alloc_init).

@@ -36,20 +36,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* The checks every call gets; failed: allocations it saw fail. */
-static void
-check_call(enum bv_result rc, unsigned long failed,
-	   const struct bv_outcome *out, const char *who)
-{
-	if (!fuzz_parser_result_ok(rc))
-		fuzz_fail("%s returned %d", who, (int)rc);
-	if (rc == BV_NOMEM && failed == 0)
-		fuzz_fail("%s: out of memory, yet nothing failed", who);
-	if (rc == BV_OK && failed > 0)
-		fuzz_fail("%s: %lu allocations failed, yet OK", who, failed);
-	fuzz_check_outcome(out, who);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -76,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	out.action = "verify";
 	before = fuzz_alloc_failures();
 	rc = baxverify_parse_error(resp.status, resp.body, resp.len, &out);
-	check_call(rc, fuzz_alloc_failures() - before, &out,
+	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
 		   "baxverify_parse_error");
 	if (rc == BV_OK)
 		fuzz_fail("baxverify_parse_error said OK (status %ld)",
@@ -91,7 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	out.http_status = resp.status;
 	before = fuzz_alloc_failures();
 	rc = baxverify_parse_verified(&ctx, &resp, &proof, &out);
-	check_call(rc, fuzz_alloc_failures() - before, &out,
+	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
 		   "baxverify_parse_verified");
 	if (rc == BV_OK && (proof.token == NULL || proof.token[0] == '\0' ||
 			    strlen(proof.token) > 8192 ||
@@ -106,7 +92,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.dest = any_dest ? NULL : DEST;
 	before = fuzz_alloc_failures();
 	rc = baxverify_parse_valid(&ctx, &resp, &out);
-	check_call(rc, fuzz_alloc_failures() - before, &out,
+	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
 		   "baxverify_parse_valid");
 	if (rc != BV_OK && rc != BV_REJECTED && rc != BV_UNAVAILABLE)
 		fuzz_fail("baxverify_parse_valid returned %d", (int)rc);

@@ -38,28 +38,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void
-check_call(enum bv_result rc, unsigned long failed,
-	   const struct bv_outcome *out, const char *who)
-{
-	if (!fuzz_parser_result_ok(rc))
-		fuzz_fail("%s returned %d", who, (int)rc);
-	if (rc == BV_NOMEM && failed == 0)
-		fuzz_fail("%s: out of memory, yet nothing failed", who);
-	if (rc == BV_OK && failed > 0)
-		fuzz_fail("%s: %lu allocations failed, yet OK", who, failed);
-	fuzz_check_outcome(out, who);
-}
-
-static void
-outcome(struct bv_outcome *out, const char *action, long status)
-{
-	memset(out, 0, sizeof(*out));
-	out->action = action;
-	out->http_status = status;
-	out->attempts_left = -1;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -81,10 +59,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	resp.body = fuzz_strndup(data + 1 + FUZZ_ALLOC_BYTES, resp.len);
 
 	fuzz_alloc_arm(data + 1);
-	outcome(&out, action, resp.status);
+	fuzz_outcome_init(&out, action, resp.status);
 	before = fuzz_alloc_failures();
 	rc = mudbase_parse_error(&resp, &out);
-	check_call(rc, fuzz_alloc_failures() - before, &out,
+	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
 		   "mudbase_parse_error");
 	if (rc == BV_OK)
 		fuzz_fail("mudbase_parse_error said OK (status %ld)",
@@ -92,10 +70,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (resp.status >= 500 && rc != BV_UNAVAILABLE)
 		fuzz_fail("mudbase_parse_error: a 5xx is not unavailable");
 
-	outcome(&out, action, resp.status);
+	fuzz_outcome_init(&out, action, resp.status);
 	before = fuzz_alloc_failures();
 	rc = mudbase_parse_answer(&resp, &root, &out);
-	check_call(rc, fuzz_alloc_failures() - before, &out,
+	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
 		   "mudbase_parse_answer");
 	if (rc == BV_OK && (resp.status < 200 || resp.status >= 300))
 		fuzz_fail("mudbase_parse_answer: OK for status %ld",
@@ -106,10 +84,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc != BV_OK)
 		goto out;
 
-	outcome(&out, "verify", resp.status);
+	fuzz_outcome_init(&out, "verify", resp.status);
 	before = fuzz_alloc_failures();
 	rc = mudbase_parse_verified(root, &proof, &out);
-	check_call(rc, fuzz_alloc_failures() - before, &out,
+	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
 		   "mudbase_parse_verified");
 	if (rc == BV_OK && (proof.token == NULL || proof.token[0] == '\0' ||
 			    strlen(proof.token) > 8192 ||

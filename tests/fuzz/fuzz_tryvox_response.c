@@ -45,29 +45,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void
-check_call(enum bv_result rc, unsigned long failed,
-	   const struct bv_outcome *out, const char *who)
-{
-	if (!fuzz_parser_result_ok(rc))
-		fuzz_fail("%s returned %d", who, (int)rc);
-	if (rc == BV_NOMEM && failed == 0)
-		fuzz_fail("%s: out of memory, yet nothing failed", who);
-	if (rc == BV_OK && failed > 0)
-		fuzz_fail("%s: %lu allocations failed, yet OK", who, failed);
-	fuzz_check_outcome(out, who);
-}
-
-/* A fresh outcome for one call, as the provider sets it up. */
-static void
-outcome(struct bv_outcome *out, const char *action, long status)
-{
-	memset(out, 0, sizeof(*out));
-	out->action = action;
-	out->http_status = status;
-	out->attempts_left = -1;
-}
-
 /* The step parsers on an accepted answer. */
 static void
 steps(const cJSON *root, long status, bool any_dest)
@@ -81,10 +58,10 @@ steps(const cJSON *root, long status, bool any_dest)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.dest = DEST;
-	outcome(&out, "send", status);
+	fuzz_outcome_init(&out, "send", status);
 	before = fuzz_alloc_failures();
 	rc = tryvox_parse_started(&ctx, root, &out);
-	check_call(rc, fuzz_alloc_failures() - before, &out,
+	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
 		   "tryvox_parse_started");
 	if ((rc == BV_OK) != (ctx.ref != NULL))
 		fuzz_fail("tryvox_parse_started: OK and ref disagree");
@@ -102,19 +79,19 @@ steps(const cJSON *root, long status, bool any_dest)
 			goto out; /* an injected failure: nothing to check */
 	}
 
-	outcome(&out, "verify", status);
+	fuzz_outcome_init(&out, "verify", status);
 	before = fuzz_alloc_failures();
 	rc = tryvox_parse_checked(&ctx, root, &proof, &out);
-	check_call(rc, fuzz_alloc_failures() - before, &out,
+	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
 		   "tryvox_parse_checked");
 	if ((rc == BV_OK) != (proof.token != NULL))
 		fuzz_fail("tryvox_parse_checked: OK and token disagree");
 	if (proof.token != NULL && strcmp(proof.token, ctx.ref) != 0)
 		fuzz_fail("tryvox_parse_checked: token is not the id");
 
-	outcome(&out, "status", status);
+	fuzz_outcome_init(&out, "status", status);
 	rc = tryvox_parse_wrong_code(root, &out);
-	check_call(rc, 0, &out, "tryvox_parse_wrong_code");
+	fuzz_check_call(rc, 0, &out, "tryvox_parse_wrong_code");
 	if (rc != BV_WRONG_CODE && rc != BV_MAX_ATTEMPTS && rc != BV_EXPIRED)
 		fuzz_fail("tryvox_parse_wrong_code returned %d", (int)rc);
 	if (out.attempts_left < -1 || out.attempts_left > 100 ||
@@ -123,9 +100,9 @@ steps(const cJSON *root, long status, bool any_dest)
 			  out.attempts_left);
 
 	ctx.dest = any_dest ? NULL : DEST;
-	outcome(&out, "validate", status);
+	fuzz_outcome_init(&out, "validate", status);
 	rc = tryvox_parse_validated(&ctx, root, &out);
-	check_call(rc, 0, &out, "tryvox_parse_validated");
+	fuzz_check_call(rc, 0, &out, "tryvox_parse_validated");
 	if (rc != BV_OK && rc != BV_REJECTED)
 		fuzz_fail("tryvox_parse_validated returned %d", (int)rc);
 out:
@@ -156,10 +133,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	resp.body = fuzz_strndup(data + 1 + FUZZ_ALLOC_BYTES, resp.len);
 
 	fuzz_alloc_arm(data + 1);
-	outcome(&out, action, resp.status);
+	fuzz_outcome_init(&out, action, resp.status);
 	before = fuzz_alloc_failures();
 	rc = tryvox_parse_error(&resp, &out);
-	check_call(rc, fuzz_alloc_failures() - before, &out,
+	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
 		   "tryvox_parse_error");
 	if (rc == BV_OK)
 		fuzz_fail("tryvox_parse_error said OK (status %ld)",
@@ -167,10 +144,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (resp.status >= 500 && rc != BV_UNAVAILABLE)
 		fuzz_fail("tryvox_parse_error: a 5xx is not unavailable");
 
-	outcome(&out, action, resp.status);
+	fuzz_outcome_init(&out, action, resp.status);
 	before = fuzz_alloc_failures();
 	rc = tryvox_parse_answer(&resp, &root, &out);
-	check_call(rc, fuzz_alloc_failures() - before, &out,
+	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
 		   "tryvox_parse_answer");
 	if (rc == BV_OK && !ok2xx)
 		fuzz_fail("tryvox_parse_answer: OK for status %ld",

@@ -184,3 +184,25 @@ fuzz_check_outcome(const struct bv_outcome *out, const char *who)
 	check_field(out->help_url, sizeof(out->help_url), who, "help_url");
 	check_field(out->detail, sizeof(out->detail), who, "detail");
 }
+
+void
+fuzz_check_call(enum bv_result rc, unsigned long failed,
+		const struct bv_outcome *out, const char *who)
+{
+	if (!fuzz_parser_result_ok(rc))
+		fuzz_fail("%s returned %d", who, (int)rc);
+	if (rc == BV_NOMEM && failed == 0)
+		fuzz_fail("%s: out of memory, yet nothing failed", who);
+	if (rc == BV_OK && failed > 0)
+		fuzz_fail("%s: %lu allocations failed, yet OK", who, failed);
+	fuzz_check_outcome(out, who);
+}
+
+void
+fuzz_outcome_init(struct bv_outcome *out, const char *action, long status)
+{
+	memset(out, 0, sizeof(*out));
+	out->action = action;
+	out->http_status = status;
+	out->attempts_left = -1;
+}
