@@ -56,6 +56,8 @@ bv_result_name(enum bv_result rc)
 		return "no answer";
 	case BV_NOMEM:
 		return "out of memory";
+	case BV_INTERNAL:
+		return "internal failure";
 	}
 	return "unknown";
 }

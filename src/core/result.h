@@ -20,7 +20,11 @@ enum bv_result {
 	BV_UNAVAILABLE,     /* network, TLS, timeout, 5xx, undocumented answer */
 	BV_CONFIG,          /* our own configuration is unusable */
 	BV_ABORTED,         /* the user gave no answer, or the dialogue failed */
-	BV_NOMEM            /* out of memory */
+	BV_NOMEM,           /* out of memory */
+	BV_INTERNAL         /* this host's own failure: the helper crashed,
+			       was killed or stopped, broke the protocol; a
+			       pipe or wait error; the delivery command
+			       killed.  Never an outage: failmode stays out */
 };
 
 /* A short, fixed, secret-free name for a result, for log lines. */

@@ -186,6 +186,13 @@ verdict(struct auth_state *st, enum bv_result rc)
 	case BV_NOMEM:
 		bv_log(&st->log, LOG_CRIT, "out of memory");
 		return PAM_BUF_ERR;
+	case BV_INTERNAL:
+		/* The helper's log line said what broke; whatever it was,
+		   the caller could have caused it, so it is never an
+		   outage. */
+		say(st, PAM_ERROR_MSG, "Verification failed on this host. "
+		    "Contact your administrator.");
+		return PAM_AUTH_ERR;
 	}
 	return PAM_AUTH_ERR;
 }

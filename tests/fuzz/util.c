@@ -150,6 +150,7 @@ fuzz_parser_result_ok(enum bv_result rc)
 	case BV_LOCKED:
 	case BV_CONFIG:
 	case BV_ABORTED:
+	case BV_INTERNAL:
 		return false;
 	}
 	return false; /* not a value of the enum at all */

@@ -1,0 +1,180 @@
+/*
+ * child.c - a clean process for the helper and the delivery command.
+ *
+ * Everything after fork() in child_exec runs in a copy of sshd or sudo:
+ * only async-signal-safe calls, no allocation, no stdio.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "child.h"
+
+/* What the child's limits become: enough for TLS and a gateway script,
+   none of the caller's, and no core file that could hold a secret. */
+#define CHILD_NOFILE 1024
+#define CHILD_STACK (8UL * 1024 * 1024)
+
+int
+child_open_trusted(const char *path, char *why, size_t whysz)
+{
+	struct stat st;
+	int fd;
+
+	if (path == NULL || path[0] != '/') {
+		snprintf(why, whysz, "not an absolute path");
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(why, whysz, "cannot open it: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & S_IXUSR) == 0) {
+		snprintf(why, whysz, "not an executable regular file");
+		goto bad;
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(why, whysz, "not owned by root or writable by group "
+			 "or others");
+		goto bad;
+	}
+	return fd;
+bad:
+	close(fd);
+	return -1;
+}
+
+/* Read /proc/self/fd with the raw syscall: no allocation after fork. */
+static bool
+close_listed(int from)
+{
+	char buf[4096];
+	long n, off;
+	int dir, fd;
+	bool ok = true;
+
+	dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return false;
+	for (;;) {
+		n = syscall(SYS_getdents64, dir, buf, sizeof(buf));
+		if (n <= 0) {
+			ok = n == 0;
+			break;
+		}
+		for (off = 0; off < n;) {
+			/* struct linux_dirent64: ino, off, reclen, type, name */
+			unsigned short reclen;
+			const char *name = buf + off + 19;
+
+			memcpy(&reclen, buf + off + 16, sizeof(reclen));
+			off += reclen;
+			fd = 0;
+			if (name[0] < '0' || name[0] > '9')
+				continue;
+			for (; *name >= '0' && *name <= '9'; name++)
+				fd = fd * 10 + (*name - '0');
+			if (fd >= from && fd != dir)
+				close(fd);
+		}
+	}
+	close(dir);
+	return ok;
+}
+
+bool
+child_close_from(int from)
+{
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)from, ~0U, 0) == 0)
+		return true;
+	/* ENOSYS (kernel before 5.9), or anything else: list them. */
+#endif
+	return close_listed(from);
+}
+
+/* Full root when the caller's process had euid 0 (setuid sudo/su). */
+static bool
+take_root(void)
+{
+	if (geteuid() != 0) {
+		uid_t u = geteuid();
+		gid_t g = getegid();
+
+		/* No privilege to take; keep the caller out of the real ids
+		   anyway. */
+		return setresgid(g, g, g) == 0 && setresuid(u, u, u) == 0;
+	}
+	return setgroups(0, NULL) == 0 && setresgid(0, 0, 0) == 0 &&
+	       setresuid(0, 0, 0) == 0;
+}
+
+static bool
+reset_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		/* SIGKILL, SIGSTOP and libc's own signals refuse: fine. */
+		(void)sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	return sigprocmask(SIG_SETMASK, &none, NULL) == 0;
+}
+
+static bool
+set_limit(int resource, rlim_t soft, rlim_t hard)
+{
+	struct rlimit rl = { .rlim_cur = soft, .rlim_max = hard };
+
+	/* Only root may raise a hard limit; a non-root module has no
+	   privilege the caller could abuse, so it keeps what it has. */
+	return setrlimit(resource, &rl) == 0 || geteuid() != 0;
+}
+
+static bool
+reset_limits(void)
+{
+	return set_limit(RLIMIT_CORE, 0, 0) &&
+	       set_limit(RLIMIT_CPU, RLIM_INFINITY, RLIM_INFINITY) &&
+	       set_limit(RLIMIT_FSIZE, RLIM_INFINITY, RLIM_INFINITY) &&
+	       set_limit(RLIMIT_DATA, RLIM_INFINITY, RLIM_INFINITY) &&
+	       set_limit(RLIMIT_AS, RLIM_INFINITY, RLIM_INFINITY) &&
+	       set_limit(RLIMIT_RSS, RLIM_INFINITY, RLIM_INFINITY) &&
+	       set_limit(RLIMIT_NPROC, RLIM_INFINITY, RLIM_INFINITY) &&
+	       set_limit(RLIMIT_STACK, CHILD_STACK, RLIM_INFINITY) &&
+	       set_limit(RLIMIT_NOFILE, CHILD_NOFILE, CHILD_NOFILE);
+}
+
+void
+child_exec(int exec_fd, char *const argv[])
+{
+	char *const envp[] = { NULL };
+
+	if (!take_root() || !reset_signals() || !reset_limits())
+		return;
+	umask(077);
+	if (exec_fd != CHILD_EXEC_FD) {
+		if (dup2(exec_fd, CHILD_EXEC_FD) < 0)
+			return;
+	}
+	if (!child_close_from(CHILD_EXEC_FD + 1))
+		return;
+	fexecve(CHILD_EXEC_FD, argv, envp);
+}
