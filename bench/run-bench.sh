@@ -143,6 +143,7 @@ http = {
 };
 phones = { file = "$dir/baxverify.phones"; };
 store = { dir = "$dir/$3"; };
+helper = "$builddir/baxverify-helper";
 limits = { max_sends_per_hour = 0; };
 ${4:-}
 EOF

@@ -46,7 +46,7 @@ own_channel(const struct bv_config *cfg, const char *name)
 
 	if (api != NULL)
 		return api->channel;
-	return p != NULL ? p->channels[0] : NULL;
+	return p != NULL ? p->info->channels[0] : NULL;
 }
 
 /*
@@ -62,9 +62,9 @@ pick_provider(const struct bv_config *cfg, const char *name,
 
 	for (i = 0; cfg->providers[i] != NULL; i++) {
 		p = provider_find(cfg->providers[i]);
-		if (p == NULL || (name != NULL && strcmp(name, p->name) != 0))
+		if (p == NULL || (name != NULL && strcmp(name, p->info->name) != 0))
 			continue;
-		if (channel != NULL && !provider_has_channel(p, channel))
+		if (channel != NULL && !provider_has_channel(p->info, channel))
 			continue;
 		if (need_validate && p->validate == NULL)
 			continue;
@@ -144,7 +144,7 @@ run_setup(struct cli *cli, struct api_run *r, const struct api_args *a,
 	if (r->p == NULL)
 		return CLI_USAGE;
 	r->ctx.cfg = &cli->cfg;
-	r->ctx.api = cfg_api(&cli->cfg, r->p->name);
+	r->ctx.api = cfg_api(&cli->cfg, r->p->info->name);
 	r->ctx.log = &cli->log;
 	r->ctx.user = user;
 	r->ctx.channel = channel;
@@ -243,11 +243,11 @@ cli_send(struct cli *cli, int argc, char **argv)
 	rc = r.p->send(&r.ctx, &r.out);
 	status = cli_status_for(rc);
 	if (rc != BV_OK) {
-		cli_print_outcome(r.p->name, rc, &r.out);
+		cli_print_outcome(r.p->info->name, rc, &r.out);
 		goto out;
 	}
 	printf("sent a code to %s by %s via %s\n", r.masked, r.ctx.channel,
-	       r.p->name);
+	       r.p->info->name);
 	if (r.ctx.ref != NULL)
 		printf("verification id: %s (give it to verify --id)\n",
 		       r.ctx.ref);
@@ -307,7 +307,7 @@ verify_code(struct api_run *r, const char *typed, bool show)
 	rc = r->p->check(&r->ctx, code, &proof, &r->out);
 	status = cli_status_for(rc);
 	if (rc != BV_OK) {
-		cli_print_outcome(r->p->name, rc, &r->out);
+		cli_print_outcome(r->p->info->name, rc, &r->out);
 		if (r->out.attempts_left >= 0)
 			fprintf(stderr, "  attempts left: %ld\n",
 				r->out.attempts_left);
@@ -344,7 +344,7 @@ cli_verify(struct cli *cli, int argc, char **argv)
 	if (status != CLI_OK)
 		goto out;
 	/* Tryvox checks by verification id, which only send printed. */
-	if (strcmp(r.p->name, "tryvox") == 0 && a.id == NULL) {
+	if (strcmp(r.p->info->name, "tryvox") == 0 && a.id == NULL) {
 		status = cli_usage_error("verify",
 					 "tryvox needs --id "
 					 "VERIFICATION_ID (printed by send)");
@@ -368,13 +368,13 @@ report_validity(const struct api_run *r, enum bv_result rc, bool consume)
 	if (rc == BV_OK) {
 		printf("valid%s%s%s\n", r->ctx.dest ? " for " : "",
 		       r->ctx.dest ? r->masked : "",
-		       consume && r->p->consumes ? " (now consumed)" : "");
+		       consume && r->p->info->consumes ? " (now consumed)" : "");
 		return CLI_OK;
 	}
 	/* An answer about the token (not an outage) is "invalid". */
 	if (rc == BV_REJECTED || rc == BV_EXPIRED)
 		printf("invalid\n");
-	cli_print_outcome(r->p->name, rc, &r->out);
+	cli_print_outcome(r->p->info->name, rc, &r->out);
 	return cli_status_for(rc);
 }
 
@@ -403,7 +403,7 @@ cli_validate_token(struct cli *cli, int argc, char **argv)
 	if (status != CLI_OK)
 		goto out;
 	/* The local provider keeps its proofs in the user's record. */
-	if (strcmp(r.p->name, "local") == 0 && a.user == NULL) {
+	if (strcmp(r.p->info->name, "local") == 0 && a.user == NULL) {
 		status = cli_usage_error("validate-token",
 					 "the local "
 					 "provider needs --user USER");

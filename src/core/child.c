@@ -143,9 +143,22 @@ set_limit(int resource, rlim_t soft, rlim_t hard)
 {
 	struct rlimit rl = { .rlim_cur = soft, .rlim_max = hard };
 
-	/* Only root may raise a hard limit; a non-root module has no
-	   privilege the caller could abuse, so it keeps what it has. */
-	return setrlimit(resource, &rl) == 0 || geteuid() != 0;
+	if (setrlimit(resource, &rl) == 0)
+		return true;
+	/*
+	 * Raising a hard limit takes CAP_SYS_RESOURCE, which root in a
+	 * container may lack: then the soft limit goes as high as the hard
+	 * one allows.  What still fails fails closed: an allocation failure
+	 * is reported as such, a CPU limit kills the helper.
+	 */
+	if (getrlimit(resource, &rl) != 0)
+		return false;
+	if (soft != RLIM_INFINITY && (rl.rlim_max == RLIM_INFINITY ||
+				      soft < rl.rlim_max))
+		rl.rlim_cur = soft;
+	else
+		rl.rlim_cur = rl.rlim_max;
+	return setrlimit(resource, &rl) == 0;
 }
 
 static bool

@@ -65,6 +65,7 @@ struct key_def {
 /* Every key the file knows.  An entry here is all it takes to add one. */
 static const struct key_def key_table[] = {
 	{ "provider", NULL, KEY_NAMES, OFF(providers), CHECK_WORD, 0, 0 },
+	{ "helper", NULL, KEY_STRING, OFF(helper), CHECK_ABS_PATH, 0, 0 },
 	{ "channels", NULL, KEY_NAMES, OFF(channels), CHECK_CHANNEL, 0, 0 },
 	{ "baxverify.api_url", NULL, KEY_STRING, OFF(baxverify.api_url),
 	  CHECK_HTTPS_URL, 0, 0 },
@@ -598,6 +599,7 @@ fill_string_defaults(struct bv_config *cfg)
 		{ &cfg->mudbase.channel, "sms" },
 		{ &cfg->phones_file, BV_DEFAULT_PHONES },
 		{ &cfg->store_dir, BV_DEFAULT_STORE },
+		{ &cfg->helper, BV_DEFAULT_HELPER },
 		{ &cfg->local.delivery, "command" },
 		{ &cfg->local.message, "%c is your login code for %h" },
 		{ &cfg->prompt, "Verification code: " },
@@ -796,7 +798,7 @@ static enum bv_result
 check_api(struct bv_config *cfg, const char *name, const struct bv_log *log)
 {
 	struct bv_api_config *api = api_group(cfg, name);
-	const struct bv_provider *p = provider_find(name);
+	const struct bv_provider_info *p = provider_info_find(name);
 	bool keyed = strcmp(name, "mudbase") != 0;
 	const char *missing = NULL;
 
@@ -859,7 +861,7 @@ check_channels(struct bv_config *cfg, const struct bv_log *log)
 		for (j = 0; cfg->providers[j] != NULL; j++)
 			served = served ||
 				 provider_has_channel(
-					 provider_find(cfg->providers[j]),
+					 provider_info_find(cfg->providers[j]),
 					 cfg->channels[i]);
 		if (!served) {
 			bv_log(log, LOG_ERR,
@@ -989,6 +991,7 @@ cfg_free(struct bv_config *cfg)
 	free(cfg->http.proxy);
 	free(cfg->phones_file);
 	free(cfg->store_dir);
+	free(cfg->helper);
 	free(cfg->local.delivery);
 	free(cfg->local.command);
 	free(cfg->local.file);

@@ -57,6 +57,7 @@ struct bv_local_config {
 
 struct bv_config {
 	char *path;            /* the file this came from */
+	char *helper;          /* baxverify-helper, root-owned */
 	char **providers;      /* NULL-terminated, in failover order */
 	struct bv_api_config baxverify;
 	struct bv_api_config tryvox;

@@ -18,7 +18,12 @@ bv_log(const struct bv_log *log, int prio, const char *fmt, ...)
 	if (prio == LOG_DEBUG && (log == NULL || !log->debug))
 		return;
 	va_start(ap, fmt);
-	if (log != NULL && log->pamh != NULL) {
+	if (log != NULL && log->sink != NULL) {
+		char line[BV_LOG_LINE_MAX];
+
+		vsnprintf(line, sizeof(line), fmt, ap);
+		log->sink(log->sink_arg, prio, line);
+	} else if (log != NULL && log->pamh != NULL) {
 		pam_vsyslog(log->pamh, prio, fmt, ap);
 	} else {
 		fputs("baxverify: ", stderr);

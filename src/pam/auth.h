@@ -16,6 +16,7 @@
 #include "../core/log.h"
 #include "../core/phones.h"
 #include "../providers/provider.h"
+#include "remote.h"
 
 /* Masked destination: a phone or "a•••@domain" of up to EMAIL_MAX. */
 #define MASKED_MAX (EMAIL_MAX + 16)
@@ -26,6 +27,8 @@ struct auth_state {
 	struct bv_config cfg;
 	const char *service;
 	const char *pam_user;   /* as PAM gave it, for lookups */
+	int argc;               /* the module arguments, for the helper */
+	const char **argv;
 	char user[128];         /* sanitised, for log lines */
 	char rhost[128];        /* sanitised, "-" when unset */
 	char who[320];          /* "user=U service=S rhost=H", for providers */
@@ -34,9 +37,9 @@ struct auth_state {
 	const char *dest;       /* contact.phone or contact.email */
 	char masked[MASKED_MAX];
 	size_t provider_idx;    /* into cfg.providers: who sent the code */
-	const struct bv_provider *provider; /* NULL until a send succeeded */
-	struct http_client *http;
-	struct bv_ctx ctx;
+	/* NULL until a send succeeded */
+	const struct bv_provider_info *provider;
+	struct remote remote;   /* the helper, once a provider is needed */
 	struct bv_proof proof;
 	long sends;
 	long tries;

@@ -50,7 +50,7 @@ channel_served(const struct auth_state *st, const char *channel)
 	size_t i;
 
 	for (i = 0; st->cfg.providers[i] != NULL; i++)
-		if (provider_has_channel(provider_find(st->cfg.providers[i]),
+		if (provider_has_channel(provider_info_find(st->cfg.providers[i]),
 					 channel))
 			return true;
 	return false;
@@ -70,7 +70,7 @@ usable_channels(const struct auth_state *st, const char **out, size_t max)
 
 		fallback[0] =
 			api ? api->channel
-			    : provider_find(st->cfg.providers[0])->channels[0];
+			    : provider_info_find(st->cfg.providers[0])->channels[0];
 		want = (char *const *)(void *)fallback;
 	}
 	for (i = 0; want[i] != NULL && n < max; i++)
@@ -86,8 +86,6 @@ use_channel(struct auth_state *st, const char *channel)
 	st->channel = channel;
 	st->dest = dest_for(st, channel);
 	mask_dest(channel, st->dest, st->masked, sizeof(st->masked));
-	st->ctx.channel = st->channel;
-	st->ctx.dest = st->dest;
 }
 
 /* Show the numbered menu once; *choice is 0-based, -1 for a bad answer. */
@@ -178,14 +176,13 @@ send_code(struct auth_state *st)
 		return rc;
 	rc = BV_CONFIG;
 	for (i = st->provider_idx; st->cfg.providers[i] != NULL; i++) {
-		const struct bv_provider *p =
-			provider_find(st->cfg.providers[i]);
+		const struct bv_provider_info *p =
+			provider_info_find(st->cfg.providers[i]);
 		struct bv_outcome out = { .attempts_left = -1 };
 
 		if (!provider_has_channel(p, st->channel))
 			continue;
-		st->ctx.api = cfg_api(&st->cfg, p->name); /* NULL: local */
-		rc = p->send(&st->ctx, &out);
+		rc = remote_send(st, p, &out);
 		if (rc == BV_OK) {
 			st->provider = p;
 			st->provider_idx = i;
@@ -196,7 +193,8 @@ send_code(struct auth_state *st)
 			    channel_label(st->channel), st->masked);
 			return BV_OK;
 		}
-		log_outcome(st, p->name, rc, &out);
+		if (rc != BV_INTERNAL)
+			log_outcome(st, p->name, rc, &out);
 		if (rc != BV_UNAVAILABLE && rc != BV_REJECTED)
 			return rc;
 		rejected = rejected || rc == BV_REJECTED;
@@ -292,9 +290,9 @@ try_answer(struct auth_state *st, const char *answer)
 		say(st, PAM_ERROR_MSG, "Enter only the digits of the code.");
 		return BV_WRONG_CODE;
 	}
-	rc = st->provider->check(&st->ctx, code, &st->proof, &out);
+	rc = remote_check(st, code, &st->proof, &out);
 	explicit_bzero(code, sizeof(code));
-	if (rc == BV_OK)
+	if (rc == BV_OK || rc == BV_INTERNAL)
 		return rc;
 	log_outcome(st, st->provider->name, rc, &out);
 	/* The service may know of fewer attempts than we allow. */

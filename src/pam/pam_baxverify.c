@@ -22,7 +22,6 @@
 
 #include "auth.h"
 #include "../core/groups.h"
-#include "../core/http.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
 
@@ -30,6 +29,8 @@
 #define DATA_TOKEN "baxverify_token"
 #define DATA_DEST "baxverify_destination"
 #define DATA_EXPIRES "baxverify_token_expires"
+/* Who authenticated: sudo's session phase has PAM_USER = the target. */
+#define DATA_USER "baxverify_user"
 
 /* Most channels a user can be offered (sms, voice, whatsapp, email). */
 #define MAX_CHANNELS 4
@@ -109,6 +110,8 @@ export_proof(struct auth_state *st)
 		rc = set_data_copy(st->pamh, DATA_DEST, st->dest);
 	if (rc == PAM_SUCCESS)
 		rc = set_data_copy(st->pamh, DATA_EXPIRES, expires);
+	if (rc == PAM_SUCCESS)
+		rc = set_data_copy(st->pamh, DATA_USER, st->pam_user);
 	return rc;
 }
 
@@ -219,6 +222,8 @@ begin(struct auth_state *st, pam_handle_t *pamh, int argc, const char **argv)
 
 	st->pamh = pamh;
 	st->log.pamh = pamh;
+	st->argc = argc;
+	st->argv = argv;
 	st->conv_rc = PAM_SUCCESS;
 	snprintf(st->user, sizeof(st->user), "-");
 	snprintf(st->rhost, sizeof(st->rhost), "-");
@@ -254,8 +259,7 @@ static void
 end(struct auth_state *st)
 {
 	bv_proof_clear(&st->proof);
-	bv_ctx_clear_ref(&st->ctx);
-	http_client_free(st->http);
+	remote_stop(st);
 	contact_clear(&st->contact);
 	cfg_free(&st->cfg);
 }
@@ -299,33 +303,22 @@ select_user(struct auth_state *st, int *skip)
 	return BV_OK;
 }
 
-/* One HTTP client (one connection) for all requests of this call. */
-static enum bv_result
-open_http(struct auth_state *st)
-{
-	enum bv_result rc = http_client_new(&st->cfg.http, &st->http);
-
-	st->ctx.cfg = &st->cfg;
-	st->ctx.http = st->http;
-	st->ctx.log = &st->log;
-	st->ctx.user = st->pam_user;
-	st->ctx.who = st->who;
-	return rc;
-}
-
 /* Ask the service whether the proof it gave us is really good. */
 static enum bv_result
 confirm_proof(struct auth_state *st)
 {
 	struct bv_outcome out = { .attempts_left = -1 };
+	const struct bv_api_config *api;
 	enum bv_result rc;
 
-	/* Local proofs were made a moment ago; nothing to ask anyone. */
-	if (st->recovered || st->provider->validate == NULL ||
-	    st->ctx.api == NULL || !st->ctx.api->validate_token)
+	if (st->recovered)
 		return BV_OK;
-	rc = st->provider->validate(&st->ctx, st->proof.token, false, &out);
-	if (rc != BV_OK)
+	/* Local proofs were made a moment ago; nothing to ask anyone. */
+	api = cfg_api(&st->cfg, st->provider->name);
+	if (!st->provider->can_validate || api == NULL || !api->validate_token)
+		return BV_OK;
+	rc = remote_validate(st, st->proof.token, false, &out);
+	if (rc != BV_OK && rc != BV_INTERNAL && rc != BV_NOMEM)
 		log_outcome(st, st->provider->name, rc, &out);
 	return rc;
 }
@@ -353,7 +346,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 				  st.cfg.remember);
 		goto out;
 	}
-	rc = open_http(&st);
+	rc = remote_start(&st, st.pam_user);
 	if (rc == BV_OK)
 		rc = run_dialogue(&st);
 	if (rc == BV_OK)
@@ -402,24 +395,23 @@ provider_listed(const struct bv_config *cfg, const char *name)
  * from its authentication process to the session.
  */
 static enum bv_result
-consume_proof(struct auth_state *st, const char *token, const char *pname)
+consume_proof(struct auth_state *st, const char *user, const char *token,
+	      const char *pname)
 {
 	struct bv_outcome out = { .attempts_left = -1 };
 	enum bv_result rc;
 
-	st->provider = provider_find(pname);
+	st->provider = provider_info_find(pname);
 	if (st->provider == NULL || !provider_listed(&st->cfg, pname)) {
 		log_event(st, LOG_ERR, "session: proof from provider \"%.32s\" "
 			  "that is not configured", pname);
 		return BV_REJECTED;
 	}
 
-	rc = open_http(st);
-	st->ctx.api = cfg_api(&st->cfg, pname); /* NULL for local */
-	st->ctx.dest = st->dest;
+	rc = remote_start(st, user);
 	if (rc == BV_OK)
-		rc = st->provider->validate(&st->ctx, token, true, &out);
-	if (rc != BV_OK && rc != BV_NOMEM)
+		rc = remote_validate(st, token, true, &out);
+	if (rc != BV_OK && rc != BV_NOMEM && rc != BV_INTERNAL)
 		log_outcome(st, pname, rc, &out);
 	if (rc == BV_OK)
 		log_event(st, LOG_INFO, "session: proof %s at %s",
@@ -434,6 +426,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 {
 	struct auth_state st = { 0 };
 	const char *token, *pname;
+	const void *authed = NULL;
 	enum bv_result rc;
 	int pam_rc = PAM_IGNORE;
 
@@ -454,14 +447,20 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 		st.dest = pam_getenv(pamh, "BAXVERIFY_EMAIL");
 	if (!st.cfg.consume_token || token == NULL || st.dest == NULL)
 		goto out;
-	st.provider = provider_find(pname ? pname : "baxverify");
-	if (st.provider != NULL && st.provider->validate == NULL) {
+	st.provider = provider_info_find(pname ? pname : "baxverify");
+	if (st.provider != NULL && !st.provider->can_validate) {
 		/* Mudbase: no endpoint to spend or check the proof with. */
 		log_event(&st, LOG_DEBUG, "session: %s cannot consume a proof",
 			  st.provider->name);
 		goto out;
 	}
-	rc = consume_proof(&st, token, pname ? pname : "baxverify");
+	/* The proof is in the record of who authenticated (sudo: the
+	   invoking user, though PAM_USER is now the target); sshd
+	   authenticates in another process, with the same PAM_USER. */
+	if (pam_get_data(pamh, DATA_USER, &authed) != PAM_SUCCESS ||
+	    authed == NULL)
+		authed = st.pam_user;
+	rc = consume_proof(&st, authed, token, pname ? pname : "baxverify");
 	if (rc == BV_OK) {
 		pam_rc = PAM_SUCCESS;
 	} else if (rc == BV_UNAVAILABLE &&

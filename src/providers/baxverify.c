@@ -46,8 +46,6 @@ static const struct {
 	{ "BAXVERIFY_TOKEN_CONSUMED", BV_REJECTED },
 };
 
-static const char *const bax_channels[] = { "sms", NULL };
-
 enum bv_result
 baxverify_code_result(const char *code)
 {
@@ -302,10 +300,8 @@ out:
 }
 
 const struct bv_provider baxverify_provider = {
-	.name = "baxverify",
-	.channels = bax_channels,
+	.info = &baxverify_info,
 	.send = bax_send,
 	.check = bax_check,
-	.consumes = true,
 	.validate = bax_validate,
 };

@@ -27,8 +27,6 @@
 /* How long a local proof token stays valid. */
 #define TOKEN_TTL 900
 
-static const char *const local_channels[] = { "sms", NULL };
-
 static bool
 fill_random(unsigned char *buf, size_t n)
 {
@@ -289,10 +287,8 @@ out:
 }
 
 const struct bv_provider local_provider = {
-	.name = "local",
-	.channels = local_channels,
+	.info = &local_info,
 	.send = local_send,
 	.check = local_check,
-	.consumes = true,
 	.validate = local_validate,
 };

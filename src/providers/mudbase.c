@@ -20,8 +20,6 @@
 #include "../core/text.h"
 #include "../core/wipe.h"
 
-static const char *const mud_channels[] = { "sms", "email", NULL };
-
 enum bv_result
 mudbase_status_result(long status, const char *action)
 {
@@ -168,10 +166,8 @@ out:
 }
 
 const struct bv_provider mudbase_provider = {
-	.name = "mudbase",
-	.channels = mud_channels,
+	.info = &mudbase_info,
 	.send = mud_send,
 	.check = mud_check,
-	.consumes = false,
 	.validate = NULL, /* Mudbase has no endpoint to validate a token */
 };

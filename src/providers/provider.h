@@ -50,19 +50,36 @@ struct bv_ctx {
 	time_t ref_expires;       /* when that code expires, 0 if unknown */
 };
 
-struct bv_provider {
+/*
+ * What anyone may know of a provider without loading its code: the
+ * module (which never maps libcurl), the config checks and the CLI read
+ * this; only the helper calls the operations.
+ */
+struct bv_provider_info {
 	/* Name used in the config's provider key and in logs. */
 	const char *name;
 	/* Channels the service can send by, NULL-terminated. */
 	const char *const *channels;
+	/* Whether validate(..., consume = true) really spends the proof. */
+	bool consumes;
+	/* Whether the service can confirm a proof at all (validate). */
+	bool can_validate;
+};
+
+extern const struct bv_provider_info baxverify_info;
+extern const struct bv_provider_info tryvox_info;
+extern const struct bv_provider_info mudbase_info;
+extern const struct bv_provider_info local_info;
+
+struct bv_provider {
+	/* Name, channels, capabilities. */
+	const struct bv_provider_info *info;
 	/* Ask the service to deliver a new code to ctx->dest. */
 	enum bv_result (*send)(struct bv_ctx *ctx, struct bv_outcome *out);
 	/* Check a normalised code; on BV_OK fill proof. */
 	enum bv_result (*check)(struct bv_ctx *ctx, const char *code,
 				struct bv_proof *proof,
 				struct bv_outcome *out);
-	/* Whether validate(..., consume = true) really spends the proof. */
-	bool consumes;
 	/* Confirm a proof is valid for ctx->dest (any destination when
 	   ctx->dest is NULL); consume marks it used.  NULL when the service
 	   offers no such check. */
@@ -70,11 +87,15 @@ struct bv_provider {
 				   bool consume, struct bv_outcome *out);
 };
 
-/* The provider called name, or NULL. */
+/* The provider called name, or NULL (catalog.c: no provider code). */
+const struct bv_provider_info *provider_info_find(const char *name);
+
+/* The provider's operations (registry.c, in the helper and the CLI). */
 const struct bv_provider *provider_find(const char *name);
 
 /* Can p send by channel?  False for a NULL provider or channel. */
-bool provider_has_channel(const struct bv_provider *p, const char *channel);
+bool provider_has_channel(const struct bv_provider_info *p,
+			  const char *channel);
 
 /* Is dest an email address (rather than a phone number)? */
 bool provider_dest_is_email(const char *dest);

@@ -31,9 +31,6 @@
  */
 #define TVX_ATTEMPTS_MAX 100
 
-static const char *const tvx_channels[] = { "sms", "voice", "whatsapp",
-					    "email", NULL };
-
 /* Every documented error code and what it means for a login. */
 static const struct {
 	const char *code;
@@ -366,10 +363,8 @@ tvx_validate(struct bv_ctx *ctx, const char *token, bool consume,
 }
 
 const struct bv_provider tryvox_provider = {
-	.name = "tryvox",
-	.channels = tvx_channels,
+	.info = &tryvox_info,
 	.send = tvx_send,
 	.check = tvx_check,
-	.consumes = false,
 	.validate = tvx_validate,
 };

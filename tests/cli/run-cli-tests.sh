@@ -72,6 +72,7 @@ baxverify = {
 http = { ca_file = "$dir/pki/ca.pem"; connect_timeout = 5; timeout = 10; };
 phones = { file = "$phones"; };
 store = { dir = "$store"; };
+helper = "$BV_HELPER";
 ${3:-}
 EOF
 	chmod 600 "$1"

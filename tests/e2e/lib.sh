@@ -293,6 +293,7 @@ http = {
 };
 phones = { file = "$e2e_dir/etc/baxverify.phones"; };
 store = { dir = "$e2e_dir/store"; };
+helper = "$BV_HELPER";
 limits = { max_sends_per_hour = 50; deny = 50; };
 ${2:-}
 EOF

@@ -34,7 +34,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bv_config cfg;
-	struct bv_log log = { NULL, false };
+	struct bv_log log = { .pamh = NULL };
 	char path[4096];
 	size_t i;
 

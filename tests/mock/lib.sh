@@ -139,7 +139,7 @@ bv_cleanup() {
 		wait "$bv_pid" 2>/dev/null || :
 	done
 	bv_pids=
-	[ -z "${dir:-}" ] || rm -rf "$dir"
+	[ -z "${dir:-}" ] || [ -n "${BV_KEEP:-}" ] || rm -rf "$dir"
 }
 
 # --- the test CA and the mock ---------------------------------------------

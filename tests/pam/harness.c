@@ -588,6 +588,9 @@ unsigned write_conf(const struct conf *c)
 		  c->phones != NULL ? c->phones : phones_path);
 	/* Never the system's store: the module would write to it. */
 	sb_printf(&sb, "store = { dir = \"%s\"; };\n", store_path);
+	/* The helper of this build tree, not the installed one. */
+	if (getenv("BV_HELPER") != NULL)
+		sb_printf(&sb, "helper = \"%s\";\n", getenv("BV_HELPER"));
 	if (c->limits != NULL)
 		sb_printf(&sb, "limits = { %s };\n", c->limits);
 	if (c->channels != NULL)

@@ -151,6 +151,7 @@ http = {
 };
 phones = { file = "$dir/baxverify.phones"; };
 store = { dir = "$dir/pamtester-store"; };
+helper = "$BV_HELPER";
 ${1:-}
 EOF
 	chmod 600 "$conf"

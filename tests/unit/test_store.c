@@ -27,7 +27,7 @@ struct fixture {
 	char store[96];
 };
 
-static const struct bv_log quiet = { NULL, false };
+static const struct bv_log quiet = { .pamh = NULL };
 
 static int
 setup(void **state)

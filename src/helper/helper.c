@@ -1,0 +1,263 @@
+/*
+ * helper.c - baxverify-helper: every provider call of the module.
+ *
+ * The module (src/pam/remote.c) starts this program once per
+ * authentication, as full root, with an empty environment, default
+ * signals, sane limits, umask 077 and only the socket open on fd 0.  So
+ * nothing the sudo or su caller set -- SSLKEYLOGFILE, proxies, CA
+ * variables, LD_PRELOAD, signal dispositions, ulimits -- reaches libcurl,
+ * OpenSSL or the delivery command, and the caller can neither signal,
+ * ptrace nor read this process.  It reads requests (proto.h), answers
+ * each with one REPLY, sends its log lines up the same socket for the
+ * module to log, and exits when the module closes its end.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <curl/curl.h>
+
+#include "alloc.h"
+#include "proto.h"
+#include "../core/conf.h"
+#include "../core/http.h"
+#include "../core/log.h"
+#include "../core/wipe.h"
+#include "../providers/provider.h"
+
+/* The socket to the module. */
+#define SOCK_FD 0
+/* HELLO's fields before the module arguments. */
+#define HELLO_ARGS 4
+
+struct helper {
+	int fd;
+	struct bv_log log;
+	struct proto_msg hello;  /* kept: the config points into it */
+	struct bv_config cfg;
+	struct http_client *http; /* one connection per authentication */
+	struct bv_ctx ctx;
+	char *channel;           /* the last SEND's, owned */
+	char *dest;
+};
+
+static void
+send_log(void *arg, int prio, const char *line)
+{
+	struct helper *h = arg;
+	struct proto_msg m;
+	const char *why = NULL;
+
+	proto_init(&m, PROTO_LOG);
+	if (proto_add_long(&m, prio) && proto_add(&m, line))
+		(void)proto_write(h->fd, &m, &why);
+	proto_clear(&m);
+}
+
+static enum bv_result
+reply(struct helper *h, enum bv_result rc, const struct bv_outcome *out,
+      const struct bv_proof *proof)
+{
+	struct proto_msg m;
+	const char *why = NULL;
+	bool ok;
+
+	proto_init(&m, PROTO_REPLY);
+	ok = proto_add_long(&m, rc) && proto_add_long(&m, out->http_status) &&
+	     proto_add(&m, out->code) && proto_add(&m, out->message) &&
+	     proto_add(&m, out->help_url) && proto_add(&m, out->detail) &&
+	     proto_add(&m, out->action) &&
+	     proto_add_long(&m, out->attempts_left) &&
+	     proto_add(&m, proof->token) &&
+	     proto_add_long(&m, (long)proof->expires);
+	rc = ok ? proto_write(h->fd, &m, &why) : BV_NOMEM;
+	proto_clear(&m);
+	return rc;
+}
+
+/* Load the configuration the module named, as the module would. */
+static enum bv_result
+hello(struct helper *h)
+{
+	const char *args[PROTO_MAX_FIELDS];
+	size_t i, n = h->hello.nfields;
+	enum bv_result rc;
+
+	if (h->hello.type != PROTO_HELLO || n < HELLO_ARGS ||
+	    strcmp(proto_get(&h->hello, 0), PROTO_VERSION) != 0)
+		return BV_INTERNAL;
+	h->log.debug = strcmp(proto_get(&h->hello, 3), "1") == 0;
+	for (i = HELLO_ARGS; i < n; i++)
+		args[i - HELLO_ARGS] = h->hello.field[i];
+	rc = cfg_load(&h->cfg, (int)(n - HELLO_ARGS), args, &h->log);
+	if (rc == BV_OK)
+		rc = http_client_new(&h->cfg.http, &h->http);
+	h->ctx.cfg = &h->cfg;
+	h->ctx.http = h->http;
+	h->ctx.log = &h->log;
+	h->ctx.user = proto_get(&h->hello, 1);
+	h->ctx.who = proto_get(&h->hello, 2);
+	return rc;
+}
+
+/* The provider a request names, with its config group selected. */
+static const struct bv_provider *
+select_provider(struct helper *h, const char *name)
+{
+	const struct bv_provider *p = provider_find(name);
+	size_t i;
+
+	/* Only what the administrator configured may be called. */
+	for (i = 0; p != NULL && h->cfg.providers[i] != NULL; i++)
+		if (strcmp(h->cfg.providers[i], name) == 0) {
+			h->ctx.api = cfg_api(&h->cfg, name); /* NULL: local */
+			return p;
+		}
+	return NULL;
+}
+
+static enum bv_result
+replace(char **slot, const char *value)
+{
+	bv_free_secret(*slot);
+	*slot = strdup(value);
+	return *slot != NULL ? BV_OK : BV_NOMEM;
+}
+
+static enum bv_result
+do_send(struct helper *h, const struct proto_msg *m, struct bv_outcome *out)
+{
+	const struct bv_provider *p = select_provider(h, proto_get(m, 0));
+	enum bv_result rc;
+
+	out->action = "send";
+	if (p == NULL || !provider_has_channel(p->info, proto_get(m, 1)))
+		return BV_CONFIG;
+	rc = replace(&h->channel, proto_get(m, 1));
+	if (rc == BV_OK)
+		rc = replace(&h->dest, proto_get(m, 2));
+	if (rc != BV_OK)
+		return rc;
+	h->ctx.channel = h->channel;
+	h->ctx.dest = h->dest;
+	return p->send(&h->ctx, out);
+}
+
+static enum bv_result
+do_check(struct helper *h, const struct proto_msg *m,
+	 struct bv_outcome *out, struct bv_proof *proof)
+{
+	const struct bv_provider *p = select_provider(h, proto_get(m, 0));
+
+	out->action = "verify";
+	if (p == NULL || h->ctx.dest == NULL)
+		return BV_CONFIG;
+	return p->check(&h->ctx, proto_get(m, 1), proof, out);
+}
+
+static enum bv_result
+do_validate(struct helper *h, const struct proto_msg *m,
+	    struct bv_outcome *out)
+{
+	const struct bv_provider *p = select_provider(h, proto_get(m, 0));
+	bool consume = strcmp(proto_get(m, 3), "1") == 0;
+	enum bv_result rc;
+
+	out->action = consume ? "consume" : "validate";
+	if (p == NULL || p->validate == NULL)
+		return BV_CONFIG;
+	if (*proto_get(m, 1) == '\0') {
+		h->ctx.dest = NULL; /* any destination */
+	} else {
+		rc = replace(&h->dest, proto_get(m, 1));
+		if (rc != BV_OK)
+			return rc;
+		h->ctx.dest = h->dest;
+	}
+	return p->validate(&h->ctx, proto_get(m, 2), consume, out);
+}
+
+/* One request, one REPLY. */
+static enum bv_result
+serve(struct helper *h, const struct proto_msg *m)
+{
+	struct bv_outcome out = { .attempts_left = -1, .action = "" };
+	struct bv_proof proof = { 0 };
+	unsigned long failed = alloc_failures();
+	enum bv_result rc;
+
+	switch (m->type) {
+	case PROTO_SEND:
+		rc = do_send(h, m, &out);
+		break;
+	case PROTO_CHECK:
+		rc = do_check(h, m, &out, &proof);
+		break;
+	case PROTO_VALIDATE:
+		rc = do_validate(h, m, &out);
+		break;
+	default:
+		return BV_INTERNAL;
+	}
+	if (alloc_failures() != failed && rc != BV_NOMEM) {
+		/* Whatever the library made of it, it was not an outage. */
+		bv_log(&h->log, LOG_CRIT, "helper: an allocation failed "
+		       "during %s (%s)", out.action, bv_result_name(rc));
+		bv_proof_clear(&proof);
+		rc = BV_NOMEM;
+	}
+	rc = reply(h, rc, &out, &proof);
+	bv_proof_clear(&proof);
+	return rc;
+}
+
+static void
+finish(struct helper *h)
+{
+	bv_ctx_clear_ref(&h->ctx);
+	http_client_free(h->http);
+	cfg_free(&h->cfg);
+	proto_clear(&h->hello);
+	bv_free_secret(h->channel);
+	bv_free_secret(h->dest);
+	curl_global_cleanup();
+}
+
+int
+main(void)
+{
+	struct helper h = { .fd = SOCK_FD };
+	struct bv_outcome none = { .attempts_left = -1, .action = "" };
+	struct bv_proof no_proof = { 0 };
+	struct proto_msg req;
+	const char *why = NULL;
+	bool hooked = alloc_hooks_install();
+	enum bv_result rc;
+
+	h.log.sink = send_log;
+	h.log.sink_arg = &h;
+	rc = proto_read(h.fd, -1, &h.hello, &why);
+	if (rc != BV_OK)
+		goto out;
+	rc = hello(&h);
+	if (!hooked)
+		bv_log(&h.log, LOG_WARNING, "helper: OpenSSL keeps its own "
+		       "allocator; its allocation failures read as errors");
+	/* The module denies on anything but BV_OK here. */
+	if (reply(&h, rc, &none, &no_proof) != BV_OK || rc != BV_OK)
+		goto out;
+	for (;;) {
+		rc = proto_read(h.fd, -1, &req, &why);
+		if (rc != BV_OK)
+			break; /* end of file: the module is done */
+		rc = serve(&h, &req);
+		proto_clear(&req);
+		if (rc != BV_OK)
+			break;
+	}
+out:
+	finish(&h);
+	return rc == BV_OK || rc == BV_INTERNAL ? 0 : 1;
+}
