@@ -121,6 +121,29 @@ take_root(void)
 	       setresuid(0, 0, 0) == 0;
 }
 
+/*
+ * glibc's sigaction refuses the two real-time signals it keeps for
+ * itself, but a disposition of "ignore" set on them before exec survives
+ * it like any other: the raw system call resets them too.
+ */
+static void
+reset_reserved(int sig)
+{
+#if defined(__x86_64__) && defined(SYS_rt_sigaction)
+	/* The kernel's struct sigaction on x86_64. */
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long mask;
+	} ksa = { SIG_DFL, 0, NULL, 0 };
+
+	(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
+#else
+	(void)sig;
+#endif
+}
+
 static bool
 reset_signals(void)
 {
@@ -132,8 +155,10 @@ reset_signals(void)
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
 	for (sig = 1; sig < NSIG; sig++)
-		/* SIGKILL, SIGSTOP and libc's own signals refuse: fine. */
-		(void)sigaction(sig, &sa, NULL);
+		/* SIGKILL and SIGSTOP refuse, and need no reset. */
+		if (sigaction(sig, &sa, NULL) != 0 && errno == EINVAL &&
+		    sig != SIGKILL && sig != SIGSTOP)
+			reset_reserved(sig);
 	sigemptyset(&none);
 	return sigprocmask(SIG_SETMASK, &none, NULL) == 0;
 }

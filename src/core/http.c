@@ -177,9 +177,11 @@ http_request(struct http_client *c, const char *method, const char *url,
 		cc |= curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	}
 	if (cc != CURLE_OK) {
+		/* Out of memory copying a string, or a libcurl without a
+		   feature we rely on: this host's failure, not an outage. */
 		snprintf(resp->error, sizeof(resp->error),
 			 "libcurl refused an option");
-		rc = BV_UNAVAILABLE;
+		rc = BV_INTERNAL;
 		goto out;
 	}
 	cc = curl_easy_perform(h);
@@ -192,7 +194,7 @@ http_request(struct http_client *c, const char *method, const char *url,
 	if (cc != CURLE_OK) {
 		snprintf(resp->error, sizeof(resp->error), "%s",
 			 curl_easy_strerror(cc));
-		rc = BV_UNAVAILABLE;
+		rc = cc == CURLE_OUT_OF_MEMORY ? BV_NOMEM : BV_UNAVAILABLE;
 		goto out;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);

@@ -178,7 +178,7 @@ read_all(int fd, long deadline, unsigned char *buf, size_t len,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			*why = n == 0 ? "end of file" : "read error";
+			*why = n == 0 ? "end of file" : strerror(errno);
 			return BV_INTERNAL;
 		}
 		buf += n;

@@ -589,7 +589,9 @@ unsigned write_conf(const struct conf *c)
 	/* Never the system's store: the module would write to it. */
 	sb_printf(&sb, "store = { dir = \"%s\"; };\n", store_path);
 	/* The helper of this build tree, not the installed one. */
-	if (getenv("BV_HELPER") != NULL)
+	if (c->helper != NULL)
+		sb_printf(&sb, "helper = \"%s\";\n", c->helper);
+	else if (getenv("BV_HELPER") != NULL)
 		sb_printf(&sb, "helper = \"%s\";\n", getenv("BV_HELPER"));
 	if (c->limits != NULL)
 		sb_printf(&sb, "limits = { %s };\n", c->limits);

@@ -241,6 +241,7 @@ struct conf {
 	/* The local store is always the scratch store_path. */
 	const char *limits;       /* body of a "limits" group, or NULL: the
 				     module's defaults */
+	const char *helper;       /* helper path; NULL: $BV_HELPER */
 };
 
 /*

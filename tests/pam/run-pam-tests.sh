@@ -121,6 +121,14 @@ if [ -n "${BV_TEST_LOCAL:-}" ]; then
 else
 	echo "NOTE: BV_TEST_LOCAL not set: test_local not run" >&2
 fi
+if [ -n "${BV_TEST_HELPER:-}" ]; then
+	hrc=0
+	bv_under_pam_wrapper "$BV_TEST_HELPER" \
+		${BV_TEST_FILTER:+"$BV_TEST_FILTER"} || hrc=$?
+	[ "$rc" -ne 0 ] || rc=$hrc
+else
+	echo "NOTE: BV_TEST_HELPER not set: test_helper not run" >&2
+fi
 # cmocka exits with the number of failed cases: 77 would read as a skip.
 [ "$rc" -ne 77 ] || rc=1
 

@@ -1,0 +1,281 @@
+/*
+ * test_helper.c - the module's side of baxverify-helper, through libpam
+ * and pam_wrapper: what the helper is given, and that every way it can
+ * break denies, also under failmode = "safe" (service bv_safe).
+ *
+ * A broken helper is a script at the config's "helper" path; the real
+ * helper is watched through a wrapper script that records what it was
+ * given and then execs it.  The helper is this process's child: a case
+ * may stop or kill it at the code prompt, as a caller could try.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static char script[4096];
+static char record[4096];
+
+/* Write a helper script (mode 0755, root's) and point the config at it. */
+static void
+use_script(const char *body, mode_t mode)
+{
+	struct conf c = { .timeout = 1, .connect_timeout = 1 };
+	char text[8192];
+
+	snprintf(script, sizeof(script), "%s/helper.sh", testdir);
+	snprintf(record, sizeof(record), "%s/helper.record", testdir);
+	snprintf(text, sizeof(text), "#!/bin/sh\n%s\n", body);
+	(void)unlink(record);
+	write_file(script, text, mode);
+	c.helper = script;
+	write_conf(&c);
+}
+
+/* This process's child called baxverify-helper, or -1. */
+static pid_t
+helper_pid(void)
+{
+	char path[300], stat[512];
+	struct dirent *e;
+	pid_t found = -1;
+	DIR *d = opendir("/proc");
+	FILE *f;
+
+	while (d != NULL && found < 0 && (e = readdir(d)) != NULL) {
+		int pid = 0, ppid = 0;
+		char comm[64] = "";
+
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (f == NULL)
+			continue;
+		if (fgets(stat, sizeof(stat), f) != NULL &&
+		    sscanf(stat, "%d (%63[^)]) %*c %d", &pid, comm, &ppid) == 3 &&
+		    ppid == getpid() && strcmp(comm, "baxverify-helpe") == 0)
+			found = pid;
+		fclose(f);
+	}
+	if (d != NULL)
+		closedir(d);
+	return found;
+}
+
+static const char *
+signal_helper(int n, void *arg)
+{
+	pid_t pid = helper_pid();
+
+	(void)n;
+	assert_true(pid > 0);
+	assert_int_equal(kill(pid, *(int *)arg), 0);
+	return CODE;
+}
+
+static void
+done(struct pam_run *r)
+{
+	pamtest_free_env(r->env);
+	free(r->shown);
+}
+
+static void
+assert_denied_by_helper(int rc, const char *how)
+{
+	assert_rc(rc, PAM_AUTH_ERR);
+	assert_logged(PRIO(LOG_ERR), "denied: helper failed", how);
+	assert_not_logged("ALLOWED WITHOUT A CODE");
+}
+
+static void test_helper_missing(void **state)
+{
+	struct conf c = { 0 };
+	char path[4096];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/no-such-helper", testdir);
+	c.helper = path;
+	write_conf(&c);
+	assert_rc(run_auth("bv_safe", "alice", ANSWERS(CODE), NULL),
+		  PAM_SERVICE_ERR);
+	assert_logged(PRIO(LOG_ERR), "helper", "refused");
+	assert_requests(NULL, 0);
+}
+
+static void test_helper_group_writable(void **state)
+{
+	(void)state;
+	use_script("exec true", 0775);
+	assert_rc(run_auth("bv_safe", "alice", ANSWERS(CODE), NULL),
+		  PAM_SERVICE_ERR);
+	assert_logged(PRIO(LOG_ERR), "helper", "writable by group");
+}
+
+static void test_helper_exits_at_once(void **state)
+{
+	(void)state;
+	use_script("exit 0", 0755);
+	assert_denied_by_helper(
+		run_auth("bv_safe", "alice", ANSWERS(CODE), NULL),
+		"during start");
+}
+
+static void test_helper_kills_itself(void **state)
+{
+	(void)state;
+	use_script("kill -KILL $$", 0755);
+	assert_denied_by_helper(
+		run_auth("bv_safe", "alice", ANSWERS(CODE), NULL),
+		"killed by signal 9");
+}
+
+static void test_helper_talks_garbage(void **state)
+{
+	(void)state;
+	/* "zzzz" as a frame length is 2 GB: over the cap. */
+	use_script("printf zzzzzzzzzzzz >&0; cat >/dev/null", 0755);
+	assert_denied_by_helper(
+		run_auth("bv_safe", "alice", ANSWERS(CODE), NULL),
+		"malformed message");
+}
+
+static void test_helper_killed_at_prompt(void **state)
+{
+	struct pam_run r = { .service = "bv_safe", .user = "alice",
+			     .answer = signal_helper };
+	int sig = SIGKILL;
+	struct conf c = { 0 };
+
+	(void)state;
+	write_conf(&c);
+	r.arg = &sig;
+	run_pam(&r);
+	assert_denied_by_helper(r.auth_rc, "killed by signal 9");
+	/* The code was never checked: the helper was gone. */
+	assert_requests("/v1/auth/sms/verify", 0);
+	done(&r);
+}
+
+static void test_helper_stopped_at_prompt(void **state)
+{
+	struct pam_run r = { .service = "bv_safe", .user = "alice",
+			     .answer = signal_helper };
+	struct conf c = { .timeout = 1, .connect_timeout = 1 };
+	int sig = SIGSTOP;
+
+	(void)state;
+	write_conf(&c);
+	r.arg = &sig;
+	run_pam(&r);
+	/* Past the module's deadline it is killed and reaped. */
+	assert_denied_by_helper(r.auth_rc, "stopped by signal 19");
+	assert_int_equal(helper_pid(), -1);
+	done(&r);
+}
+
+/*
+ * What the real helper is given, whatever this process carries: an
+ * environment with a key-log file and a preload, a signal ignored, one
+ * blocked, SIGCHLD ignored, umask 0, and a descriptor left open.
+ */
+static void test_helper_gets_nothing_of_ours(void **state)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_chld,
+			 now;
+	char body[8192], keylog[4096], line[512];
+	sigset_t block, old_mask;
+	mode_t old_umask;
+	FILE *f;
+	int leak, rc;
+
+	(void)state;
+	snprintf(keylog, sizeof(keylog), "%s/keylog", testdir);
+	snprintf(body, sizeof(body),
+		 "{ env; grep -E '^(Uid|Gid|SigIgn|SigBlk):' /proc/self/status;"
+		 " echo \"umask $(umask)\"; echo \"core $(ulimit -c)\";"
+		 " for fd in /proc/$$/fd/*; do echo \"fd ${fd##*/}\"; done;"
+		 " } >'%s/helper.record'\n"
+		 "exec '%s'", testdir, getenv("BV_HELPER"));
+	use_script(body, 0755);
+	setenv("SSLKEYLOGFILE", keylog, 1);
+	setenv("LD_PRELOAD", "/nonexistent/preload.so", 1);
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGCHLD, &ign, &old_chld);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old_mask);
+	old_umask = umask(0);
+	leak = fcntl(2, F_DUPFD, 100);
+	assert_true(leak >= 100);
+
+	rc = run_auth("bv", "alice", ANSWERS(CODE), NULL);
+
+	close(leak);
+	umask(old_umask);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	/* The caller's SIGCHLD action is given back. */
+	sigaction(SIGCHLD, NULL, &now);
+	assert_true(now.sa_handler == SIG_IGN);
+	sigaction(SIGCHLD, &old_chld, NULL);
+	sigaction(SIGINT, &old_int, NULL);
+	unsetenv("SSLKEYLOGFILE");
+	unsetenv("LD_PRELOAD");
+
+	/* SIGCHLD ignored did not turn a good login into a failure. */
+	assert_rc(rc, PAM_SUCCESS);
+	assert_int_equal(access(keylog, F_OK), -1);
+	f = fopen(record, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		/* sh itself may set PWD; nothing else may be there. */
+		if (strchr(line, '=') != NULL) {
+			assert_true(strncmp(line, "PWD=", 4) == 0);
+		} else if (strncmp(line, "Uid:", 4) == 0 ||
+			   strncmp(line, "Gid:", 4) == 0) {
+			assert_string_equal(line + 4, "\t0\t0\t0\t0");
+		} else if (strncmp(line, "Sig", 3) == 0) {
+			assert_string_equal(line + 7, "\t0000000000000000");
+		} else if (strncmp(line, "umask ", 6) == 0) {
+			assert_string_equal(line, "umask 0077");
+		} else if (strncmp(line, "core ", 5) == 0) {
+			assert_string_equal(line, "core 0");
+		} else {
+			/* 0-2, the script (3), what sh opened itself; never
+			   the descriptor this process left open. */
+			assert_true(strncmp(line, "fd ", 3) == 0);
+			assert_true(strtol(line + 3, NULL, 10) < 100);
+		}
+	}
+	fclose(f);
+}
+
+static const struct CMUnitTest tests[] = {
+	T(test_helper_missing),
+	T(test_helper_group_writable),
+	T(test_helper_exits_at_once),
+	T(test_helper_kills_itself),
+	T(test_helper_talks_garbage),
+	T(test_helper_killed_at_prompt),
+	T(test_helper_stopped_at_prompt),
+	T(test_helper_gets_nothing_of_ours),
+};
+
+int main(int argc, char **argv)
+{
+	struct CMUnitTest all[NELEM(tests)];
+	size_t n = 0;
+
+	for (size_t i = 0; i < NELEM(tests); i++)
+		all[n++] = tests[i];
+	return harness_run("pam_baxverify helper (pam_wrapper)", all, n,
+			   argc > 1 ? argv[1] : NULL);
+}
