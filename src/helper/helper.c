@@ -233,7 +233,6 @@ main(void)
 	struct bv_proof no_proof = { 0 };
 	struct proto_msg req;
 	const char *why = NULL;
-	bool hooked = alloc_hooks_install();
 	enum bv_result rc;
 
 	h.log.sink = send_log;
@@ -242,9 +241,8 @@ main(void)
 	if (rc != BV_OK)
 		goto out;
 	rc = hello(&h);
-	if (!hooked)
-		bv_log(&h.log, LOG_WARNING, "helper: OpenSSL keeps its own "
-		       "allocator; its allocation failures read as errors");
+	if (rc == BV_OK && alloc_failures() != 0)
+		rc = BV_NOMEM;
 	/* The module denies on anything but BV_OK here. */
 	if (reply(&h, rc, &none, &no_proof) != BV_OK || rc != BV_OK)
 		goto out;

@@ -1344,6 +1344,24 @@ bool log_has(int prio, const char *const *needles)
 	return found;
 }
 
+int count_logged(const char *needle)
+{
+	char *log = read_whole_file(syslog_file);
+	int n = 0;
+
+	for (const char *l = log; *l != '\0';) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl != NULL ? (size_t)(nl - l) : strlen(l);
+		const char *hit = strstr(l, needle);
+
+		if (hit != NULL && hit < l + len)
+			n++;
+		l += len + (nl != NULL);
+	}
+	free(log);
+	return n;
+}
+
 static void print_needles(const char *const *needles)
 {
 	for (size_t i = 0; needles[i] != NULL; i++)

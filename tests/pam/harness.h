@@ -360,6 +360,8 @@ bool log_has(int prio, const char *const *needles);
 	assert_not_logged_at(LOGGED(__VA_ARGS__), __LINE__)
 void assert_logged_at(int prio, const char *const *needles, int line);
 void assert_not_logged_at(const char *const *needles, int line);
+/* How many syslog lines contain needle. */
+int count_logged(const char *needle);
 
 #define assert_requests(path, n) assert_requests_at((path), (n), __LINE__)
 void assert_requests_at(const char *path, int want, int line);

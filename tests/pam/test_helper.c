@@ -29,7 +29,7 @@ static void
 use_script(const char *body, mode_t mode)
 {
 	struct conf c = { .timeout = 1, .connect_timeout = 1 };
-	char text[8192];
+	char text[20000];
 
 	snprintf(script, sizeof(script), "%s/helper.sh", testdir);
 	snprintf(record, sizeof(record), "%s/helper.record", testdir);
@@ -258,6 +258,85 @@ static void test_helper_gets_nothing_of_ours(void **state)
 	fclose(f);
 }
 
+
+/* The helper's allocation count and whether the chosen one failed. */
+static long
+read_report(const char *path, int *fired)
+{
+	long all = -1;
+	FILE *f = fopen(path, "r");
+
+	*fired = 0;
+	if (f != NULL) {
+		if (fscanf(f, "%ld %d", &all, fired) != 2)
+			all = -1;
+		fclose(f);
+	}
+	return all;
+}
+
+/*
+ * Every allocation of the helper (libcurl, OpenSSL, cJSON, glibc, ours)
+ * failed in turn, in a login with a wrong code under failmode = "safe":
+ * never a success, never "ALLOWED WITHOUT A CODE".  An allocation failure
+ * the libraries report as a network error would be just that.
+ */
+static void test_helper_allocation_failures(void **state)
+{
+	const char *shim = getenv("BV_ALLOC_FAIL_SHIM");
+	const char *budget_s = getenv("BV_HELPER_ALLOC_BUDGET");
+	char body[16384], failat[4096], report[4096], at[32];
+	struct conf c = { .max_tries = 1 };
+	long total, step, budget, i, runs = 0, changed = 0;
+	int f, rc;
+
+	(void)state;
+	if (shim == NULL || getenv("BV_PRELOAD_FIRST") != NULL)
+		skip(); /* no shim, or a sanitizer owns the allocator */
+	budget = budget_s != NULL ? strtol(budget_s, NULL, 10) : 400;
+	snprintf(failat, sizeof(failat), "%s/helper.failat", testdir);
+	snprintf(report, sizeof(report), "%s/helper.allocs", testdir);
+	snprintf(body, sizeof(body),
+		 "exec env LD_PRELOAD='%s' BV_ALLOC_FAIL_AT=\"$(cat '%s')\" "
+		 "BV_ALLOC_FAIL_REPORT='%s' '%s'",
+		 shim, failat, report, getenv("BV_HELPER"));
+	use_script(body, 0755);
+	c.helper = script;
+	write_conf(&c);
+
+	write_file(failat, "0", 0600);
+	assert_rc(run_auth("bv_safe", "alice", ANSWERS("000000"), NULL),
+		  PAM_MAXTRIES);
+	total = read_report(report, &f);
+	assert_true(total > 100);
+	/* The first allocations one by one, then a sample of the rest. */
+	step = total / budget > 1 ? total / budget : 1;
+	for (i = 1; i <= total; i += i < 64 ? 1 : step) {
+		snprintf(at, sizeof(at), "%ld", i);
+		write_file(failat, at, 0600);
+		(void)unlink(report);
+		rc = run_auth("bv_safe", "alice", ANSWERS("000000"), NULL);
+		if (rc == PAM_SUCCESS) {
+			print_error("allocation %ld of %ld failed: and the "
+				    "wrong code was let in\n", i, total);
+			dump_syslog();
+			fail();
+		}
+		/* Anything but the plain "too many wrong codes": the
+		   failure showed. */
+		changed += rc != PAM_MAXTRIES;
+		runs++;
+	}
+	assert_not_logged("ALLOWED WITHOUT A CODE");
+	print_message("  %ld helper allocations; %ld runs, %ld denied "
+		      "otherwise than for the wrong code: %d out of memory, "
+		      "%d helper died\n", total, runs, changed,
+		      count_logged("out of memory"),
+		      count_logged("denied: helper failed"));
+	/* The injection really bit (the count is stable from run to run). */
+	assert_true(changed * 4 > runs);
+}
+
 static const struct CMUnitTest tests[] = {
 	T(test_helper_missing),
 	T(test_helper_group_writable),
@@ -267,6 +346,7 @@ static const struct CMUnitTest tests[] = {
 	T(test_helper_killed_at_prompt),
 	T(test_helper_stopped_at_prompt),
 	T(test_helper_gets_nothing_of_ours),
+	T(test_helper_allocation_failures),
 };
 
 int main(int argc, char **argv)

@@ -360,24 +360,6 @@ static long minutes_in(const char *shown, const char *prefix)
 }
 
 /* How many syslog lines contain needle. */
-static int count_logged(const char *needle)
-{
-	char *log = read_whole_file(syslog_file);
-	int n = 0;
-
-	for (const char *l = log; *l != '\0';) {
-		const char *nl = strchr(l, '\n');
-		size_t len = nl != NULL ? (size_t)(nl - l) : strlen(l);
-		const char *hit = strstr(l, needle);
-
-		if (hit != NULL && hit < l + len)
-			n++;
-		l += len + (nl != NULL);
-	}
-	free(log);
-	return n;
-}
-
 /* ------------------------------------------------------------------ */
 /* The administrator's command.                                        */
 
