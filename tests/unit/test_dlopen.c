@@ -1,7 +1,7 @@
 /*
  * test_dlopen.c - the built module loads with every symbol resolved and
  * exports the PAM entry points (and, through the version script, nothing
- * else of ours).
+ * else of ours), and maps no network, TLS or JSON library.
  */
 #include "config.h"
 
@@ -10,7 +10,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -60,12 +62,40 @@ test_internals_hidden(void **state)
 	dlclose(h);
 }
 
+/*
+ * sudo and sshd load the module on every call, and under sudo and su the
+ * caller's environment reaches whatever it maps: no network, TLS or JSON
+ * library may come with it (the helper has them).
+ */
+static void
+test_no_network_libraries(void **state)
+{
+	static const char *const banned[] = {
+		"/libcurl", "/libcjson", "/libssl", "/libcrypto.", "/libgnutls",
+		"/libnghttp2", "/libldap", "/libpq",
+	};
+	char line[4096];
+	void *h = open_module();
+	FILE *maps = fopen("/proc/self/maps", "r");
+	size_t i;
+
+	(void)state;
+	assert_non_null(maps);
+	while (fgets(line, sizeof(line), maps) != NULL)
+		for (i = 0; i < sizeof(banned) / sizeof(banned[0]); i++)
+			if (strstr(line, banned[i]) != NULL)
+				fail_msg("loading the module mapped %s", line);
+	fclose(maps);
+	dlclose(h);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_entry_points),
 		cmocka_unit_test(test_internals_hidden),
+		cmocka_unit_test(test_no_network_libraries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
