@@ -128,7 +128,9 @@ read_record(struct store_txn *txn, const char *dir)
 	int fd;
 	enum bv_result rc = BV_CONFIG;
 
-	fd = openat(txn->dir_fd, txn->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO in its place is refused, not waited on. */
+	fd = openat(txn->dir_fd, txn->name,
+		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT)
 		return BV_OK;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||

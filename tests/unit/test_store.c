@@ -21,6 +21,7 @@
 #include "../../src/providers/deliver.h"
 #include "../../src/providers/local.h"
 #include "../../src/store/store.h"
+#include "guarded.h"
 
 struct fixture {
 	char dir[64];
@@ -195,6 +196,34 @@ test_damaged_file_is_not_reset(void **state)
 	free(after);
 }
 
+/* store_open of alice and close, in the child of run_guarded. */
+static int
+open_in_child(void *arg)
+{
+	struct fixture *f = arg;
+	struct store_txn txn;
+	enum bv_result rc = store_open(f->store, "alice", &quiet, &txn);
+
+	store_close(&txn);
+	return (int)rc;
+}
+
+/* A FIFO in place of the record is refused at once, never waited on. */
+static void
+test_fifo_refused(void **state)
+{
+	struct fixture *f = *state;
+	char path[160];
+	struct stat st;
+
+	assert_int_equal(mkdir(f->store, 0700), 0);
+	snprintf(path, sizeof(path), "%s/alice", f->store);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(run_guarded(open_in_child, f, NULL), BV_CONFIG);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+}
+
 static void
 test_bad_directory_refused(void **state)
 {
@@ -336,6 +365,8 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_directory_refused,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fifo_refused, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_parallel_updates_exact,
 						setup, teardown),
 		cmocka_unit_test(test_prune),
