@@ -71,6 +71,23 @@ grace_key(const struct auth_state *st, char *out, size_t outsz)
 			out[i] = '_';
 }
 
+/*
+ * Is the user locked out now?  BV_LOCKED (logged, st->retry_at set) or
+ * BV_OK.  Every check of an answer asks again: another login may have
+ * locked the user while this one waited at the prompt.
+ */
+static enum bv_result
+check_locked(struct auth_state *st, const struct store_record *rec,
+	     time_t now)
+{
+	if (rec->locked_until <= now)
+		return BV_OK;
+	st->retry_at = rec->locked_until;
+	log_event(st, LOG_NOTICE, "denied: locked out after %ld failed "
+		  "verifications", rec->failures);
+	return BV_LOCKED;
+}
+
 /* Open (lock and read) the user's record, forgetting what has run out. */
 static enum bv_result
 open_record(struct auth_state *st, struct store_txn *txn, time_t now)
@@ -94,22 +111,29 @@ guard_begin(struct auth_state *st, bool *granted)
 
 	*granted = false;
 	rc = open_record(st, &txn, now);
-	if (rc != BV_OK)
-		goto out;
-	if (txn.rec.locked_until > now) {
-		st->retry_at = txn.rec.locked_until;
-		log_event(st, LOG_NOTICE, "denied: locked out after %ld "
-			  "failed verifications", txn.rec.failures);
-		rc = BV_LOCKED;
-		goto out;
-	}
-	if (st->cfg.remember <= 0)
+	if (rc == BV_OK)
+		rc = check_locked(st, &txn.rec, now);
+	if (rc != BV_OK || st->cfg.remember <= 0)
 		goto out;
 	grace_key(st, key, sizeof(key));
 	for (i = 0; i < txn.rec.nremember; i++)
 		if (strcmp(txn.rec.remember[i].key, key) == 0)
 			*granted = true;
 out:
+	store_close(&txn);
+	return rc;
+}
+
+enum bv_result
+guard_check_locked(struct auth_state *st)
+{
+	struct store_txn txn;
+	time_t now = time(NULL);
+	enum bv_result rc;
+
+	rc = open_record(st, &txn, now);
+	if (rc == BV_OK)
+		rc = check_locked(st, &txn.rec, now);
 	store_close(&txn);
 	return rc;
 }
@@ -187,10 +211,13 @@ guard_succeeded(struct auth_state *st)
 	size_t i;
 
 	rc = open_record(st, &txn, now);
+	/* A lockout that began since this login's last check stands: a
+	   success never lifts one (only unlock_time or baxverify reset). */
+	if (rc == BV_OK)
+		rc = check_locked(st, &txn.rec, now);
 	if (rc != BV_OK)
 		goto out;
 	txn.rec.failures = 0;
-	txn.rec.locked_until = 0;
 	if (st->cfg.remember > 0) {
 		grace_key(st, key, sizeof(key));
 		for (i = 0; i < txn.rec.nremember && slot == NULL; i++)
@@ -231,7 +258,11 @@ guard_use_recovery(struct auth_state *st, const char *digits, bool *used)
 	size_t i;
 
 	*used = false;
-	rc = store_open(st->cfg.store_dir, st->pam_user, &st->log, &txn);
+	/* Locked out: the code is not even looked at, so not spent, and
+	   the lockout stays (checked in this transaction, under the lock). */
+	rc = open_record(st, &txn, time(NULL));
+	if (rc == BV_OK)
+		rc = check_locked(st, &txn.rec, time(NULL));
 	if (rc != BV_OK)
 		goto out;
 	for (i = 0; i < txn.rec.nrecovery && !*used; i++)
