@@ -1566,6 +1566,57 @@ static void test_grace_off_by_default(void **state)
 	assert_int_equal(store_count("alice", "remember"), 0);
 }
 
+/*
+ * A PAM_TTY too long for a grace key (a caller chooses it under sudo):
+ * no window is opened or granted, so two long terminals that share
+ * their first 250 characters never share one, as a cut key would.
+ */
+static void test_grace_long_tty(void **state)
+{
+	struct conf c = local_file(NULL);
+	char tty1[301], tty2[301];
+
+	(void)state;
+	memset(tty1, 'A', 300);
+	tty1[300] = '\0';
+	memcpy(tty2, tty1, sizeof(tty2));
+	memset(tty1 + 250, 'x', 50);
+	memset(tty2 + 250, 'y', 50);
+	c.limits = "max_sends_per_hour = 64;";
+	c.extra = "debug = true;";
+	write_conf(&c);
+	assert_true(asked("bv_remember", "alice", tty1, NULL));
+	assert_true(asked("bv_remember", "alice", tty2, NULL));
+	assert_true(asked("bv_remember", "alice", tty1, NULL));
+	assert_not_logged("granted:");
+	assert_int_equal(store_count("alice", "remember"), 0);
+	assert_logged(PRIO(LOG_DEBUG), "user=alice", "no grace window: the "
+		      "service, terminal and remote host are too long for a "
+		      "key");
+	/* A terminal of a sane length still gets its window. */
+	assert_true(asked("bv_remember", "alice", "pts/1", NULL));
+	assert_false(asked("bv_remember", "alice", "pts/1", NULL));
+}
+
+/* Terminals and remote hosts that differ only in bytes the record
+   cannot hold, or in where a '|' falls, are different windows. */
+static void test_grace_key_unambiguous(void **state)
+{
+	struct conf c = local_file(NULL);
+
+	(void)state;
+	c.limits = "max_sends_per_hour = 64;";
+	write_conf(&c);
+	assert_true(asked("bv_remember", "alice", "pts/9 x", NULL));
+	assert_true(asked("bv_remember", "alice", "pts/9_x", NULL));
+	assert_true(asked("bv_remember", "alice", "a|b", "c"));
+	assert_true(asked("bv_remember", "alice", "a", "b|c"));
+	/* Each has a window of its own. */
+	assert_false(asked("bv_remember", "alice", "pts/9 x", NULL));
+	assert_false(asked("bv_remember", "alice", "a", "b|c"));
+	assert_int_equal(store_count("alice", "remember"), 4);
+}
+
 /* remember is also a top-level key of the file. */
 static void test_grace_config_key(void **state)
 {
@@ -1899,6 +1950,8 @@ static const struct CMUnitTest plain_tests[] = {
 	T(test_grace_same_tty),
 	T(test_grace_scoped),
 	T(test_grace_off_by_default),
+	T(test_grace_long_tty),
+	T(test_grace_key_unambiguous),
 	T(test_grace_config_key),
 	T(test_parallel_failures),
 	T(test_parallel_send_limit),
