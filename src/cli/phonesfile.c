@@ -78,7 +78,9 @@ phonesfile_open(const char *path, struct phonesfile *pf)
 	status = lock_dir(pf);
 	if (status != CLI_OK)
 		goto out;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO here must be refused, not waited on. */
+	fd = open(path,
+		  O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT) {
 		pf->st.st_mode = S_IFREG | 0644; /* what the module accepts */
 		pf->st.st_uid = geteuid();

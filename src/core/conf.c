@@ -478,6 +478,21 @@ wipe_parsed_secrets(const config_t *lc)
 	}
 }
 
+/* What a file that is not a regular one is, for the log line. */
+static const char *
+file_kind(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "a special file";
+}
+
 static enum bv_result
 read_trusted(const char *path, size_t maxlen, const struct bv_log *log,
 	     char **text, size_t *len, mode_t *mode)
@@ -494,13 +509,22 @@ read_trusted(const char *path, size_t maxlen, const struct bv_log *log,
 		       path ? path : "(none)");
 		goto out;
 	}
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: open(2) of a FIFO with no writer would wait forever,
+	   holding up every login; opened this way it is refused below.  A
+	   regular file reads the same either way. */
+	fd = open(path,
+		  O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		bv_log(log, LOG_ERR, "%s: cannot open: %m", path);
 		goto out;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		bv_log(log, LOG_ERR, "%s: not a regular file", path);
+	if (fstat(fd, &st) != 0) {
+		bv_log(log, LOG_ERR, "%s: cannot stat: %m", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		bv_log(log, LOG_ERR, "%s: refused: %s, not a regular file",
+		       path, file_kind(st.st_mode));
 		goto out;
 	}
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {

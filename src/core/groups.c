@@ -1,18 +1,37 @@
 /*
  * groups.c - matching a user's groups against the "groups" patterns.
+ *
+ * Under sudo and su the lookups run in a process the caller started, and
+ * a lookup that fails must never read as "not in the group": that would
+ * skip the very user the administrator wants asked (PAM_IGNORE).  So the
+ * buffers grow until the entry fits, and every other error denies.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <grp.h>
-#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "groups.h"
+#include "text.h"
 
-#define MAX_GROUPS 4096
+/* First buffer for a passwd or group entry, and the most we grow it to:
+   a group line of tens of thousands of members fits, past that is
+   damage. */
+#define ENTRY_BUF_START 4096
+#define ENTRY_BUF_MAX (1024 * 1024)
+/* First size of the group list, and the kernel's NGROUPS_MAX. */
+#define GIDS_START 256
+#define GIDS_MAX 65536
+
+struct entry_buf {
+	char *p;
+	size_t size;
+};
 
 /* Does any pattern of the wanted sign match group name? */
 static bool
@@ -43,54 +62,177 @@ has_positive(char *const *patterns)
 	return false;
 }
 
+/* Start b at ENTRY_BUF_START, or double it; false when out of memory. */
+static bool
+grow(struct entry_buf *b)
+{
+	size_t size = b->size == 0 ? ENTRY_BUF_START : b->size * 2;
+	char *p = realloc(b->p, size);
+
+	if (p == NULL)
+		return false;
+	b->p = p;
+	b->size = size;
+	return true;
+}
+
+/*
+ * Log a failed lookup of what ("the passwd entry", "group 1234") for
+ * user, with err (0: no error number to give).  The user name is
+ * sanitised: it comes from the caller.
+ */
+static void
+log_lookup(const struct bv_log *log, const char *user, const char *what,
+	   int err)
+{
+	char clean[128];
+
+	text_sanitize(clean, sizeof(clean), user);
+	if (err == 0) {
+		bv_log(log, LOG_ERR, "user=%s: cannot read %s", clean, what);
+	} else if (err == ERANGE) {
+		bv_log(log, LOG_ERR, "user=%s: cannot read %s: larger than "
+		       "%d bytes", clean, what, ENTRY_BUF_MAX);
+	} else {
+		errno = err;
+		bv_log(log, LOG_ERR, "user=%s: cannot read %s: %m", clean,
+		       what);
+	}
+}
+
+enum bv_result
+groups_getpwnam(const char *user, const struct bv_log *log,
+		struct passwd *pw, char **buf, bool *found)
+{
+	struct entry_buf b = { NULL, 0 };
+	struct passwd *res = NULL;
+	enum bv_result rc = BV_NOMEM;
+	int err = ERANGE;
+
+	*found = false;
+	while (err == ERANGE && b.size < ENTRY_BUF_MAX) {
+		if (!grow(&b))
+			goto out;
+		err = getpwnam_r(user, pw, b.p, b.size, &res);
+	}
+	rc = BV_INTERNAL;
+	if (err != 0) {
+		log_lookup(log, user, "the passwd entry", err);
+		goto out;
+	}
+	*found = res != NULL;
+	rc = BV_OK;
+out:
+	*buf = b.p;
+	return rc;
+}
+
+/* Group gid's entry into gr (pointing into b); *found false when there
+   is none, which is not an error: a gid need not have a name. */
+static enum bv_result
+lookup_group(gid_t gid, const char *user, const struct bv_log *log,
+	     struct entry_buf *b, struct group *gr, bool *found)
+{
+	struct group *res = NULL;
+	char what[48];
+	int err;
+
+	*found = false;
+	if (b->size == 0 && !grow(b))
+		return BV_NOMEM;
+	err = getgrgid_r(gid, gr, b->p, b->size, &res);
+	while (err == ERANGE && b->size < ENTRY_BUF_MAX) {
+		if (!grow(b))
+			return BV_NOMEM;
+		err = getgrgid_r(gid, gr, b->p, b->size, &res);
+	}
+	if (err != 0) {
+		snprintf(what, sizeof(what), "group %lu", (unsigned long)gid);
+		log_lookup(log, user, what, err);
+		return BV_INTERNAL;
+	}
+	*found = res != NULL;
+	return BV_OK;
+}
+
+/* All of user's groups (primary gid included) into *gids, *ngids. */
+static enum bv_result
+user_gids(const char *user, gid_t gid, const struct bv_log *log,
+	  gid_t **gids, int *ngids)
+{
+	int size = GIDS_START, want;
+	gid_t *p;
+
+	for (;;) {
+		p = realloc(*gids, (size_t)size * sizeof(*p));
+		if (p == NULL)
+			return BV_NOMEM;
+		*gids = p;
+		want = size;
+		if (getgrouplist(user, gid, *gids, &want) >= 0) {
+			*ngids = want;
+			return BV_OK;
+		}
+		/* -1 with a larger count: the list did not fit; else a
+		   failure getgrouplist does not explain (no errno). */
+		if (want <= size || want > GIDS_MAX)
+			break;
+		size = want;
+	}
+	log_lookup(log, user, want > GIDS_MAX ? "the group list (more than "
+		   "65536 groups)" : "the group list", 0);
+	return BV_INTERNAL;
+}
+
+/* Match every group of gids against the patterns. */
+static enum bv_result
+match_groups(char *const *patterns, const char *user, const gid_t *gids,
+	     int ngids, const struct bv_log *log, bool *applies)
+{
+	struct entry_buf b = { NULL, 0 };
+	bool want = false, excluded = false, found;
+	enum bv_result rc = BV_OK;
+	int i;
+
+	for (i = 0; i < ngids && rc == BV_OK; i++) {
+		struct group gr;
+
+		rc = lookup_group(gids[i], user, log, &b, &gr, &found);
+		if (rc != BV_OK || !found)
+			continue;
+		want = want || matches(patterns, gr.gr_name, false);
+		excluded = excluded || matches(patterns, gr.gr_name, true);
+	}
+	if (rc == BV_OK)
+		*applies = (want || !has_positive(patterns)) && !excluded;
+	free(b.p);
+	return rc;
+}
+
 enum bv_result
 groups_user_applies(char *const *patterns, const char *user,
 		    const struct bv_log *log, bool *applies)
 {
-	struct passwd pw, *pwres = NULL;
-	char pwbuf[4096], grbuf[8192];
+	struct passwd pw;
+	char *pwbuf = NULL;
 	gid_t *gids = NULL;
-	int ngids = MAX_GROUPS, i;
-	bool want = false, excluded = false;
-	enum bv_result rc = BV_CONFIG;
+	int ngids = 0;
+	bool found = false;
+	enum bv_result rc;
 
 	*applies = true;
 	if (patterns == NULL || patterns[0] == NULL)
 		return BV_OK;
 	*applies = false;
-	if (getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pwres) != 0) {
-		bv_log(log, LOG_ERR, "user=%s: cannot read the passwd entry: %m",
-		       user);
+	rc = groups_getpwnam(user, log, &pw, &pwbuf, &found);
+	/* No such user: in no group, so not ours to ask. */
+	if (rc != BV_OK || !found)
 		goto out;
-	}
-	if (pwres == NULL) {
-		/* No such user: in no group, so not ours to ask. */
-		rc = BV_OK;
-		goto out;
-	}
-	gids = calloc(MAX_GROUPS, sizeof(*gids));
-	if (gids == NULL) {
-		rc = BV_NOMEM;
-		goto out;
-	}
-	if (getgrouplist(user, pw.pw_gid, gids, &ngids) < 0) {
-		bv_log(log, LOG_ERR, "user=%s: more than %d groups", user,
-		       MAX_GROUPS);
-		goto out;
-	}
-	for (i = 0; i < ngids; i++) {
-		struct group gr, *grres = NULL;
-
-		if (getgrgid_r(gids[i], &gr, grbuf, sizeof(grbuf), &grres) !=
-			    0 ||
-		    grres == NULL)
-			continue;
-		want = want || matches(patterns, gr.gr_name, false);
-		excluded = excluded || matches(patterns, gr.gr_name, true);
-	}
-	*applies = (want || !has_positive(patterns)) && !excluded;
-	rc = BV_OK;
+	rc = user_gids(user, pw.pw_gid, log, &gids, &ngids);
+	if (rc == BV_OK)
+		rc = match_groups(patterns, user, gids, ngids, log, applies);
 out:
 	free(gids);
+	free(pwbuf);
 	return rc;
 }

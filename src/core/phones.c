@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "groups.h"
 #include "phones.h"
 #include "wipe.h"
 
@@ -170,24 +171,34 @@ scan_phones(const char *path, char *text, const char *user,
 	return rc;
 }
 
-/* The first comma-separated GECOS field that is an E.164 number. */
+/*
+ * The first comma-separated GECOS field that is an E.164 number.  A
+ * passwd entry that cannot be read denies (BV_INTERNAL): read as "no
+ * phone", it would let nullok skip the user.
+ */
 static enum bv_result
-gecos_phone(const char *user, char **phone)
+gecos_phone(const char *user, const struct bv_log *log, char **phone)
 {
-	struct passwd pw, *res = NULL;
-	char buf[4096], *field, *save = NULL;
+	struct passwd pw;
+	char *buf = NULL, *field, *save = NULL;
+	bool found = false;
+	enum bv_result rc;
 
-	if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
-		return BV_OK;
+	rc = groups_getpwnam(user, log, &pw, &buf, &found);
+	if (rc != BV_OK || !found)
+		goto out;
 	for (field = strtok_r(pw.pw_gecos, ",", &save); field != NULL;
 	     field = strtok_r(NULL, ",", &save)) {
 		field += strspn(field, " ");
 		if (!phone_is_e164(field))
 			continue;
 		*phone = strdup(field);
-		return *phone ? BV_OK : BV_NOMEM;
+		rc = *phone ? BV_OK : BV_NOMEM;
+		break;
 	}
-	return BV_OK;
+out:
+	free(buf);
+	return rc;
 }
 
 enum bv_result
@@ -206,7 +217,7 @@ phones_lookup(const struct bv_config *cfg, const char *user,
 		goto out;
 	rc = scan_phones(cfg->phones_file, text, user, log, c);
 	if (rc == BV_OK && c->phone == NULL && cfg->phones_gecos)
-		rc = gecos_phone(user, &c->phone);
+		rc = gecos_phone(user, log, &c->phone);
 out:
 	free(text);
 	return rc;

@@ -54,7 +54,8 @@ void contact_clear(struct bv_contact *c);
  * Returns BV_OK (either or both fields may stay NULL when the user has
  * none), BV_CONFIG when the registry cannot be read or the user's own
  * entry is invalid (a typo must not look like "no phone", which nullok
- * would wave through), or BV_NOMEM.
+ * would wave through), BV_INTERNAL when phones.gecos is on and the
+ * user's passwd entry cannot be read (logged), or BV_NOMEM.
  */
 enum bv_result phones_lookup(const struct bv_config *cfg, const char *user,
 			     const struct bv_log *log, struct bv_contact *c);

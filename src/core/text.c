@@ -9,11 +9,11 @@
 
 /*
  * Length of the well-formed UTF-8 sequence at s (1 for ASCII), or 0 when
- * the bytes there are not one: such bytes are dropped, which also drops
- * a lone 0x9B that an 8-bit terminal would read as CSI.  Well-formed is
- * RFC 3629's table: no overlong forms (E0 80 9B would be ESC, E0 82 9B
- * CSI, to a lenient decoder, past the control checks below), no
- * surrogates, nothing beyond U+10FFFF.
+ * the bytes there are not one: such a byte is replaced, which also
+ * disarms a lone 0x9B that an 8-bit terminal would read as CSI.
+ * Well-formed is RFC 3629's table: no overlong forms (E0 80 9B would be
+ * ESC, E0 82 9B CSI, to a lenient decoder, past the control checks
+ * below), no surrogates, nothing beyond U+10FFFF.
  */
 static size_t
 utf8_len(const unsigned char *s)
@@ -47,11 +47,26 @@ utf8_len(const unsigned char *s)
 	return n;
 }
 
+/* C0 controls, DEL, and C1 controls (U+0080..U+009F), of length n. */
+static bool
+is_control(const unsigned char *s, size_t n)
+{
+	return (n == 1 && (*s < 0x20 || *s == 0x7F)) ||
+	       (n == 2 && s[0] == 0xC2 && s[1] <= 0x9F);
+}
+
+/*
+ * Each control character and each byte that is not UTF-8 becomes one
+ * '?', never nothing: dropped, "\xffroot" would log as user=root, a
+ * different and valid name.  So the output is never longer than the
+ * input, and nothing is lost without a trace.
+ */
 void
 text_sanitize(char *dst, size_t dstsz, const char *src)
 {
 	const unsigned char *s = (const unsigned char *)src;
-	size_t o = 0, n = 0;
+	const unsigned char *piece;
+	size_t o = 0, n = 0, len;
 	bool cut = false;
 
 	if (dstsz == 0)
@@ -59,20 +74,21 @@ text_sanitize(char *dst, size_t dstsz, const char *src)
 	dst[0] = '\0';
 	if (s == NULL)
 		return;
-	for (; *s != '\0'; s += n ? n : 1) {
+	for (; *s != '\0'; s += n) {
 		n = utf8_len(s);
-		if (n == 0)
-			continue;
-		/* C0 controls, DEL, and C1 controls (U+0080..U+009F). */
-		if ((n == 1 && (*s < 0x20 || *s == 0x7F)) ||
-		    (n == 2 && s[0] == 0xC2 && s[1] <= 0x9F))
-			continue;
-		if (o + n >= dstsz) {
+		piece = s;
+		len = n;
+		if (n == 0 || is_control(s, n)) {
+			piece = (const unsigned char *)"?";
+			len = 1;
+			n = n == 0 ? 1 : n;
+		}
+		if (o + len >= dstsz) {
 			cut = true;
 			break;
 		}
-		memcpy(dst + o, s, n);
-		o += n;
+		memcpy(dst + o, piece, len);
+		o += len;
 	}
 	dst[o] = '\0';
 	if (cut && dstsz > 4) {

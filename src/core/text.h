@@ -9,10 +9,13 @@
 #include <stddef.h>
 
 /*
- * Copy src into dst (size dstsz, always NUL-terminated), dropping C0 and
- * C1 control characters and DEL, so that a server cannot put escape
- * sequences on a user's terminal or forge lines in syslog.  Long text is
- * cut and marked with "...".  src may be NULL (gives "").
+ * Copy src into dst (size dstsz, always NUL-terminated), replacing each
+ * C0 or C1 control character, DEL, and each byte that is not part of
+ * well-formed UTF-8 with '?', so that a server cannot put escape
+ * sequences on a user's terminal or forge lines in syslog, and a name
+ * with such bytes never shows as another, valid one ("\xffroot" is
+ * "?root", not "root").  The result is never longer than src.  Long text
+ * is cut and marked with "...".  src may be NULL (gives "").
  */
 void text_sanitize(char *dst, size_t dstsz, const char *src);
 

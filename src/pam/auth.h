@@ -70,6 +70,8 @@ enum bv_result run_dialogue(struct auth_state *st);
 /* guard.c: the local store's limits, lockout, grace and recovery codes */
 /* Locked out?  Within a grace window (*granted)? */
 enum bv_result guard_begin(struct auth_state *st, bool *granted);
+/* Locked out now (BV_LOCKED, logged)?  Asked before every answer counts. */
+enum bv_result guard_check_locked(struct auth_state *st);
 /* Count a send against limits.max_sends_per_hour, or refuse it. */
 enum bv_result guard_count_send(struct auth_state *st);
 /* Count a failed verification; BV_LOCKED once limits.deny is reached. */
@@ -78,7 +80,8 @@ enum bv_result guard_failed(struct auth_state *st);
 enum bv_result guard_succeeded(struct auth_state *st);
 /* How many recovery codes the user has left. */
 enum bv_result guard_recovery_left(struct auth_state *st, size_t *left);
-/* Spend a recovery code (normalised digits) if it is one of the user's. */
+/* Spend a recovery code (normalised digits) if it is one of the user's;
+   BV_LOCKED, nothing spent, while the user is locked out. */
 enum bv_result guard_use_recovery(struct auth_state *st, const char *digits,
 				  bool *used);
 

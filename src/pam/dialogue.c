@@ -375,6 +375,11 @@ run_dialogue(struct auth_state *st)
 		rc = offer_recovery(st, rc);
 	while (rc == BV_OK) {
 		rc = ask_code(st, &answer);
+		/* Another login may have locked the user out while this one
+		   waited at the prompt: then no answer is checked (no code,
+		   no recovery code) and no new code is sent. */
+		if (rc == BV_OK)
+			rc = guard_check_locked(st);
 		if (rc != BV_OK)
 			break;
 		if ((answer == NULL || answer[0] == '\0') &&

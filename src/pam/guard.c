@@ -48,27 +48,96 @@ session_start(pid_t sid)
 }
 
 /*
+ * Append one field of the grace key to out (size outsz, used *o): '|'
+ * before all but the first, and every byte that could confuse the record
+ * (space, control, 8-bit) or the fields ('|', '%') as %XX, so that two
+ * different fields never give one key.  False when it does not fit.
+ */
+static bool
+key_field(char *out, size_t outsz, size_t *o, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *v = (const unsigned char *)value;
+
+	if (*o > 0 && *o + 1 < outsz)
+		out[(*o)++] = '|';
+	else if (*o > 0)
+		return false;
+	for (; *v != '\0'; v++) {
+		bool plain = *v > ' ' && *v < 0x7f && *v != '|' && *v != '%';
+
+		if (*o + (plain ? 1 : 3) >= outsz)
+			return false;
+		if (plain) {
+			out[(*o)++] = (char)*v;
+		} else {
+			out[(*o)++] = '%';
+			out[(*o)++] = hex[*v >> 4];
+			out[(*o)++] = hex[*v & 15];
+		}
+	}
+	out[*o] = '\0';
+	return true;
+}
+
+/* A PAM item as text, "-" when unset or empty. */
+static const char *
+item_text(const struct auth_state *st, int type)
+{
+	const void *item = NULL;
+
+	if (pam_get_item(st->pamh, type, &item) != PAM_SUCCESS ||
+	    item == NULL || *(const char *)item == '\0')
+		return "-";
+	return item;
+}
+
+/*
  * The grace key: service, terminal, remote host and the login session
  * (id and start time), so a success on one never opens another -- not
- * even the next login that gets the same pty.  Bytes that could confuse
- * the record are '_'.
+ * even the next login that gets the same pty.  The items are used whole
+ * (not st->rhost, which is cut for the log): false when the key would
+ * not fit STORE_KEY_MAX, and then no grace at all, for a cut key could
+ * be another session's (a caller chooses PAM_TTY under sudo).
  */
-static void
+static bool
 grace_key(const struct auth_state *st, char *out, size_t outsz)
 {
-	const void *tty = NULL;
 	pid_t sid = getsid(0);
-	size_t i;
+	char session[48];
+	size_t o = 0;
+	bool ok;
 
-	pam_get_item(st->pamh, PAM_TTY, &tty);
-	snprintf(out, outsz, "%s|%s|%s|%d.%llu",
-		 st->service ? st->service : "-",
-		 tty ? (const char *)tty : "-", st->rhost, (int)sid,
+	out[0] = '\0';
+	snprintf(session, sizeof(session), "%d.%llu", (int)sid,
 		 session_start(sid));
-	for (i = 0; out[i] != '\0'; i++)
-		if ((unsigned char)out[i] <= ' ' ||
-		    (unsigned char)out[i] >= 0x7f)
-			out[i] = '_';
+	ok = key_field(out, outsz, &o, st->service ? st->service : "-") &&
+	     key_field(out, outsz, &o, item_text(st, PAM_TTY)) &&
+	     key_field(out, outsz, &o, item_text(st, PAM_RHOST)) &&
+	     key_field(out, outsz, &o, session);
+	if (!ok) {
+		out[0] = '\0';
+		log_event(st, LOG_DEBUG, "no grace window: the service, "
+			  "terminal and remote host are too long for a key");
+	}
+	return ok;
+}
+
+/*
+ * Is the user locked out now?  BV_LOCKED (logged, st->retry_at set) or
+ * BV_OK.  Every check of an answer asks again: another login may have
+ * locked the user while this one waited at the prompt.
+ */
+static enum bv_result
+check_locked(struct auth_state *st, const struct store_record *rec,
+	     time_t now)
+{
+	if (rec->locked_until <= now)
+		return BV_OK;
+	st->retry_at = rec->locked_until;
+	log_event(st, LOG_NOTICE, "denied: locked out after %ld failed "
+		  "verifications", rec->failures);
+	return BV_LOCKED;
 }
 
 /* Open (lock and read) the user's record, forgetting what has run out. */
@@ -94,22 +163,29 @@ guard_begin(struct auth_state *st, bool *granted)
 
 	*granted = false;
 	rc = open_record(st, &txn, now);
-	if (rc != BV_OK)
+	if (rc == BV_OK)
+		rc = check_locked(st, &txn.rec, now);
+	if (rc != BV_OK || st->cfg.remember <= 0 ||
+	    !grace_key(st, key, sizeof(key)))
 		goto out;
-	if (txn.rec.locked_until > now) {
-		st->retry_at = txn.rec.locked_until;
-		log_event(st, LOG_NOTICE, "denied: locked out after %ld "
-			  "failed verifications", txn.rec.failures);
-		rc = BV_LOCKED;
-		goto out;
-	}
-	if (st->cfg.remember <= 0)
-		goto out;
-	grace_key(st, key, sizeof(key));
 	for (i = 0; i < txn.rec.nremember; i++)
 		if (strcmp(txn.rec.remember[i].key, key) == 0)
 			*granted = true;
 out:
+	store_close(&txn);
+	return rc;
+}
+
+enum bv_result
+guard_check_locked(struct auth_state *st)
+{
+	struct store_txn txn;
+	time_t now = time(NULL);
+	enum bv_result rc;
+
+	rc = open_record(st, &txn, now);
+	if (rc == BV_OK)
+		rc = check_locked(st, &txn.rec, now);
 	store_close(&txn);
 	return rc;
 }
@@ -187,12 +263,14 @@ guard_succeeded(struct auth_state *st)
 	size_t i;
 
 	rc = open_record(st, &txn, now);
+	/* A lockout that began since this login's last check stands: a
+	   success never lifts one (only unlock_time or baxverify reset). */
+	if (rc == BV_OK)
+		rc = check_locked(st, &txn.rec, now);
 	if (rc != BV_OK)
 		goto out;
 	txn.rec.failures = 0;
-	txn.rec.locked_until = 0;
-	if (st->cfg.remember > 0) {
-		grace_key(st, key, sizeof(key));
+	if (st->cfg.remember > 0 && grace_key(st, key, sizeof(key))) {
 		for (i = 0; i < txn.rec.nremember && slot == NULL; i++)
 			if (strcmp(txn.rec.remember[i].key, key) == 0)
 				slot = &txn.rec.remember[i];
@@ -231,7 +309,11 @@ guard_use_recovery(struct auth_state *st, const char *digits, bool *used)
 	size_t i;
 
 	*used = false;
-	rc = store_open(st->cfg.store_dir, st->pam_user, &st->log, &txn);
+	/* Locked out: the code is not even looked at, so not spent, and
+	   the lockout stays (checked in this transaction, under the lock). */
+	rc = open_record(st, &txn, time(NULL));
+	if (rc == BV_OK)
+		rc = check_locked(st, &txn.rec, time(NULL));
 	if (rc != BV_OK)
 		goto out;
 	for (i = 0; i < txn.rec.nrecovery && !*used; i++)

@@ -23,12 +23,17 @@
 #define LOCK_STEPS 500
 
 /*
- * The user's file name: letters, digits, '.', '_' and '-' as they are,
- * every other byte as %XX, so no user name can reach outside the
- * directory or collide with our ".lock" and ".tmp" names.
+ * The user's file name: letters, digits, '_' and '-' as they are, every
+ * other byte as %XX -- the '.' too, so no user name can reach outside the
+ * directory, and none can end in ".lock" or ".tmp": every name with a
+ * '.' in it is a lock or temporary file, never a record (a user
+ * "alice.lock" once wrote over alice's lock file).
+ *
+ * legacy: the naming before that, with '.' as it is (except in front),
+ * for reading a record written then.
  */
 static bool
-file_name(const char *user, char *out, size_t outsz)
+file_name(const char *user, char *out, size_t outsz, bool legacy)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
@@ -37,7 +42,7 @@ file_name(const char *user, char *out, size_t outsz)
 		unsigned char c = (unsigned char)*user;
 		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			     (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-			     (c == '.' && o > 0);
+			     (c == '.' && o > 0 && legacy);
 
 		if (o + 4 >= outsz)
 			return false;
@@ -118,23 +123,70 @@ take_lock(struct store_txn *txn, const char *dir)
 	return BV_CONFIG;
 }
 
-/* Read and parse the user's file; a missing one is an empty record. */
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/*
+ * The legacy name of user's record, into txn->legacy, when it differs
+ * from txn->name and may be read: one ending in ".lock" or ".tmp" is
+ * (also) another user's lock or temporary file, never a record to take.
+ */
+static void
+legacy_name(struct store_txn *txn, const char *user)
+{
+	char *l = txn->legacy;
+
+	if (!file_name(user, l, sizeof(txn->legacy) - 8, true) ||
+	    strcmp(l, txn->name) == 0 || ends_with(l, ".lock") ||
+	    ends_with(l, ".tmp"))
+		l[0] = '\0';
+}
+
+/* Open a file of the store for reading; -1 (errno set) when it cannot. */
+static int
+open_file(const struct store_txn *txn, const char *name)
+{
+	/* O_NONBLOCK: a FIFO in its place is refused, not waited on. */
+	return openat(txn->dir_fd, name,
+		      O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+			      O_NONBLOCK);
+}
+
+/*
+ * Read and parse the user's file; a missing one is an empty record.  When
+ * only a record of the legacy name exists, it is read, and store_commit
+ * moves it to the new name (under this lock, the user's only one).
+ */
 static enum bv_result
 read_record(struct store_txn *txn, const char *dir)
 {
+	const char *name = txn->name;
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
 	int fd;
 	enum bv_result rc = BV_CONFIG;
 
-	fd = openat(txn->dir_fd, txn->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
+	fd = open_file(txn, name);
+	if (fd < 0 && errno == ENOENT && txn->legacy[0] != '\0') {
+		name = txn->legacy;
+		fd = open_file(txn, name);
+	}
+	if (fd < 0 && errno == ENOENT) {
+		txn->legacy[0] = '\0'; /* nothing to move at commit */
 		return BV_OK;
+	}
+	if (name == txn->name)
+		txn->legacy[0] = '\0'; /* the new name wins */
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size > STORE_FILE_MAX) {
 		bv_log(txn->log, LOG_ERR, "store: %s/%s is unreadable or not "
-		       "a regular file of sane size", dir, txn->name);
+		       "a regular file of sane size", dir, name);
 		goto out;
 	}
 	got = (size_t)st.st_size;
@@ -144,12 +196,14 @@ read_record(struct store_txn *txn, const char *dir)
 		/* Never reset: a damaged file could hide a lockout. */
 		bv_log(txn->log, LOG_ERR, "store: %s/%s is damaged; denying "
 		       "until an administrator repairs or removes it",
-		       dir, txn->name);
+		       dir, name);
 		memset(&txn->rec, 0, sizeof(txn->rec));
 		goto out;
 	}
 	rc = BV_OK;
 out:
+	if (rc != BV_OK)
+		txn->legacy[0] = '\0';
 	bv_free_secret_len(buf, got + 1);
 	if (fd >= 0)
 		close(fd);
@@ -166,10 +220,11 @@ store_open(const char *dir, const char *user, const struct bv_log *log,
 	txn->lock_fd = -1;
 	txn->dir_fd = -1;
 	txn->log = log;
-	if (!file_name(user, txn->name, sizeof(txn->name) - 8)) {
+	if (!file_name(user, txn->name, sizeof(txn->name) - 8, false)) {
 		bv_log(log, LOG_ERR, "store: unusable user name");
 		return BV_CONFIG;
 	}
+	legacy_name(txn, user);
 	rc = open_dir(dir, log, &txn->dir_fd);
 	if (rc == BV_OK)
 		rc = take_lock(txn, dir);
@@ -207,7 +262,14 @@ store_commit(struct store_txn *txn)
 		goto out;
 	}
 	fd = -1;
-	/* The rename itself must reach the disk too. */
+	/* Moved from the legacy name: that file is stale now.  Left behind
+	   it would do no harm (the new name wins), so only a warning. */
+	if (txn->legacy[0] != '\0' &&
+	    unlinkat(txn->dir_fd, txn->legacy, 0) != 0 && errno != ENOENT)
+		bv_log(txn->log, LOG_WARNING, "store: cannot remove %s, "
+		       "replaced by %s: %m", txn->legacy, txn->name);
+	txn->legacy[0] = '\0';
+	/* The rename (and unlink) must reach the disk too. */
 	fsync(txn->dir_fd);
 	rc = BV_OK;
 out:

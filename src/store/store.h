@@ -78,6 +78,8 @@ struct store_txn {
 	int lock_fd;                /* -1 when not open */
 	int dir_fd;
 	char name[STORE_KEY_MAX];   /* the user's file name in the dir */
+	char legacy[STORE_KEY_MAX]; /* the record read was written under
+				       this older name: commit moves it */
 	const struct bv_log *log;
 	struct store_record rec;    /* as read; change it, then commit */
 };

@@ -315,6 +315,22 @@ expect "unenroll of an unknown user exits 1" 1 "not in"
 report $? "the mode survives every edit"
 chmod 644 "$phones"
 
+# A FIFO at the phones path: refused at once, never waited on (open(2)
+# of a FIFO with no writer would block; timeout's 124 would show it).
+mv "$phones" "$dir/phones.keep"
+mkfifo -m 644 "$phones"
+rc=0
+timeout 20 "$BV_CLI" --conf "$conf" list >"$dir/out" 2>&1 </dev/null ||
+	rc=$?
+expect "list refuses a FIFO phones file at once" 4 "$phones" \
+	"not a regular file"
+rc=0
+timeout 20 "$BV_CLI" --conf "$conf" enroll eve +14155550123 \
+	>"$dir/out" 2>&1 </dev/null || rc=$?
+expect "enroll refuses a FIFO phones file at once" 4 "not a regular file"
+rm -f "$phones"
+mv "$dir/phones.keep" "$phones"
+
 # --- send, verify, validate-token -------------------------------------------
 
 mock POST /_mock/reset >/dev/null

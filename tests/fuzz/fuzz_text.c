@@ -9,8 +9,10 @@
  * it; it holds no C0 control, DEL or C1 control (U+0080..U+009F); it is
  * well-formed UTF-8 by RFC 3629 (no overlong forms, no surrogates,
  * nothing past U+10FFFF: a lenient terminal or log viewer could decode
- * an overlong form into ESC or CSI); and sanitising with room to spare
- * is idempotent.
+ * an overlong form into ESC or CSI); it is never longer than the input;
+ * and with room to spare, sanitising is idempotent and nothing goes
+ * without a trace: an output that differs from its input holds more
+ * '?' than it (a dropped byte could turn "\xffroot" into "root").
  */
 #include "config.h"
 
@@ -61,6 +63,16 @@ utf8_strict(const unsigned char *s)
 	return n;
 }
 
+static size_t
+count_marks(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == '?';
+	return n;
+}
+
 static void
 check_output(const char *out, size_t size, const char *in)
 {
@@ -84,6 +96,9 @@ check_output(const char *out, size_t size, const char *in)
 		if (n == 2 && s[0] == 0xC2 && s[1] <= 0x9F)
 			fuzz_fail("text_sanitize(%zu): C1 control", size);
 	}
+	if (strlen(out) > strlen(in))
+		fuzz_fail("text_sanitize(%zu): output longer than the input",
+			  size);
 }
 
 int
@@ -117,6 +132,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(again, 'G', big + 1);
 	text_sanitize(out, big, in);
 	check_output(out, big, in);
+	if (strcmp(out, in) != 0 && count_marks(out) <= count_marks(in))
+		fuzz_fail("text_sanitize changed the text without a '?'");
 	text_sanitize(again, big, out);
 	check_output(again, big, in);
 	if (strcmp(out, again) != 0)

@@ -1362,6 +1362,110 @@ static void test_lockout_ends(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* The lockout meets every answer, not only the start of a login.      */
+
+/*
+ * A login that, when its first prompt comes, lets another login of the
+ * same user run from start to end (its wrong code locks the user out),
+ * and then answers: "@0" is this login's own code, anything else is
+ * typed as it is (a recovery code).
+ */
+struct meanwhile {
+	struct pam_run other;
+	const char *then;
+};
+
+static const char *answer_after_lockout(int n, void *arg)
+{
+	struct meanwhile *m = arg;
+	static char code[32];
+
+	if (n > 0)
+		return NULL;
+	(void)run_pam_child(&m->other);
+	if (strcmp(m->then, "@0") == 0)
+		return outbox_code(0, code, sizeof(code)) ? code : NULL;
+	return m->then;
+}
+
+/* The right code, typed after another login locked the user out, does
+   not get in and does not lift the lockout. */
+static void test_lockout_at_prompt(void **state)
+{
+	struct conf c = local_file(NULL);
+	struct meanwhile m = { .other = { LOGIN("bv", "alice", PLAN(WRONG)) },
+			       .then = "@0" };
+	struct pam_run r = { .service = "bv", .user = "alice",
+			     .answer = answer_after_lockout, .arg = &m };
+	long long until;
+
+	(void)state;
+	c.limits = "deny = 1;";
+	write_conf(&c);
+	run_pam(&r);
+	assert_rc(m.other.auth_rc, PAM_AUTH_ERR);
+	assert_logged(PRIO(LOG_WARNING), "locked out for 900s after 1 "
+		      "failed verifications");
+	until = store_field("alice", "locked_until", 1);
+	assert_true(until > time(NULL));
+
+	assert_rc(r.auth_rc, PAM_AUTH_ERR);
+	assert_int_equal(r.prompts, 1);
+	assert_non_null(strstr(r.shown, MSG_LOCKED));
+	assert_int_equal(count_logged(LOG_VERIFIED), 0);
+	assert_int_equal(count_logged("denied: locked out after 1 failed "
+				      "verifications"), 1);
+	/* The lockout, and the failure count, as the other login left
+	   them; nothing more was sent. */
+	assert_int_equal(store_field("alice", "locked_until", 1), until);
+	assert_store("alice", "failures", 1);
+	assert_outbox(2);
+	done(&m.other);
+	done(&r);
+}
+
+/* A recovery code typed at a prompt while the user is locked out is
+   refused, not spent, and does not lift the lockout (as at the start). */
+static void test_recovery_refused_at_prompt_when_locked(void **state)
+{
+	char codes[2][RECOVERY_LEN + 1];
+	struct conf c = local_file(NULL);
+	struct meanwhile m = { .other = { LOGIN("bv", "alice", PLAN(WRONG)) },
+			       .then = codes[0] };
+	struct pam_run r = { .service = "bv", .user = "alice",
+			     .answer = answer_after_lockout, .arg = &m };
+	struct pam_run after = { LOGIN("bv", "alice", PLAN(codes[0])) };
+	long long until;
+	char *out = NULL;
+
+	(void)state;
+	c.limits = "deny = 1;";
+	write_conf(&c);
+	make_recovery("alice", codes, 2);
+	run_pam(&r);
+	assert_rc(m.other.auth_rc, PAM_AUTH_ERR);
+	until = store_field("alice", "locked_until", 1);
+	assert_true(until > time(NULL));
+
+	assert_rc(r.auth_rc, PAM_AUTH_ERR);
+	assert_non_null(strstr(r.shown, MSG_LOCKED));
+	assert_not_logged("RECOVERY CODE USED");
+	assert_not_logged("signed in with a recovery code");
+	assert_int_equal(store_count("alice", "recovery"), 2);
+	assert_int_equal(store_field("alice", "locked_until", 1), until);
+	assert_store("alice", "failures", 1);
+	done(&m.other);
+	done(&r);
+
+	/* Unspent: once the administrator lifts the lockout, it works. */
+	assert_int_equal(run_cli(&out, "reset", "alice", NULL), 0);
+	free(out);
+	assert_rc(run_pam_child(&after), PAM_SUCCESS);
+	assert_logged(PRIO(LOG_NOTICE), "RECOVERY CODE USED; 1 left");
+	done(&after);
+}
+
+/* ------------------------------------------------------------------ */
 /* Grace: remember=SECONDS.                                            */
 
 #define LOG_GRANTED "granted: verified within the last 300s on this " \
@@ -1442,6 +1546,57 @@ static void test_grace_off_by_default(void **state)
 	assert_not_logged("granted:");
 	assert_int_equal(count_logged(LOG_VERIFIED), 2);
 	assert_int_equal(store_count("alice", "remember"), 0);
+}
+
+/*
+ * A PAM_TTY too long for a grace key (a caller chooses it under sudo):
+ * no window is opened or granted, so two long terminals that share
+ * their first 250 characters never share one, as a cut key would.
+ */
+static void test_grace_long_tty(void **state)
+{
+	struct conf c = local_file(NULL);
+	char tty1[301], tty2[301];
+
+	(void)state;
+	memset(tty1, 'A', 300);
+	tty1[300] = '\0';
+	memcpy(tty2, tty1, sizeof(tty2));
+	memset(tty1 + 250, 'x', 50);
+	memset(tty2 + 250, 'y', 50);
+	c.limits = "max_sends_per_hour = 64;";
+	c.extra = "debug = true;";
+	write_conf(&c);
+	assert_true(asked("bv_remember", "alice", tty1, NULL));
+	assert_true(asked("bv_remember", "alice", tty2, NULL));
+	assert_true(asked("bv_remember", "alice", tty1, NULL));
+	assert_not_logged("granted:");
+	assert_int_equal(store_count("alice", "remember"), 0);
+	assert_logged(PRIO(LOG_DEBUG), "user=alice", "no grace window: the "
+		      "service, terminal and remote host are too long for a "
+		      "key");
+	/* A terminal of a sane length still gets its window. */
+	assert_true(asked("bv_remember", "alice", "pts/1", NULL));
+	assert_false(asked("bv_remember", "alice", "pts/1", NULL));
+}
+
+/* Terminals and remote hosts that differ only in bytes the record
+   cannot hold, or in where a '|' falls, are different windows. */
+static void test_grace_key_unambiguous(void **state)
+{
+	struct conf c = local_file(NULL);
+
+	(void)state;
+	c.limits = "max_sends_per_hour = 64;";
+	write_conf(&c);
+	assert_true(asked("bv_remember", "alice", "pts/9 x", NULL));
+	assert_true(asked("bv_remember", "alice", "pts/9_x", NULL));
+	assert_true(asked("bv_remember", "alice", "a|b", "c"));
+	assert_true(asked("bv_remember", "alice", "a", "b|c"));
+	/* Each has a window of its own. */
+	assert_false(asked("bv_remember", "alice", "pts/9 x", NULL));
+	assert_false(asked("bv_remember", "alice", "a", "b|c"));
+	assert_int_equal(store_count("alice", "remember"), 4);
 }
 
 /* remember is also a top-level key of the file. */
@@ -1772,9 +1927,13 @@ static const struct CMUnitTest plain_tests[] = {
 	T(test_lockout),
 	T(test_success_resets_failures),
 	T(test_lockout_ends),
+	T(test_lockout_at_prompt),
+	T(test_recovery_refused_at_prompt_when_locked),
 	T(test_grace_same_tty),
 	T(test_grace_scoped),
 	T(test_grace_off_by_default),
+	T(test_grace_long_tty),
+	T(test_grace_key_unambiguous),
 	T(test_grace_config_key),
 	T(test_parallel_failures),
 	T(test_parallel_send_limit),

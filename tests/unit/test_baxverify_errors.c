@@ -174,7 +174,8 @@ test_envelope_full(void **state)
 	assert_int_equal(parse(st, 400, body), BV_WRONG_CODE);
 	assert_int_equal(st->out.http_status, 400);
 	assert_string_equal(st->out.code, "BAXVERIFY_OTP_INVALID");
-	assert_string_equal(st->out.message, "Wrong [31mcode[0mJan 1 sshd: ok");
+	assert_string_equal(st->out.message,
+			    "Wrong ?[31mcode?[0m?Jan 1 sshd: ok");
 	assert_null(strchr(st->out.message, 0x1b));
 	assert_null(strchr(st->out.message, '\n'));
 	assert_string_equal(st->out.help_url,
@@ -258,7 +259,7 @@ test_envelope_code_sanitized(void **state)
 			       "{\"error\":{\"code\":"
 			       "\"BAXVERIFY_OTP_INVALID\\r\\nX: y\"}}"),
 			 BV_REJECTED);
-	assert_string_equal(st->out.code, "BAXVERIFY_OTP_INVALIDX: y");
+	assert_string_equal(st->out.code, "BAXVERIFY_OTP_INVALID??X: y");
 }
 
 static void

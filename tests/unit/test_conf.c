@@ -19,6 +19,7 @@
 #include "../../src/core/conf.h"
 #include "../../src/core/log.h"
 #include "../../src/core/result.h"
+#include "guarded.h"
 
 /* Every path here is a short name under a mkdtemp directory in /tmp. */
 #define PATH_BUF 256
@@ -1737,11 +1738,67 @@ test_arg_conf_bare(void **state)
 	expect_bad_arg(*state, "conf");
 }
 
+/* --- files that are not regular: refused, never waited on --------------- */
+
+/* cfg_load of st->conf, in the child of run_guarded. */
+static int
+load_in_child(void *arg)
+{
+	struct conf_state *st = arg;
+	const char *argv[1] = { st->confarg };
+	struct bv_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	return (int)cfg_load(&cfg, 1, argv, &st->log);
+}
+
+static enum bv_result
+load_guarded(struct conf_state *st)
+{
+	enum bv_result rc;
+
+	rc = (enum bv_result)run_guarded(load_in_child, st, st->errlog);
+	read_captured(st);
+	return rc;
+}
+
+/* A FIFO at the config path: open(2) without O_NONBLOCK waits for a
+   writer forever, and every login with it. */
+static void
+test_conf_fifo(void **state)
+{
+	struct conf_state *st = *state;
+
+	assert_int_equal(mkfifo(st->conf, 0600), 0);
+	assert_int_equal(load_guarded(st), BV_CONFIG);
+	assert_non_null(strstr(st->captured, st->conf));
+	assert_non_null(strstr(st->captured, "refused: a FIFO, not a "
+				"regular file"));
+}
+
+static void
+test_key_file_fifo(void **state)
+{
+	struct conf_state *st = *state;
+	char text[PATH_BUF + 200];
+
+	assert_int_equal(mkfifo(st->key, 0600), 0);
+	snprintf(text, sizeof(text),
+		 "baxverify = { project_id = \"p\"; api_key_file = \"%s\"; };\n",
+		 st->key);
+	write_conf(st, text, 0644);
+	assert_int_equal(load_guarded(st), BV_CONFIG);
+	assert_non_null(strstr(st->captured, st->key));
+	assert_non_null(strstr(st->captured, "a FIFO"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_conf_fifo),
+		T(test_key_file_fifo),
 		T(test_minimal_defaults),
 		T(test_spec_example),
 		T(test_full_values),

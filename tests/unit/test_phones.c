@@ -21,6 +21,7 @@
 #include "../../src/core/log.h"
 #include "../../src/core/phones.h"
 #include "../../src/core/result.h"
+#include "guarded.h"
 
 /* Every path here is a short name under a mkdtemp directory in /tmp. */
 #define PATH_BUF 256
@@ -101,6 +102,20 @@ write_phones(struct phones_state *st, const char *text)
 	assert_non_null(f);
 	assert_int_equal(fputs(text, f) >= 0, 1);
 	assert_int_equal(fclose(f), 0);
+}
+
+/* What was written to st->errlog, allocated. */
+static char *
+read_errlog(struct phones_state *st)
+{
+	FILE *f = fopen(st->errlog, "r");
+	char *buf = calloc(1, 4096);
+
+	assert_non_null(f);
+	assert_non_null(buf);
+	assert_true(fread(buf, 1, 4095, f) < 4095);
+	fclose(f);
+	return buf;
 }
 
 /* phones_lookup with stderr captured into st->captured. */
@@ -738,6 +753,32 @@ test_lookup_gecos_email_only_user(void **state)
 	assert_string_equal(st->c.email, "dave@example.com");
 }
 
+/* phones_lookup of alice, in the child of run_guarded. */
+static int
+lookup_in_child(void *arg)
+{
+	struct phones_state *st = arg;
+
+	return (int)phones_lookup(&st->cfg, "alice", &st->log, &st->c);
+}
+
+/* A FIFO at the phones path is refused at once, never waited on. */
+static void
+test_lookup_fifo(void **state)
+{
+	struct phones_state *st = *state;
+	char *log;
+
+	unlink(st->file);
+	assert_int_equal(mkfifo(st->file, 0644), 0);
+	assert_int_equal(run_guarded(lookup_in_child, st, st->errlog),
+			 BV_CONFIG);
+	log = read_errlog(st);
+	assert_non_null(strstr(log, st->file));
+	assert_non_null(strstr(log, "refused: a FIFO, not a regular file"));
+	free(log);
+}
+
 int
 main(void)
 {
@@ -772,6 +813,7 @@ main(void)
 		T(test_lookup_relative_path),
 		T(test_lookup_missing_file),
 		T(test_lookup_directory),
+		T(test_lookup_fifo),
 		T(test_lookup_gecos_no_entry),
 		T(test_lookup_email_only),
 		T(test_lookup_phone_and_email),

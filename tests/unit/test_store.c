@@ -21,6 +21,7 @@
 #include "../../src/providers/deliver.h"
 #include "../../src/providers/local.h"
 #include "../../src/store/store.h"
+#include "guarded.h"
 
 struct fixture {
 	char dir[64];
@@ -172,8 +173,152 @@ test_user_names_stay_inside(void **state)
 			 BV_OK);
 	assert_int_equal(store_commit(&txn), BV_OK);
 	store_close(&txn);
-	snprintf(path, sizeof(path), "%s/%%2E.%%2Fevil%%2Fx", f->store);
+	snprintf(path, sizeof(path), "%s/%%2E%%2E%%2Fevil%%2Fx", f->store);
 	assert_int_equal(access(path, F_OK), 0);
+}
+
+/* failures of user's record, as store_open reads it. */
+static long
+failures_of(const struct fixture *f, const char *user)
+{
+	struct store_txn txn;
+	long n;
+
+	assert_int_equal(store_open(f->store, user, &quiet, &txn), BV_OK);
+	n = txn.rec.failures;
+	store_close(&txn);
+	return n;
+}
+
+/* Set failures in user's record. */
+static void
+set_failures(const struct fixture *f, const char *user, long n)
+{
+	struct store_txn txn;
+
+	assert_int_equal(store_open(f->store, user, &quiet, &txn), BV_OK);
+	txn.rec.failures = n;
+	assert_int_equal(store_commit(&txn), BV_OK);
+	store_close(&txn);
+}
+
+static void
+store_path(const struct fixture *f, const char *name, char *out,
+	   size_t outsz)
+{
+	snprintf(out, outsz, "%s/%s", f->store, name);
+}
+
+/*
+ * Users "alice.lock" and "alice.tmp" must not write over alice's lock
+ * or temporary file: their records would replace the file alice's
+ * transactions lock (two processes then lock two files, and updates
+ * are lost), and alice's would be read as theirs.
+ */
+static void
+test_lock_names_never_collide(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn alice;
+	struct stat before, after;
+	char lock[160];
+
+	assert_int_equal(store_open(f->store, "alice", &quiet, &alice), BV_OK);
+	alice.rec.failures = 1;
+	assert_int_equal(store_commit(&alice), BV_OK);
+	store_path(f, "alice.lock", lock, sizeof(lock));
+	assert_int_equal(stat(lock, &before), 0);
+	/* Alice's lock is held meanwhile: theirs are other locks. */
+	set_failures(f, "alice.lock", 7);
+	set_failures(f, "alice.tmp", 9);
+	assert_int_equal(stat(lock, &after), 0);
+	assert_int_equal(after.st_ino, before.st_ino);
+	assert_int_equal(after.st_size, 0);
+	store_close(&alice);
+	assert_int_equal(failures_of(f, "alice"), 1);
+	assert_int_equal(failures_of(f, "alice.lock"), 7);
+	assert_int_equal(failures_of(f, "alice.tmp"), 9);
+	assert_int_equal(failures_of(f, "alice.lock.lock"), 0);
+	/* And the other way round: alice's commits leave theirs alone. */
+	set_failures(f, "alice", 2);
+	assert_int_equal(failures_of(f, "alice.lock"), 7);
+	assert_int_equal(failures_of(f, "alice.tmp"), 9);
+}
+
+/* Write a record with failures n at name, as an older version would. */
+static void
+write_record_at(const struct fixture *f, const char *name, long n)
+{
+	struct store_record rec;
+	char path[160], *text;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.failures = n;
+	text = store_format(&rec);
+	assert_non_null(text);
+	(void)mkdir(f->store, 0700);
+	store_path(f, name, path, sizeof(path));
+	write_file(path, text);
+	assert_int_equal(chmod(path, 0600), 0);
+	free(text);
+}
+
+/*
+ * Records written under the older naming ('.' kept as it was) are still
+ * found, and move to the new name at the next commit, under the lock.
+ */
+static void
+test_legacy_record_found_and_moved(void **state)
+{
+	struct fixture *f = *state;
+	char old[160], new[160];
+	struct store_txn txn;
+
+	write_record_at(f, "alice", 2);       /* no '.': the same name */
+	write_record_at(f, "john.smith", 3);
+	store_path(f, "john.smith", old, sizeof(old));
+	store_path(f, "john%2Esmith", new, sizeof(new));
+	assert_int_equal(failures_of(f, "alice"), 2);
+	/* Read without a commit: nothing moves. */
+	assert_int_equal(failures_of(f, "john.smith"), 3);
+	assert_int_equal(access(old, F_OK), 0);
+	assert_int_equal(access(new, F_OK), -1);
+	/* A commit writes the new name and removes the old one. */
+	assert_int_equal(store_open(f->store, "john.smith", &quiet, &txn),
+			 BV_OK);
+	assert_int_equal(txn.rec.failures, 3);
+	txn.rec.failures++;
+	assert_int_equal(store_commit(&txn), BV_OK);
+	store_close(&txn);
+	assert_int_equal(access(new, F_OK), 0);
+	assert_int_equal(access(old, F_OK), -1);
+	assert_int_equal(failures_of(f, "john.smith"), 4);
+	/* Once the new name exists, an old file there again is ignored. */
+	write_record_at(f, "john.smith", 99);
+	assert_int_equal(failures_of(f, "john.smith"), 4);
+}
+
+/*
+ * An older name that ends in ".lock" or ".tmp" is (also) another user's
+ * lock or temporary file: never read as a record, never removed.
+ */
+static void
+test_legacy_lock_name_not_taken(void **state)
+{
+	struct fixture *f = *state;
+	char lock[160];
+
+	write_record_at(f, "bob.lock", 5); /* bob's lock, or "bob.lock"'s? */
+	write_record_at(f, "bob.tmp", 6);
+	assert_int_equal(failures_of(f, "bob.lock"), 0);
+	assert_int_equal(failures_of(f, "bob.tmp"), 0);
+	set_failures(f, "bob.lock", 1);
+	set_failures(f, "bob.tmp", 1);
+	store_path(f, "bob.lock", lock, sizeof(lock));
+	assert_int_equal(access(lock, F_OK), 0);
+	set_failures(f, "bob", 8); /* bob's lock still works */
+	assert_int_equal(failures_of(f, "bob"), 8);
+	assert_int_equal(failures_of(f, "bob.lock"), 1);
 }
 
 static void
@@ -193,6 +338,34 @@ test_damaged_file_is_not_reset(void **state)
 	after = read_file(path);
 	assert_string_equal(after, damaged);
 	free(after);
+}
+
+/* store_open of alice and close, in the child of run_guarded. */
+static int
+open_in_child(void *arg)
+{
+	struct fixture *f = arg;
+	struct store_txn txn;
+	enum bv_result rc = store_open(f->store, "alice", &quiet, &txn);
+
+	store_close(&txn);
+	return (int)rc;
+}
+
+/* A FIFO in place of the record is refused at once, never waited on. */
+static void
+test_fifo_refused(void **state)
+{
+	struct fixture *f = *state;
+	char path[160];
+	struct stat st;
+
+	assert_int_equal(mkdir(f->store, 0700), 0);
+	snprintf(path, sizeof(path), "%s/alice", f->store);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(run_guarded(open_in_child, f, NULL), BV_CONFIG);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
 }
 
 static void
@@ -332,10 +505,18 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_user_names_stay_inside,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_names_never_collide,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_legacy_record_found_and_moved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_legacy_lock_name_not_taken,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_file_is_not_reset,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_directory_refused,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fifo_refused, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_parallel_updates_exact,
 						setup, teardown),
 		cmocka_unit_test(test_prune),

@@ -118,9 +118,9 @@ test_sanitize_ansi_escape(void **state)
 {
 	struct text_state *st = *state;
 
-	/* The ESC goes; what is left is harmless printable text. */
+	/* The ESC is a '?'; what is left is harmless printable text. */
 	text_sanitize(st->dst, sizeof(st->dst), "\x1b[31mred\x1b[0m \x1b]0;t\x07");
-	assert_string_equal(st->dst, "[31mred[0m ]0;t");
+	assert_string_equal(st->dst, "?[31mred?[0m ?]0;t?");
 	assert_null(strchr(st->dst, 0x1b));
 }
 
@@ -132,7 +132,7 @@ test_sanitize_crlf_tab(void **state)
 	/* No forged log lines. */
 	text_sanitize(st->dst, sizeof(st->dst),
 		      "line1\r\nJan 1 sshd: Accepted\tpassword");
-	assert_string_equal(st->dst, "line1Jan 1 sshd: Acceptedpassword");
+	assert_string_equal(st->dst, "line1??Jan 1 sshd: Accepted?password");
 }
 
 static void
@@ -147,7 +147,7 @@ test_sanitize_all_c0(void **state)
 	src[0x1F] = 'a';
 	src[0x20] = '\0';
 	text_sanitize(st->dst, sizeof(st->dst), src);
-	assert_string_equal(st->dst, "a");
+	assert_string_equal(st->dst, "???????????????????????????????a");
 }
 
 static void
@@ -156,7 +156,7 @@ test_sanitize_del(void **state)
 	struct text_state *st = *state;
 
 	text_sanitize(st->dst, sizeof(st->dst), "a\x7f" "b\x7f");
-	assert_string_equal(st->dst, "ab");
+	assert_string_equal(st->dst, "a?b?");
 }
 
 static void
@@ -164,10 +164,11 @@ test_sanitize_utf8_c1(void **state)
 {
 	struct text_state *st = *state;
 
-	/* U+0080, U+009B (CSI) and U+009F are controls; U+00A0 is not. */
+	/* U+0080, U+009B (CSI) and U+009F are controls (one '?' each, for
+	   their two bytes); U+00A0 is not. */
 	text_sanitize(st->dst, sizeof(st->dst),
 		      "a\xc2\x80" "b\xc2\x9b" "31mc\xc2\x9f" "d\xc2\xa0" "e");
-	assert_string_equal(st->dst, "ab31mcd\xc2\xa0" "e");
+	assert_string_equal(st->dst, "a?b?31mc?d\xc2\xa0" "e");
 	assert_true(no_controls(st->dst));
 }
 
@@ -206,15 +207,55 @@ test_sanitize_truncates_ascii(void **state)
 }
 
 static void
-test_sanitize_truncation_ignores_dropped(void **state)
+test_sanitize_truncation_counts_replaced(void **state)
 {
 	struct text_state *st = *state;
-	char dst[6];
+	char dst[8];
 
-	/* Controls do not count towards the length. */
+	/* A replaced byte takes its room like any other character. */
 	text_sanitize(dst, sizeof(dst), "\r\na\x1b" "b\nc\td\x7f" "e");
-	assert_string_equal(dst, "abcde");
+	assert_string_equal(dst, "??a?...");
+	text_sanitize(dst, sizeof(dst), "a\x1b" "b\nc\t");
+	assert_string_equal(dst, "a?b?c?");
 	(void)st;
+}
+
+/*
+ * Bytes that are not UTF-8 are replaced, one '?' per byte, never
+ * dropped: a user name "\xffroot" must not log as user=root.
+ */
+static void
+test_sanitize_invalid_bytes_visible(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "\xffroot", "?root" },
+		{ "ro\xffot", "ro?ot" },
+		{ "root\xfe", "root?" },
+		{ "\x80\xbf" "admin", "??admin" },     /* lone continuations */
+		{ "\xc0\xaf" "etc", "??etc" },         /* overlong '/' */
+		{ "\xe0\x80\x9b" "x", "???x" },        /* overlong ESC */
+		{ "\xed\xa0\x80" "y", "???y" },        /* a surrogate */
+		{ "\xf4\x90\x80\x80" "z", "????z" },  /* past U+10FFFF */
+		{ "\xf5\x80" "w", "??w" },
+		{ "\x9b" "31m", "?31m" },               /* a lone 8-bit CSI */
+		{ "ab\xe2\x80", "ab??" },              /* cut sequence */
+		{ "\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9" }, /* valid: kept */
+	};
+	struct text_state *st = *state;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		text_sanitize(st->dst, sizeof(st->dst), cases[i].in);
+		if (strcmp(st->dst, cases[i].out) != 0)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i,
+				 st->dst, cases[i].out);
+		assert_true(utf8_valid(st->dst));
+		assert_true(no_controls(st->dst));
+		/* Never longer than what came in. */
+		assert_true(strlen(st->dst) <= strlen(cases[i].in));
+	}
 }
 
 static void
@@ -481,7 +522,8 @@ main(void)
 		T(test_sanitize_keeps_utf8),
 		T(test_sanitize_fits_exactly),
 		T(test_sanitize_truncates_ascii),
-		T(test_sanitize_truncation_ignores_dropped),
+		T(test_sanitize_truncation_counts_replaced),
+		T(test_sanitize_invalid_bytes_visible),
 		T(test_sanitize_truncation_keeps_utf8_whole),
 		T(test_sanitize_truncation_bullet_example),
 		T(test_sanitize_dstsz_one),
