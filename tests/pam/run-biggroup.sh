@@ -64,6 +64,7 @@ provider = "local";
 local = { delivery = "file"; file = "$dir/outbox"; };
 phones = { file = "$dir/phones"; gecos = false; };
 store = { dir = "$dir/store"; };
+helper = "$BV_HELPER";
 groups = [ "$1" ];
 max_tries = 1;
 EOF
