@@ -839,7 +839,10 @@ static void run_direct(struct pam_run *r, struct own_conv *c,
 	if (r->after_auth != NULL && !in_child)
 		r->after_auth(r);
 	if (r->session && r->auth_rc == PAM_SUCCESS) {
-		r->session_rc = pam_open_session(ph, 0);
+		r->session_rc = r->session_user == NULL ? PAM_SUCCESS :
+				pam_set_item(ph, PAM_USER, r->session_user);
+		if (r->session_rc == PAM_SUCCESS)
+			r->session_rc = pam_open_session(ph, 0);
 		pamtest_free_env(r->env);
 		r->env = pam_getenvlist(ph);
 	}
@@ -853,7 +856,7 @@ static void run_direct(struct pam_run *r, struct own_conv *c,
 static bool wants_own_conv(const struct pam_run *r)
 {
 	return r->tty != NULL || r->rhost != NULL || r->answer != NULL ||
-	       r->after_auth != NULL;
+	       r->after_auth != NULL || r->session_user != NULL;
 }
 
 /* Back in the test: the answers become secrets, the rest is kept for

@@ -286,6 +286,9 @@ struct pam_run {
 	   the store first); NULL is Enter.  Replaces codes. */
 	const char *(*answer)(int n, void *arg);
 	void *arg;                 /* for answer and after_auth */
+	/* PAM_USER for pam_open_session, as sudo sets the target user
+	   between the phases; NULL: unchanged. */
+	const char *session_user;
 	/* Between pam_authenticate and pam_open_session (in-process runs
 	   only). */
 	void (*after_auth)(struct pam_run *r);

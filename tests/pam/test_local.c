@@ -766,6 +766,29 @@ static void test_local_two_logins_sessions(void **state)
 	done(&r);
 }
 
+/*
+ * sudo: PAM_USER is the invoking user while authenticating and the target
+ * (root) when the session opens.  The proof is in the invoking user's
+ * record, and that is where consume_token must spend it.
+ */
+static void test_local_session_as_target_user(void **state)
+{
+	struct conf c = local_file(NULL);
+	struct pam_run r = { .service = "bv_session_ignore", .user = "alice",
+			     .answer = answer_latest, .session = true,
+			     .session_user = "root" };
+
+	(void)state;
+	write_conf(&c);
+	run_pam(&r);
+	assert_rc(r.auth_rc, PAM_SUCCESS);
+	assert_rc(r.session_rc, PAM_SUCCESS);
+	assert_logged(PRIO(LOG_INFO), "session: proof consumed at local");
+	/* Spent: alice's record holds no proof any more. */
+	assert_int_equal(store_count("alice", "token"), 0);
+	done(&r);
+}
+
 /* ------------------------------------------------------------------ */
 /* delivery = "command".                                               */
 
@@ -1909,6 +1932,7 @@ static const struct CMUnitTest plain_tests[] = {
 	T(test_local_template),
 	T(test_local_two_logins_codes),
 	T(test_local_two_logins_sessions),
+	T(test_local_session_as_target_user),
 	T(test_command_success),
 	T(test_command_failure),
 	T(test_command_failure_safe),
