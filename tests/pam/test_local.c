@@ -49,6 +49,8 @@
 	"The verification service is unreachable. Enter a recovery " \
 	"code, or press Enter to cancel."
 #define LOG_VERIFIED "verified " ALICE_MASKED " by local (SMS)"
+/* BV_INTERNAL: this host's own failure, never an outage. */
+#define MSG_HOST "Verification failed on this host. Contact your administrator."
 
 /* Distinctive, and no recovery code the CLI could print twice. */
 #define WRONG_RECOVERY "1111-2222-3333"
@@ -924,7 +926,10 @@ static bool pid_gone(pid_t pid)
 }
 
 /* The delivery command hangs: the login goes on within the timeout and
-   nothing the command started is left running. */
+   nothing the command started is left running.  A timeout is this
+   host's failure (the caller of a setuid program can stop or starve the
+   command), never an outage: failmode=safe does not let anyone in on
+   it. */
 static void check_timeout(const char *script)
 {
 	struct conf c = local_command(script, "  timeout = 1;\n");
@@ -935,13 +940,15 @@ static void check_timeout(const char *script)
 	bool left = false;
 	double t0;
 
+	c.failmode = "safe";
 	write_conf(&c);
 	t0 = now_s();
-	assert_rc(run_pam(&r), PAM_AUTHINFO_UNAVAIL);
+	assert_rc(run_pam(&r), PAM_AUTH_ERR);
 	assert_true(now_s() - t0 < 3.0);
 	assert_true(now_s() - t0 >= 0.9);
-	assert_err(MSG_UNREACH);
-	assert_logged(PRIO(LOG_ERR), "send via local failed",
+	assert_err(MSG_HOST);
+	assert_not_logged("ALLOWED WITHOUT A CODE");
+	assert_logged(ANY_PRIO, "send via local failed", "internal failure",
 		      "delivery command timed out after 1s");
 	done(&r);
 
@@ -1004,40 +1011,81 @@ static void test_command_hostile_output(void **state)
 	done(&r);
 }
 
-/* A command that cannot be run is an unavailable service. */
+/*
+ * A command that cannot be run, or that we refuse to run, is our own
+ * configuration's fault: never an outage that failmode=safe would wave
+ * through.  (Before: PAM_AUTHINFO_UNAVAIL, and with failmode=safe
+ * everyone got in.)
+ */
+static void refused_command(const char *script, const char *why)
+{
+	struct conf c = local_command(script, NULL);
+	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+
+	c.failmode = "safe";
+	write_conf(&c);
+	assert_rc(run_pam(&r), PAM_SERVICE_ERR);
+	assert_int_equal(r.prompts, 0);
+	assert_err(MSG_MISCONF);
+	assert_not_logged("ALLOWED WITHOUT A CODE");
+	assert_logged(ANY_PRIO, "send via local failed",
+		      "configuration error: delivery command refused: ", why);
+	assert_outbox(0);
+	done(&r);
+}
+
 static void test_command_not_executable(void **state)
 {
 	char path[8192], *script = read_scratch("sms-record.sh");
-	struct conf c = local_command("sms-noexec.sh", NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
 
 	(void)state;
 	scratch_file("sms-noexec.sh", path, sizeof(path));
 	write_file(path, script, 0600);
 	free(script);
-	write_conf(&c);
-	assert_rc(run_pam(&r), PAM_AUTHINFO_UNAVAIL);
-	assert_int_equal(r.prompts, 0);
-	assert_err(MSG_UNREACH);
-	assert_logged(PRIO(LOG_ERR), "send via local failed",
-		      "delivery command");
-	assert_outbox(0);
-	done(&r);
+	refused_command("sms-noexec.sh", "not an executable regular file");
 	(void)unlink(path);
 }
 
 static void test_command_missing(void **state)
 {
-	struct conf c = local_command("no-such-command", NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+	(void)state;
+	refused_command("no-such-command", "cannot open it: No such file");
+}
+
+/*
+ * A symlink is refused (O_NOFOLLOW on the descriptor that is exec'd):
+ * before, the check followed it and the exec by path ran whatever it
+ * pointed to by then.
+ */
+static void test_command_symlink(void **state)
+{
+	char link[8192], target[8192];
 
 	(void)state;
-	write_conf(&c);
-	assert_rc(run_pam(&r), PAM_AUTHINFO_UNAVAIL);
-	assert_err(MSG_UNREACH);
-	assert_logged(PRIO(LOG_ERR), "send via local failed",
-		      "delivery command");
-	done(&r);
+	scratch_file("sms-link.sh", link, sizeof(link));
+	scratch_file("sms-record.sh", target, sizeof(target));
+	assert_int_equal(symlink(target, link), 0);
+	refused_command("sms-link.sh", "cannot open it: Too many levels");
+	(void)unlink(link);
+}
+
+/* Owned by someone else than root (or us): whoever owns it would read
+   every code. */
+static void test_command_foreign_owner(void **state)
+{
+	char path[8192], *script = read_scratch("sms-record.sh");
+
+	(void)state;
+	if (geteuid() != 0) {
+		free(script);
+		skip(); /* only root can give a file away */
+	}
+	scratch_file("sms-nobody.sh", path, sizeof(path));
+	write_file(path, script, 0700);
+	free(script);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	refused_command("sms-nobody.sh", "not owned by root");
+	(void)unlink(path);
 }
 
 /* delivery = "file" never follows a symlink (O_NOFOLLOW). */
@@ -1780,6 +1828,8 @@ static const struct CMUnitTest plain_tests[] = {
 	T(test_command_hostile_output),
 	T(test_command_not_executable),
 	T(test_command_missing),
+	T(test_command_symlink),
+	T(test_command_foreign_owner),
 	T(test_file_delivery_symlink),
 	T(test_recovery_once),
 	T(test_recovery_api_down),
