@@ -75,6 +75,168 @@ deliver_format(const char *tmpl, const char *code)
 }
 
 /* ------------------------------------------------------------------ */
+/* The excerpt of the command's error output that may reach syslog.    */
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Part of an address: anything but white space, controls and the
+   punctuation that usually surrounds one ("<a@b>", "(a@b)", "to: a@b"). */
+static bool
+is_addr_char(char c)
+{
+	return (unsigned char)c > ' ' && c != 0x7f &&
+	       strchr("<>()[]{},;:\"'`", c) == NULL;
+}
+
+/* Length of the address-like word at s when it has an "@" with something
+   on both sides, else 0. */
+static size_t
+email_len(const char *s)
+{
+	size_t n = 0, at = 0;
+	bool seen = false;
+
+	for (; is_addr_char(s[n]); n++)
+		if (s[n] == '@' && !seen) {
+			seen = true;
+			at = n;
+		}
+	return seen && at > 0 && at + 1 < n ? n : 0;
+}
+
+/* What may come between the digits of a phone number. */
+static bool
+is_phone_sep(char c)
+{
+	return c != '\0' && strchr(" -.()", c) != NULL;
+}
+
+/* Most digits of a phone number (E.164). */
+#define PHONE_DIGITS 15
+
+/*
+ * Length of "+" and the groups of digits (separators between them) of a
+ * phone number after it, up to its last digit; 0 when no digit follows.
+ * A group that would make it longer than any phone number is not part of
+ * it ("+14155552671 (14155552671)" is a number, then another run).
+ */
+static size_t
+phone_len(const char *s)
+{
+	size_t n = 1, end = 0, digits = 0, j, k;
+
+	for (;;) {
+		for (j = n; is_phone_sep(s[j]); j++)
+			;
+		for (k = j; is_digit(s[k]); k++)
+			;
+		if (k == j || (digits > 0 && digits + (k - j) > PHONE_DIGITS))
+			break;
+		digits += k - j;
+		end = n = k;
+	}
+	return end;
+}
+
+/* Length of a run of digits (single spaces, dashes or dots between them
+   allowed: "918 273" is one run) and its digit count in *digits. */
+static size_t
+digits_len(const char *s, size_t *digits)
+{
+	size_t n = 0;
+
+	*digits = 0;
+	while (is_digit(s[n])) {
+		(*digits)++;
+		n++;
+		if (is_phone_sep(s[n]) && s[n] != '(' && s[n] != ')' &&
+		    is_digit(s[n + 1]))
+			n++;
+	}
+	return n;
+}
+
+/* Append n bytes of s to dst if they fit whole; false when they do not. */
+static bool
+put(char *dst, size_t dstsz, size_t *o, const char *s, size_t n)
+{
+	if (*o + n >= dstsz)
+		return false;
+	memcpy(dst + *o, s, n);
+	*o += n;
+	dst[*o] = '\0';
+	return true;
+}
+
+/*
+ * The masking itself, on text already free of control characters.  A
+ * piece that does not fit ends the output: a number is never shown in
+ * part.
+ */
+static void
+mask_text(char *dst, size_t dstsz, const char *s, bool cut)
+{
+	size_t o = 0, i = 0, n, digits;
+	bool ok = true;
+
+	dst[0] = '\0';
+	while (s[i] != '\0' && ok) {
+		bool word = i == 0 || !is_addr_char(s[i - 1]);
+
+		n = word ? email_len(s + i) : 0;
+		if (n > 0) {
+			ok = put(dst, dstsz, &o, "\xe2\x80\xa6@\xe2\x80\xa6", 7);
+		} else if (s[i] == '+' && (n = phone_len(s + i)) > 0) {
+			ok = put(dst, dstsz, &o, "+\xe2\x80\xa6", 4);
+		} else if (is_digit(s[i])) {
+			n = digits_len(s + i, &digits);
+			/* Cut at the end of the capture, a short run may be
+			   the start of a longer number. */
+			if (digits >= 4 || (cut && s[i + n] == '\0'))
+				ok = put(dst, dstsz, &o, "####", 4);
+			else
+				ok = put(dst, dstsz, &o, s + i, n);
+		} else {
+			n = 1;
+			ok = put(dst, dstsz, &o, s + i, 1);
+		}
+		i += n;
+	}
+}
+
+void
+deliver_excerpt(char *dst, size_t dstsz, const char *err, bool cut)
+{
+	char line[STDERR_KEEP + 1], clean[STDERR_KEEP + 1];
+	char masked[3 * STDERR_KEEP + 1];
+	size_t n = strcspn(err, "\n");
+
+	if (dstsz == 0)
+		return;
+	/* Only the first line: the rest of a chatty program's output may
+	   be its whole input echoed back. */
+	if (err[n] == '\n')
+		cut = false;
+	if (n > STDERR_KEEP) {
+		n = STDERR_KEEP;
+		cut = true;
+	}
+	memcpy(line, err, n);
+	line[n] = '\0';
+	/* Controls out first, so that none can split a number in two. */
+	text_sanitize(clean, sizeof(clean), line);
+	mask_text(masked, sizeof(masked), clean, cut);
+	text_sanitize(dst, dstsz, masked);
+	explicit_bzero(line, sizeof(line));
+	explicit_bzero(clean, sizeof(clean));
+	explicit_bzero(masked, sizeof(masked));
+}
+
+/* ------------------------------------------------------------------ */
 /* Running the command.                                                */
 
 static long
@@ -244,17 +406,6 @@ reap(struct run *r)
 	r->value = WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status);
 }
 
-static void
-first_line(char *dst, size_t dstsz, const char *err)
-{
-	char line[STDERR_KEEP + 1];
-
-	memcpy(line, err, sizeof(line));
-	line[strcspn(line, "\n")] = '\0';
-	text_sanitize(dst, dstsz, line);
-	explicit_bzero(line, sizeof(line));
-}
-
 /* The result and out->detail for how the command ended. */
 static enum bv_result
 judge(const struct run *r, long timeout, struct bv_outcome *out)
@@ -272,9 +423,8 @@ judge(const struct run *r, long timeout, struct bv_outcome *out)
 				 "delivery command could not be started");
 			return BV_INTERNAL;
 		}
-		/* The gateway's own report: an outage, not our failure.  The
-		   first line of what it printed; a program may be chatty. */
-		first_line(excerpt, sizeof(excerpt), r->errbuf);
+		/* The gateway's own report: an outage, not our failure. */
+		deliver_excerpt(excerpt, sizeof(excerpt), r->errbuf, r->cut);
 		snprintf(out->detail, sizeof(out->detail),
 			 "delivery command failed (status %d)%s%s", r->value,
 			 excerpt[0] ? ": " : "", excerpt);

@@ -29,11 +29,12 @@ char *deliver_format(const char *tmpl, const char *code);
  *
  * Returns BV_OK (exit status 0); BV_UNAVAILABLE when the program exited
  * with another status (the gateway's own report of a failure; out->detail
- * has the status and the first line of its error output); BV_INTERNAL
- * when it was killed by a signal, stopped, timed out, could not be
- * started, or a pipe, fork or wait failed - anything the caller of a
- * setuid program could cause, never an outage; BV_CONFIG when the program
- * is refused (out->detail says why); BV_NOMEM.
+ * has the status and a masked excerpt of its first line of error output,
+ * see deliver_excerpt); BV_INTERNAL when it was killed by a signal,
+ * stopped, timed out, could not be started, or a pipe, fork or wait
+ * failed - anything the caller of a setuid program could cause, never an
+ * outage; BV_CONFIG when the program is refused (out->detail says
+ * why); BV_NOMEM.
  *
  * delivery = "file": one line "DEST: MESSAGE" appended to the file (never
  * through a symlink); BV_UNAVAILABLE when that fails.
@@ -41,5 +42,18 @@ char *deliver_format(const char *tmpl, const char *code);
 enum bv_result deliver_message(const struct bv_local_config *lc,
 			       const char *dest, const char *message,
 			       struct bv_outcome *out);
+
+/*
+ * What of a delivery command's error output err may be logged: its first
+ * line only, without control characters, every run of 4 or more digits
+ * (single spaces, dashes or dots between them count as one run) as
+ * "####", every phone number ("+" then digits, spaces, dashes) as "+…"
+ * and every email address (a word with "@" inside) as "…@…", cut to fit
+ * dstsz.  cut says err was truncated: a digit run it ends with may be the
+ * start of a longer number, and is masked whatever its length.  A program
+ * that echoes its input must not put the code or the user's number in
+ * syslog.
+ */
+void deliver_excerpt(char *dst, size_t dstsz, const char *err, bool cut);
 
 #endif /* BV_DELIVER_H */

@@ -1012,6 +1012,36 @@ static void test_command_hostile_output(void **state)
 }
 
 /*
+ * A gateway client that echoes its input on stderr and fails: syslog gets
+ * its exit status and a masked excerpt, never the code, the number or an
+ * address (before: the first line verbatim).
+ */
+static void test_command_echoes_secrets(void **state)
+{
+	struct conf c = local_command("sms-echo.sh", NULL);
+	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+	char code[32];
+
+	(void)state;
+	write_conf(&c);
+	assert_rc(run_pam(&r), PAM_AUTHINFO_UNAVAIL);
+	assert_int_equal(r.prompts, 0);
+	/* What the command was given, as it echoed it. */
+	assert_true(outbox_code(0, code, sizeof(code)));
+	assert_logged(PRIO(LOG_ERR), "send via local failed",
+		      "delivery command failed (status 1): sms-gw: to "
+		      "+\u2026 (####, \u2026@\u2026) failed: \"####");
+	assert_not_logged(code);
+	assert_not_logged(ALICE_PHONE);
+	assert_not_logged(ALICE_PHONE + 1);
+	assert_not_logged(ALICE_PHONE + 2);
+	assert_not_logged("alice@example.org");
+	assert_not_logged("example.org");
+	assert_log_clean(512);
+	done(&r);
+}
+
+/*
  * A command that cannot be run, or that we refuse to run, is our own
  * configuration's fault: never an outage that failmode=safe would wave
  * through.  (Before: PAM_AUTHINFO_UNAVAIL, and with failmode=safe
@@ -1826,6 +1856,7 @@ static const struct CMUnitTest plain_tests[] = {
 	T(test_command_timeout),
 	T(test_command_timeout_exec),
 	T(test_command_hostile_output),
+	T(test_command_echoes_secrets),
 	T(test_command_not_executable),
 	T(test_command_missing),
 	T(test_command_symlink),

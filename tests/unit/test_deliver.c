@@ -1,7 +1,8 @@
 /*
  * test_deliver.c - the local provider's delivery: how the command is
  * started and waited for, what its ending means, and what of its error
- * output may be logged (deliver_excerpt).
+ * output may be logged (deliver_excerpt: never the code, the number or
+ * the address a program that echoes its input would print).
  *
  * Seams replaced at link time (-Wl,--wrap, see Makefile.am): waitpid (to
  * fail the way a caller who reaps our child, or a signal, makes it fail),
@@ -352,6 +353,86 @@ test_missing_refused(void **state)
 	assert_detail(&out, "delivery command refused: cannot open it");
 }
 
+/* ------------------------------------------------------------------ */
+/* deliver_excerpt: what of the error output may be logged.            */
+
+static const struct {
+	const char *err;
+	bool cut;
+	const char *want;
+} excerpts[] = {
+	/* The code, however it is written. */
+	{ "cannot send 918273 is your code", false,
+	  "cannot send #### is your code" },
+	{ "code 918 273 / 91-82-73 / 9182.73", false,
+	  "code #### / #### / ####" },
+	{ "pin 1234, id 12345678", false, "pin ####, id ####" },
+	/* Short numbers stay: they are statuses, not secrets. */
+	{ "error 42 at 12:05, retry 3", false, "error 42 at 12:05, retry 3" },
+	/* Phone numbers, with or without separators. */
+	{ "no route to +14155552671", false, "no route to +\xe2\x80\xa6" },
+	{ "to +1 (415) 555-2671: quota", false, "to +\xe2\x80\xa6: quota" },
+	{ "bad number 14155552671", false, "bad number ####" },
+	{ "+14155552671 (14155552671)", false, "+\xe2\x80\xa6 (####)" },
+	/* Email addresses, whole. */
+	{ "mail to <bob.smith+2fa@example.org> bounced", false,
+	  "mail to <\xe2\x80\xa6@\xe2\x80\xa6> bounced" },
+	{ "user@host: refused", false,
+	  "\xe2\x80\xa6@\xe2\x80\xa6: refused" },
+	{ "@ alone, or a@ or @b", false, "@ alone, or a@ or @b" },
+	/* The first line only. */
+	{ "gateway down\n918273 is your code for +14155552671", false,
+	  "gateway down" },
+	{ "\nsecond line 918273", false, "" },
+	/* Control characters cannot split a number to get it through. */
+	{ "code 91\x1b" "82\a73", false, "code ####" },
+	{ "code 9\r1\x7f" "82", false, "code ####" },
+	/* Cut at the end of what was captured: the last digits may be the
+	   start of the code. */
+	{ "your code is 918", true, "your code is ####" },
+	{ "your code is 918", false, "your code is 918" },
+	{ "short 42\nmore", true, "short 42" },
+	{ "", false, "" },
+};
+
+static void
+test_excerpt_table(void **state)
+{
+	char got[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(excerpts) / sizeof(excerpts[0]); i++) {
+		deliver_excerpt(got, sizeof(got), excerpts[i].err,
+				excerpts[i].cut);
+		if (strcmp(got, excerpts[i].want) != 0)
+			fail_msg("excerpt %zu: got \"%s\", want \"%s\"", i,
+				 got, excerpts[i].want);
+	}
+}
+
+/* Short: a long first line is cut, and never inside a mask. */
+static void
+test_excerpt_short(void **state)
+{
+	char err[512], got[24];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i + 1 < sizeof(err); i++)
+		err[i] = i % 2 ? '@' : 'a';
+	err[sizeof(err) - 1] = '\0';
+	deliver_excerpt(got, sizeof(got), err, true);
+	assert_true(strlen(got) < sizeof(got));
+	assert_null(strchr(got, 'a'));
+	memset(err, 'A', sizeof(err) - 1);
+	deliver_excerpt(got, sizeof(got), err, false);
+	assert_true(strlen(got) < sizeof(got));
+	assert_non_null(strstr(got, "AAAA"));
+	deliver_excerpt(got, 1, err, false);
+	assert_string_equal(got, "");
+}
+
 int
 main(void)
 {
@@ -379,6 +460,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_missing_refused, setup,
 						teardown),
+		cmocka_unit_test(test_excerpt_table),
+		cmocka_unit_test(test_excerpt_short),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
