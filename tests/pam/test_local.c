@@ -1042,6 +1042,46 @@ static void test_command_echoes_secrets(void **state)
 }
 
 /*
+ * A code whose delivery failed is forgotten at once: typed at the next
+ * login (it may have leaked through the failed command's output), it is
+ * a wrong code.  Before, its hash stayed in the store and it worked.
+ */
+static void test_command_failure_forgets_code(void **state)
+{
+	struct conf c = local_command("sms-echo.sh", NULL);
+	struct pam_run failed = { LOGIN("bv", "alice", PLAN("@latest")) };
+	struct pam_run later = { LOGIN("bv", "alice", PLAN("@0")) };
+	char leaked[32], fresh[32];
+
+	(void)state;
+	write_conf(&c);
+	assert_rc(run_pam(&failed), PAM_AUTHINFO_UNAVAIL);
+	assert_int_equal(failed.prompts, 0);
+	assert_int_equal(store_count("alice", "code"), 0);
+	done(&failed);
+
+	/* The next login gets a code of its own (by file) and types the
+	   one that was never delivered. */
+	c = local_file(NULL);
+	c.max_tries = 1;
+	write_conf(&c);
+	run_pam(&later);
+	assert_outbox(2);
+	assert_true(outbox_code(0, leaked, sizeof(leaked)));
+	assert_true(outbox_code(1, fresh, sizeof(fresh)));
+	if (strcmp(leaked, fresh) == 0)
+		skip(); /* one run in a million */
+	assert_rc(later.auth_rc, PAM_MAXTRIES);
+	assert_int_equal(later.prompts, 1);
+	assert_logged(PRIO(LOG_NOTICE), "verify via local failed: wrong code");
+	assert_not_logged(LOG_VERIFIED);
+	/* Only the second login's code is left, with the wrong try on it. */
+	assert_int_equal(store_count("alice", "code"), 1);
+	assert_int_equal(store_field("alice", "code", 3), 1);
+	done(&later);
+}
+
+/*
  * A command that cannot be run, or that we refuse to run, is our own
  * configuration's fault: never an outage that failmode=safe would wave
  * through.  (Before: PAM_AUTHINFO_UNAVAIL, and with failmode=safe
@@ -1857,6 +1897,7 @@ static const struct CMUnitTest plain_tests[] = {
 	T(test_command_timeout_exec),
 	T(test_command_hostile_output),
 	T(test_command_echoes_secrets),
+	T(test_command_failure_forgets_code),
 	T(test_command_not_executable),
 	T(test_command_missing),
 	T(test_command_symlink),
