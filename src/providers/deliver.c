@@ -565,27 +565,88 @@ run_command(const struct bv_local_config *lc, const char *dest,
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* delivery = "file".                                                  */
+
+/* What a path that is not a regular file is, for the log. */
+static const char *
+kind_of(int fd, int err)
+{
+	struct stat st;
+
+	if (fd < 0)
+		return err == ELOOP ? "a symlink" :
+		       err == EISDIR ? "a directory" : "a FIFO or socket";
+	if (fstat(fd, &st) != 0)
+		return "unknown";
+	return S_ISFIFO(st.st_mode) ? "a FIFO" :
+	       S_ISSOCK(st.st_mode) ? "a socket" :
+	       S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" :
+	       "not a regular file";
+}
+
+/*
+ * Open local.file to append: never through a symlink, never blocking
+ * (a FIFO without a reader would hang the login until sshd's grace time
+ * runs out), and only a regular file.  Returns the descriptor, or -1
+ * with out->detail set and *rc the result: BV_CONFIG for what is not a
+ * regular file, BV_INTERNAL for this host's own trouble (a full disk, a
+ * read-only file system) - never an outage.
+ */
+static int
+open_outbox(const char *path, struct bv_outcome *out, enum bv_result *rc)
+{
+	struct stat st;
+	int fd, err;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+				O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		  0600);
+	err = fd < 0 ? errno : 0;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		return fd;
+	/* ELOOP: a symlink; ENXIO: a FIFO or socket without a reader;
+	   EISDIR: a directory; or it opened as something else. */
+	*rc = BV_CONFIG;
+	if (fd >= 0 || err == ELOOP || err == ENXIO || err == EISDIR) {
+		snprintf(out->detail, sizeof(out->detail),
+			 "cannot append to %.60s: not a regular file (%s)",
+			 path, kind_of(fd, err));
+	} else {
+		*rc = BV_INTERNAL;
+		snprintf(out->detail, sizeof(out->detail),
+			 "cannot append to %.60s: %s", path, strerror(err));
+	}
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 static enum bv_result
 append_file(const struct bv_local_config *lc, const char *dest,
 	    const char *message, struct bv_outcome *out)
 {
 	size_t n = strlen(dest) + strlen(message) + 4;
 	char *line = malloc(n);
-	enum bv_result rc = BV_UNAVAILABLE;
-	int fd;
+	enum bv_result rc = BV_INTERNAL;
+	ssize_t w;
+	int fd = -1;
 
 	if (line == NULL)
 		return BV_NOMEM;
 	/* One write of one line: concurrent appends do not interleave. */
 	snprintf(line, n, "%s: %s\n", dest, message);
-	fd = open(lc->file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-				    O_CLOEXEC | O_NOCTTY,
-		  0600);
-	if (fd >= 0 && write(fd, line, strlen(line)) == (ssize_t)strlen(line))
+	fd = open_outbox(lc->file, out, &rc);
+	if (fd < 0)
+		goto out;
+	w = write(fd, line, strlen(line));
+	if (w == (ssize_t)strlen(line))
 		rc = BV_OK;
 	else
 		snprintf(out->detail, sizeof(out->detail),
-			 "cannot append to %.80s", lc->file);
+			 "cannot append to %.60s: %s", lc->file,
+			 w < 0 ? strerror(errno) : "short write");
+out:
 	if (fd >= 0)
 		close(fd);
 	bv_free_secret(line);

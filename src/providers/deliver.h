@@ -33,11 +33,12 @@ char *deliver_format(const char *tmpl, const char *code);
  * see deliver_excerpt); BV_INTERNAL when it was killed by a signal,
  * stopped, timed out, could not be started, or a pipe, fork or wait
  * failed - anything the caller of a setuid program could cause, never an
- * outage; BV_CONFIG when the program is refused (out->detail says
- * why); BV_NOMEM.
+ * outage; BV_CONFIG when the program or file is refused (out->detail
+ * says why); BV_NOMEM.
  *
- * delivery = "file": one line "DEST: MESSAGE" appended to the file (never
- * through a symlink); BV_UNAVAILABLE when that fails.
+ * delivery = "file": one line "DEST: MESSAGE" appended to a regular file
+ * (never through a symlink, never blocking on a FIFO).  BV_CONFIG when
+ * the path is not a regular file, BV_INTERNAL when it cannot be written.
  */
 enum bv_result deliver_message(const struct bv_local_config *lc,
 			       const char *dest, const char *message,

@@ -1158,7 +1158,8 @@ static void test_command_foreign_owner(void **state)
 	(void)unlink(path);
 }
 
-/* delivery = "file" never follows a symlink (O_NOFOLLOW). */
+/* delivery = "file" never follows a symlink (O_NOFOLLOW): refused as
+   misconfigured, whatever failmode says. */
 static void test_file_delivery_symlink(void **state)
 {
 	struct conf c = local_file(NULL);
@@ -1169,18 +1170,63 @@ static void test_file_delivery_symlink(void **state)
 	scratch_file("outbox-target", target, sizeof(target));
 	write_file(target, "", 0600);
 	assert_int_equal(symlink(target, outbox_path), 0);
+	c.failmode = "safe";
 	write_conf(&c);
-	assert_rc(run_pam(&r), PAM_AUTHINFO_UNAVAIL);
+	assert_rc(run_pam(&r), PAM_SERVICE_ERR);
 	assert_int_equal(r.prompts, 0);
-	assert_err(MSG_UNREACH);
-	assert_logged(PRIO(LOG_ERR), "send via local failed",
-		      "cannot append to");
+	assert_err(MSG_MISCONF);
+	assert_logged(ANY_PRIO, "send via local failed", "cannot append to",
+		      "not a regular file (a symlink)");
 	text = read_whole_file(target);
 	assert_string_equal(text, "");
 	free(text);
 	done(&r);
 	(void)unlink(outbox_path);
 	(void)unlink(target);
+}
+
+/*
+ * A FIFO at local.file: refused at once, with no reader (the open would
+ * block: before, the login hung there) and with one (it opens, and is
+ * then seen not to be a regular file); nothing is written to it.  Not
+ * the harness's outbox: its checks read that file.
+ */
+static void test_file_delivery_fifo(void **state)
+{
+	struct conf c = { .provider = "\"local\"", .sections = local_group };
+	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+	struct pam_run again = r;
+	char fifo[8192], buf[64];
+	int reader;
+
+	(void)state;
+	scratch_file("outbox-fifo", fifo, sizeof(fifo));
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(local_group, sizeof(local_group),
+		 "local = {\n  delivery = \"file\";\n  file = \"%s\";\n};",
+		 fifo);
+	c.failmode = "safe";
+	write_conf(&c);
+	/* A watchdog, not a wait: should the open block again, the test
+	   program dies (a failure) instead of hanging. */
+	alarm(60);
+	assert_rc(run_pam(&r), PAM_SERVICE_ERR);
+	assert_err(MSG_MISCONF);
+	assert_not_logged("ALLOWED WITHOUT A CODE");
+	assert_logged(ANY_PRIO, "send via local failed", "cannot append to",
+		      "not a regular file (a FIFO or socket)");
+	done(&r);
+
+	reader = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	assert_true(reader >= 0);
+	assert_rc(run_pam(&again), PAM_SERVICE_ERR);
+	alarm(0);
+	assert_logged(ANY_PRIO, "not a regular file (a FIFO)");
+	/* End of file: the module opened and closed it, wrote nothing. */
+	assert_int_equal(read(reader, buf, sizeof(buf)), 0);
+	close(reader);
+	done(&again);
+	assert_int_equal(unlink(fifo), 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1903,6 +1949,7 @@ static const struct CMUnitTest plain_tests[] = {
 	T(test_command_symlink),
 	T(test_command_foreign_owner),
 	T(test_file_delivery_symlink),
+	T(test_file_delivery_fifo),
 	T(test_recovery_once),
 	T(test_recovery_api_down),
 	T(test_recovery_wrong_counts),
