@@ -34,16 +34,19 @@ static const struct cli_command commands[] = {
      "that sends by CHANNEL.  For Tryvox the verification id needed by\n"
      "\"verify --id\" is printed.\n"},
     {"verify", cli_verify,
-     "USER CODE [--id ID] [--channel C] [--provider NAME] [--show-token]",
-     "Check CODE (\"-\" reads it from stdin) for USER.  Prints\n"
-     "\"verified\" and when the proof token expires; the token itself\n"
-     "only with --show-token.\n"},
+     "USER [-] [--file F] [--id ID] [--channel C] [--provider NAME] "
+     "[--show-token]",
+     "Check a code for USER: one line read from standard input (\"-\",\n"
+     "the default) or the first line of F (owned by root, no group or\n"
+     "other access).  Never on the command line: every user sees that\n"
+     "in ps.  Prints \"verified\" and when the proof token expires; the\n"
+     "token itself only with --show-token.\n"},
     {"validate-token", cli_validate_token,
-     "TOKEN [--consume] [--provider NAME] [--user USER]",
-     "Ask the provider whether a proof token (\"-\" reads it from stdin)\n"
-     "is valid; --consume spends it.  --user checks it was issued for\n"
-     "USER's destination (and names USER's store for the local\n"
-     "provider).\n"},
+     "[-] [--file F] [--consume] [--provider NAME] [--user USER]",
+     "Ask the provider whether a proof token, read from standard input\n"
+     "(\"-\", the default) or the first line of F, is valid; --consume\n"
+     "spends it.  --user checks it was issued for USER's destination\n"
+     "(and names USER's store for the local provider).\n"},
     {"stats", cli_stats, "[--days N] [--json]",
      "BaxVerify usage counts of the last N days (the server's default\n"
      "when not given).\n"},

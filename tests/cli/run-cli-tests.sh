@@ -103,6 +103,15 @@ run() {
 		2>&1 </dev/null || rc=$?
 	cat "$dir/out" >>"$dir/all-output"
 }
+# run_in TEXT ARGS...: as run, with the line TEXT on standard input.
+run_in() {
+	printf '%s\n' "$1" >"$dir/in"
+	shift
+	rc=0
+	${BV_CLI_WRAPPER:-} "$BV_CLI" --conf "$conf" "$@" >"$dir/out" \
+		2>&1 <"$dir/in" || rc=$?
+	cat "$dir/out" >>"$dir/all-output"
+}
 # run_raw ARGS...: without --conf (global option tests).
 run_raw() {
 	rc=0
@@ -165,8 +174,10 @@ run check --bogus
 expect "unknown command option exits 2" 2 "--bogus"
 run enroll alice
 expect "enroll without DEST exits 2" 2 "missing arguments"
+run verify
+expect "verify without USER exits 2" 2 "missing arguments"
 run verify alice
-expect "verify without CODE exits 2" 2 "missing arguments"
+expect "verify with nothing on stdin exits 2" 2 "no code on standard input"
 run send
 expect "send without USER exits 2" 2
 run recovery-codes
@@ -320,46 +331,87 @@ mock POST /_mock/reset >/dev/null
 mock POST /_mock/config "{\"force_code\":\"$code\"}" >/dev/null
 run send alice
 expect "send" 0 "sent a code to +1•••••••0101 by sms via baxverify"
-run verify alice 654321
+run_in 654321 verify alice
 expect "verify with a wrong code exits 1" 1 "BAXVERIFY_OTP_INVALID"
-run verify alice "$code"
-expect "verify with the right code" 0 "verified" "expires at"
+run_in "$code" verify alice
+expect "verify reads the code from stdin" 0 "verified" "expires at"
 expect_not "verify does not print the token" "token:"
 
+# Secrets never on the command line: refused, before any request.
+mock POST /_mock/reset >/dev/null
+mock POST /_mock/config "{\"force_code\":\"$code\"}" >/dev/null
 run send alice
+run verify alice "$code"
+expect "verify refuses a code on the command line" 2 \
+	"refusing a code on the command line" "standard input" "--file"
+expect_not "the refusal does not repeat the code" "$code"
+[ "$(wc -l <"$dir/out")" -eq 1 ]
+report $? "the refusal is one line"
+run validate-token tok_on_argv_123
+expect "validate-token refuses a token on the command line" 2 \
+	"refusing a token on the command line"
+expect_not "the refusal does not repeat the token" "tok_on_argv_123"
+mock GET /_mock/requests | "$bv_python" -c '
+import json, sys
+paths = [r["path"] for r in json.load(sys.stdin)["requests"]]
+sys.exit(0 if not any("/verify" in p or "validate" in p
+                      for p in paths) else 1)'
+report $? "a refused secret is never sent"
+
 printf '%s\n' "$code" >"$dir/code"
-rc=0
-"$BV_CLI" --conf "$conf" verify alice - --show-token <"$dir/code" \
-	>"$dir/out" 2>&1 || rc=$?
-cat "$dir/out" >>"$dir/all-output"
-expect "verify - reads the code from stdin; --show-token" 0 "token: "
+chmod 644 "$dir/code"
+run verify alice --file "$dir/code"
+expect "verify --file refuses a file others can read" 4 "$dir/code" \
+	"chmod 600"
+ln -s "$dir/code" "$dir/code-link"
+chmod 600 "$dir/code"
+run verify alice --file "$dir/code-link"
+expect "verify --file refuses a symlink" 4 "code-link"
+run_in "$code" verify alice - --file "$dir/code"
+expect "verify with both - and --file exits 2" 2 "not both"
+: >"$dir/empty"
+run verify alice --file "$dir/empty"
+expect "verify --file with an empty file exits 2" 2 "empty"
+run verify alice --file "$dir/code" --show-token
+expect "verify --file reads the code from the file; --show-token" 0 \
+	"verified" "token: "
 token=$(sed -n 's/^token: //p' "$dir/out")
 
-run validate-token "$token"
+run send alice
+run_in "$code" verify alice -
+expect "verify - reads the code from stdin" 0 "verified"
+
+run_in "$token" validate-token
 expect "validate-token valid" 0 "valid"
-run validate-token "$token" --user alice
+run_in "$token" validate-token - --user alice
 expect "validate-token --user names the phone" 0 "valid for +1•••••••0101"
-run validate-token "$token" --consume
-expect "validate-token --consume" 0 "valid" "consumed"
-run validate-token "$token"
+printf '%s\n' "$token" >"$dir/token"
+run validate-token --file "$dir/token" --consume
+expect "validate-token --file --consume" 0 "valid" "consumed"
+run validate-token --file "$dir/token"
 expect "validate-token after consume is invalid" 1 "invalid" \
 	"BAXVERIFY_TOKEN_CONSUMED"
-run validate-token not.a.token
+run_in not.a.token validate-token
 expect "validate-token of garbage is invalid" 1 "invalid" \
 	"BAXVERIFY_TOKEN_INVALID"
+run validate-token
+expect "validate-token with nothing on stdin exits 2" 2 \
+	"no token on standard input"
+run send alice --file "$dir/token"
+expect "send --file is not an option of send" 2 "not valid here"
 
 run --conf "$dir/tryvox.conf" send bob --provider tryvox --channel email
 expect "send by tryvox email" 0 "b•••@example.org" "verification id: ver_"
 vid=$(sed -n 's/^verification id: \([^ ]*\).*/\1/p' "$dir/out")
-run --conf "$dir/tryvox.conf" verify bob "$code" --provider tryvox \
+run_in "$code" --conf "$dir/tryvox.conf" verify bob --provider tryvox \
 	--channel email
 expect "tryvox verify without --id exits 2" 2 "--id"
-run --conf "$dir/tryvox.conf" verify bob "$code" --provider tryvox \
+run_in "$code" --conf "$dir/tryvox.conf" verify bob --provider tryvox \
 	--channel email --id "$vid"
 expect "tryvox verify --id" 0 "verified"
-run --conf "$dir/tryvox.conf" validate-token "$vid" --provider tryvox
+run_in "$vid" --conf "$dir/tryvox.conf" validate-token --provider tryvox
 expect "tryvox validate-token" 0 "valid"
-run --conf "$dir/tryvox.conf" validate-token "$vid" --provider mudbase
+run_in "$vid" --conf "$dir/tryvox.conf" validate-token --provider mudbase
 expect "validate-token by a provider that cannot exits 2" 2
 
 # The local provider: codes in a file, checked against the store.
@@ -369,15 +421,15 @@ sed -i '1d' "$dir/localfile.conf"
 run --conf "$dir/localfile.conf" send carol
 expect "local send" 0 "via local"
 lcode=$(sed -n 's/.*code \([0-9]*\).*/\1/p' "$dir/outbox" | tail -n 1)
-run --conf "$dir/localfile.conf" verify carol "$lcode" --show-token
+run_in "$lcode" --conf "$dir/localfile.conf" verify carol --show-token
 expect "local verify" 0 "verified"
 ltoken=$(sed -n 's/^token: //p' "$dir/out")
-run --conf "$dir/localfile.conf" validate-token "$ltoken"
+run_in "$ltoken" --conf "$dir/localfile.conf" validate-token
 expect "local validate-token needs --user" 2 "--user"
-run --conf "$dir/localfile.conf" validate-token "$ltoken" --user carol \
+run_in "$ltoken" --conf "$dir/localfile.conf" validate-token --user carol \
 	--consume
 expect "local validate-token --consume" 0 "valid"
-run --conf "$dir/localfile.conf" validate-token "$ltoken" --user carol
+run_in "$ltoken" --conf "$dir/localfile.conf" validate-token --user carol
 expect "local token is single use" 1 "invalid"
 
 # --- stats and logs ---------------------------------------------------------
