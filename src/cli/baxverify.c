@@ -16,10 +16,13 @@ static int cli_help(struct cli *cli, int argc, char **argv);
 /* Every command, in the order --help lists them. */
 static const struct cli_command commands[] = {
     {"check", cli_check, "[--user USER]",
-     "Validate the configuration and make one authenticated call per\n"
-     "configured provider; with --user, also show USER's destination\n"
-     "(masked) and open USER's store record.  Prints \"ok\" or what is\n"
-     "wrong, with the API's error code, HTTP status and help URL.\n"},
+     "Validate the configuration (the delivery command by the module's\n"
+     "own rule) and make one authenticated call per configured\n"
+     "provider; with --user, also say whether USER would be asked for a\n"
+     "code (to which masked destination) or skipped, and why (groups,\n"
+     "no destination, nullok), and open USER's store record.  Prints\n"
+     "\"ok\" or what is wrong, with the API's error code, HTTP status\n"
+     "and help URL.\n"},
     {"enroll", cli_enroll, "USER DEST [DEST]",
      "Set USER's line in the phones file: DEST is a +E.164 number or an\n"
      "email address (at most one of each).  Comments and other lines\n"

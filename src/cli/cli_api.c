@@ -114,12 +114,8 @@ find_dest(struct cli *cli, struct api_run *r, const char *user,
 	return CLI_OK;
 }
 
-/*
- * No --channel: the named provider's own channel, else what the module
- * offers first (the first of "channels", or the first provider's own).
- */
-static const char *
-default_channel(const struct bv_config *cfg, const char *provider)
+const char *
+cli_default_channel(const struct bv_config *cfg, const char *provider)
 {
 	if (provider != NULL)
 		return own_channel(cfg, provider);
@@ -140,7 +136,7 @@ run_setup(struct cli *cli, struct api_run *r, const struct api_args *a,
 	if (status != CLI_OK)
 		return status;
 	if (channel == NULL && !validate)
-		channel = default_channel(&cli->cfg, a->provider);
+		channel = cli_default_channel(&cli->cfg, a->provider);
 	r->p = pick_provider(&cli->cfg, a->provider, channel, validate);
 	if (r->p == NULL)
 		return CLI_USAGE;

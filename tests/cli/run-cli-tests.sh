@@ -206,11 +206,54 @@ report $? "check ends with ok"
 
 run check --user alice
 expect "check --user shows the masked phone" 0 "+1•••••••0101" \
-	"store: $store: ok"
+	"store: $store: ok" "user alice: asked for a code: sms to +1•••••••0101"
 expect_not "check --user does not show the full number" "+14155550101"
 
 run check --user nobody
-expect "check --user without a destination exits 1" 1 "nobody"
+expect "check --user without a destination exits 1" 1 \
+	"user nobody: denied: nothing to send a code to by sms" "nullok"
+
+# check --user says what the module would do: the groups filter first.
+# alice, bob and carol are no users of this host (in no group), root is
+# in group root.
+id alice >/dev/null 2>&1 && bv_fail "a user alice exists on this host"
+write_conf "$dir/groups.conf" "" 'groups = ["root"];'
+run --conf "$dir/groups.conf" check --user alice
+expect "check --user outside the groups: skipped" 0 \
+	"user alice: skipped: in none of the groups"
+expect_not "a skipped user is not asked" "asked for a code"
+run --conf "$dir/groups.conf" check --user root
+expect "check --user in the groups, no phone: denied" 1 \
+	"user root: denied: nothing to send a code to"
+write_conf "$dir/nullok.conf" "" 'groups = ["root"];
+nullok = true;'
+run --conf "$dir/nullok.conf" check --user root
+expect "check --user with no phone and nullok: skipped" 0 \
+	"user root: skipped: nothing to send a code to by sms" "(nullok)"
+
+# A user whose groups cannot be read (a passwd entry too long for the
+# lookup's buffer: ERANGE) is an error, as for the module, not "skipped".
+# A private mount namespace shows this run alone a passwd file with it.
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1 &&
+	unshare --mount --propagation private true 2>/dev/null; then
+	cp /etc/passwd "$dir/passwd"
+	printf 'bvlong:x:4242:4242:%s:/nonexistent:/usr/sbin/nologin\n' \
+		"$(head -c 6000 /dev/zero | tr '\0' g)" >>"$dir/passwd"
+	chmod 644 "$dir/passwd"
+	rc=0
+	unshare --mount --propagation private sh -c \
+		'mount --bind "$1" /etc/passwd && shift && exec "$@"' sh \
+		"$dir/passwd" ${BV_CLI_WRAPPER:-} "$BV_CLI" \
+		--conf "$dir/groups.conf" check --user bvlong \
+		>"$dir/out" 2>&1 </dev/null || rc=$?
+	cat "$dir/out" >>"$dir/all-output"
+	expect "check --user whose groups cannot be read: an error" 3 \
+		"user bvlong: error: the groups filter cannot be applied"
+	expect_not "a group lookup error is not \"skipped\"" "skipped"
+else
+	n=$((n + 1))
+	echo "ok $n - check --user whose groups cannot be read # SKIP needs root and unshare"
+fi
 
 write_conf "$dir/wrongkey.conf" "sk_wrong_key_000"
 run --conf "$dir/wrongkey.conf" check
@@ -267,6 +310,28 @@ expect "check with a non-executable command exits 3" 3 "not an executable"
 chmod 700 "$dir/sms.sh"
 run --conf "$dir/local.conf" check
 expect "check with an executable command" 0 "local: delivery command" "ok"
+# The module's own rule (child_open_trusted), so check says what it does.
+chmod 720 "$dir/sms.sh"
+run --conf "$dir/local.conf" check
+expect "check refuses a group-writable command" 3 \
+	"refused: not owned by root or writable by group or others"
+chmod 700 "$dir/sms.sh"
+ln -s "$dir/sms.sh" "$dir/sms-link.sh"
+sed "s|$dir/sms.sh|$dir/sms-link.sh|" "$dir/local.conf" >"$dir/link.conf"
+run --conf "$dir/link.conf" check
+expect "check refuses a symlinked command" 3 "sms-link.sh refused: " \
+	"cannot open it"
+if [ "$(id -u)" -eq 0 ]; then
+	chown 65534 "$dir/sms.sh"
+	run --conf "$dir/local.conf" check
+	expect "check refuses a command owned by nobody" 3 \
+		"refused: not owned by root"
+	expect_not "no ok for a command the module refuses" "delivery command $dir/sms.sh: ok"
+	chown 0 "$dir/sms.sh"
+else
+	n=$((n + 1))
+	echo "ok $n - check refuses a command owned by nobody # SKIP needs root"
+fi
 
 # --- enroll, unenroll, list -------------------------------------------------
 
