@@ -356,8 +356,9 @@ kill_and_reap(pid_t pid)
 /*
  * Wait for the child until it exits or the deadline passes, reading its
  * error output meanwhile.  Every way out sets r->end: a stop, a timeout
- * or a wait error kills the child's process group first.  A wait error
- * (ECHILD: someone else reaped it) is never a timeout or a success.
+ * or a wait error kills the child's process group first - but not after
+ * ECHILD: someone else reaped it, and its pid may already be another
+ * process's.  A wait error is never a timeout or a success.
  */
 static void
 reap(struct run *r)
@@ -373,7 +374,8 @@ reap(struct run *r)
 		if (w < 0) {
 			r->end = END_WAIT_ERR;
 			r->value = errno;
-			kill_and_reap(r->pid);
+			if (r->value != ECHILD)
+				kill_and_reap(r->pid);
 			return;
 		}
 		if (w == r->pid)
@@ -492,6 +494,7 @@ spawn(const struct bv_local_config *lc, int exec_fd, const char *dest,
 {
 	int in[2] = { -1, -1 }, err[2] = { -1, -1 }, null = -1;
 	struct sigaction dfl, old;
+	bool saved = false;
 	struct run r;
 	enum bv_result rc = BV_INTERNAL;
 	size_t len = strlen(message);
@@ -503,12 +506,12 @@ spawn(const struct bv_local_config *lc, int exec_fd, const char *dest,
 	sigemptyset(&dfl.sa_mask);
 	if (!open_pipes(in, err, &null, out))
 		goto out;
-	sigaction(SIGCHLD, &dfl, &old);
+	saved = sigaction(SIGCHLD, &dfl, &old) == 0;
 	r.pid = fork();
 	if (r.pid < 0) {
 		snprintf(out->detail, sizeof(out->detail),
 			 "delivery command: fork failed: %s", strerror(errno));
-		goto restore;
+		goto out;
 	}
 	if (r.pid == 0)
 		start_child(exec_fd, lc->command, dest, in[1], null, err[1]);
@@ -528,9 +531,9 @@ spawn(const struct bv_local_config *lc, int exec_fd, const char *dest,
 			 "delivery command: the message was not passed whole");
 		rc = BV_INTERNAL;
 	}
-restore:
-	sigaction(SIGCHLD, &old, NULL);
 out:
+	if (saved)
+		sigaction(SIGCHLD, &old, NULL);
 	close_fd(&in[0]);
 	close_fd(&in[1]);
 	close_fd(&err[0]);
