@@ -241,6 +241,8 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1 &&
 		"$(head -c 6000 /dev/zero | tr '\0' g)" >>"$dir/passwd"
 	chmod 644 "$dir/passwd"
 	rc=0
+	# shellcheck disable=SC2016,SC2086 # the inner shell expands; the
+	# wrapper is words, as in run()
 	unshare --mount --propagation private sh -c \
 		'mount --bind "$1" /etc/passwd && shift && exec "$@"' sh \
 		"$dir/passwd" ${BV_CLI_WRAPPER:-} "$BV_CLI" \
