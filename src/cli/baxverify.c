@@ -16,10 +16,13 @@ static int cli_help(struct cli *cli, int argc, char **argv);
 /* Every command, in the order --help lists them. */
 static const struct cli_command commands[] = {
     {"check", cli_check, "[--user USER]",
-     "Validate the configuration and make one authenticated call per\n"
-     "configured provider; with --user, also show USER's destination\n"
-     "(masked) and open USER's store record.  Prints \"ok\" or what is\n"
-     "wrong, with the API's error code, HTTP status and help URL.\n"},
+     "Validate the configuration (the delivery command by the module's\n"
+     "own rule) and make one authenticated call per configured\n"
+     "provider; with --user, also say whether USER would be asked for a\n"
+     "code (to which masked destination) or skipped, and why (groups,\n"
+     "no destination, nullok), and open USER's store record.  Prints\n"
+     "\"ok\" or what is wrong, with the API's error code, HTTP status\n"
+     "and help URL.\n"},
     {"enroll", cli_enroll, "USER DEST [DEST]",
      "Set USER's line in the phones file: DEST is a +E.164 number or an\n"
      "email address (at most one of each).  Comments and other lines\n"
@@ -34,16 +37,19 @@ static const struct cli_command commands[] = {
      "that sends by CHANNEL.  For Tryvox the verification id needed by\n"
      "\"verify --id\" is printed.\n"},
     {"verify", cli_verify,
-     "USER CODE [--id ID] [--channel C] [--provider NAME] [--show-token]",
-     "Check CODE (\"-\" reads it from stdin) for USER.  Prints\n"
-     "\"verified\" and when the proof token expires; the token itself\n"
-     "only with --show-token.\n"},
+     "USER [-] [--file F] [--id ID] [--channel C] [--provider NAME] "
+     "[--show-token]",
+     "Check a code for USER: one line read from standard input (\"-\",\n"
+     "the default) or the first line of F (owned by root, no group or\n"
+     "other access).  Never on the command line: every user sees that\n"
+     "in ps.  Prints \"verified\" and when the proof token expires; the\n"
+     "token itself only with --show-token.\n"},
     {"validate-token", cli_validate_token,
-     "TOKEN [--consume] [--provider NAME] [--user USER]",
-     "Ask the provider whether a proof token (\"-\" reads it from stdin)\n"
-     "is valid; --consume spends it.  --user checks it was issued for\n"
-     "USER's destination (and names USER's store for the local\n"
-     "provider).\n"},
+     "[-] [--file F] [--consume] [--provider NAME] [--user USER]",
+     "Ask the provider whether a proof token, read from standard input\n"
+     "(\"-\", the default) or the first line of F, is valid; --consume\n"
+     "spends it.  --user checks it was issued for USER's destination\n"
+     "(and names USER's store for the local provider).\n"},
     {"stats", cli_stats, "[--days N] [--json]",
      "BaxVerify usage counts of the last N days (the server's default\n"
      "when not given).\n"},

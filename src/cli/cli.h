@@ -132,11 +132,25 @@ int cli_status_for(enum bv_result rc);
 void cli_format_time(time_t t, char *out, size_t outsz);
 
 /*
- * Read one line (a code or token given as "-") from stdin into a new
- * string, without the newline; NULL on error or empty input.  The caller
- * frees it with bv_free_secret.
+ * Read one line (a code or token) from stdin into a new string, without
+ * the newline; NULL on error or empty input.  The caller frees it with
+ * bv_free_secret.
  */
 char *cli_read_secret_line(void);
+
+/*
+ * The code or token a command was given, never from argv (every user of
+ * the host sees argv in ps(1)): arg is the command's positional argument
+ * for it, NULL or "-" for standard input (one line); file is --file's
+ * argument or NULL: the first line of a file that must be owned by root
+ * (or us) with no group or other access, as the module's key files.  A
+ * secret in arg is wiped and refused with a one-line error.  what names
+ * it ("code", "token").  Returns the secret (free with bv_free_secret),
+ * or NULL with *status set: CLI_USAGE (on the command line, both "-" and
+ * --file, nothing given), CLI_IO (the file cannot be used; said why).
+ */
+char *cli_take_secret(struct cli *cli, const char *command, const char *what,
+		      char *arg, const char *file, int *status);
 
 /* Print text padded with spaces to width display columns (UTF-8). */
 void cli_print_padded(const char *text, size_t width);
@@ -153,6 +167,15 @@ int cli_unenroll(struct cli *cli, int argc, char **argv);
 int cli_list(struct cli *cli, int argc, char **argv);
 
 /* cli_api.c */
+
+/*
+ * No --channel: the named provider's own channel, else what the module
+ * offers first (the first of "channels", or with none the first
+ * provider's own: then the only one it offers).
+ */
+const char *cli_default_channel(const struct bv_config *cfg,
+				const char *provider);
+
 int cli_send(struct cli *cli, int argc, char **argv);
 int cli_verify(struct cli *cli, int argc, char **argv);
 int cli_validate_token(struct cli *cli, int argc, char **argv);

@@ -33,6 +33,7 @@ struct api_args {
 	const char *channel;  /* --channel */
 	const char *id;	      /* --id */
 	const char *user;     /* --user (validate-token) */
+	const char *file;     /* --file: the code or token */
 	bool show_token;      /* --show-token */
 	bool consume;	      /* --consume */
 };
@@ -113,12 +114,8 @@ find_dest(struct cli *cli, struct api_run *r, const char *user,
 	return CLI_OK;
 }
 
-/*
- * No --channel: the named provider's own channel, else what the module
- * offers first (the first of "channels", or the first provider's own).
- */
-static const char *
-default_channel(const struct bv_config *cfg, const char *provider)
+const char *
+cli_default_channel(const struct bv_config *cfg, const char *provider)
 {
 	if (provider != NULL)
 		return own_channel(cfg, provider);
@@ -139,7 +136,7 @@ run_setup(struct cli *cli, struct api_run *r, const struct api_args *a,
 	if (status != CLI_OK)
 		return status;
 	if (channel == NULL && !validate)
-		channel = default_channel(&cli->cfg, a->provider);
+		channel = cli_default_channel(&cli->cfg, a->provider);
 	r->p = pick_provider(&cli->cfg, a->provider, channel, validate);
 	if (r->p == NULL)
 		return CLI_USAGE;
@@ -177,6 +174,7 @@ api_options(struct cli *cli, int argc, char **argv, struct api_args *a)
 	    {"user", required_argument, NULL, 'u'},
 	    {"show-token", no_argument, NULL, 's'},
 	    {"consume", no_argument, NULL, 'k'},
+	    {"file", required_argument, NULL, 'f'},
 	    CLI_COMMON_OPTIONS,
 	};
 	int opt, status;
@@ -197,6 +195,8 @@ api_options(struct cli *cli, int argc, char **argv, struct api_args *a)
 			a->show_token = true;
 		else if (opt == 'k')
 			a->consume = true;
+		else if (opt == 'f')
+			a->file = optarg;
 		else
 			status = cli_option(cli, opt, argc, argv);
 		if (status >= 0)
@@ -212,7 +212,8 @@ refuse_options(const char *cmd, const struct api_args *a, const char *ok)
 	if ((a->id && !strchr(ok, 'i')) || (a->user && !strchr(ok, 'u')) ||
 	    (a->channel && !strchr(ok, 'c')) ||
 	    (a->show_token && !strchr(ok, 's')) ||
-	    (a->consume && !strchr(ok, 'k')))
+	    (a->consume && !strchr(ok, 'k')) ||
+	    (a->file && !strchr(ok, 'f')))
 		return cli_usage_error(cmd, "option not valid here");
 	return -1;
 }
@@ -258,19 +259,6 @@ cli_send(struct cli *cli, int argc, char **argv)
 out:
 	run_clear(&r);
 	return status;
-}
-
-/* CODE or TOKEN from argv, or stdin for "-"; argv's copy is wiped. */
-static char *
-take_secret(char *arg)
-{
-	char *s = strcmp(arg, "-") == 0 ? cli_read_secret_line() : strdup(arg);
-
-	/* Shortens the time it shows in ps(1); it cannot prevent it. */
-	bv_wipe_str(arg);
-	if (s == NULL)
-		fprintf(stderr, "baxverify: no code or token given\n");
-	return s;
 }
 
 static void
@@ -331,14 +319,18 @@ cli_verify(struct cli *cli, int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	status = api_options(cli, argc, argv, &a);
 	if (status < 0)
-		status = refuse_options("verify", &a, "pcis");
+		status = refuse_options("verify", &a, "pcisf");
 	if (status < 0)
-		status = cli_positional(argc, argv, 2, 2);
+		status = cli_positional(argc, argv, 1, 2);
 	if (status >= 0)
 		goto out;
+	code = cli_take_secret(cli, "verify", "code",
+			       optind + 1 < argc ? argv[optind + 1] : NULL,
+			       a.file, &status);
+	if (code == NULL)
+		goto out;
 	status = CLI_USAGE;
-	code = take_secret(argv[optind + 1]);
-	if (code == NULL || !cli_user_ok(argv[optind]))
+	if (!cli_user_ok(argv[optind]))
 		goto out;
 	status = run_setup(cli, &r, &a, argv[optind], false);
 	if (status != CLI_OK)
@@ -390,14 +382,18 @@ cli_validate_token(struct cli *cli, int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	status = api_options(cli, argc, argv, &a);
 	if (status < 0)
-		status = refuse_options("validate-token", &a, "pku");
+		status = refuse_options("validate-token", &a, "pkuf");
 	if (status < 0)
-		status = cli_positional(argc, argv, 1, 1);
+		status = cli_positional(argc, argv, 0, 1);
 	if (status >= 0)
 		goto out;
+	token = cli_take_secret(cli, "validate-token", "token",
+				optind < argc ? argv[optind] : NULL, a.file,
+				&status);
+	if (token == NULL)
+		goto out;
 	status = CLI_USAGE;
-	token = take_secret(argv[optind]);
-	if (token == NULL || (a.user != NULL && !cli_user_ok(a.user)))
+	if (a.user != NULL && !cli_user_ok(a.user))
 		goto out;
 	status = run_setup(cli, &r, &a, a.user, true);
 	if (status != CLI_OK)

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/child.h"
+#include "../core/groups.h"
 #include "../core/json.h"
 #include "../core/phones.h"
 #include "../core/text.h"
@@ -34,34 +36,132 @@ note(int *status, int s)
 		*status = s;
 }
 
+/*
+ * Append "CHANNEL to MASKED" to list (size listsz) for channel when the
+ * user has a destination for it; true when they do.
+ */
+static bool
+add_channel(const struct bv_contact *c, const char *channel, char *list,
+	    size_t listsz)
+{
+	char masked[EMAIL_MAX + 16];
+	bool email = strcmp(channel, "email") == 0;
+	const char *dest = email ? c->email : c->phone;
+	size_t used = strlen(list);
+
+	if (dest == NULL)
+		return false;
+	if (email)
+		email_mask(dest, masked, sizeof(masked));
+	else
+		phone_mask(dest, masked, sizeof(masked));
+	snprintf(list + used, listsz - used, "%s%s to %s", used ? ", " : "",
+		 channel, masked);
+	return true;
+}
+
+/*
+ * The channels the module would offer this user, as it chooses them:
+ * those of "channels" (or, without it, the first provider's own) for
+ * which the user has a destination.  Every channel of "channels" has a
+ * provider that sends by it: the configuration was refused otherwise.
+ * Returns how many; list gets them, wanted the channels asked about.
+ */
+static size_t
+usable_channels(const struct bv_config *cfg, const struct bv_contact *c,
+		char *list, size_t listsz, char *wanted, size_t wantedsz)
+{
+	const char *only = cli_default_channel(cfg, NULL);
+	size_t i, n = 0;
+
+	list[0] = wanted[0] = '\0';
+	if (cfg->channels == NULL) {
+		snprintf(wanted, wantedsz, "%s", only);
+		return add_channel(c, only, list, listsz) ? 1 : 0;
+	}
+	for (i = 0; cfg->channels[i] != NULL; i++) {
+		size_t used = strlen(wanted);
+
+		snprintf(wanted + used, wantedsz - used, "%s%s",
+			 used ? ", " : "", cfg->channels[i]);
+		if (add_channel(c, cfg->channels[i], list, listsz))
+			n++;
+	}
+	return n;
+}
+
+/* With a user's contact looked up: asked, skipped (nullok) or denied. */
+static int
+report_destinations(struct cli *cli, const char *user,
+		    const struct bv_contact *c)
+{
+	char phone[64] = "-", email[EMAIL_MAX + 16] = "-";
+	char list[4 * (EMAIL_MAX + 32)], wanted[64];
+
+	if (c->phone != NULL)
+		phone_mask(c->phone, phone, sizeof(phone));
+	if (c->email != NULL)
+		email_mask(c->email, email, sizeof(email));
+	printf("user %s: phone %s, email %s\n", user, phone, email);
+	if (usable_channels(&cli->cfg, c, list, sizeof(list), wanted,
+			    sizeof(wanted)) > 0) {
+		printf("user %s: asked for a code: %s\n", user, list);
+		return CLI_OK;
+	}
+	if (cli->cfg.nullok) {
+		printf("user %s: skipped: nothing to send a code to by %s in "
+		       "%s%s (nullok)\n",
+		       user, wanted, cli->cfg.phones_file,
+		       cli->cfg.phones_gecos ? " or GECOS" : "");
+		return CLI_OK;
+	}
+	fprintf(stderr,
+		"user %s: denied: nothing to send a code to by %s in %s%s "
+		"(\"No phone number is registered\"; with nullok, here or "
+		"on the PAM line, the user would be skipped)\n",
+		user, wanted, cli->cfg.phones_file,
+		cli->cfg.phones_gecos ? " or GECOS" : "");
+	return CLI_FAILED;
+}
+
+/*
+ * What the module would do with user, in its order: the groups filter
+ * (skipped when it does not apply), then the destinations.  *skipped is
+ * set when the user would not be asked at all.  A group lookup error is
+ * an error, as it is for the module (it denies), never "skipped".
+ */
 static int
 check_user(struct cli *cli, const char *user)
 {
 	struct bv_contact c = {NULL, NULL};
-	char phone[64] = "-", email[EMAIL_MAX + 16] = "-";
+	bool applies = true;
 	enum bv_result rc;
-	int status = CLI_OK;
+	int status;
 
+	rc = groups_user_applies(cli->cfg.groups, user, &cli->log, &applies);
+	if (rc != BV_OK) {
+		/* groups_user_applies has said what failed. */
+		fprintf(stderr,
+			"user %s: error: the groups filter cannot be "
+			"applied (the module denies: %s)\n",
+			user, bv_result_name(rc));
+		status = cli_status_for(rc);
+		goto out;
+	}
+	if (!applies) {
+		printf("user %s: skipped: in none of the groups the module "
+		       "applies to (groups)\n",
+		       user);
+		status = CLI_OK;
+		goto out;
+	}
 	rc = phones_lookup(&cli->cfg, user, &cli->log, &c);
 	if (rc != BV_OK) {
 		/* phones_lookup has logged which file and line. */
 		status = cli_status_for(rc);
 		goto out;
 	}
-	if (c.phone == NULL && c.email == NULL) {
-		fprintf(stderr,
-			"user %s: no phone number or email address "
-			"in %s%s\n",
-			user, cli->cfg.phones_file,
-			cli->cfg.phones_gecos ? " or GECOS" : "");
-		status = CLI_FAILED;
-		goto out;
-	}
-	if (c.phone != NULL)
-		phone_mask(c.phone, phone, sizeof(phone));
-	if (c.email != NULL)
-		email_mask(c.email, email, sizeof(email));
-	printf("user %s: phone %s, email %s\n", user, phone, email);
+	status = report_destinations(cli, user, &c);
 out:
 	contact_clear(&c);
 	return status;
@@ -176,35 +276,25 @@ check_tryvox(struct cli *cli)
 	return CLI_FAILED;
 }
 
-/* delivery = "command": what the module will execve. */
+/*
+ * delivery = "command": the module's own rule, by the same function
+ * (absolute, no symlink, a regular executable file owned by root or us,
+ * not writable by group or others): whoever can change the program
+ * reads every code it is given.
+ */
 static int
 check_command(const char *command)
 {
-	struct stat st;
+	char why[96];
+	int fd;
 
-	if (command == NULL || command[0] != '/' || stat(command, &st) != 0) {
-		fprintf(stderr, "local: command %s: %s\n",
-			command ? command : "(unset)",
-			command && command[0] == '/' ? strerror(errno)
-						     : "not an absolute path");
+	fd = child_open_trusted(command, why, sizeof(why));
+	if (fd < 0) {
+		fprintf(stderr, "local: delivery command %s refused: %s\n",
+			command ? command : "(unset)", why);
 		return CLI_CONFIG;
 	}
-	if (!S_ISREG(st.st_mode) || access(command, X_OK) != 0 ||
-	    (st.st_mode & 0111) == 0) {
-		fprintf(stderr,
-			"local: command %s is not an executable "
-			"file\n",
-			command);
-		return CLI_CONFIG;
-	}
-	/* Whoever can change the program reads every code it is given. */
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		fprintf(stderr,
-			"local: command %s is writable by group or "
-			"others (mode %04o)\n",
-			command, (unsigned)(st.st_mode & 07777));
-		return CLI_CONFIG;
-	}
+	close(fd);
 	printf("local: delivery command %s: ok\n", command);
 	return CLI_OK;
 }
@@ -217,7 +307,8 @@ check_local(struct cli *cli)
 
 	if (strcmp(lc->delivery, "command") == 0)
 		return check_command(lc->command);
-	if (stat(lc->file, &st) == 0 && !S_ISREG(st.st_mode)) {
+	/* As the module opens it: never through a symlink. */
+	if (lstat(lc->file, &st) == 0 && !S_ISREG(st.st_mode)) {
 		fprintf(stderr,
 			"local: delivery file %s is not a regular "
 			"file\n",

@@ -20,10 +20,11 @@
 
 /*
  * The module takes only absolute paths; for the command line a relative
- * --conf is taken from the working directory, as any tool would.
+ * --conf (or --file) is taken from the working directory, as any tool
+ * would.
  */
 static char *
-absolute_conf(const char *path)
+absolute_path(const char *path)
 {
 	char cwd[PATH_MAX], *abs;
 	size_t n;
@@ -47,7 +48,7 @@ cli_load_config(struct cli *cli)
 
 	if (cli->loaded)
 		return CLI_OK;
-	path = absolute_conf(cli->conf_path);
+	path = absolute_path(cli->conf_path);
 	if (path == NULL) {
 		fprintf(stderr, "baxverify: cannot resolve %s: %s\n",
 			cli->conf_path, strerror(errno));
@@ -270,6 +271,76 @@ cli_read_secret_line(void)
 		return NULL;
 	}
 	return buf;
+}
+
+/* The first line of a secret file, as a new string; NULL with *status
+   set when there is none. */
+static char *
+secret_from_file(struct cli *cli, const char *file, int *status)
+{
+	char *path = absolute_path(file), *text = NULL, *line = NULL;
+	size_t len = 0;
+
+	*status = CLI_IO;
+	if (path == NULL) {
+		fprintf(stderr, "baxverify: cannot resolve %s: %s\n", file,
+			strerror(errno));
+		goto out;
+	}
+	/*
+	 * As for the module's key files: absolute, no symlink, a regular
+	 * file owned by root (or us) with no group or other access.  The
+	 * reasons are logged to stderr, naming the file.
+	 */
+	if (cfg_read_trusted_file(path, true, SECRET_LINE_MAX, &cli->log,
+				  &text, &len) != BV_OK)
+		goto out;
+	text[strcspn(text, "\r\n")] = '\0';
+	if (text[0] == '\0') {
+		fprintf(stderr, "baxverify: %s: its first line is empty\n",
+			path);
+		*status = CLI_USAGE;
+		goto out;
+	}
+	line = strdup(text);
+	if (line == NULL)
+		fprintf(stderr, "baxverify: out of memory\n");
+out:
+	bv_free_secret_len(text, text != NULL ? len + 1 : 0);
+	free(path);
+	return line;
+}
+
+char *
+cli_take_secret(struct cli *cli, const char *command, const char *what,
+		char *arg, const char *file, int *status)
+{
+	char *s;
+
+	*status = CLI_USAGE;
+	if (arg != NULL && strcmp(arg, "-") != 0) {
+		/* Too late to hide it from ps(1); shorten its stay there. */
+		bv_wipe_str(arg);
+		fprintf(stderr,
+			"baxverify: %s: refusing a %s on the command line "
+			"(every user sees it in ps): give it on standard "
+			"input or with --file FILE\n",
+			command, what);
+		return NULL;
+	}
+	if (arg != NULL && file != NULL) {
+		cli_usage_error(command, "give \"-\" or --file, not both");
+		return NULL;
+	}
+	if (file != NULL)
+		return secret_from_file(cli, file, status);
+	if (isatty(STDIN_FILENO))
+		fprintf(stderr, "%s: ", what);
+	s = cli_read_secret_line();
+	if (s == NULL)
+		fprintf(stderr, "baxverify: %s: no %s on standard input\n",
+			command, what);
+	return s;
 }
 
 size_t

@@ -16,14 +16,45 @@
 char *deliver_format(const char *tmpl, const char *code);
 
 /*
- * Deliver message to dest as the local config says.  The command runs
- * without a shell (argv: command, dest), with an empty environment, the
- * message on stdin, no other descriptors, and is killed when it outlives
- * the timeout; exit status 0 is success.  Returns BV_OK, BV_UNAVAILABLE
- * (with out->detail naming what failed) or BV_NOMEM.
+ * Deliver message to dest as the local config says.
+ *
+ * delivery = "command": the program is opened and checked once
+ * (child_open_trusted: absolute, no symlink, a regular executable file
+ * owned by root or us, not writable by group or others) and exec'd from
+ * that descriptor (child_exec: full root, default signals, sane limits,
+ * an empty environment), without a shell: argv is command and dest, the
+ * message on stdin, stdout /dev/null, stderr read by us (a script's $0
+ * is then /dev/fd/3, not its path).  It runs in a process group of its
+ * own, killed with it when it outlives the timeout.
+ *
+ * Returns BV_OK (exit status 0); BV_UNAVAILABLE when the program exited
+ * with another status (the gateway's own report of a failure; out->detail
+ * has the status and a masked excerpt of its first line of error output,
+ * see deliver_excerpt); BV_INTERNAL when it was killed by a signal,
+ * stopped, timed out, could not be started, or a pipe, fork or wait
+ * failed - anything the caller of a setuid program could cause, never an
+ * outage; BV_CONFIG when the program or file is refused (out->detail
+ * says why); BV_NOMEM.
+ *
+ * delivery = "file": one line "DEST: MESSAGE" appended to a regular file
+ * (never through a symlink, never blocking on a FIFO).  BV_CONFIG when
+ * the path is not a regular file, BV_INTERNAL when it cannot be written.
  */
 enum bv_result deliver_message(const struct bv_local_config *lc,
 			       const char *dest, const char *message,
 			       struct bv_outcome *out);
+
+/*
+ * What of a delivery command's error output err may be logged: its first
+ * line only, without control characters, every run of 4 or more digits
+ * (single spaces, dashes or dots between them count as one run) as
+ * "####", every phone number ("+" then digits, spaces, dashes) as "+…"
+ * and every email address (a word with "@" inside) as "…@…", cut to fit
+ * dstsz.  cut says err was truncated: a digit run it ends with may be the
+ * start of a longer number, and is masked whatever its length.  A program
+ * that echoes its input must not put the code or the user's number in
+ * syslog.
+ */
+void deliver_excerpt(char *dst, size_t dstsz, const char *err, bool cut);
 
 #endif /* BV_DELIVER_H */

@@ -3,7 +3,8 @@
  *
  * send: a fresh code from getrandom(2), its crypt(3) hash with expiry and
  * attempt count in the user's store record, the message delivered by the
- * configured command or file.  check: under the record's lock, compare in
+ * configured command or file (a code that could not be delivered is
+ * forgotten at once).  check: under the record's lock, compare in
  * constant time, count the attempt, and on success replace the code with
  * a random opaque proof token (hash stored, token exported).  validate:
  * the token's hash and expiry; consume removes it.
@@ -141,13 +142,43 @@ remember_code(struct bv_ctx *ctx, const char *code)
 	return rc;
 }
 
+/*
+ * The code just remembered could not be delivered: forget its hash (this
+ * login's code only, ctx->ref) under the lock.  Kept, it would still work
+ * at the next login, for whoever read the failed command's output or
+ * learnt the code some other way.  Returns BV_OK, or the store's error
+ * (logged by the store).
+ */
+static enum bv_result
+forget_code(struct bv_ctx *ctx)
+{
+	struct store_txn txn;
+	enum bv_result rc;
+	size_t i;
+
+	if (ctx->ref == NULL)
+		return BV_OK;
+	rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
+	for (i = 0; rc == BV_OK && i < txn.rec.ncodes; i++) {
+		if (strcmp(txn.rec.codes[i].hash, ctx->ref) != 0)
+			continue;
+		txn.rec.ncodes = drop(txn.rec.codes, txn.rec.ncodes,
+				      sizeof(txn.rec.codes[0]), i);
+		rc = store_commit(&txn);
+		break;
+	}
+	store_close(&txn);
+	bv_ctx_clear_ref(ctx);
+	return rc;
+}
+
 static enum bv_result
 local_send(struct bv_ctx *ctx, struct bv_outcome *out)
 {
 	const struct bv_local_config *lc = &ctx->cfg->local;
 	char code[CODE_MAX_DIGITS + 1];
 	char *message = NULL;
-	enum bv_result rc;
+	enum bv_result rc, wrc;
 
 	out->action = "send";
 	rc = local_random_digits(code, (size_t)lc->code_length);
@@ -157,6 +188,10 @@ local_send(struct bv_ctx *ctx, struct bv_outcome *out)
 		message = deliver_format(lc->message, code);
 		rc = message ? deliver_message(lc, ctx->dest, message, out)
 			     : BV_NOMEM;
+		/* A code that may be live must not pass for an outage. */
+		wrc = rc != BV_OK ? forget_code(ctx) : BV_OK;
+		if (wrc != BV_OK)
+			rc = wrc;
 	}
 	explicit_bzero(code, sizeof(code));
 	bv_free_secret(message);

@@ -104,6 +104,15 @@ run() {
 		2>&1 </dev/null || rc=$?
 	cat "$dir/out" >>"$dir/all-output"
 }
+# run_in TEXT ARGS...: as run, with the line TEXT on standard input.
+run_in() {
+	printf '%s\n' "$1" >"$dir/in"
+	shift
+	rc=0
+	${BV_CLI_WRAPPER:-} "$BV_CLI" --conf "$conf" "$@" >"$dir/out" \
+		2>&1 <"$dir/in" || rc=$?
+	cat "$dir/out" >>"$dir/all-output"
+}
 # run_raw ARGS...: without --conf (global option tests).
 run_raw() {
 	rc=0
@@ -166,8 +175,10 @@ run check --bogus
 expect "unknown command option exits 2" 2 "--bogus"
 run enroll alice
 expect "enroll without DEST exits 2" 2 "missing arguments"
+run verify
+expect "verify without USER exits 2" 2 "missing arguments"
 run verify alice
-expect "verify without CODE exits 2" 2 "missing arguments"
+expect "verify with nothing on stdin exits 2" 2 "no code on standard input"
 run send
 expect "send without USER exits 2" 2
 run recovery-codes
@@ -196,11 +207,56 @@ report $? "check ends with ok"
 
 run check --user alice
 expect "check --user shows the masked phone" 0 "+1•••••••0101" \
-	"store: $store: ok"
+	"store: $store: ok" "user alice: asked for a code: sms to +1•••••••0101"
 expect_not "check --user does not show the full number" "+14155550101"
 
 run check --user nobody
-expect "check --user without a destination exits 1" 1 "nobody"
+expect "check --user without a destination exits 1" 1 \
+	"user nobody: denied: nothing to send a code to by sms" "nullok"
+
+# check --user says what the module would do: the groups filter first.
+# alice, bob and carol are no users of this host (in no group), root is
+# in group root.
+id alice >/dev/null 2>&1 && bv_fail "a user alice exists on this host"
+write_conf "$dir/groups.conf" "" 'groups = ["root"];'
+run --conf "$dir/groups.conf" check --user alice
+expect "check --user outside the groups: skipped" 0 \
+	"user alice: skipped: in none of the groups"
+expect_not "a skipped user is not asked" "asked for a code"
+run --conf "$dir/groups.conf" check --user root
+expect "check --user in the groups, no phone: denied" 1 \
+	"user root: denied: nothing to send a code to"
+write_conf "$dir/nullok.conf" "" 'groups = ["root"];
+nullok = true;'
+run --conf "$dir/nullok.conf" check --user root
+expect "check --user with no phone and nullok: skipped" 0 \
+	"user root: skipped: nothing to send a code to by sms" "(nullok)"
+
+# A user whose groups cannot be read (a passwd entry too long for the
+# lookup's buffer: ERANGE) is an error, as for the module, not "skipped".
+# A private mount namespace shows this run alone a passwd file with it.
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1 &&
+	unshare --mount --propagation private true 2>/dev/null; then
+	cp /etc/passwd "$dir/passwd"
+	printf 'bvlong:x:4242:4242:%s:/nonexistent:/usr/sbin/nologin\n' \
+		"$(head -c 6000 /dev/zero | tr '\0' g)" >>"$dir/passwd"
+	chmod 644 "$dir/passwd"
+	rc=0
+	# shellcheck disable=SC2016,SC2086 # the inner shell expands; the
+	# wrapper is words, as in run()
+	unshare --mount --propagation private sh -c \
+		'mount --bind "$1" /etc/passwd && shift && exec "$@"' sh \
+		"$dir/passwd" ${BV_CLI_WRAPPER:-} "$BV_CLI" \
+		--conf "$dir/groups.conf" check --user bvlong \
+		>"$dir/out" 2>&1 </dev/null || rc=$?
+	cat "$dir/out" >>"$dir/all-output"
+	expect "check --user whose groups cannot be read: an error" 3 \
+		"user bvlong: error: the groups filter cannot be applied"
+	expect_not "a group lookup error is not \"skipped\"" "skipped"
+else
+	n=$((n + 1))
+	echo "ok $n - check --user whose groups cannot be read # SKIP needs root and unshare"
+fi
 
 write_conf "$dir/wrongkey.conf" "sk_wrong_key_000"
 run --conf "$dir/wrongkey.conf" check
@@ -257,6 +313,28 @@ expect "check with a non-executable command exits 3" 3 "not an executable"
 chmod 700 "$dir/sms.sh"
 run --conf "$dir/local.conf" check
 expect "check with an executable command" 0 "local: delivery command" "ok"
+# The module's own rule (child_open_trusted), so check says what it does.
+chmod 720 "$dir/sms.sh"
+run --conf "$dir/local.conf" check
+expect "check refuses a group-writable command" 3 \
+	"refused: not owned by root or writable by group or others"
+chmod 700 "$dir/sms.sh"
+ln -s "$dir/sms.sh" "$dir/sms-link.sh"
+sed "s|$dir/sms.sh|$dir/sms-link.sh|" "$dir/local.conf" >"$dir/link.conf"
+run --conf "$dir/link.conf" check
+expect "check refuses a symlinked command" 3 "sms-link.sh refused: " \
+	"cannot open it"
+if [ "$(id -u)" -eq 0 ]; then
+	chown 65534 "$dir/sms.sh"
+	run --conf "$dir/local.conf" check
+	expect "check refuses a command owned by nobody" 3 \
+		"refused: not owned by root"
+	expect_not "no ok for a command the module refuses" "delivery command $dir/sms.sh: ok"
+	chown 0 "$dir/sms.sh"
+else
+	n=$((n + 1))
+	echo "ok $n - check refuses a command owned by nobody # SKIP needs root"
+fi
 
 # --- enroll, unenroll, list -------------------------------------------------
 
@@ -337,46 +415,87 @@ mock POST /_mock/reset >/dev/null
 mock POST /_mock/config "{\"force_code\":\"$code\"}" >/dev/null
 run send alice
 expect "send" 0 "sent a code to +1•••••••0101 by sms via baxverify"
-run verify alice 654321
+run_in 654321 verify alice
 expect "verify with a wrong code exits 1" 1 "BAXVERIFY_OTP_INVALID"
-run verify alice "$code"
-expect "verify with the right code" 0 "verified" "expires at"
+run_in "$code" verify alice
+expect "verify reads the code from stdin" 0 "verified" "expires at"
 expect_not "verify does not print the token" "token:"
 
+# Secrets never on the command line: refused, before any request.
+mock POST /_mock/reset >/dev/null
+mock POST /_mock/config "{\"force_code\":\"$code\"}" >/dev/null
 run send alice
+run verify alice "$code"
+expect "verify refuses a code on the command line" 2 \
+	"refusing a code on the command line" "standard input" "--file"
+expect_not "the refusal does not repeat the code" "$code"
+[ "$(wc -l <"$dir/out")" -eq 1 ]
+report $? "the refusal is one line"
+run validate-token tok_on_argv_123
+expect "validate-token refuses a token on the command line" 2 \
+	"refusing a token on the command line"
+expect_not "the refusal does not repeat the token" "tok_on_argv_123"
+mock GET /_mock/requests | "$bv_python" -c '
+import json, sys
+paths = [r["path"] for r in json.load(sys.stdin)["requests"]]
+sys.exit(0 if not any("/verify" in p or "validate" in p
+                      for p in paths) else 1)'
+report $? "a refused secret is never sent"
+
 printf '%s\n' "$code" >"$dir/code"
-rc=0
-"$BV_CLI" --conf "$conf" verify alice - --show-token <"$dir/code" \
-	>"$dir/out" 2>&1 || rc=$?
-cat "$dir/out" >>"$dir/all-output"
-expect "verify - reads the code from stdin; --show-token" 0 "token: "
+chmod 644 "$dir/code"
+run verify alice --file "$dir/code"
+expect "verify --file refuses a file others can read" 4 "$dir/code" \
+	"chmod 600"
+ln -s "$dir/code" "$dir/code-link"
+chmod 600 "$dir/code"
+run verify alice --file "$dir/code-link"
+expect "verify --file refuses a symlink" 4 "code-link"
+run_in "$code" verify alice - --file "$dir/code"
+expect "verify with both - and --file exits 2" 2 "not both"
+: >"$dir/empty"
+run verify alice --file "$dir/empty"
+expect "verify --file with an empty file exits 2" 2 "empty"
+run verify alice --file "$dir/code" --show-token
+expect "verify --file reads the code from the file; --show-token" 0 \
+	"verified" "token: "
 token=$(sed -n 's/^token: //p' "$dir/out")
 
-run validate-token "$token"
+run send alice
+run_in "$code" verify alice -
+expect "verify - reads the code from stdin" 0 "verified"
+
+run_in "$token" validate-token
 expect "validate-token valid" 0 "valid"
-run validate-token "$token" --user alice
+run_in "$token" validate-token - --user alice
 expect "validate-token --user names the phone" 0 "valid for +1•••••••0101"
-run validate-token "$token" --consume
-expect "validate-token --consume" 0 "valid" "consumed"
-run validate-token "$token"
+printf '%s\n' "$token" >"$dir/token"
+run validate-token --file "$dir/token" --consume
+expect "validate-token --file --consume" 0 "valid" "consumed"
+run validate-token --file "$dir/token"
 expect "validate-token after consume is invalid" 1 "invalid" \
 	"BAXVERIFY_TOKEN_CONSUMED"
-run validate-token not.a.token
+run_in not.a.token validate-token
 expect "validate-token of garbage is invalid" 1 "invalid" \
 	"BAXVERIFY_TOKEN_INVALID"
+run validate-token
+expect "validate-token with nothing on stdin exits 2" 2 \
+	"no token on standard input"
+run send alice --file "$dir/token"
+expect "send --file is not an option of send" 2 "not valid here"
 
 run --conf "$dir/tryvox.conf" send bob --provider tryvox --channel email
 expect "send by tryvox email" 0 "b•••@example.org" "verification id: ver_"
 vid=$(sed -n 's/^verification id: \([^ ]*\).*/\1/p' "$dir/out")
-run --conf "$dir/tryvox.conf" verify bob "$code" --provider tryvox \
+run_in "$code" --conf "$dir/tryvox.conf" verify bob --provider tryvox \
 	--channel email
 expect "tryvox verify without --id exits 2" 2 "--id"
-run --conf "$dir/tryvox.conf" verify bob "$code" --provider tryvox \
+run_in "$code" --conf "$dir/tryvox.conf" verify bob --provider tryvox \
 	--channel email --id "$vid"
 expect "tryvox verify --id" 0 "verified"
-run --conf "$dir/tryvox.conf" validate-token "$vid" --provider tryvox
+run_in "$vid" --conf "$dir/tryvox.conf" validate-token --provider tryvox
 expect "tryvox validate-token" 0 "valid"
-run --conf "$dir/tryvox.conf" validate-token "$vid" --provider mudbase
+run_in "$vid" --conf "$dir/tryvox.conf" validate-token --provider mudbase
 expect "validate-token by a provider that cannot exits 2" 2
 
 # The local provider: codes in a file, checked against the store.
@@ -386,15 +505,15 @@ sed -i '1d' "$dir/localfile.conf"
 run --conf "$dir/localfile.conf" send carol
 expect "local send" 0 "via local"
 lcode=$(sed -n 's/.*code \([0-9]*\).*/\1/p' "$dir/outbox" | tail -n 1)
-run --conf "$dir/localfile.conf" verify carol "$lcode" --show-token
+run_in "$lcode" --conf "$dir/localfile.conf" verify carol --show-token
 expect "local verify" 0 "verified"
 ltoken=$(sed -n 's/^token: //p' "$dir/out")
-run --conf "$dir/localfile.conf" validate-token "$ltoken"
+run_in "$ltoken" --conf "$dir/localfile.conf" validate-token
 expect "local validate-token needs --user" 2 "--user"
-run --conf "$dir/localfile.conf" validate-token "$ltoken" --user carol \
+run_in "$ltoken" --conf "$dir/localfile.conf" validate-token --user carol \
 	--consume
 expect "local validate-token --consume" 0 "valid"
-run --conf "$dir/localfile.conf" validate-token "$ltoken" --user carol
+run_in "$ltoken" --conf "$dir/localfile.conf" validate-token --user carol
 expect "local token is single use" 1 "invalid"
 
 # --- stats and logs ---------------------------------------------------------

@@ -91,9 +91,10 @@ warn="-Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes
 	-Wmissing-prototypes -Wcast-qual -Wwrite-strings -Wnull-dereference
 	-Wundef"
 
-# libcore_la_SOURCES from Makefile.am: the .c files of the library.
-lib_srcs=$(sed -n '/^libcore_la_SOURCES/,/[^\\]$/p' "$srcdir/Makefile.am" |
-	tr ' \t\\' '\n\n\n' | grep '\.c$')
+# libcore_la_SOURCES and libnet_la_SOURCES from Makefile.am: the .c files
+# of the libraries (the providers' parsers live in libnet).
+lib_srcs=$(sed -n '/^lib\(core\|net\)_la_SOURCES/,/[^\\]$/p' \
+	"$srcdir/Makefile.am" | tr ' \t\\' '\n\n\n' | grep '\.c$')
 if [ -z "$lib_srcs" ]; then
 	echo "no libcore_la_SOURCES in $srcdir/Makefile.am" >&2
 	failed=1

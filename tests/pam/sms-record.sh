@@ -11,7 +11,11 @@
 #   sms-record.stdin  the message, byte for byte
 #   outbox            "PHONE: MESSAGE", as delivery = "file" writes it
 # No PATH is needed: the shell's default finds the tools.
-d=${0%/*}
+# Run from a descriptor (fexecve), a script's $0 is /dev/fd/N: where
+# that descriptor points is its real path.
+self=$0
+case $0 in /dev/fd/*) self=$(readlink "/proc/$$/fd/${0#/dev/fd/}") ;; esac
+d=${self%/*}
 
 # First, before anything here opens a file: what did we inherit?  stdout
 # is replaced for good (exec), so no saved copy of it shows up; the

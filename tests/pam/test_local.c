@@ -49,6 +49,8 @@
 	"The verification service is unreachable. Enter a recovery " \
 	"code, or press Enter to cancel."
 #define LOG_VERIFIED "verified " ALICE_MASKED " by local (SMS)"
+/* BV_INTERNAL: this host's own failure, never an outage. */
+#define MSG_HOST "Verification failed on this host. Contact your administrator."
 
 /* Distinctive, and no recovery code the CLI could print twice. */
 #define WRONG_RECOVERY "1111-2222-3333"
@@ -422,6 +424,22 @@ static int run_cli(char **out, ...)
 	return WEXITSTATUS(status);
 }
 
+/* "baxverify validate-token --file F --user USER": a token is never
+   given on the command line (the CLI refuses it there). */
+static int validate_token_cli(char **out, const char *token,
+			      const char *user)
+{
+	char path[8192];
+	int rc;
+
+	scratch_file("token", path, sizeof(path));
+	write_file(path, token, 0600);
+	rc = run_cli(out, "validate-token", "--file", path, "--user", user,
+		     NULL);
+	(void)unlink(path);
+	return rc;
+}
+
 #define RECOVERY_LEN 14 /* "1234-5678-9012" */
 
 /*
@@ -486,9 +504,7 @@ static void check_proof_recorded(struct pam_run *r)
 	assert_int_equal(store_count("alice", "token"), 1);
 	/* Single use: the code is gone once it has been accepted. */
 	assert_int_equal(store_count("alice", "code"), 0);
-	assert_int_equal(run_cli(&out, "validate-token", token, "--user",
-				 "alice", NULL),
-			 0);
+	assert_int_equal(validate_token_cli(&out, token, "alice"), 0);
 	free(out);
 }
 
@@ -552,9 +568,7 @@ static void test_local_success(void **state)
 	assert_rc(r.session_rc, PAM_SUCCESS);
 	assert_logged(PRIO(LOG_INFO), "session: proof consumed at local");
 	assert_int_equal(store_count("alice", "token"), 0);
-	assert_int_equal(run_cli(&out, "validate-token", token_seen, "--user",
-				 "alice", NULL),
-			 1);
+	assert_int_equal(validate_token_cli(&out, token_seen, "alice"), 1);
 	free(out);
 	assert_store("alice", "failures", 0);
 	done(&r);
@@ -929,7 +943,10 @@ static bool pid_gone(pid_t pid)
 }
 
 /* The delivery command hangs: the login goes on within the timeout and
-   nothing the command started is left running. */
+   nothing the command started is left running.  A timeout is this
+   host's failure (the caller of a setuid program can stop or starve the
+   command), never an outage: failmode=safe does not let anyone in on
+   it. */
 static void check_timeout(const char *script)
 {
 	struct conf c = local_command(script, "  timeout = 1;\n");
@@ -940,13 +957,15 @@ static void check_timeout(const char *script)
 	bool left = false;
 	double t0;
 
+	c.failmode = "safe";
 	write_conf(&c);
 	t0 = now_s();
-	assert_rc(run_pam(&r), PAM_AUTHINFO_UNAVAIL);
+	assert_rc(run_pam(&r), PAM_AUTH_ERR);
 	assert_true(now_s() - t0 < 3.0);
 	assert_true(now_s() - t0 >= 0.9);
-	assert_err(MSG_UNREACH);
-	assert_logged(PRIO(LOG_ERR), "send via local failed",
+	assert_err(MSG_HOST);
+	assert_not_logged("ALLOWED WITHOUT A CODE");
+	assert_logged(ANY_PRIO, "send via local failed", "internal failure",
 		      "delivery command timed out after 1s");
 	done(&r);
 
@@ -1009,43 +1028,155 @@ static void test_command_hostile_output(void **state)
 	done(&r);
 }
 
-/* A command that cannot be run is an unavailable service. */
+/*
+ * A gateway client that echoes its input on stderr and fails: syslog gets
+ * its exit status and a masked excerpt, never the code, the number or an
+ * address (before: the first line verbatim).
+ */
+static void test_command_echoes_secrets(void **state)
+{
+	struct conf c = local_command("sms-echo.sh", NULL);
+	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+	char code[32];
+
+	(void)state;
+	write_conf(&c);
+	assert_rc(run_pam(&r), PAM_AUTHINFO_UNAVAIL);
+	assert_int_equal(r.prompts, 0);
+	/* What the command was given, as it echoed it. */
+	assert_true(outbox_code(0, code, sizeof(code)));
+	assert_logged(PRIO(LOG_ERR), "send via local failed",
+		      "delivery command failed (status 1): sms-gw: to "
+		      "+\u2026 (####, \u2026@\u2026) failed: \"####");
+	assert_not_logged(code);
+	assert_not_logged(ALICE_PHONE);
+	assert_not_logged(ALICE_PHONE + 1);
+	assert_not_logged(ALICE_PHONE + 2);
+	assert_not_logged("alice@example.org");
+	assert_not_logged("example.org");
+	assert_log_clean(512);
+	done(&r);
+}
+
+/*
+ * A code whose delivery failed is forgotten at once: typed at the next
+ * login (it may have leaked through the failed command's output), it is
+ * a wrong code.  Before, its hash stayed in the store and it worked.
+ */
+static void test_command_failure_forgets_code(void **state)
+{
+	struct conf c = local_command("sms-echo.sh", NULL);
+	struct pam_run failed = { LOGIN("bv", "alice", PLAN("@latest")) };
+	struct pam_run later = { LOGIN("bv", "alice", PLAN("@0")) };
+	char leaked[32], fresh[32];
+
+	(void)state;
+	write_conf(&c);
+	assert_rc(run_pam(&failed), PAM_AUTHINFO_UNAVAIL);
+	assert_int_equal(failed.prompts, 0);
+	assert_int_equal(store_count("alice", "code"), 0);
+	done(&failed);
+
+	/* The next login gets a code of its own (by file) and types the
+	   one that was never delivered. */
+	c = local_file(NULL);
+	c.max_tries = 1;
+	write_conf(&c);
+	run_pam(&later);
+	assert_outbox(2);
+	assert_true(outbox_code(0, leaked, sizeof(leaked)));
+	assert_true(outbox_code(1, fresh, sizeof(fresh)));
+	if (strcmp(leaked, fresh) == 0)
+		skip(); /* one run in a million */
+	assert_rc(later.auth_rc, PAM_MAXTRIES);
+	assert_int_equal(later.prompts, 1);
+	assert_logged(PRIO(LOG_NOTICE), "verify via local failed: wrong code");
+	assert_not_logged(LOG_VERIFIED);
+	/* Only the second login's code is left, with the wrong try on it. */
+	assert_int_equal(store_count("alice", "code"), 1);
+	assert_int_equal(store_field("alice", "code", 3), 1);
+	done(&later);
+}
+
+/*
+ * A command that cannot be run, or that we refuse to run, is our own
+ * configuration's fault: never an outage that failmode=safe would wave
+ * through.  (Before: PAM_AUTHINFO_UNAVAIL, and with failmode=safe
+ * everyone got in.)
+ */
+static void refused_command(const char *script, const char *why)
+{
+	struct conf c = local_command(script, NULL);
+	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+
+	c.failmode = "safe";
+	write_conf(&c);
+	assert_rc(run_pam(&r), PAM_SERVICE_ERR);
+	assert_int_equal(r.prompts, 0);
+	assert_err(MSG_MISCONF);
+	assert_not_logged("ALLOWED WITHOUT A CODE");
+	assert_logged(ANY_PRIO, "send via local failed",
+		      "configuration error: delivery command refused: ", why);
+	assert_outbox(0);
+	done(&r);
+}
+
 static void test_command_not_executable(void **state)
 {
 	char path[8192], *script = read_scratch("sms-record.sh");
-	struct conf c = local_command("sms-noexec.sh", NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
 
 	(void)state;
 	scratch_file("sms-noexec.sh", path, sizeof(path));
 	write_file(path, script, 0600);
 	free(script);
-	write_conf(&c);
-	assert_rc(run_pam(&r), PAM_AUTHINFO_UNAVAIL);
-	assert_int_equal(r.prompts, 0);
-	assert_err(MSG_UNREACH);
-	assert_logged(PRIO(LOG_ERR), "send via local failed",
-		      "delivery command");
-	assert_outbox(0);
-	done(&r);
+	refused_command("sms-noexec.sh", "not an executable regular file");
 	(void)unlink(path);
 }
 
 static void test_command_missing(void **state)
 {
-	struct conf c = local_command("no-such-command", NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
-
 	(void)state;
-	write_conf(&c);
-	assert_rc(run_pam(&r), PAM_AUTHINFO_UNAVAIL);
-	assert_err(MSG_UNREACH);
-	assert_logged(PRIO(LOG_ERR), "send via local failed",
-		      "delivery command");
-	done(&r);
+	refused_command("no-such-command", "cannot open it: No such file");
 }
 
-/* delivery = "file" never follows a symlink (O_NOFOLLOW). */
+/*
+ * A symlink is refused (O_NOFOLLOW on the descriptor that is exec'd):
+ * before, the check followed it and the exec by path ran whatever it
+ * pointed to by then.
+ */
+static void test_command_symlink(void **state)
+{
+	char link[8192], target[8192];
+
+	(void)state;
+	scratch_file("sms-link.sh", link, sizeof(link));
+	scratch_file("sms-record.sh", target, sizeof(target));
+	assert_int_equal(symlink(target, link), 0);
+	refused_command("sms-link.sh", "cannot open it: Too many levels");
+	(void)unlink(link);
+}
+
+/* Owned by someone else than root (or us): whoever owns it would read
+   every code. */
+static void test_command_foreign_owner(void **state)
+{
+	char path[8192], *script = read_scratch("sms-record.sh");
+
+	(void)state;
+	if (geteuid() != 0) {
+		free(script);
+		skip(); /* only root can give a file away */
+	}
+	scratch_file("sms-nobody.sh", path, sizeof(path));
+	write_file(path, script, 0700);
+	free(script);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	refused_command("sms-nobody.sh", "not owned by root");
+	(void)unlink(path);
+}
+
+/* delivery = "file" never follows a symlink (O_NOFOLLOW): refused as
+   misconfigured, whatever failmode says. */
 static void test_file_delivery_symlink(void **state)
 {
 	struct conf c = local_file(NULL);
@@ -1056,18 +1187,63 @@ static void test_file_delivery_symlink(void **state)
 	scratch_file("outbox-target", target, sizeof(target));
 	write_file(target, "", 0600);
 	assert_int_equal(symlink(target, outbox_path), 0);
+	c.failmode = "safe";
 	write_conf(&c);
-	assert_rc(run_pam(&r), PAM_AUTHINFO_UNAVAIL);
+	assert_rc(run_pam(&r), PAM_SERVICE_ERR);
 	assert_int_equal(r.prompts, 0);
-	assert_err(MSG_UNREACH);
-	assert_logged(PRIO(LOG_ERR), "send via local failed",
-		      "cannot append to");
+	assert_err(MSG_MISCONF);
+	assert_logged(ANY_PRIO, "send via local failed", "cannot append to",
+		      "not a regular file (a symlink)");
 	text = read_whole_file(target);
 	assert_string_equal(text, "");
 	free(text);
 	done(&r);
 	(void)unlink(outbox_path);
 	(void)unlink(target);
+}
+
+/*
+ * A FIFO at local.file: refused at once, with no reader (the open would
+ * block: before, the login hung there) and with one (it opens, and is
+ * then seen not to be a regular file); nothing is written to it.  Not
+ * the harness's outbox: its checks read that file.
+ */
+static void test_file_delivery_fifo(void **state)
+{
+	struct conf c = { .provider = "\"local\"", .sections = local_group };
+	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+	struct pam_run again = r;
+	char fifo[8192], buf[64];
+	int reader;
+
+	(void)state;
+	scratch_file("outbox-fifo", fifo, sizeof(fifo));
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(local_group, sizeof(local_group),
+		 "local = {\n  delivery = \"file\";\n  file = \"%s\";\n};",
+		 fifo);
+	c.failmode = "safe";
+	write_conf(&c);
+	/* A watchdog, not a wait: should the open block again, the test
+	   program dies (a failure) instead of hanging. */
+	alarm(60);
+	assert_rc(run_pam(&r), PAM_SERVICE_ERR);
+	assert_err(MSG_MISCONF);
+	assert_not_logged("ALLOWED WITHOUT A CODE");
+	assert_logged(ANY_PRIO, "send via local failed", "cannot append to",
+		      "not a regular file (a FIFO or socket)");
+	done(&r);
+
+	reader = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	assert_true(reader >= 0);
+	assert_rc(run_pam(&again), PAM_SERVICE_ERR);
+	alarm(0);
+	assert_logged(ANY_PRIO, "not a regular file (a FIFO)");
+	/* End of file: the module opened and closed it, wrote nothing. */
+	assert_int_equal(read(reader, buf, sizeof(buf)), 0);
+	close(reader);
+	done(&again);
+	assert_int_equal(unlink(fifo), 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1939,9 +2115,14 @@ static const struct CMUnitTest plain_tests[] = {
 	T(test_command_timeout),
 	T(test_command_timeout_exec),
 	T(test_command_hostile_output),
+	T(test_command_echoes_secrets),
+	T(test_command_failure_forgets_code),
 	T(test_command_not_executable),
 	T(test_command_missing),
+	T(test_command_symlink),
+	T(test_command_foreign_owner),
 	T(test_file_delivery_symlink),
+	T(test_file_delivery_fifo),
 	T(test_recovery_once),
 	T(test_recovery_api_down),
 	T(test_recovery_wrong_counts),
