@@ -208,6 +208,9 @@ child_exec(int exec_fd, char *const argv[])
 	if (!take_root() || !reset_signals() || !reset_limits())
 		return;
 	umask(077);
+	/* Not the caller's directory: nothing relative lands there. */
+	if (chdir("/") != 0)
+		return;
 	if (exec_fd != CHILD_EXEC_FD) {
 		if (dup2(exec_fd, CHILD_EXEC_FD) < 0)
 			return;

@@ -33,7 +33,7 @@ int child_open_trusted(const char *path, char *why, size_t whysz);
  * In the forked child, between fork and exec (async-signal-safe calls
  * only): take full root when the effective uid is 0, reset every signal
  * and the mask, raise the resource limits to sane values (no core
- * dumps), set umask 077, move exec_fd to CHILD_EXEC_FD, close every
+ * dumps), set umask 077, go to "/", move exec_fd to CHILD_EXEC_FD, close every
  * descriptor above it, and exec it with argv and an empty environment.
  * Descriptors 0-2 must be set up by the caller.  Returns only on
  * failure; the caller then _exits.

@@ -193,8 +193,7 @@ send_code(struct auth_state *st)
 			    channel_label(st->channel), st->masked);
 			return BV_OK;
 		}
-		if (rc != BV_INTERNAL)
-			log_outcome(st, p->name, rc, &out);
+		log_outcome(st, p->name, rc, &out);
 		if (rc != BV_UNAVAILABLE && rc != BV_REJECTED)
 			return rc;
 		rejected = rejected || rc == BV_REJECTED;
@@ -292,9 +291,11 @@ try_answer(struct auth_state *st, const char *answer)
 	}
 	rc = remote_check(st, code, &st->proof, &out);
 	explicit_bzero(code, sizeof(code));
-	if (rc == BV_OK || rc == BV_INTERNAL)
+	if (rc == BV_OK)
 		return rc;
 	log_outcome(st, st->provider->name, rc, &out);
+	if (rc == BV_INTERNAL)
+		return rc;
 	/* The service may know of fewer attempts than we allow. */
 	if (out.attempts_left >= 0 && out.attempts_left < left)
 		left = out.attempts_left;

@@ -318,7 +318,7 @@ confirm_proof(struct auth_state *st)
 	if (!st->provider->can_validate || api == NULL || !api->validate_token)
 		return BV_OK;
 	rc = remote_validate(st, st->proof.token, false, &out);
-	if (rc != BV_OK && rc != BV_INTERNAL && rc != BV_NOMEM)
+	if (rc != BV_OK && rc != BV_NOMEM)
 		log_outcome(st, st->provider->name, rc, &out);
 	return rc;
 }
@@ -411,7 +411,7 @@ consume_proof(struct auth_state *st, const char *user, const char *token,
 	rc = remote_start(st, user);
 	if (rc == BV_OK)
 		rc = remote_validate(st, token, true, &out);
-	if (rc != BV_OK && rc != BV_NOMEM && rc != BV_INTERNAL)
+	if (rc != BV_OK && rc != BV_NOMEM)
 		log_outcome(st, pname, rc, &out);
 	if (rc == BV_OK)
 		log_event(st, LOG_INFO, "session: proof %s at %s",

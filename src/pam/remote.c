@@ -64,29 +64,40 @@ exec_helper(int exe, int sock)
 	child_exec(e, argv);
 }
 
-/* Why the helper went away, for the log line. */
+/*
+ * Why the helper went away, for the log line.  A helper whose socket
+ * closed is exiting: it may take a moment to become a zombie.  One that
+ * merely missed the deadline is not waited for.
+ */
 static void
-describe_exit(struct auth_state *st, char *out, size_t outsz)
+describe_exit(struct auth_state *st, bool closed, char *out, size_t outsz)
 {
 	struct remote *r = &st->remote;
+	long until = proto_now_ms() + (closed ? REMOTE_EXIT_MS : 0);
 	int status = 0;
 	pid_t w;
 
-	do
+	out[0] = '\0';
+	for (;;) {
 		w = waitpid(r->pid, &status, WNOHANG | WUNTRACED);
-	while (w < 0 && errno == EINTR);
-	if (w == r->pid && WIFSIGNALED(status))
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w != 0 || proto_now_ms() >= until)
+			break;
+		poll(NULL, 0, 5);
+	}
+	if (w != r->pid)
+		return;
+	if (WIFSIGNALED(status))
 		snprintf(out, outsz, "; killed by signal %d",
 			 WTERMSIG(status));
-	else if (w == r->pid && WIFSTOPPED(status))
+	else if (WIFSTOPPED(status))
 		snprintf(out, outsz, "; stopped by signal %d",
 			 WSTOPSIG(status));
-	else if (w == r->pid && WIFEXITED(status))
+	else if (WIFEXITED(status))
 		snprintf(out, outsz, "; exited with status %d",
 			 WEXITSTATUS(status));
-	else
-		out[0] = '\0';
-	if (w == r->pid && !WIFSTOPPED(status))
+	if (!WIFSTOPPED(status))
 		r->pid = -r->pid; /* reaped: nothing left to wait for */
 }
 
@@ -96,7 +107,8 @@ helper_failed(struct auth_state *st, const char *what, const char *why)
 {
 	char how[64];
 
-	describe_exit(st, how, sizeof(how));
+	describe_exit(st, strcmp(why, "no answer before the deadline") != 0,
+		      how, sizeof(how));
 	if (st->remote.pid > 0)
 		kill(st->remote.pid, SIGKILL);
 	log_event(st, LOG_ERR, "denied: helper failed during %s: %s%s",
@@ -254,12 +266,17 @@ request(struct auth_state *st, const char *what, struct proto_msg *req,
 
 	rc = call(st, what, req, &rep);
 	proto_clear(req);
-	if (rc != BV_OK)
-		return rc;
-	if (!reply_result(&rep, &rc)) {
+	if (rc == BV_OK && !reply_result(&rep, &rc)) {
 		proto_clear(&rep);
-		return helper_failed(st, what, "result out of range");
+		rc = helper_failed(st, what, "result out of range");
 	}
+	if (rc == BV_INTERNAL) {
+		/* The line above says how; the provider's line says where. */
+		out->action = action_name(what);
+		snprintf(out->detail, sizeof(out->detail), "the helper failed");
+	}
+	if (rc != BV_OK && rep.nfields == 0)
+		return rc;
 	read_outcome(&rep, out);
 	if (rc == BV_OK && proof != NULL) {
 		if (*proto_get(&rep, REPLY_TOKEN) == '\0' ||

@@ -36,7 +36,8 @@ log_outcome(const struct auth_state *st, const char *provider,
 	int prio = LOG_NOTICE;
 
 	if (rc == BV_REJECTED || rc == BV_UNAVAILABLE ||
-	    rc == BV_BAD_DESTINATION)
+	    rc == BV_BAD_DESTINATION || rc == BV_INTERNAL ||
+	    rc == BV_CONFIG || rc == BV_NOMEM)
 		prio = LOG_ERR;
 	if (out->code[0] != '\0')
 		log_event(st, prio, "%s via %s refused: %s (HTTP %ld): %s%s%s",

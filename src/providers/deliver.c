@@ -208,6 +208,17 @@ mask_text(char *dst, size_t dstsz, const char *s, bool cut)
 	}
 }
 
+static void
+keep_printable_ascii(char *dst, size_t dstsz, const char *src)
+{
+	size_t o = 0;
+
+	for (; *src != '\0' && o + 1 < dstsz; src++)
+		if (*src >= ' ' && *src <= '~')
+			dst[o++] = *src;
+	dst[o] = '\0';
+}
+
 void
 deliver_excerpt(char *dst, size_t dstsz, const char *err, bool cut)
 {
@@ -227,8 +238,9 @@ deliver_excerpt(char *dst, size_t dstsz, const char *err, bool cut)
 	}
 	memcpy(line, err, n);
 	line[n] = '\0';
-	/* Controls out first, so that none can split a number in two. */
-	text_sanitize(clean, sizeof(clean), line);
+	/* Everything but printable ASCII out first (not replaced: a '?'
+	   between digits would split a code into runs too short to mask). */
+	keep_printable_ascii(clean, sizeof(clean), line);
 	mask_text(masked, sizeof(masked), clean, cut);
 	text_sanitize(dst, dstsz, masked);
 	explicit_bzero(line, sizeof(line));

@@ -232,14 +232,15 @@ run --conf "$dir/nullok.conf" check --user root
 expect "check --user with no phone and nullok: skipped" 0 \
 	"user root: skipped: nothing to send a code to by sms" "(nullok)"
 
-# A user whose groups cannot be read (a passwd entry too long for the
-# lookup's buffer: ERANGE) is an error, as for the module, not "skipped".
+# A user whose groups cannot be read (a passwd entry longer than the 1 MiB
+# the lookup's buffer may grow to: ERANGE to the end) is an error, as for
+# the module, not "skipped".
 # A private mount namespace shows this run alone a passwd file with it.
 if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null 2>&1 &&
 	unshare --mount --propagation private true 2>/dev/null; then
 	cp /etc/passwd "$dir/passwd"
 	printf 'bvlong:x:4242:4242:%s:/nonexistent:/usr/sbin/nologin\n' \
-		"$(head -c 6000 /dev/zero | tr '\0' g)" >>"$dir/passwd"
+		"$(head -c 1100000 /dev/zero | tr '\0' g)" >>"$dir/passwd"
 	chmod 644 "$dir/passwd"
 	rc=0
 	# shellcheck disable=SC2016,SC2086 # the inner shell expands; the
