@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -200,6 +202,50 @@ reset_limits(void)
 	       set_limit(RLIMIT_NOFILE, CHILD_NOFILE, CHILD_NOFILE);
 }
 
+/*
+ * The caller's share of the machine: niceness, scheduling class, CPU
+ * affinity, I/O priority, timer slack and cgroup.  A helper starved of
+ * CPU or tasks times out, and a timeout reads as an outage: put them
+ * back to the system's.  Best effort (a container may refuse some); the
+ * helper itself refuses to call a timeout an outage when it was kept
+ * from running (helper.c).
+ */
+static void
+write_best_effort(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	n = write(fd, text, strlen(text));
+	(void)n;
+	close(fd);
+}
+
+static void
+reset_share(void)
+{
+	struct sched_param none = { .sched_priority = 0 };
+	cpu_set_t all;
+	int cpu;
+
+	(void)setpriority(PRIO_PROCESS, 0, 0);
+	(void)sched_setscheduler(0, SCHED_OTHER, &none);
+	CPU_ZERO(&all);
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		CPU_SET(cpu, &all);
+	(void)sched_setaffinity(0, sizeof(all), &all);
+#ifdef SYS_ioprio_set
+	/* IOPRIO_WHO_PROCESS, this process, class "none": the default. */
+	(void)syscall(SYS_ioprio_set, 1, 0, 0);
+#endif
+	(void)prctl(PR_SET_TIMERSLACK, 0UL, 0UL, 0UL, 0UL);
+	/* Out of the caller's cgroup (and its CPU quota and task limit). */
+	write_best_effort("/sys/fs/cgroup/cgroup.procs", "0");
+	write_best_effort("/proc/self/oom_score_adj", "0");
+}
+
 void
 child_exec(int exec_fd, char *const argv[])
 {
@@ -207,6 +253,7 @@ child_exec(int exec_fd, char *const argv[])
 
 	if (!take_root() || !reset_signals() || !reset_limits())
 		return;
+	reset_share();
 	umask(077);
 	/* Not the caller's directory: nothing relative lands there. */
 	if (chdir("/") != 0)

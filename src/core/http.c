@@ -3,8 +3,13 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
@@ -15,9 +20,13 @@
 #define SYSTEM_CA_DIR "/etc/ssl/certs"
 #define SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
+/* Most addresses of one name handed to libcurl. */
+#define PIN_MAX_ADDRS 8
+
 struct http_client {
 	CURL *curl;
 	const struct bv_http_config *conf;
+	struct curl_slist *pins; /* CURLOPT_RESOLVE: names we resolved */
 };
 
 /* Response collector: a buffer we own, capped, wiped on release. */
@@ -71,6 +80,7 @@ http_client_free(struct http_client *c)
 	if (c == NULL)
 		return;
 	curl_easy_cleanup(c->curl);
+	curl_slist_free_all(c->pins);
 	free(c);
 }
 
@@ -147,6 +157,155 @@ wipe_list(struct curl_slist *list)
 	curl_slist_free_all(list);
 }
 
+/*
+ * What a libcurl error means.  Only what the network or the server can
+ * cause is an outage (and may let failmode = "safe" admit); a failure of
+ * this host (memory, a thread or descriptor it could not get, a CA file
+ * it cannot read) never is.
+ */
+static enum bv_result
+curl_result(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_FILESIZE_EXCEEDED:
+	case CURLE_WRITE_ERROR: /* our size cap */
+		return BV_UNAVAILABLE;
+	case CURLE_OUT_OF_MEMORY:
+		return BV_NOMEM;
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		return BV_CONFIG;
+	default:
+		/* Resolving (we resolve ourselves: curl's own resolver
+		   failing means it could not start its thread), init
+		   failures, anything unknown. */
+		return BV_INTERNAL;
+	}
+}
+
+/* "host:port:addr,addr" for CURLOPT_RESOLVE; v6 addresses in brackets. */
+static enum bv_result
+pin_entry(const char *host, const char *port, const struct addrinfo *ai,
+	  char *out, size_t outsz, char *why, size_t whysz)
+{
+	size_t used;
+	int n = 0;
+
+	used = (size_t)snprintf(out, outsz, "%s:%s:", host, port);
+	for (; ai != NULL && n < PIN_MAX_ADDRS && used < outsz; ai = ai->ai_next) {
+		char addr[INET6_ADDRSTRLEN];
+		const void *raw = ai->ai_family == AF_INET6 ?
+			(const void *)&((const struct sockaddr_in6 *)
+				(const void *)ai->ai_addr)->sin6_addr :
+			(const void *)&((const struct sockaddr_in *)
+				(const void *)ai->ai_addr)->sin_addr;
+
+		if (inet_ntop(ai->ai_family, raw, addr, sizeof(addr)) == NULL)
+			continue;
+		used += (size_t)snprintf(out + used, outsz - used,
+					 ai->ai_family == AF_INET6 ? "%s[%s]"
+								   : "%s%s",
+					 n > 0 ? "," : "", addr);
+		n++;
+	}
+	if (n == 0 || used >= outsz) {
+		snprintf(why, whysz, "no usable address for %.64s", host);
+		return BV_UNAVAILABLE;
+	}
+	return BV_OK;
+}
+
+/* Has host:port an entry already? */
+static bool
+pinned(const struct http_client *c, const char *host, const char *port)
+{
+	const struct curl_slist *l;
+	size_t hl = strlen(host), pl = strlen(port);
+
+	for (l = c->pins; l != NULL; l = l->next)
+		if (strncmp(l->data, host, hl) == 0 && l->data[hl] == ':' &&
+		    strncmp(l->data + hl + 1, port, pl) == 0 &&
+		    l->data[hl + 1 + pl] == ':')
+			return true;
+	return false;
+}
+
+/*
+ * Resolve the host of url here, in the helper's one thread, and hand the
+ * addresses to libcurl: its own resolver runs in a thread, and a caller
+ * who keeps the process from starting threads would make that look like
+ * a DNS failure, an outage.  Only the resolver's own answers are: no
+ * such name, a temporary or permanent DNS failure.
+ */
+static enum bv_result
+pin_host(struct http_client *c, const char *url, char *why, size_t whysz)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	char *host = NULL, *port = NULL, entry[1024];
+	struct curl_slist *tmp;
+	enum bv_result rc = BV_CONFIG;
+	CURLU *u = curl_url();
+	int err;
+
+	if (u == NULL)
+		return BV_NOMEM;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
+		    CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+		    CURLUE_OK) {
+		snprintf(why, whysz, "cannot parse the URL");
+		goto out;
+	}
+	/* A bracketed v6 literal needs no resolving; a name is resolved
+	   once per client (every request of a login). */
+	rc = BV_OK;
+	if (host[0] == '[' || pinned(c, host, port))
+		goto out;
+	err = getaddrinfo(host, port, &hints, &ai);
+	if (err == EAI_NONAME || err == EAI_AGAIN || err == EAI_FAIL ||
+	    err == EAI_NODATA) {
+		snprintf(why, whysz, "cannot resolve %.64s: %s", host,
+			 gai_strerror(err));
+		rc = BV_UNAVAILABLE;
+	} else if (err != 0) {
+		snprintf(why, whysz, "resolver failed for %.64s: %s", host,
+			 gai_strerror(err));
+		rc = err == EAI_MEMORY ? BV_NOMEM : BV_INTERNAL;
+	} else {
+		rc = pin_entry(host, port, ai, entry, sizeof(entry), why,
+			       whysz);
+	}
+	if (rc == BV_OK) {
+		tmp = curl_slist_append(c->pins, entry);
+		if (tmp == NULL)
+			rc = BV_NOMEM;
+		else
+			c->pins = tmp;
+	}
+out:
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
 enum bv_result
 http_request(struct http_client *c, const char *method, const char *url,
 	     const char *const *headers, const char *body,
@@ -163,8 +322,16 @@ http_request(struct http_client *c, const char *method, const char *url,
 	hdrs = build_headers(headers);
 	if (sink.buf == NULL || hdrs == NULL)
 		goto out;
+	rc = pin_host(c, url, resp->error, sizeof(resp->error));
+	if (rc == BV_OK && c->conf->proxy != NULL)
+		rc = pin_host(c, c->conf->proxy, resp->error,
+			      sizeof(resp->error));
+	if (rc != BV_OK)
+		goto out;
+	rc = BV_NOMEM;
 	curl_easy_reset(h); /* keeps the connection cache, drops options */
 	cc = set_safe_options(c);
+	cc |= curl_easy_setopt(h, CURLOPT_RESOLVE, c->pins);
 	cc |= curl_easy_setopt(h, CURLOPT_URL, url);
 	cc |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	cc |= curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
@@ -194,7 +361,7 @@ http_request(struct http_client *c, const char *method, const char *url,
 	if (cc != CURLE_OK) {
 		snprintf(resp->error, sizeof(resp->error), "%s",
 			 curl_easy_strerror(cc));
-		rc = cc == CURLE_OUT_OF_MEMORY ? BV_NOMEM : BV_UNAVAILABLE;
+		rc = curl_result(cc);
 		goto out;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);

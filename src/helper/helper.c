@@ -13,9 +13,13 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -31,6 +35,10 @@
 #define SOCK_FD 0
 /* HELLO's fields before the module arguments. */
 #define HELLO_ARGS 4
+/* Kept from running for this long, and this share of a request, the
+   helper's timeouts and failures say nothing about the service. */
+#define STARVED_MS 500
+#define STARVED_SHARE 4
 
 struct helper {
 	int fd;
@@ -41,6 +49,7 @@ struct helper {
 	struct bv_ctx ctx;
 	char *channel;           /* the last SEND's, owned */
 	char *dest;
+	bool limits_ok;          /* no resource limit below ours */
 };
 
 static void
@@ -179,6 +188,92 @@ do_validate(struct helper *h, const struct proto_msg *m,
 	return p->validate(&h->ctx, proto_get(m, 2), consume, out);
 }
 
+/*
+ * Milliseconds this process has spent runnable but not running (the
+ * second field of /proc/self/schedstat), or -1.
+ */
+static long
+waited_to_run_ms(void)
+{
+	char buf[128], *p = NULL;
+	long long ns;
+	ssize_t n;
+	int fd = open("/proc/self/schedstat", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	(void)strtoll(buf, &p, 10);
+	if (p == NULL || *p != ' ')
+		return -1;
+	ns = strtoll(p + 1, &p, 10);
+	return p != NULL && (*p == ' ' || *p == '\n') ? (long)(ns / 1000000)
+						       : -1;
+}
+
+/* At least min (RLIM_INFINITY: unlimited) in the soft limit? */
+static bool
+limit_at_least(int resource, rlim_t min)
+{
+	struct rlimit rl;
+
+	return getrlimit(resource, &rl) == 0 &&
+	       (rl.rlim_cur == RLIM_INFINITY ||
+		(min != RLIM_INFINITY && rl.rlim_cur >= min));
+}
+
+/*
+ * child.c raises the limits it can; root without CAP_SYS_RESOURCE (a
+ * container) keeps the caller's hard limits.  Under those, a failed
+ * mapping or thread can look like a network error: then nothing is an
+ * outage.
+ */
+static bool
+limits_sane(void)
+{
+	return limit_at_least(RLIMIT_AS, RLIM_INFINITY) &&
+	       limit_at_least(RLIMIT_DATA, RLIM_INFINITY) &&
+	       limit_at_least(RLIMIT_FSIZE, RLIM_INFINITY) &&
+	       limit_at_least(RLIMIT_CPU, RLIM_INFINITY) &&
+	       limit_at_least(RLIMIT_STACK, 8UL * 1024 * 1024) &&
+	       limit_at_least(RLIMIT_NOFILE, 256) &&
+	       limit_at_least(RLIMIT_NPROC, 256);
+}
+
+/*
+ * An outage is what the service did, not what this host did to us: a
+ * caller's cgroup CPU quota, a scheduling class or CPU hogs that kept
+ * the helper from running make a request time out too.  When it waited
+ * to run for a good part of the request (or that cannot be told), the
+ * failure is this host's.
+ */
+static enum bv_result
+judge_outage(struct helper *h, long waited_before, long t0,
+	     struct bv_outcome *out)
+{
+	long waited = waited_to_run_ms(), elapsed = proto_now_ms() - t0;
+
+	if (!h->limits_ok) {
+		bv_log(&h->log, LOG_ERR, "helper: runs under resource limits "
+		       "below its own: not taken for an outage (%s)",
+		       out->detail);
+		return BV_INTERNAL;
+	}
+	if (waited >= 0 && waited_before >= 0 &&
+	    (waited - waited_before < STARVED_MS ||
+	     (waited - waited_before) * STARVED_SHARE < elapsed))
+		return BV_UNAVAILABLE;
+	bv_log(&h->log, LOG_ERR, "helper: kept from running for %ld of "
+	       "%ld ms: not taken for an outage (%s)",
+	       waited >= 0 && waited_before >= 0 ? waited - waited_before : -1,
+	       elapsed, out->detail);
+	return BV_INTERNAL;
+}
+
 /* One request, one REPLY. */
 static enum bv_result
 serve(struct helper *h, const struct proto_msg *m)
@@ -186,6 +281,7 @@ serve(struct helper *h, const struct proto_msg *m)
 	struct bv_outcome out = { .attempts_left = -1, .action = "" };
 	struct bv_proof proof = { 0 };
 	unsigned long failed = alloc_failures();
+	long waited = waited_to_run_ms(), t0 = proto_now_ms();
 	enum bv_result rc;
 
 	switch (m->type) {
@@ -201,6 +297,8 @@ serve(struct helper *h, const struct proto_msg *m)
 	default:
 		return BV_INTERNAL;
 	}
+	if (rc == BV_UNAVAILABLE)
+		rc = judge_outage(h, waited, t0, &out);
 	if (alloc_failures() != failed && rc != BV_NOMEM) {
 		/* Whatever the library made of it, it was not an outage. */
 		bv_log(&h->log, LOG_CRIT, "helper: an allocation failed "
@@ -237,6 +335,7 @@ main(void)
 
 	h.log.sink = send_log;
 	h.log.sink_arg = &h;
+	h.limits_ok = limits_sane();
 	rc = proto_read(h.fd, -1, &h.hello, &why);
 	if (rc != BV_OK)
 		goto out;

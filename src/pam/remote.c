@@ -2,10 +2,11 @@
  * remote.c - starting baxverify-helper and talking to it.
  *
  * The helper is exec'd from a descriptor whose owner and mode were
- * checked (child.c), as full root, with nothing of the caller's.  Around
- * its whole life SIGCHLD is SIG_DFL: a caller who set SIG_IGN would have
- * the kernel reap it behind our back; the caller's action comes back in
- * remote_stop.  We wait only for our own pid.
+ * checked (child.c), as full root, with nothing of the caller's.  When
+ * the caller ignores SIGCHLD, the action is the default around the
+ * helper's whole life (else the kernel would reap it behind our back) and
+ * comes back in remote_stop.  We wait only for our own pid, and never
+ * signal a pid someone else reaped.
  */
 #include "config.h"
 
@@ -86,6 +87,12 @@ describe_exit(struct auth_state *st, bool closed, char *out, size_t outsz)
 			break;
 		poll(NULL, 0, 5);
 	}
+	if (w < 0 && errno == ECHILD) {
+		/* Reaped by someone else: its pid may be reused already. */
+		snprintf(out, outsz, "; reaped by another waiter");
+		r->pid = -r->pid;
+		return;
+	}
 	if (w != r->pid)
 		return;
 	if (WIFSIGNALED(status))
@@ -117,11 +124,35 @@ helper_failed(struct auth_state *st, const char *what, const char *why)
 	return BV_INTERNAL;
 }
 
+/*
+ * A caller who ignores SIGCHLD (or set SA_NOCLDWAIT) would have the
+ * kernel reap the helper before we can read how it ended: only then is
+ * the action replaced, by the default, until remote_stop.  Any other
+ * action is the host's and stays: replacing a handler would lose the
+ * host's own child notices (and a pending one with it).  A handler that
+ * reaps any child may take ours: waitpid then says ECHILD, and that
+ * denies.
+ */
+static bool
+child_signal_ready(struct remote *r)
+{
+	struct sigaction now, dfl = { .sa_handler = SIG_DFL };
+
+	if (sigaction(SIGCHLD, NULL, &now) != 0)
+		return false;
+	if (now.sa_handler != SIG_IGN && (now.sa_flags & SA_NOCLDWAIT) == 0)
+		return true;
+	sigemptyset(&dfl.sa_mask);
+	if (sigaction(SIGCHLD, &dfl, &r->old_chld) != 0)
+		return false;
+	r->chld_saved = true;
+	return true;
+}
+
 static enum bv_result
 spawn(struct auth_state *st)
 {
 	struct remote *r = &st->remote;
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	int sv[2] = { -1, -1 }, exe;
 	char why[128];
 	enum bv_result rc = BV_INTERNAL;
@@ -136,9 +167,10 @@ spawn(struct auth_state *st)
 		log_event(st, LOG_ERR, "denied: no socket for the helper: %m");
 		goto out;
 	}
-	sigemptyset(&dfl.sa_mask);
-	if (sigaction(SIGCHLD, &dfl, &r->old_chld) == 0)
-		r->chld_saved = true;
+	if (!child_signal_ready(r)) {
+		log_event(st, LOG_ERR, "denied: cannot set SIGCHLD: %m");
+		goto out;
+	}
 	r->pid = fork();
 	if (r->pid == 0) {
 		exec_helper(exe, sv[1]);
