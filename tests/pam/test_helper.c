@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -396,6 +398,127 @@ static void test_helper_under_valgrind(void **state)
 	assert_int_equal(files, logins);
 }
 
+/* The helper resolves names itself; a name that does not exist is an
+   outage (the resolver's own answer), one that does is used. */
+static void test_helper_resolves_names(void **state)
+{
+	char url[512];
+	const char *port = strrchr(mock_url, ':');
+	struct conf c = { .timeout = 2, .connect_timeout = 2 };
+
+	(void)state;
+	assert_non_null(port);
+	snprintf(url, sizeof(url), "https://localhost%s/v1", port);
+	c.api_url = url;
+	write_conf(&c);
+	assert_rc(run_auth("bv", "alice", ANSWERS(CODE), NULL), PAM_SUCCESS);
+
+	c.api_url = "https://no-such-host.invalid/v1";
+	write_conf(&c);
+	assert_rc(run_auth("bv", "alice", ANSWERS(CODE), NULL),
+		  PAM_AUTHINFO_UNAVAIL);
+	assert_logged(PRIO(LOG_ERR), "cannot resolve no-such-host.invalid");
+	assert_rc(run_auth("bv_safe", "alice", ANSWERS(CODE), NULL),
+		  PAM_SUCCESS);
+	assert_info(MSG_SAFE);
+}
+
+/* A CA file libcurl cannot read is the administrator's error, never an
+   outage: denied under failmode = "safe" too. */
+static void test_helper_bad_ca_file_is_config(void **state)
+{
+	const char *saved = ca_file;
+	char bad[4096];
+	struct conf c = { 0 };
+
+	(void)state;
+	snprintf(bad, sizeof(bad), "%s/not-a-ca.pem", testdir);
+	write_file(bad, "not a certificate\n", 0644);
+	ca_file = bad;
+	write_conf(&c);
+	ca_file = saved;
+	assert_rc(run_auth("bv_safe", "alice", ANSWERS(CODE), NULL),
+		  PAM_SERVICE_ERR);
+	assert_not_logged("ALLOWED WITHOUT A CODE");
+}
+
+static volatile sig_atomic_t chld_seen;
+
+static void
+count_chld(int sig)
+{
+	(void)sig;
+	chld_seen++;
+}
+
+/* A host's own SIGCHLD handler stays in place and hears of the helper. */
+static void test_helper_keeps_host_sigchld_handler(void **state)
+{
+	struct sigaction sa = { .sa_handler = count_chld }, old, now;
+	struct conf c = { 0 };
+	int rc;
+
+	(void)state;
+	write_conf(&c);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGCHLD, &sa, &old);
+	chld_seen = 0;
+	rc = run_auth("bv", "alice", ANSWERS(CODE), NULL);
+	sigaction(SIGCHLD, NULL, &now);
+	sigaction(SIGCHLD, &old, NULL);
+	assert_rc(rc, PAM_SUCCESS);
+	assert_true(now.sa_handler == count_chld);
+	assert_true(chld_seen >= 1);
+}
+
+/*
+ * Limits the helper cannot raise (root without CAP_SYS_RESOURCE, as in a
+ * container): then no failure is an outage.  Where it can raise them,
+ * the outage is one as usual.  The run is in a child: a lowered hard
+ * limit cannot be raised again.
+ */
+static void test_helper_low_limits_no_outage(void **state)
+{
+	struct conf c = { .timeout = 2, .connect_timeout = 2 };
+	char url[128], body[8192], *seen;
+	struct rlimit rl = { 1UL << 31, 1UL << 31 };
+	int port, fd, status = 0;
+	pid_t pid;
+
+	(void)state;
+	if (getenv("BV_PRELOAD_FIRST") != NULL)
+		skip(); /* ASan wants its address space */
+	fd = closed_port(&port);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/v1", port);
+	snprintf(body, sizeof(body), "ulimit -v >'%s'\nexec '%s'", record,
+		 getenv("BV_HELPER"));
+	use_script(body, 0755);
+	c.api_url = url;
+	c.helper = script;
+	write_conf(&c);
+	pid = fork();
+	if (pid == 0) {
+		if (setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(90);
+		_exit(run_auth("bv_safe", "alice", ANSWERS(CODE), NULL));
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(fd);
+	assert_true(WIFEXITED(status));
+	seen = read_whole_file(record);
+	if (strcmp(seen, "unlimited\n") == 0) {
+		/* Raised back: a refused connection is an outage. */
+		assert_int_equal(WEXITSTATUS(status), PAM_SUCCESS);
+	} else {
+		assert_int_equal(WEXITSTATUS(status), PAM_AUTH_ERR);
+		assert_logged(PRIO(LOG_ERR), "below its own");
+		assert_not_logged("ALLOWED WITHOUT A CODE");
+	}
+	free(seen);
+}
+
 static const struct CMUnitTest tests[] = {
 	T(test_helper_missing),
 	T(test_helper_group_writable),
@@ -406,6 +529,10 @@ static const struct CMUnitTest tests[] = {
 	T(test_helper_stopped_at_prompt),
 	T(test_helper_gets_nothing_of_ours),
 	T(test_helper_allocation_failures),
+	T(test_helper_resolves_names),
+	T(test_helper_bad_ca_file_is_config),
+	T(test_helper_keeps_host_sigchld_handler),
+	T(test_helper_low_limits_no_outage),
 	T(test_helper_under_valgrind),
 };
 
