@@ -184,10 +184,12 @@ user_gids(const char *user, gid_t gid, const struct bv_log *log,
 	return BV_INTERNAL;
 }
 
-/* Match every group of gids against the patterns. */
+/* Match every group of gids against the patterns: *want when a positive
+   pattern names one of them, *excluded when a negated one does. */
 static enum bv_result
 match_groups(char *const *patterns, const char *user, const gid_t *gids,
-	     int ngids, const struct bv_log *log, bool *applies)
+	     int ngids, const struct bv_log *log, bool *want_out,
+	     bool *excluded_out)
 {
 	struct entry_buf b = { NULL, 0 };
 	bool want = false, excluded = false, found;
@@ -203,9 +205,68 @@ match_groups(char *const *patterns, const char *user, const gid_t *gids,
 		want = want || matches(patterns, gr.gr_name, false);
 		excluded = excluded || matches(patterns, gr.gr_name, true);
 	}
-	if (rc == BV_OK)
-		*applies = (want || !has_positive(patterns)) && !excluded;
+	*want_out = want;
+	*excluded_out = excluded;
 	free(b.p);
+	return rc;
+}
+
+/* Is user (primary gid) a member of the group called name? */
+static enum bv_result
+named_member(const char *name, const char *user, gid_t primary,
+	     const struct bv_log *log, bool *member)
+{
+	struct entry_buf b = { NULL, 0 };
+	struct group gr, *res = NULL;
+	enum bv_result rc = BV_NOMEM;
+	char what[80];
+	size_t i;
+	int err;
+
+	*member = false;
+	if (!grow(&b))
+		goto out;
+	err = getgrnam_r(name, &gr, b.p, b.size, &res);
+	while (err == ERANGE && b.size < ENTRY_BUF_MAX) {
+		if (!grow(&b))
+			goto out;
+		err = getgrnam_r(name, &gr, b.p, b.size, &res);
+	}
+	if (err != 0) {
+		snprintf(what, sizeof(what), "group %.60s", name);
+		log_lookup(log, user, what, err);
+		rc = BV_INTERNAL;
+		goto out;
+	}
+	for (i = 0; res != NULL && gr.gr_mem[i] != NULL && !*member; i++)
+		*member = strcmp(gr.gr_mem[i], user) == 0;
+	*member = *member || (res != NULL && gr.gr_gid == primary);
+	rc = BV_OK;
+out:
+	free(b.p);
+	return rc;
+}
+
+/*
+ * getgrouplist reports no error: a group source that failed, or an
+ * allocation inside it, leaves groups out of the list in silence, and
+ * a user "in none of the groups" would be skipped.  A pattern without
+ * wildcards names one group, whose own lookup does report errors: ask
+ * it too before skipping anyone.
+ */
+static enum bv_result
+literal_member(char *const *patterns, const char *user, gid_t primary,
+	       const struct bv_log *log, bool *member)
+{
+	enum bv_result rc = BV_OK;
+	size_t i;
+
+	*member = false;
+	for (i = 0; patterns[i] != NULL && rc == BV_OK && !*member; i++)
+		if (patterns[i][0] != '!' &&
+		    strpbrk(patterns[i], "*?[\\") == NULL)
+			rc = named_member(patterns[i], user, primary, log,
+					  member);
 	return rc;
 }
 
@@ -217,7 +278,7 @@ groups_user_applies(char *const *patterns, const char *user,
 	char *pwbuf = NULL;
 	gid_t *gids = NULL;
 	int ngids = 0;
-	bool found = false;
+	bool found = false, want = false, excluded = false;
 	enum bv_result rc;
 
 	*applies = true;
@@ -230,7 +291,12 @@ groups_user_applies(char *const *patterns, const char *user,
 		goto out;
 	rc = user_gids(user, pw.pw_gid, log, &gids, &ngids);
 	if (rc == BV_OK)
-		rc = match_groups(patterns, user, gids, ngids, log, applies);
+		rc = match_groups(patterns, user, gids, ngids, log, &want,
+				  &excluded);
+	if (rc == BV_OK && !want && has_positive(patterns))
+		rc = literal_member(patterns, user, pw.pw_gid, log, &want);
+	if (rc == BV_OK)
+		*applies = (want || !has_positive(patterns)) && !excluded;
 out:
 	free(gids);
 	free(pwbuf);

@@ -41,6 +41,8 @@ struct fake_group {
 	const char *name;
 	size_t need; /* buffer size below which getgrgid_r says ERANGE */
 	int err;     /* returned whatever the buffer */
+	const char *member; /* in gr_mem (getgrnam_r), or NULL */
+	int nam_err; /* getgrnam_r's error */
 };
 
 static struct {
@@ -65,6 +67,8 @@ int __wrap_getgrouplist(const char *user, gid_t group, gid_t *groups,
 			int *ngroups);
 int __wrap_getgrgid_r(gid_t gid, struct group *grp, char *buf, size_t buflen,
 		      struct group **result);
+int __wrap_getgrnam_r(const char *name, struct group *grp, char *buf,
+		      size_t buflen, struct group **result);
 
 int
 __wrap_getpwnam_r(const char *name, struct passwd *pwd, char *buf,
@@ -147,6 +151,37 @@ __wrap_getgrgid_r(gid_t gid, struct group *grp, char *buf, size_t buflen,
 	return 0; /* no such group */
 }
 
+int
+__wrap_getgrnam_r(const char *name, struct group *grp, char *buf,
+		  size_t buflen, struct group **result)
+{
+	static char *members[2];
+	size_t i, n;
+
+	*result = NULL;
+	for (i = 0; i < fake.ngroups; i++) {
+		const struct fake_group *g = &fake.groups[i];
+
+		if (strcmp(g->name, name) != 0)
+			continue;
+		if (g->nam_err != 0)
+			return g->nam_err;
+		n = strlen(g->name) + 1;
+		if (buflen < n)
+			return ERANGE;
+		memset(grp, 0, sizeof(*grp));
+		memcpy(buf, g->name, n);
+		grp->gr_name = buf;
+		grp->gr_gid = g->gid;
+		members[0] = (char *)(uintptr_t)g->member;
+		members[1] = NULL;
+		grp->gr_mem = members;
+		*result = grp;
+		return 0;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Fixtures.                                                           */
 
@@ -170,8 +205,8 @@ setup(void **state)
 	fake.gids[0] = 1000;
 	fake.gids[1] = 100;
 	fake.ngids = 2;
-	fake.groups[0] = (struct fake_group){ 1000, "alice", 0, 0 };
-	fake.groups[1] = (struct fake_group){ 100, "staff", 0, 0 };
+	fake.groups[0] = (struct fake_group){ 1000, "alice", 0, 0, NULL, 0 };
+	fake.groups[1] = (struct fake_group){ 100, "staff", 0, 0, NULL, 0 };
 	fake.ngroups = 2;
 	snprintf(st->dir, sizeof(st->dir), "/tmp/bv-test-groups.XXXXXX");
 	if (mkdtemp(st->dir) == NULL) {
@@ -203,7 +238,7 @@ add_group(gid_t gid, const char *name, size_t need, int err)
 {
 	assert_true(fake.ngroups < MAX_FAKE_GROUPS);
 	fake.groups[fake.ngroups++] = (struct fake_group){ gid, name, need,
-							   err };
+							   err, NULL, 0 };
 	fake.gids[fake.ngids++] = gid;
 }
 
@@ -497,6 +532,36 @@ test_no_patterns(void **state)
 	assert_true(applies);
 }
 
+/* A group getgrouplist left out in silence (a failing source): its own
+   lookup by name still finds the member. */
+static void
+test_dropped_group_found_by_name(void **state)
+{
+	struct state *st = *state;
+	bool applies = false;
+
+	fake.groups[fake.ngroups++] = (struct fake_group){ 10, "wheel", 0, 0,
+							   "alice", 0 };
+	assert_int_equal(applies_captured(st, PATTERNS(p_wheel), "alice",
+					  &applies), BV_OK);
+	assert_true(applies);
+}
+
+/* ... and when that lookup fails, the user is not skipped: denied. */
+static void
+test_named_lookup_error_denies(void **state)
+{
+	struct state *st = *state;
+	bool applies = true;
+
+	fake.groups[fake.ngroups++] = (struct fake_group){ 10, "wheel", 0, 0,
+							   NULL, EIO };
+	assert_int_equal(applies_captured(st, PATTERNS(p_wheel), "alice",
+					  &applies), BV_INTERNAL);
+	assert_false(applies);
+	assert_non_null(strstr(st->captured, "group wheel"));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -516,6 +581,8 @@ main(void)
 		T(test_error_names_user_sanitised),
 		T(test_gecos_lookup),
 		T(test_no_patterns),
+		T(test_dropped_group_found_by_name),
+		T(test_named_lookup_error_denies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
