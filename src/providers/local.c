@@ -53,7 +53,7 @@ local_random_digits(char *out, size_t n)
 
 	while (o < n) {
 		if (!fill_random(b, sizeof(b)))
-			return BV_UNAVAILABLE;
+			return BV_INTERNAL; /* the kernel, not the service */
 		/* 250 is the largest multiple of 10 below 256. */
 		for (i = 0; i < sizeof(b) && o < n; i++)
 			if (b[i] < 250)
@@ -72,7 +72,7 @@ random_token(char *out, size_t outsz)
 	size_t i;
 
 	if (outsz < 2 * TOKEN_BYTES + 1 || !fill_random(b, sizeof(b)))
-		return BV_UNAVAILABLE;
+		return BV_INTERNAL;
 	for (i = 0; i < TOKEN_BYTES; i++) {
 		out[2 * i] = hex[b[i] >> 4];
 		out[2 * i + 1] = hex[b[i] & 15];

@@ -14,7 +14,7 @@ extern const struct bv_provider local_provider;
 /*
  * Draw a uniform n-digit code from the kernel's CSPRNG (rejection
  * sampling: no modulo bias) into out (size > n).  Returns BV_OK or
- * BV_UNAVAILABLE when the kernel would not give randomness.
+ * BV_INTERNAL when the kernel would not give randomness.
  */
 enum bv_result local_random_digits(char *out, size_t n);
 
