@@ -17,6 +17,9 @@
 #                     runs BV_CLI (the built baxverify) for recovery-codes,
 #                     reset and validate-token, and skips those cases
 #                     without it.
+#   BV_TEST_HELPER    the built tests/pam/test_helper program (the helper
+#                     as the local caller would attack it); when unset it
+#                     is not run and a note says so
 #   BV_PRELOAD_FIRST  a library that must come first in LD_PRELOAD (libasan
 #                     under an ASan build; deep binding is then disabled)
 #   BV_TEST_FILTER    run only the cmocka cases whose name contains it
@@ -47,12 +50,10 @@ bv_find_pam_wrapper ||
 	bv_skip "libpam_wrapper.so not found (install libpam-wrapper)"
 [ -f "$BV_MODULE" ] || bv_fail "module $BV_MODULE not built"
 [ -f "$BV_SYSLOG_SHIM" ] || bv_fail "$BV_SYSLOG_SHIM not built"
-if [ -n "${BV_TEST_PROVIDERS:-}" ]; then
-	[ -x "$BV_TEST_PROVIDERS" ] || bv_fail "$BV_TEST_PROVIDERS not built"
-fi
-if [ -n "${BV_TEST_LOCAL:-}" ]; then
-	[ -x "$BV_TEST_LOCAL" ] || bv_fail "$BV_TEST_LOCAL not built"
-fi
+for prog in "${BV_TEST_PROVIDERS:-}" "${BV_TEST_LOCAL:-}" \
+	"${BV_TEST_HELPER:-}"; do
+	[ -z "$prog" ] || [ -x "$prog" ] || bv_fail "$prog not built"
+done
 command -v openssl >/dev/null 2>&1 || bv_skip "openssl not found"
 
 bv_scratch_dir pam-tests
@@ -105,30 +106,18 @@ done
 rc=0
 bv_under_pam_wrapper "$BV_TEST_PAM" ${BV_TEST_FILTER:+"$BV_TEST_FILTER"} ||
 	rc=$?
-if [ -n "${BV_TEST_PROVIDERS:-}" ]; then
-	prc=0
-	bv_under_pam_wrapper "$BV_TEST_PROVIDERS" \
-		${BV_TEST_FILTER:+"$BV_TEST_FILTER"} || prc=$?
-	[ "$rc" -ne 0 ] || rc=$prc
-else
-	echo "NOTE: BV_TEST_PROVIDERS not set: test_providers not run" >&2
-fi
-if [ -n "${BV_TEST_LOCAL:-}" ]; then
-	lrc=0
-	bv_under_pam_wrapper "$BV_TEST_LOCAL" \
-		${BV_TEST_FILTER:+"$BV_TEST_FILTER"} || lrc=$?
-	[ "$rc" -ne 0 ] || rc=$lrc
-else
-	echo "NOTE: BV_TEST_LOCAL not set: test_local not run" >&2
-fi
-if [ -n "${BV_TEST_HELPER:-}" ]; then
-	hrc=0
-	bv_under_pam_wrapper "$BV_TEST_HELPER" \
-		${BV_TEST_FILTER:+"$BV_TEST_FILTER"} || hrc=$?
-	[ "$rc" -ne 0 ] || rc=$hrc
-else
-	echo "NOTE: BV_TEST_HELPER not set: test_helper not run" >&2
-fi
+# The other suites, each when its program is named.
+for suite in PROVIDERS LOCAL HELPER; do
+	eval "prog=\${BV_TEST_$suite:-}"
+	if [ -z "$prog" ]; then
+		echo "NOTE: BV_TEST_$suite not set: its suite not run" >&2
+		continue
+	fi
+	suite_rc=0
+	bv_under_pam_wrapper "$prog" ${BV_TEST_FILTER:+"$BV_TEST_FILTER"} ||
+		suite_rc=$?
+	[ "$rc" -ne 0 ] || rc=$suite_rc
+done
 # cmocka exits with the number of failed cases: 77 would read as a skip.
 [ "$rc" -ne 77 ] || rc=1
 
