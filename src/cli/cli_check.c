@@ -145,7 +145,8 @@ check_user(struct cli *cli, const char *user)
 			"user %s: error: the groups filter cannot be "
 			"applied (the module denies: %s)\n",
 			user, bv_result_name(rc));
-		status = cli_status_for(rc);
+		/* The passwd or group database is part of the setup. */
+		status = rc == BV_NOMEM ? cli_status_for(rc) : CLI_CONFIG;
 		goto out;
 	}
 	if (!applies) {

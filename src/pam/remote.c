@@ -2,11 +2,11 @@
  * remote.c - starting baxverify-helper and talking to it.
  *
  * The helper is exec'd from a descriptor whose owner and mode were
- * checked (child.c), as full root, with nothing of the caller's.  When
- * the caller ignores SIGCHLD, the action is the default around the
- * helper's whole life (else the kernel would reap it behind our back) and
- * comes back in remote_stop.  We wait only for our own pid, and never
- * signal a pid someone else reaped.
+ * checked (child.c), as full root, with nothing of the caller's.  For the
+ * helper's whole life SIGCHLD is arranged so that nobody but us can reap
+ * it (child_signal_ready); the caller's arrangement comes back in
+ * remote_stop.  We wait only for our own pid, and never signal a pid
+ * someone else reaped.
  */
 #include "config.h"
 
@@ -125,27 +125,33 @@ helper_failed(struct auth_state *st, const char *what, const char *why)
 }
 
 /*
- * A caller who ignores SIGCHLD (or set SA_NOCLDWAIT) would have the
- * kernel reap the helper before we can read how it ended: only then is
- * the action replaced, by the default, until remote_stop.  Any other
- * action is the host's and stays: replacing a handler would lose the
- * host's own child notices (and a pending one with it).  A handler that
- * reaps any child may take ours: waitpid then says ECHILD, and that
- * denies.
+ * Our child must be ours to reap.  A caller who ignores SIGCHLD (or set
+ * SA_NOCLDWAIT) would have the kernel reap it before we can read how it
+ * ended: then the action is the default until remote_stop.  A host's
+ * handler that reaps any child (sshd's does) would take it: then
+ * SIGCHLD is blocked until remote_stop, and the host gets its notice,
+ * for its own children too, when the mask comes back.
  */
 static bool
 child_signal_ready(struct remote *r)
 {
 	struct sigaction now, dfl = { .sa_handler = SIG_DFL };
+	sigset_t chld;
 
 	if (sigaction(SIGCHLD, NULL, &now) != 0)
 		return false;
-	if (now.sa_handler != SIG_IGN && (now.sa_flags & SA_NOCLDWAIT) == 0)
+	if (now.sa_handler == SIG_IGN || (now.sa_flags & SA_NOCLDWAIT) != 0) {
+		sigemptyset(&dfl.sa_mask);
+		if (sigaction(SIGCHLD, &dfl, &r->old_chld) != 0)
+			return false;
+		r->chld_saved = true;
 		return true;
-	sigemptyset(&dfl.sa_mask);
-	if (sigaction(SIGCHLD, &dfl, &r->old_chld) != 0)
+	}
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &chld, &r->old_mask) != 0)
 		return false;
-	r->chld_saved = true;
+	r->mask_saved = true;
 	return true;
 }
 
@@ -439,4 +445,7 @@ remote_stop(struct auth_state *st)
 	if (r->chld_saved)
 		sigaction(SIGCHLD, &r->old_chld, NULL);
 	r->chld_saved = false;
+	if (r->mask_saved)
+		sigprocmask(SIG_SETMASK, &r->old_mask, NULL);
+	r->mask_saved = false;
 }

@@ -26,6 +26,8 @@ struct remote {
 	int fd;                     /* our end of the socket, -1: none */
 	bool chld_saved;            /* old_chld holds the caller's action */
 	struct sigaction old_chld;
+	bool mask_saved;            /* old_mask holds the caller's mask */
+	sigset_t old_mask;
 };
 
 /* Start the helper for user (whose store record it may touch). */
