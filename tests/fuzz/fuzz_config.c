@@ -118,7 +118,7 @@ check_api(const struct bv_config *cfg, const char *name)
 	if (n == 0 || api->api_url[n - 1] == '/')
 		fuzz_fail("loaded: %s.api_url keeps a trailing slash", name);
 	if (api->channel == NULL ||
-	    !provider_has_channel(provider_find(name), api->channel))
+	    !provider_has_channel(provider_info_find(name), api->channel))
 		fuzz_fail("loaded: %s.channel is not one it sends by", name);
 	if (strcmp(name, "mudbase") != 0 &&
 	    (api->api_key == NULL || api->api_key[0] == '\0'))

@@ -85,7 +85,7 @@ if ! pkg_cflags=$(pkg-config --cflags $pkgs) ||
 fi
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 cflags="-g -O1 -fno-omit-frame-pointer $san -fsanitize=fuzzer-no-link"
-cppflags="-I$builddir -I$srcdir $pkg_cflags"
+cppflags="-I$builddir -I$srcdir $pkg_cflags -DBV_DEFAULT_HELPER=\"/nonexistent/baxverify-helper\""
 # The house warning set (STYLE.md section 8); -Werror for our own files.
 warn="-Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes
 	-Wmissing-prototypes -Wcast-qual -Wwrite-strings -Wnull-dereference
