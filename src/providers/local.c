@@ -4,9 +4,10 @@
  * send: a fresh code from getrandom(2), its crypt(3) hash with expiry and
  * attempt count in the user's store record, the message delivered by the
  * configured command or file (a code that could not be delivered is
- * forgotten at once).  check: under the record's lock, compare in
- * constant time, count the attempt, and on success replace the code with
- * a random opaque proof token (hash stored, token exported).  validate:
+ * forgotten at once).  check: compare with the live codes' hashes
+ * (outside the lock: each is a slow hash), then under a short lock count
+ * the attempt or, on success, replace the code with a random opaque
+ * proof token (hash stored, token exported).  validate:
  * the token's hash and expiry; consume removes it.
  */
 #include "config.h"
@@ -199,8 +200,8 @@ local_send(struct bv_ctx *ctx, struct bv_outcome *out)
 }
 
 /* Add a proof token's hash, the oldest going when there is no room. */
-static enum bv_result
-add_token(struct store_record *rec, const char *token, time_t expires)
+static void
+add_token(struct store_record *rec, const char *hash, time_t expires)
 {
 	struct store_token *t;
 
@@ -209,56 +210,92 @@ add_token(struct store_record *rec, const char *token, time_t expires)
 				    sizeof(rec->tokens[0]), 0);
 	t = &rec->tokens[rec->ntokens++];
 	t->expires = expires;
-	return store_hash(token, t->hash);
+	snprintf(t->hash, sizeof(t->hash), "%s", hash);
 }
 
 /*
- * Under the lock: the typed code against every live code.  A wrong code
- * counts against all of them (a guess is a guess, whichever login it
- * came through); a right one is spent and a proof token takes its place.
+ * Which live code the typed one is, compared without the lock: each
+ * comparison is a slow hash, and every login of the user (and every
+ * other check) would wait for them.  *hit gets that code's hash, or ""
+ * for none.  BV_EXPIRED / BV_MAX_ATTEMPTS when no code could match.
  */
 static enum bv_result
-check_locked(struct bv_ctx *ctx, struct store_txn *txn, const char *code,
-	     char *token, struct bv_outcome *out)
+find_code(struct bv_ctx *ctx, const char *code, char *hit,
+	  struct bv_outcome *out)
 {
 	const struct bv_local_config *lc = &ctx->cfg->local;
-	struct store_record *rec = &txn->rec;
-	time_t now = time(NULL);
-	size_t i, live = 0, hit = STORE_MAX_CODES;
+	char live[STORE_MAX_CODES][STORE_HASH_MAX];
+	size_t i, nlive = 0, ncodes;
+	struct store_txn txn;
 	enum bv_result rc;
 
-	store_prune(rec, now);
-	for (i = 0; i < rec->ncodes; i++) {
-		if (rec->codes[i].attempts >= lc->max_attempts)
-			continue;
-		live++;
-		if (hit == STORE_MAX_CODES &&
-		    store_hash_matches(code, rec->codes[i].hash))
-			hit = i;
+	hit[0] = '\0';
+	rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
+	if (rc == BV_OK) {
+		store_prune(&txn.rec, time(NULL));
+		for (i = 0; i < txn.rec.ncodes; i++)
+			if (txn.rec.codes[i].attempts < lc->max_attempts)
+				memcpy(live[nlive++], txn.rec.codes[i].hash,
+				       STORE_HASH_MAX);
 	}
-	if (rec->ncodes == 0 || live == 0) {
-		snprintf(out->detail, sizeof(out->detail), rec->ncodes == 0 ?
+	ncodes = txn.rec.ncodes;
+	/* Nothing can match: the codes that ran out leave the record now. */
+	if (rc == BV_OK && (ncodes == 0 || nlive == 0))
+		rc = store_commit(&txn);
+	store_close(&txn);
+	if (rc != BV_OK)
+		return rc;
+	if (ncodes == 0 || nlive == 0) {
+		snprintf(out->detail, sizeof(out->detail), ncodes == 0 ?
 			 "no live code (expired or never sent)" :
 			 "every live code has had its attempts");
-		return rec->ncodes == 0 ? BV_EXPIRED : BV_MAX_ATTEMPTS;
+		return ncodes == 0 ? BV_EXPIRED : BV_MAX_ATTEMPTS;
 	}
-	if (hit == STORE_MAX_CODES) {
+	for (i = 0; i < nlive && hit[0] == '\0'; i++)
+		if (store_hash_matches(code, live[i]))
+			memcpy(hit, live[i], STORE_HASH_MAX);
+	return BV_OK;
+}
+
+/*
+ * Under the lock, briefly: what find_code found.  A wrong code counts
+ * against every live code (a guess is a guess, whichever login it came
+ * through); a right one is spent, if no other login spent it meanwhile,
+ * and the proof token's hash takes its place.
+ */
+static enum bv_result
+apply_check(struct bv_ctx *ctx, struct store_record *rec, const char *hit,
+	    const char *token_hash, struct bv_outcome *out)
+{
+	const struct bv_local_config *lc = &ctx->cfg->local;
+	time_t now = time(NULL);
+	size_t i;
+
+	store_prune(rec, now);
+	if (hit[0] == '\0') {
 		for (i = 0; i < rec->ncodes; i++)
 			rec->codes[i].attempts++;
 		/* The newest code is the one this login is waiting for. */
-		out->attempts_left =
+		out->attempts_left = rec->ncodes == 0 ? 0 :
 			lc->max_attempts - rec->codes[rec->ncodes - 1].attempts;
 		if (out->attempts_left < 0)
 			out->attempts_left = 0;
 		snprintf(out->detail, sizeof(out->detail), "code mismatch");
 		return BV_WRONG_CODE;
 	}
+	for (i = 0; i < rec->ncodes; i++)
+		if (strcmp(rec->codes[i].hash, hit) == 0 &&
+		    rec->codes[i].attempts < lc->max_attempts)
+			break;
+	if (i == rec->ncodes) {
+		snprintf(out->detail, sizeof(out->detail),
+			 "the code expired or was used meanwhile");
+		return BV_EXPIRED;
+	}
 	/* Single use: the code is gone, a proof token takes its place. */
-	rec->ncodes = drop(rec->codes, rec->ncodes, sizeof(rec->codes[0]), hit);
-	rc = random_token(token, 2 * TOKEN_BYTES + 1);
-	if (rc == BV_OK)
-		rc = add_token(rec, token, now + TOKEN_TTL);
-	return rc;
+	rec->ncodes = drop(rec->codes, rec->ncodes, sizeof(rec->codes[0]), i);
+	add_token(rec, token_hash, now + TOKEN_TTL);
+	return BV_OK;
 }
 
 static enum bv_result
@@ -266,14 +303,22 @@ local_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 	    struct bv_outcome *out)
 {
 	char token[2 * TOKEN_BYTES + 1] = "";
-	struct store_txn txn;
+	char hit[STORE_HASH_MAX], token_hash[STORE_HASH_MAX] = "";
+	struct store_txn txn = { .lock_fd = -1, .dir_fd = -1 };
 	enum bv_result rc, wrc;
 
 	out->action = "verify";
-	rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
+	rc = find_code(ctx, code, hit, out);
+	if (rc == BV_OK && hit[0] != '\0') {
+		rc = random_token(token, sizeof(token));
+		if (rc == BV_OK)
+			rc = store_hash(token, token_hash);
+	}
+	if (rc == BV_OK)
+		rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
 	if (rc != BV_OK)
 		goto out;
-	rc = check_locked(ctx, &txn, code, token, out);
+	rc = apply_check(ctx, &txn.rec, hit, token_hash, out);
 	/* Attempt counts and single use must reach the disk either way. */
 	wrc = store_commit(&txn);
 	if (wrc != BV_OK)
