@@ -51,6 +51,10 @@ e2e_init sshd /var/tmp
 cp "$BV_MODULE" "$e2e_dir/pam_baxverify.so" ||
 	e2e_hard "cannot copy $BV_MODULE"
 BV_MODULE=$e2e_dir/pam_baxverify.so
+# And its helper (root's, mode 0755, as the module requires).
+install -m 0755 "$BV_HELPER" "$e2e_dir/baxverify-helper" ||
+	e2e_hard "cannot copy $BV_HELPER"
+BV_HELPER=$e2e_dir/baxverify-helper
 e2e_start_mock
 e2e_add_user bve2essh
 e2e_write_conf +14155550142
