@@ -79,6 +79,10 @@ describe_exit(struct auth_state *st, bool closed, char *out, size_t outsz)
 	pid_t w;
 
 	out[0] = '\0';
+	/* Gone already (or never started): waitpid(0 or -pid) would wait
+	   for a whole process group of the host's. */
+	if (r->pid <= 0)
+		return;
 	for (;;) {
 		w = waitpid(r->pid, &status, WNOHANG | WUNTRACED);
 		if (w < 0 && errno == EINTR)
