@@ -328,7 +328,6 @@ http_request(struct http_client *c, const char *method, const char *url,
 			      sizeof(resp->error));
 	if (rc != BV_OK)
 		goto out;
-	rc = BV_NOMEM;
 	curl_easy_reset(h); /* keeps the connection cache, drops options */
 	cc = set_safe_options(c);
 	cc |= curl_easy_setopt(h, CURLOPT_RESOLVE, c->pins);
