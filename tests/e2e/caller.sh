@@ -439,20 +439,8 @@ exit 96
 EOF
 chmod 755 "$D/bin/wrap"
 
-cat >"$D/bin/reqcount.py" <<'EOF'
-# How many API requests the mock got on PATH [with body KEY == VALUE].
-import json, sys
-path, want = sys.argv[1], sys.argv[2:]
-n = 0
-for r in json.load(sys.stdin)["requests"]:
-    if r["path"] != path:
-        continue
-    b = r["body"] if isinstance(r["body"], dict) else {}
-    if want and json.dumps(b.get(want[0])) != want[1]:
-        continue
-    n += 1
-print(n)
-EOF
+# The counter lib.sh uses, where the caller can read it.
+cp "$e2e_here/count-requests.py" "$D/bin/reqcount.py"
 
 # --- the caller's side -----------------------------------------------------------
 

@@ -7,6 +7,8 @@
 #   BV_MODULE  absolute path of the built .libs/pam_baxverify.so
 #   BV_CLI     the built baxverify command (sudo.sh only)
 #   srcdir     the source tree
+# And from the sourcing script: e2e_here, its own directory (where
+# count-requests.py is).
 #
 # Everything a test creates is recorded here and undone by e2e_cleanup,
 # which runs on EXIT, INT and TERM: the processes it started (by PID), the
@@ -223,18 +225,8 @@ e2e_mock() {
 # on PATH (e.g. /v1/auth/sms/send), optionally only those whose JSON body
 # has KEY equal to VALUE (compared as JSON: true, "123456", ...).
 e2e_count_requests() {
-	e2e_mock /_mock/requests | "$e2e_python" -c '
-import json, sys
-path, want = sys.argv[1], sys.argv[2:]
-n = 0
-for r in json.load(sys.stdin)["requests"]:
-    if r["path"] != path:
-        continue
-    b = r["body"] if isinstance(r["body"], dict) else {}
-    if want and json.dumps(b.get(want[0])) != want[1]:
-        continue
-    n += 1
-print(n)' "$@"
+	e2e_mock /_mock/requests |
+		"$e2e_python" "$e2e_here/count-requests.py" "$@"
 }
 
 # e2e_last_body PATH KEY: KEY of the JSON body of the last request on PATH.
