@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "../../src/core/conf.h"
 #include "../../src/core/log.h"
 #include "../../src/core/result.h"
@@ -109,19 +110,8 @@ write_conf(struct conf_state *st, const char *text, mode_t mode)
 static void
 read_captured(struct conf_state *st)
 {
-	FILE *f = fopen(st->errlog, "r");
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
 	free(st->captured);
-	st->captured = calloc(1, (size_t)n + 1);
-	assert_non_null(st->captured);
-	assert_int_equal(fread(st->captured, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
+	st->captured = capture_read(st->errlog);
 }
 
 /*
@@ -133,7 +123,7 @@ load_args(struct conf_state *st, const char *const *extra)
 {
 	const char *argv[MAX_ARGS];
 	enum bv_result rc;
-	int argc = 0, saved, fd;
+	int argc = 0, saved;
 
 	argv[argc++] = st->confarg;
 	for (; extra != NULL && *extra != NULL; extra++) {
@@ -141,17 +131,9 @@ load_args(struct conf_state *st, const char *const *extra)
 		argv[argc++] = *extra;
 	}
 	cfg_free(&st->cfg);
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	assert_true(saved >= 0);
-	fd = open(st->errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_true(dup2(fd, STDERR_FILENO) >= 0);
-	close(fd);
+	saved = capture_stderr(st->errlog);
 	rc = cfg_load(&st->cfg, argc, argv, &st->log);
-	fflush(stderr);
-	assert_true(dup2(saved, STDERR_FILENO) >= 0);
-	close(saved);
+	capture_restore(saved);
 	read_captured(st);
 	return rc;
 }

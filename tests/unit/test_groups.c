@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "../../src/core/conf.h"
 #include "../../src/core/groups.h"
 #include "../../src/core/phones.h"
@@ -248,38 +249,16 @@ static int stderr_saved = -1;
 static void
 capture_begin(struct state *st)
 {
-	int fd;
-
-	fflush(stderr);
-	stderr_saved = dup(STDERR_FILENO);
-	assert_true(stderr_saved >= 0);
-	fd = open(st->errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	assert_true(fd >= 0);
-	assert_true(dup2(fd, STDERR_FILENO) >= 0);
-	close(fd);
+	stderr_saved = capture_stderr(st->errlog);
 }
 
 /* Back to the real stderr; what was written is in st->captured. */
 static void
 capture_end(struct state *st)
 {
-	FILE *f;
-	long n;
-
-	fflush(stderr);
-	assert_true(dup2(stderr_saved, STDERR_FILENO) >= 0);
-	close(stderr_saved);
-	f = fopen(st->errlog, "r");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
+	capture_restore(stderr_saved);
 	free(st->captured);
-	st->captured = calloc(1, (size_t)n + 1);
-	assert_non_null(st->captured);
-	assert_int_equal(fread(st->captured, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
+	st->captured = capture_read(st->errlog);
 }
 
 /* groups_user_applies(patterns, user), what it logged captured. */

@@ -19,6 +19,7 @@
 
 #include "../../src/core/conf.h"
 #include "../../src/core/log.h"
+#include "capture.h"
 #include "../../src/core/phones.h"
 #include "../../src/core/result.h"
 #include "guarded.h"
@@ -104,52 +105,18 @@ write_phones(struct phones_state *st, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
-/* What was written to st->errlog, allocated. */
-static char *
-read_errlog(struct phones_state *st)
-{
-	FILE *f = fopen(st->errlog, "r");
-	char *buf = calloc(1, 4096);
-
-	assert_non_null(f);
-	assert_non_null(buf);
-	assert_true(fread(buf, 1, 4095, f) < 4095);
-	fclose(f);
-	return buf;
-}
-
 /* phones_lookup with stderr captured into st->captured. */
 static enum bv_result
 lookup_captured(struct phones_state *st, const char *user)
 {
 	enum bv_result rc;
-	int saved, fd;
-	FILE *f;
-	long n;
+	int saved;
 
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	assert_true(saved >= 0);
-	fd = open(st->errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	assert_true(fd >= 0);
-	assert_true(dup2(fd, STDERR_FILENO) >= 0);
-	close(fd);
+	saved = capture_stderr(st->errlog);
 	rc = phones_lookup(&st->cfg, user, &st->log, &st->c);
-	fflush(stderr);
-	assert_true(dup2(saved, STDERR_FILENO) >= 0);
-	close(saved);
-
-	f = fopen(st->errlog, "r");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
+	capture_restore(saved);
 	free(st->captured);
-	st->captured = calloc(1, (size_t)n + 1);
-	assert_non_null(st->captured);
-	assert_int_equal(fread(st->captured, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
+	st->captured = capture_read(st->errlog);
 	return rc;
 }
 
@@ -773,7 +740,7 @@ test_lookup_fifo(void **state)
 	assert_int_equal(mkfifo(st->file, 0644), 0);
 	assert_int_equal(run_guarded(lookup_in_child, st, st->errlog),
 			 BV_CONFIG);
-	log = read_errlog(st);
+	log = capture_read(st->errlog);
 	assert_non_null(strstr(log, st->file));
 	assert_non_null(strstr(log, "refused: a FIFO, not a regular file"));
 	free(log);
