@@ -16,6 +16,7 @@
 #include "../core/phones.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
+#include "../engine/engine.h"
 #include "cli.h"
 
 /* What one send, verify or validate run needs. */
@@ -38,39 +39,20 @@ struct api_args {
 	bool consume;	      /* --consume */
 };
 
-/* The channel a provider sends by when none is asked for. */
-static const char *
-own_channel(const struct bv_config *cfg, const char *name)
-{
-	const struct bv_api_config *api = cfg_api(cfg, name);
-	const struct bv_provider *p = provider_find(name);
-
-	if (api != NULL)
-		return api->channel;
-	return p != NULL ? p->info->channels[0] : NULL;
-}
-
 /*
- * The first configured provider called name (any when NULL) that sends by
- * channel (any when NULL) and, with need_validate, can validate tokens.
+ * The provider the engine picks for the options, or NULL after saying
+ * why.  Its operations run here, in process (the module's run in the
+ * helper).
  */
 static const struct bv_provider *
 pick_provider(const struct bv_config *cfg, const char *name,
 	      const char *channel, bool need_validate)
 {
-	const struct bv_provider *p;
-	size_t i;
+	const struct bv_provider_info *p;
 
-	for (i = 0; cfg->providers[i] != NULL; i++) {
-		p = provider_find(cfg->providers[i]);
-		if (p == NULL || (name != NULL && strcmp(name, p->info->name) != 0))
-			continue;
-		if (channel != NULL && !provider_has_channel(p->info, channel))
-			continue;
-		if (need_validate && p->validate == NULL)
-			continue;
-		return p;
-	}
+	p = engine_pick_provider(cfg, name, channel, need_validate);
+	if (p != NULL)
+		return provider_find(p->name);
 	if (name != NULL)
 		fprintf(stderr,
 			"baxverify: provider \"%s\" is not "
@@ -85,43 +67,31 @@ pick_provider(const struct bv_config *cfg, const char *name,
 	return NULL;
 }
 
-/* Where user's codes go by channel, masked into r->masked. */
+/* Where user's codes go by channel (the engine's lookup), masked. */
 static int
 find_dest(struct cli *cli, struct api_run *r, const char *user,
 	  const char *channel)
 {
-	bool email = channel != NULL ? strcmp(channel, "email") == 0 : false;
+	struct bv_engine e;
 	enum bv_result rc;
 
-	rc = phones_lookup(&cli->cfg, user, &cli->log, &r->contact);
+	engine_init(&e, &cli->cfg, &cli->log, user, "");
+	rc = phones_lookup(&cli->cfg, user, &cli->log, &e.contact);
+	r->contact = e.contact;
 	if (rc != BV_OK)
 		return cli_status_for(rc); /* logged, naming file and line */
-	r->ctx.dest = email ? r->contact.email : r->contact.phone;
-	if (channel == NULL && r->ctx.dest == NULL) {
-		r->ctx.dest = r->contact.email;
-		email = true;
-	}
+	if (channel == NULL && r->contact.phone == NULL)
+		channel = "email";
+	r->ctx.dest = engine_destination(&e, channel);
 	if (r->ctx.dest == NULL) {
 		fprintf(stderr, "baxverify: %s has no %s in %s\n", user,
-			email ? "email address" : "phone number",
+			engine_channel_is_email(channel) ? "email address"
+							 : "phone number",
 			cli->cfg.phones_file);
 		return CLI_FAILED;
 	}
-	if (email)
-		email_mask(r->ctx.dest, r->masked, sizeof(r->masked));
-	else
-		phone_mask(r->ctx.dest, r->masked, sizeof(r->masked));
+	engine_mask(channel, r->ctx.dest, r->masked, sizeof(r->masked));
 	return CLI_OK;
-}
-
-const char *
-cli_default_channel(const struct bv_config *cfg, const char *provider)
-{
-	if (provider != NULL)
-		return own_channel(cfg, provider);
-	if (cfg->channels != NULL)
-		return cfg->channels[0];
-	return own_channel(cfg, cfg->providers[0]);
 }
 
 /* Configuration, provider, channel, destination and HTTP client. */
@@ -136,7 +106,7 @@ run_setup(struct cli *cli, struct api_run *r, const struct api_args *a,
 	if (status != CLI_OK)
 		return status;
 	if (channel == NULL && !validate)
-		channel = cli_default_channel(&cli->cfg, a->provider);
+		channel = engine_default_channel(&cli->cfg, a->provider);
 	r->p = pick_provider(&cli->cfg, a->provider, channel, validate);
 	if (r->p == NULL)
 		return CLI_USAGE;

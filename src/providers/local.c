@@ -113,7 +113,7 @@ remember_code(struct bv_ctx *ctx, const char *code)
 	rc = store_hash(code, hash);
 	if (rc != BV_OK)
 		return rc;
-	rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
+	rc = store_open(ctx->cfg, ctx->user, ctx->log, &txn);
 	if (rc == BV_OK) {
 		store_prune(&txn.rec, time(NULL));
 		i = 0;
@@ -159,7 +159,7 @@ forget_code(struct bv_ctx *ctx)
 
 	if (ctx->ref == NULL)
 		return BV_OK;
-	rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
+	rc = store_open(ctx->cfg, ctx->user, ctx->log, &txn);
 	for (i = 0; rc == BV_OK && i < txn.rec.ncodes; i++) {
 		if (strcmp(txn.rec.codes[i].hash, ctx->ref) != 0)
 			continue;
@@ -230,7 +230,7 @@ find_code(struct bv_ctx *ctx, const char *code, char *hit,
 	enum bv_result rc;
 
 	hit[0] = '\0';
-	rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
+	rc = store_open(ctx->cfg, ctx->user, ctx->log, &txn);
 	if (rc == BV_OK) {
 		store_prune(&txn.rec, time(NULL));
 		for (i = 0; i < txn.rec.ncodes; i++)
@@ -304,7 +304,7 @@ local_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 {
 	char token[2 * TOKEN_BYTES + 1] = "";
 	char hit[STORE_HASH_MAX], token_hash[STORE_HASH_MAX] = "";
-	struct store_txn txn = { .lock_fd = -1, .dir_fd = -1 };
+	struct store_txn txn = { 0 };
 	enum bv_result rc, wrc;
 
 	out->action = "verify";
@@ -315,7 +315,7 @@ local_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 			rc = store_hash(token, token_hash);
 	}
 	if (rc == BV_OK)
-		rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
+		rc = store_open(ctx->cfg, ctx->user, ctx->log, &txn);
 	if (rc != BV_OK)
 		goto out;
 	rc = apply_check(ctx, &txn.rec, hit, token_hash, out);
@@ -343,7 +343,7 @@ local_validate(struct bv_ctx *ctx, const char *token, bool consume,
 	size_t i;
 
 	out->action = consume ? "consume" : "validate";
-	rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
+	rc = store_open(ctx->cfg, ctx->user, ctx->log, &txn);
 	if (rc != BV_OK)
 		goto out;
 	store_prune(&txn.rec, time(NULL));
