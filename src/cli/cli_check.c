@@ -180,6 +180,29 @@ check_helper(const char *helper)
 	return CLI_OK;
 }
 
+/*
+ * The phones file as the module reads it (owner, mode, no symlink, each
+ * line), whether or not a user was named: a refused file fails every
+ * login the module asks a code for.
+ */
+static int
+check_phones(struct cli *cli)
+{
+	struct bv_contact c = {NULL, NULL};
+	enum bv_result rc;
+
+	/* A name no line can have: every line is read, none is taken. */
+	rc = phones_lookup(&cli->cfg, "#", &cli->log, &c);
+	contact_clear(&c);
+	if (rc != BV_OK) {
+		fprintf(stderr, "phones: %s refused (the module denies every "
+			"user it asks a code for)\n", cli->cfg.phones_file);
+		return cli_status_for(rc);
+	}
+	printf("phones: %s: ok\n", cli->cfg.phones_file);
+	return CLI_OK;
+}
+
 /* The store directory, as store_open will demand it. */
 static int
 check_store_dir(const char *dir)
@@ -383,6 +406,7 @@ cli_check(struct cli *cli, int argc, char **argv)
 	printf("config: %s: valid\n", cli->cfg.path);
 	if (user != NULL)
 		note(&status, check_user(cli, user));
+	note(&status, check_phones(cli));
 	note(&status, check_helper(cli->cfg.helper));
 	note(&status, check_store(cli, user));
 	if (cli_http(cli) != CLI_OK)

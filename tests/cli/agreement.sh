@@ -91,20 +91,35 @@ module_says() {
 	fi
 }
 
+# list_says: "ok" or "refused" from baxverify list's exit status (it
+# reads only the phones file).
+list_says() {
+	if "$BV_CLI" --conf "$conf" list >"$dir/list.out" 2>&1; then
+		echo ok
+	else
+		echo refused
+	fi
+}
+
 failed=0
 n=0
-# row NAME EXPECTED: both judges must say EXPECTED ("ok" or "refused").
+# row NAME EXPECTED [LIST]: check and the module must say EXPECTED ("ok"
+# or "refused"); baxverify list must say LIST (default ok: only the
+# phones file concerns it).
 row() {
 	n=$((n + 1))
 	write_conf
 	c=$(check_says)
 	m=$(module_says)
-	if [ "$c" = "$2" ] && [ "$m" = "$2" ]; then
-		echo "ok $n - $1: check $c, module $m"
+	l=$(list_says)
+	if [ "$c" = "$2" ] && [ "$m" = "$2" ] && [ "$l" = "${3:-ok}" ]; then
+		echo "ok $n - $1: check $c, module $m, list $l"
 		return
 	fi
-	echo "not ok $n - $1: expected $2; check $c, module $m"
+	echo "not ok $n - $1: expected $2 (list ${3:-ok}); check $c," \
+		"module $m, list $l"
 	sed 's/^/    check: /' "$dir/check.out"
+	sed 's/^/    list: /' "$dir/list.out"
 	sed 's/^/    module: /' "$dir/module.out"
 	[ ! -s "$dir/syslog" ] || sed 's/^/    log: /' "$dir/syslog"
 	failed=1
@@ -142,11 +157,20 @@ row "delivery command not executable" refused
 
 fresh
 chmod 666 "$inst/phones"
-row "phones file world-writable" refused
+row "phones file world-writable" refused refused
 
 fresh
 chown nobody "$inst/phones"
-row "phones file owned by nobody" refused
+row "phones file owned by nobody" refused refused
+
+fresh
+printf 'root +1415555\n' >"$inst/phones"
+row "phones file: the user's line invalid" refused
+
+fresh
+mv "$inst/phones" "$inst/phones.real"
+ln -sf "$inst/phones.real" "$inst/phones"
+row "phones file a symbolic link" refused refused
 
 fresh
 mkdir -m 755 "$inst/store"
