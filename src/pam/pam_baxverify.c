@@ -42,32 +42,41 @@ free_secret_data(pam_handle_t *pamh, void *data, int error_status)
 	bv_free_secret(data);
 }
 
+/* libpam's answer to a call that stores something for us. */
+static enum bv_result
+stored(int pam_rc)
+{
+	if (pam_rc == PAM_SUCCESS)
+		return BV_OK;
+	return pam_rc == PAM_BUF_ERR ? BV_NOMEM : BV_INTERNAL;
+}
+
 /* Set NAME=value in the PAM environment, wiping our copy. */
-static int
+static enum bv_result
 put_env(pam_handle_t *pamh, const char *name, const char *value)
 {
 	size_t n = strlen(name) + strlen(value) + 2;
 	char *kv = malloc(n);
-	int rc;
+	enum bv_result rc;
 
 	if (kv == NULL)
-		return PAM_BUF_ERR;
+		return BV_NOMEM;
 	snprintf(kv, n, "%s=%s", name, value);
-	rc = pam_putenv(pamh, kv);
+	rc = stored(pam_putenv(pamh, kv));
 	bv_free_secret(kv);
 	return rc;
 }
 
-static int
+static enum bv_result
 set_data_copy(pam_handle_t *pamh, const char *key, const char *value)
 {
 	char *copy = strdup(value);
-	int rc;
+	enum bv_result rc;
 
 	if (copy == NULL)
-		return PAM_BUF_ERR;
-	rc = pam_set_data(pamh, key, copy, free_secret_data);
-	if (rc != PAM_SUCCESS)
+		return BV_NOMEM;
+	rc = stored(pam_set_data(pamh, key, copy, free_secret_data));
+	if (rc != BV_OK)
 		bv_free_secret(copy);
 	return rc;
 }
@@ -82,33 +91,32 @@ export_proof(struct auth_state *st)
 {
 	const struct bv_engine *e = &st->eng;
 	char expires[32];
-	int rc;
+	enum bv_result rc;
 
 	/* A recovery code proves nothing a service could confirm later. */
 	if (e->recovered)
-		return put_env(st->pamh, "BAXVERIFY_PROVIDER", "recovery") ==
-		       PAM_SUCCESS ? BV_OK : BV_NOMEM;
+		return put_env(st->pamh, "BAXVERIFY_PROVIDER", "recovery");
 
 	snprintf(expires, sizeof(expires), "%lld", (long long)e->proof.expires);
 	rc = put_env(st->pamh, "BAXVERIFY_TOKEN", e->proof.token);
-	if (rc == PAM_SUCCESS)
+	if (rc == BV_OK)
 		rc = put_env(st->pamh, engine_channel_is_email(e->channel)
 			     ? "BAXVERIFY_EMAIL" : "BAXVERIFY_PHONE", e->dest);
-	if (rc == PAM_SUCCESS)
+	if (rc == BV_OK)
 		rc = put_env(st->pamh, "BAXVERIFY_TOKEN_EXPIRES", expires);
-	if (rc == PAM_SUCCESS)
+	if (rc == BV_OK)
 		rc = put_env(st->pamh, "BAXVERIFY_PROVIDER", e->provider->name);
-	if (rc == PAM_SUCCESS)
+	if (rc == BV_OK)
 		rc = put_env(st->pamh, "BAXVERIFY_CHANNEL", e->channel);
-	if (rc == PAM_SUCCESS)
+	if (rc == BV_OK)
 		rc = set_data_copy(st->pamh, DATA_TOKEN, e->proof.token);
-	if (rc == PAM_SUCCESS)
+	if (rc == BV_OK)
 		rc = set_data_copy(st->pamh, DATA_DEST, e->dest);
-	if (rc == PAM_SUCCESS)
+	if (rc == BV_OK)
 		rc = set_data_copy(st->pamh, DATA_EXPIRES, expires);
-	if (rc == PAM_SUCCESS)
+	if (rc == BV_OK)
 		rc = set_data_copy(st->pamh, DATA_USER, st->pam_user);
-	return rc == PAM_SUCCESS ? BV_OK : BV_NOMEM;
+	return rc;
 }
 
 static bool
