@@ -52,26 +52,33 @@ engine_log_outcome(const struct bv_engine *e, const char *provider,
 			   out->detail[0] ? out->detail : "no detail");
 }
 
+/* Format a line for the user and hand it to one of the callbacks. */
+static void
+tell(const struct bv_engine *e, void (*line)(void *, const char *),
+     const char *fmt, va_list ap)
+{
+	char text[1024];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	line(e->conv.arg, text);
+}
+
 void
 engine_info(const struct bv_engine *e, const char *fmt, ...)
 {
-	char text[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	tell(e, e->conv.info, fmt, ap);
 	va_end(ap);
-	e->conv.info(e->conv.arg, text);
 }
 
 void
 engine_error(const struct bv_engine *e, const char *fmt, ...)
 {
-	char text[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	tell(e, e->conv.error, fmt, ap);
 	va_end(ap);
-	e->conv.error(e->conv.arg, text);
 }
