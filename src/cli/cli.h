@@ -173,8 +173,8 @@ int cli_list(struct cli *cli, int argc, char **argv);
  * offers first (the first of "channels", or with none the first
  * provider's own: then the only one it offers).
  */
-const char *cli_default_channel(const struct bv_config *cfg,
-				const char *provider);
+enum bv_channel cli_default_channel(const struct bv_config *cfg,
+				    const struct bv_provider_info *provider);
 
 int cli_send(struct cli *cli, int argc, char **argv);
 int cli_verify(struct cli *cli, int argc, char **argv);

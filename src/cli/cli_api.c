@@ -18,9 +18,18 @@
 #include "../core/wipe.h"
 #include "cli.h"
 
+/* The channel a send or verify is for. */
+struct asked_channel {
+	const char *name;        /* as given or chosen, for messages; NULL:
+				    any (validate-token) */
+	bool valid;              /* name is a channel... */
+	enum bv_channel channel; /* ...this one */
+};
+
 /* What one send, verify or validate run needs. */
 struct api_run {
 	struct bv_ctx ctx;
+	struct asked_channel asked;
 	struct bv_contact contact;
 	const struct bv_provider *p;
 	struct bv_outcome out;
@@ -38,34 +47,27 @@ struct api_args {
 	bool consume;	      /* --consume */
 };
 
-/* The channel a provider sends by when none is asked for. */
-static const char *
-own_channel(const struct bv_config *cfg, const char *name)
-{
-	const struct bv_api_config *api = cfg_api(cfg, name);
-	const struct bv_provider *p = provider_find(name);
-
-	if (api != NULL)
-		return api->channel;
-	return p != NULL ? p->info->channels[0] : NULL;
-}
-
 /*
  * The first configured provider called name (any when NULL) that sends by
- * channel (any when NULL) and, with need_validate, can validate tokens.
+ * the channel asked (any when its name is NULL) and, with need_validate,
+ * can validate tokens.
  */
 static const struct bv_provider *
 pick_provider(const struct bv_config *cfg, const char *name,
-	      const char *channel, bool need_validate)
+	      const struct asked_channel *asked, bool need_validate)
 {
+	const struct bv_provider_info *wanted = provider_info_find(name);
+	const char *channel = asked->name;
 	const struct bv_provider *p;
 	size_t i;
 
 	for (i = 0; cfg->providers[i] != NULL; i++) {
 		p = provider_find(cfg->providers[i]);
-		if (p == NULL || (name != NULL && strcmp(name, p->info->name) != 0))
+		if (p == NULL || (name != NULL && p->info != wanted))
 			continue;
-		if (channel != NULL && !provider_has_channel(p->info, channel))
+		if (channel != NULL &&
+		    (!asked->valid ||
+		     !provider_has_channel(p->info, asked->channel)))
 			continue;
 		if (need_validate && p->validate == NULL)
 			continue;
@@ -87,17 +89,16 @@ pick_provider(const struct bv_config *cfg, const char *name,
 
 /* Where user's codes go by channel, masked into r->masked. */
 static int
-find_dest(struct cli *cli, struct api_run *r, const char *user,
-	  const char *channel)
+find_dest(struct cli *cli, struct api_run *r, const char *user)
 {
-	bool email = channel != NULL ? strcmp(channel, "email") == 0 : false;
+	bool email = r->asked.name != NULL && channel_is_email(r->ctx.channel);
 	enum bv_result rc;
 
 	rc = phones_lookup(&cli->cfg, user, &cli->log, &r->contact);
 	if (rc != BV_OK)
 		return cli_status_for(rc); /* logged, naming file and line */
 	r->ctx.dest = email ? r->contact.email : r->contact.phone;
-	if (channel == NULL && r->ctx.dest == NULL) {
+	if (r->asked.name == NULL && r->ctx.dest == NULL) {
 		r->ctx.dest = r->contact.email;
 		email = true;
 	}
@@ -114,14 +115,38 @@ find_dest(struct cli *cli, struct api_run *r, const char *user,
 	return CLI_OK;
 }
 
-const char *
-cli_default_channel(const struct bv_config *cfg, const char *provider)
+enum bv_channel
+cli_default_channel(const struct bv_config *cfg,
+		    const struct bv_provider_info *provider)
 {
 	if (provider != NULL)
-		return own_channel(cfg, provider);
-	if (cfg->channels != NULL)
+		return provider_default_channel(cfg, provider);
+	if (cfg->nchannels > 0)
 		return cfg->channels[0];
-	return own_channel(cfg, cfg->providers[0]);
+	return provider_default_channel(
+		cfg, provider_info_find(cfg->providers[0]));
+}
+
+/*
+ * The channel of a send or verify: --channel, else the default; none for
+ * validate-token, nor for a --provider nobody knows (pick_provider says
+ * so).
+ */
+static void
+ask_channel(const struct bv_config *cfg, const struct api_args *a,
+	    bool validate, struct asked_channel *asked)
+{
+	const struct bv_provider_info *named = provider_info_find(a->provider);
+
+	memset(asked, 0, sizeof(*asked));
+	if (a->channel != NULL) {
+		asked->name = a->channel;
+		asked->valid = channel_parse(a->channel, &asked->channel);
+	} else if (!validate && (a->provider == NULL || named != NULL)) {
+		asked->channel = cli_default_channel(cfg, named);
+		asked->name = channel_name(asked->channel);
+		asked->valid = true;
+	}
 }
 
 /* Configuration, provider, channel, destination and HTTP client. */
@@ -129,25 +154,23 @@ static int
 run_setup(struct cli *cli, struct api_run *r, const struct api_args *a,
 	  const char *user, bool validate)
 {
-	const char *channel = a->channel;
 	int status;
 
 	status = cli_load_config(cli);
 	if (status != CLI_OK)
 		return status;
-	if (channel == NULL && !validate)
-		channel = cli_default_channel(&cli->cfg, a->provider);
-	r->p = pick_provider(&cli->cfg, a->provider, channel, validate);
+	ask_channel(&cli->cfg, a, validate, &r->asked);
+	r->p = pick_provider(&cli->cfg, a->provider, &r->asked, validate);
 	if (r->p == NULL)
 		return CLI_USAGE;
 	r->ctx.cfg = &cli->cfg;
 	r->ctx.api = cfg_api(&cli->cfg, r->p->info->name);
 	r->ctx.log = &cli->log;
 	r->ctx.user = user;
-	r->ctx.channel = channel;
+	r->ctx.channel = r->asked.channel;
 	r->out.attempts_left = -1;
 	if (user != NULL) {
-		status = find_dest(cli, r, user, channel);
+		status = find_dest(cli, r, user);
 		if (status != CLI_OK)
 			return status;
 	}
@@ -247,8 +270,8 @@ cli_send(struct cli *cli, int argc, char **argv)
 		cli_print_outcome(r.p->info->name, rc, &r.out);
 		goto out;
 	}
-	printf("sent a code to %s by %s via %s\n", r.masked, r.ctx.channel,
-	       r.p->info->name);
+	printf("sent a code to %s by %s via %s\n", r.masked,
+	       channel_name(r.ctx.channel), r.p->info->name);
 	if (r.ctx.ref != NULL)
 		printf("verification id: %s (give it to verify --id)\n",
 		       r.ctx.ref);

@@ -41,11 +41,11 @@ note(int *status, int s)
  * user has a destination for it; true when they do.
  */
 static bool
-add_channel(const struct bv_contact *c, const char *channel, char *list,
+add_channel(const struct bv_contact *c, enum bv_channel channel, char *list,
 	    size_t listsz)
 {
 	char masked[EMAIL_MAX + 16];
-	bool email = strcmp(channel, "email") == 0;
+	bool email = channel_is_email(channel);
 	const char *dest = email ? c->email : c->phone;
 	size_t used = strlen(list);
 
@@ -56,7 +56,7 @@ add_channel(const struct bv_contact *c, const char *channel, char *list,
 	else
 		phone_mask(dest, masked, sizeof(masked));
 	snprintf(list + used, listsz - used, "%s%s to %s", used ? ", " : "",
-		 channel, masked);
+		 channel_name(channel), masked);
 	return true;
 }
 
@@ -71,19 +71,19 @@ static size_t
 usable_channels(const struct bv_config *cfg, const struct bv_contact *c,
 		char *list, size_t listsz, char *wanted, size_t wantedsz)
 {
-	const char *only = cli_default_channel(cfg, NULL);
+	enum bv_channel only = cli_default_channel(cfg, NULL);
 	size_t i, n = 0;
 
 	list[0] = wanted[0] = '\0';
-	if (cfg->channels == NULL) {
-		snprintf(wanted, wantedsz, "%s", only);
+	if (cfg->nchannels == 0) {
+		snprintf(wanted, wantedsz, "%s", channel_name(only));
 		return add_channel(c, only, list, listsz) ? 1 : 0;
 	}
-	for (i = 0; cfg->channels[i] != NULL; i++) {
+	for (i = 0; i < cfg->nchannels; i++) {
 		size_t used = strlen(wanted);
 
 		snprintf(wanted + used, wantedsz - used, "%s%s",
-			 used ? ", " : "", cfg->channels[i]);
+			 used ? ", " : "", channel_name(cfg->channels[i]));
 		if (add_channel(c, cfg->channels[i], list, listsz))
 			n++;
 	}

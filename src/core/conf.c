@@ -34,7 +34,9 @@ enum key_type {
 	KEY_INT,
 	KEY_STRLIST,
 	KEY_NAMES,
-	KEY_FAILMODE
+	KEY_FAILMODE,
+	KEY_CHANNEL,  /* one channel name, stored as enum bv_channel */
+	KEY_CHANNELS  /* the "channels" menu: names, or one name */
 };
 
 /* What a string value must look like. */
@@ -46,7 +48,6 @@ enum key_check {
 	CHECK_ABS_PATH,  /* absolute path */
 	CHECK_WORD,      /* letters, digits, _ and -, not empty */
 	CHECK_PROXY,     /* empty, or scheme://host[:port] */
-	CHECK_CHANNEL,   /* sms, voice, whatsapp or email */
 	CHECK_DELIVERY,  /* command or file */
 	CHECK_TEMPLATE   /* printable, contains %c */
 };
@@ -62,11 +63,24 @@ struct key_def {
 
 #define OFF(field) offsetof(struct bv_config, field)
 
+/*
+ * One cfg_load: what is being filled, and what the checks across keys
+ * must still say of the file once it and the module arguments are read.
+ */
+struct loader {
+	struct bv_config *cfg;
+	const struct bv_log *log;
+	bool channels_empty;     /* "channels = [];" */
+	bool channel_twice;      /* a channel of "channels" came again... */
+	enum bv_channel twice;   /* ...this one... */
+	size_t twice_at;         /* ...after this many others */
+};
+
 /* Every key the file knows.  An entry here is all it takes to add one. */
 static const struct key_def key_table[] = {
 	{ "provider", NULL, KEY_NAMES, OFF(providers), CHECK_WORD, 0, 0 },
 	{ "helper", NULL, KEY_STRING, OFF(helper), CHECK_ABS_PATH, 0, 0 },
-	{ "channels", NULL, KEY_NAMES, OFF(channels), CHECK_CHANNEL, 0, 0 },
+	{ "channels", NULL, KEY_CHANNELS, OFF(channels), CHECK_ANY, 0, 0 },
 	{ "baxverify.api_url", NULL, KEY_STRING, OFF(baxverify.api_url),
 	  CHECK_HTTPS_URL, 0, 0 },
 	{ "baxverify.project_id", NULL, KEY_STRING, OFF(baxverify.project_id),
@@ -87,8 +101,8 @@ static const struct key_def key_table[] = {
 	  CHECK_PATH, 0, 0 },
 	{ "tryvox.tenant_id", NULL, KEY_STRING, OFF(tryvox.tenant_id),
 	  CHECK_NONEMPTY, 0, 0 },
-	{ "tryvox.channel", NULL, KEY_STRING, OFF(tryvox.channel),
-	  CHECK_CHANNEL, 0, 0 },
+	{ "tryvox.channel", NULL, KEY_CHANNEL, OFF(tryvox.channel), CHECK_ANY,
+	  0, 0 },
 	{ "tryvox.app_name", NULL, KEY_STRING, OFF(tryvox.app_name),
 	  CHECK_NONEMPTY, 0, 0 },
 	{ "tryvox.code_length", NULL, KEY_INT, OFF(tryvox.code_length),
@@ -99,8 +113,8 @@ static const struct key_def key_table[] = {
 	  CHECK_HTTPS_URL, 0, 0 },
 	{ "mudbase.project_id", NULL, KEY_STRING, OFF(mudbase.project_id),
 	  CHECK_NONEMPTY, 0, 0 },
-	{ "mudbase.method", NULL, KEY_STRING, OFF(mudbase.channel),
-	  CHECK_CHANNEL, 0, 0 },
+	{ "mudbase.method", NULL, KEY_CHANNEL, OFF(mudbase.channel), CHECK_ANY,
+	  0, 0 },
 	{ "local.delivery", NULL, KEY_STRING, OFF(local.delivery),
 	  CHECK_DELIVERY, 0, 0 },
 	{ "local.command", NULL, KEY_STRING, OFF(local.command), CHECK_PATH, 0,
@@ -245,9 +259,6 @@ string_ok(enum key_check check, const char *s)
 	case CHECK_PROXY:
 		return *s == '\0' ||
 		       (strstr(s, "://") != NULL && strchr(s, ' ') == NULL);
-	case CHECK_CHANNEL:
-		return strcmp(s, "sms") == 0 || strcmp(s, "voice") == 0 ||
-		       strcmp(s, "whatsapp") == 0 || strcmp(s, "email") == 0;
 	case CHECK_DELIVERY:
 		return strcmp(s, "command") == 0 || strcmp(s, "file") == 0;
 	case CHECK_TEMPLATE:
@@ -271,8 +282,6 @@ check_hint(enum key_check check)
 		return "a proxy URL such as http://proxy:3128";
 	case CHECK_NONEMPTY:
 		return "a non-empty string";
-	case CHECK_CHANNEL:
-		return "\"sms\", \"voice\", \"whatsapp\" or \"email\"";
 	case CHECK_DELIVERY:
 		return "\"command\" or \"file\"";
 	case CHECK_TEMPLATE:
@@ -358,11 +367,50 @@ set_strlist(struct bv_config *cfg, const struct key_def *k,
 	return BV_OK;
 }
 
-/* Apply one setting of the file to cfg; *bad says what was expected. */
+/*
+ * The channel menu, in order.  An empty list, and a channel that comes
+ * twice, are only noted here: check_channels refuses them among the
+ * checks across keys, where the file's other channel problems are told.
+ */
 static enum bv_result
-apply_setting(struct bv_config *cfg, const struct key_def *k,
+set_channels(struct loader *ld, const config_setting_t *s, const char **bad)
+{
+	struct bv_config *cfg = ld->cfg;
+	bool single = config_setting_type(s) == CONFIG_TYPE_STRING;
+	int n = single ? 1 : config_setting_length(s), i;
+	enum bv_channel c;
+	size_t j;
+
+	cfg->nchannels = 0;
+	ld->channels_empty = n == 0;
+	ld->channel_twice = false;
+	for (i = 0; i < n; i++) {
+		const char *v = single ? config_setting_get_string(s)
+				       : config_setting_get_string_elem(s, i);
+
+		if (!channel_parse(v, &c)) {
+			*bad = channel_expected();
+			return BV_CONFIG;
+		}
+		for (j = 0; j < cfg->nchannels && cfg->channels[j] != c; j++)
+			;
+		if (j == cfg->nchannels) {
+			cfg->channels[cfg->nchannels++] = c;
+		} else if (!ld->channel_twice) {
+			ld->channel_twice = true;
+			ld->twice = c;
+			ld->twice_at = cfg->nchannels;
+		}
+	}
+	return BV_OK;
+}
+
+/* Apply one setting of the file; *bad says what was expected. */
+static enum bv_result
+apply_setting(struct loader *ld, const struct key_def *k,
 	      const config_setting_t *s, const char **bad)
 {
+	struct bv_config *cfg = ld->cfg;
 	int type = config_setting_type(s);
 	const char *sval;
 	long long ival;
@@ -404,14 +452,27 @@ apply_setting(struct bv_config *cfg, const struct key_def *k,
 		}
 		*(long *)(void *)((char *)cfg + k->offset) = (long)ival;
 		return BV_OK;
+	case KEY_CHANNEL:
+		if (type != CONFIG_TYPE_STRING) {
+			*bad = "a string in double quotes";
+			return BV_CONFIG;
+		}
+		*bad = channel_expected();
+		return channel_parse(config_setting_get_string(s),
+				     (enum bv_channel *)(void *)((char *)cfg +
+								k->offset))
+			       ? BV_OK
+			       : BV_CONFIG;
 	case KEY_NAMES:
 	case KEY_STRLIST:
-		if (type == CONFIG_TYPE_STRING && k->type == KEY_NAMES)
-			return set_strlist(cfg, k, s, bad);
-		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
+	case KEY_CHANNELS:
+		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST &&
+		    (type != CONFIG_TYPE_STRING || k->type == KEY_STRLIST)) {
 			*bad = "a list of strings in [ ]";
 			return BV_CONFIG;
 		}
+		if (k->type == KEY_CHANNELS)
+			return set_channels(ld, s, bad);
 		return set_strlist(cfg, k, s, bad);
 	}
 	return BV_CONFIG;
@@ -419,9 +480,11 @@ apply_setting(struct bv_config *cfg, const struct key_def *k,
 
 /* Walk one level of the parsed file; groups recurse one level deep. */
 static enum bv_result
-apply_group(struct bv_config *cfg, const config_setting_t *group,
-	    const char *prefix, const struct bv_log *log)
+apply_group(struct loader *ld, const config_setting_t *group,
+	    const char *prefix)
 {
+	const struct bv_config *cfg = ld->cfg;
+	const struct bv_log *log = ld->log;
 	int n = config_setting_length(group), i;
 	enum bv_result rc = BV_OK;
 
@@ -439,7 +502,7 @@ apply_group(struct bv_config *cfg, const config_setting_t *group,
 			full[0] = '\0';
 		if (*prefix == '\0' && config_setting_is_group(s) &&
 		    known_group(full)) {
-			rc = apply_group(cfg, s, full, log);
+			rc = apply_group(ld, s, full);
 			continue;
 		}
 		k = key_by_name(full);
@@ -449,7 +512,7 @@ apply_group(struct bv_config *cfg, const config_setting_t *group,
 			rc = BV_CONFIG;
 			break;
 		}
-		rc = apply_setting(cfg, k, s, &bad);
+		rc = apply_setting(ld, k, s, &bad);
 		if (rc == BV_CONFIG)
 			bv_log(log, LOG_ERR,
 			       "%s:%d: invalid value for \"%s\": expected %s",
@@ -615,12 +678,9 @@ fill_string_defaults(struct bv_config *cfg)
 	} d[] = {
 		{ &cfg->baxverify.api_url, "https://api.baxcloud.tech/v1" },
 		{ &cfg->baxverify.purpose, "LOGIN" },
-		{ &cfg->baxverify.channel, "sms" },
 		{ &cfg->tryvox.api_url, "https://api.tryvox.io" },
-		{ &cfg->tryvox.channel, "sms" },
 		{ &cfg->tryvox.app_name, "pam_baxverify" },
 		{ &cfg->mudbase.api_url, "https://cloud.mudbase.dev" },
-		{ &cfg->mudbase.channel, "sms" },
 		{ &cfg->phones_file, BV_DEFAULT_PHONES },
 		{ &cfg->store_dir, BV_DEFAULT_STORE },
 		{ &cfg->helper, BV_DEFAULT_HELPER },
@@ -649,8 +709,10 @@ fill_string_defaults(struct bv_config *cfg)
 }
 
 static enum bv_result
-parse_file(struct bv_config *cfg, const struct bv_log *log)
+parse_file(struct loader *ld)
 {
+	struct bv_config *cfg = ld->cfg;
+	const struct bv_log *log = ld->log;
 	config_t lc;
 	char *text = NULL;
 	size_t len = 0;
@@ -678,7 +740,7 @@ parse_file(struct bv_config *cfg, const struct bv_log *log)
 		rc = BV_CONFIG;
 		goto out;
 	}
-	rc = apply_group(cfg, config_root_setting(&lc), "", log);
+	rc = apply_group(ld, config_root_setting(&lc), "");
 	if (rc != BV_OK)
 		goto out;
 	if ((cfg->baxverify.api_key != NULL || cfg->tryvox.api_key != NULL) &&
@@ -846,7 +908,7 @@ check_api(struct bv_config *cfg, const char *name, const struct bv_log *log)
 	}
 	if (!provider_has_channel(p, api->channel)) {
 		bv_log(log, LOG_ERR, "%s: %s cannot send by \"%s\"", cfg->path,
-		       name, api->channel);
+		       name, channel_name(api->channel));
 		return BV_CONFIG;
 	}
 	if (keyed && (api->api_key != NULL) == (api->api_key_file != NULL)) {
@@ -860,38 +922,48 @@ check_api(struct bv_config *cfg, const char *name, const struct bv_log *log)
 	return BV_OK;
 }
 
-/* Each offered channel must be one some configured provider can use. */
-static enum bv_result
-check_channels(struct bv_config *cfg, const struct bv_log *log)
+/* Is channel c one some configured provider sends by? */
+static bool
+channel_served(const struct bv_config *cfg, enum bv_channel c)
 {
-	size_t i, j;
+	size_t i;
 
-	if (cfg->channels != NULL && cfg->channels[0] == NULL) {
-		bv_log(log, LOG_ERR, "%s: channels lists no channel",
+	for (i = 0; cfg->providers[i] != NULL; i++)
+		if (provider_has_channel(provider_info_find(cfg->providers[i]),
+					 c))
+			return true;
+	return false;
+}
+
+/*
+ * Each offered channel must be one some configured provider can use, and
+ * offered once.  The menu is told in the file's order: a channel that
+ * came again is told where it came (ld->twice_at).
+ */
+static enum bv_result
+check_channels(const struct loader *ld)
+{
+	const struct bv_config *cfg = ld->cfg;
+	size_t i;
+
+	if (ld->channels_empty) {
+		bv_log(ld->log, LOG_ERR, "%s: channels lists no channel",
 		       cfg->path);
 		return BV_CONFIG;
 	}
-	for (i = 0; cfg->channels != NULL && cfg->channels[i] != NULL; i++) {
-		bool served = false;
-
-		for (j = 0; j < i; j++)
-			if (strcmp(cfg->channels[i], cfg->channels[j]) == 0) {
-				bv_log(log, LOG_ERR,
-				       "%s: channel \"%s\" is listed twice",
-				       cfg->path, cfg->channels[i]);
-				return BV_CONFIG;
-			}
-
-		for (j = 0; cfg->providers[j] != NULL; j++)
-			served = served ||
-				 provider_has_channel(
-					 provider_info_find(cfg->providers[j]),
-					 cfg->channels[i]);
-		if (!served) {
-			bv_log(log, LOG_ERR,
-			       "%s: channel \"%s\" is offered but no configured "
-			       "provider sends by it",
-			       cfg->path, cfg->channels[i]);
+	for (i = 0; i <= cfg->nchannels; i++) {
+		if (ld->channel_twice && i == ld->twice_at) {
+			bv_log(ld->log, LOG_ERR,
+			       "%s: channel \"%s\" is listed twice",
+			       cfg->path, channel_name(ld->twice));
+			return BV_CONFIG;
+		}
+		if (i < cfg->nchannels &&
+		    !channel_served(cfg, cfg->channels[i])) {
+			bv_log(ld->log, LOG_ERR,
+			       "%s: channel \"%s\" is offered but no "
+			       "configured provider sends by it",
+			       cfg->path, channel_name(cfg->channels[i]));
 			return BV_CONFIG;
 		}
 	}
@@ -900,8 +972,10 @@ check_channels(struct bv_config *cfg, const struct bv_log *log)
 
 /* Checks that involve more than one key. */
 static enum bv_result
-check_config(struct bv_config *cfg, const struct bv_log *log)
+check_config(const struct loader *ld)
 {
+	struct bv_config *cfg = ld->cfg;
+	const struct bv_log *log = ld->log;
 	enum bv_result rc = BV_OK;
 	size_t i, j;
 
@@ -930,7 +1004,7 @@ check_config(struct bv_config *cfg, const struct bv_log *log)
 		       cfg->path, PROMPT_MAX);
 		return BV_CONFIG;
 	}
-	return check_channels(cfg, log);
+	return check_channels(ld);
 }
 
 const struct bv_api_config *
@@ -944,6 +1018,7 @@ cfg_load(struct bv_config *cfg, int argc, const char **argv,
 	 const struct bv_log *log)
 {
 	const char *path = BV_DEFAULT_CONF;
+	struct loader ld = { .cfg = cfg, .log = log };
 	enum bv_result rc;
 	int i;
 
@@ -955,7 +1030,7 @@ cfg_load(struct bv_config *cfg, int argc, const char **argv,
 	cfg->path = strdup(path);
 	if (cfg->path == NULL)
 		return BV_NOMEM;
-	rc = parse_file(cfg, log);
+	rc = parse_file(&ld);
 	if (rc != BV_OK)
 		return rc;
 	rc = apply_args(cfg, argc, argv, log);
@@ -964,7 +1039,7 @@ cfg_load(struct bv_config *cfg, int argc, const char **argv,
 	rc = fill_string_defaults(cfg);
 	if (rc != BV_OK)
 		return rc;
-	return check_config(cfg, log);
+	return check_config(&ld);
 }
 
 enum bv_result
@@ -996,7 +1071,6 @@ free_api(struct bv_api_config *api)
 	free(api->project_id);
 	free(api->tenant_id);
 	free(api->purpose);
-	free(api->channel);
 	free(api->app_name);
 }
 
@@ -1007,7 +1081,6 @@ cfg_free(struct bv_config *cfg)
 		return;
 	free(cfg->path);
 	free_strlist(cfg->providers);
-	free_strlist(cfg->channels);
 	free_api(&cfg->baxverify);
 	free_api(&cfg->tryvox);
 	free_api(&cfg->mudbase);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "channel.h"
 #include "log.h"
 #include "result.h"
 
@@ -37,7 +38,7 @@ struct bv_api_config {
 	char *project_id;      /* baxverify, mudbase */
 	char *tenant_id;       /* tryvox */
 	char *purpose;         /* baxverify */
-	char *channel;         /* tryvox "channel", mudbase "method" */
+	enum bv_channel channel; /* tryvox "channel", mudbase "method" */
 	char *app_name;        /* tryvox */
 	long code_length;      /* tryvox */
 	bool validate_token;   /* ask the service to confirm its proof */
@@ -62,7 +63,9 @@ struct bv_config {
 	struct bv_api_config baxverify;
 	struct bv_api_config tryvox;
 	struct bv_api_config mudbase;
-	char **channels;       /* NULL-terminated menu, or NULL: the default */
+	/* The channel menu, in order; none (0): the first provider's own. */
+	enum bv_channel channels[BV_CHANNEL_COUNT];
+	size_t nchannels;
 	struct bv_local_config local;
 	char *store_dir;       /* the local store */
 	long max_sends_per_hour; /* per user, across processes; 0: off */

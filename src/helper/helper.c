@@ -47,7 +47,6 @@ struct helper {
 	struct bv_config cfg;
 	struct http_client *http; /* one connection per authentication */
 	struct bv_ctx ctx;
-	char *channel;           /* the last SEND's, owned */
 	char *dest;
 	bool limits_ok;          /* no resource limit below ours */
 };
@@ -139,17 +138,18 @@ static enum bv_result
 do_send(struct helper *h, const struct proto_msg *m, struct bv_outcome *out)
 {
 	const struct bv_provider *p = select_provider(h, proto_get(m, 0));
+	enum bv_channel channel;
 	enum bv_result rc;
 
 	out->action = "send";
-	if (p == NULL || !provider_has_channel(p->info, proto_get(m, 1)))
+	/* The channel travels by name; one the provider lacks is refused. */
+	if (p == NULL || !channel_parse(proto_get(m, 1), &channel) ||
+	    !provider_has_channel(p->info, channel))
 		return BV_CONFIG;
-	rc = replace(&h->channel, proto_get(m, 1));
-	if (rc == BV_OK)
-		rc = replace(&h->dest, proto_get(m, 2));
+	rc = replace(&h->dest, proto_get(m, 2));
 	if (rc != BV_OK)
 		return rc;
-	h->ctx.channel = h->channel;
+	h->ctx.channel = channel;
 	h->ctx.dest = h->dest;
 	return p->send(&h->ctx, out);
 }
@@ -318,7 +318,6 @@ finish(struct helper *h)
 	http_client_free(h->http);
 	cfg_free(&h->cfg);
 	proto_clear(&h->hello);
-	bv_free_secret(h->channel);
 	bv_free_secret(h->dest);
 	curl_global_cleanup();
 }

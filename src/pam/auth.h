@@ -33,7 +33,7 @@ struct auth_state {
 	char rhost[128];        /* sanitised, "-" when unset */
 	char who[320];          /* "user=U service=S rhost=H", for providers */
 	struct bv_contact contact;
-	const char *channel;    /* chosen channel */
+	enum bv_channel channel; /* chosen channel (SMS until chosen) */
 	const char *dest;       /* contact.phone or contact.email */
 	char masked[MASKED_MAX];
 	size_t provider_idx;    /* into cfg.providers: who sent the code */
@@ -56,12 +56,10 @@ void log_outcome(const struct auth_state *st, const char *provider,
 		 enum bv_result rc, const struct bv_outcome *out);
 int say(struct auth_state *st, int style, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* "SMS", "voice call", "WhatsApp", "email": for the user's lines. */
-const char *channel_label(const char *channel);
 
 /* dialogue.c */
 /* The channels this user can be offered, in order; returns the count. */
-size_t usable_channels(const struct auth_state *st, const char **out,
+size_t usable_channels(const struct auth_state *st, enum bv_channel *out,
 		       size_t max);
 /* Pick the channel (menu when there are several), then send, ask and
    check until a code is accepted or something ends the dialogue. */

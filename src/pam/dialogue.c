@@ -16,28 +16,23 @@
 #include "../core/text.h"
 #include "../core/wipe.h"
 
-/* At most one entry per channel name: sms, voice, whatsapp, email. */
-#define MAX_CHANNELS 4
+/* At most one entry per channel. */
+#define MAX_CHANNELS BV_CHANNEL_COUNT
 /* Wrong menu answers before giving up. */
 #define MENU_TRIES 3
 
-static bool
-is_email_channel(const char *channel)
-{
-	return strcmp(channel, "email") == 0;
-}
-
 static const char *
-dest_for(const struct auth_state *st, const char *channel)
+dest_for(const struct auth_state *st, enum bv_channel channel)
 {
-	return is_email_channel(channel) ? st->contact.email
+	return channel_is_email(channel) ? st->contact.email
 					 : st->contact.phone;
 }
 
 static void
-mask_dest(const char *channel, const char *dest, char *out, size_t outsz)
+mask_dest(enum bv_channel channel, const char *dest, char *out,
+	  size_t outsz)
 {
-	if (is_email_channel(channel))
+	if (channel_is_email(channel))
 		email_mask(dest, out, outsz);
 	else
 		phone_mask(dest, out, outsz);
@@ -45,7 +40,7 @@ mask_dest(const char *channel, const char *dest, char *out, size_t outsz)
 
 /* Does any configured provider send by channel? */
 static bool
-channel_served(const struct auth_state *st, const char *channel)
+channel_served(const struct auth_state *st, enum bv_channel channel)
 {
 	size_t i;
 
@@ -57,23 +52,21 @@ channel_served(const struct auth_state *st, const char *channel)
 }
 
 size_t
-usable_channels(const struct auth_state *st, const char **out, size_t max)
+usable_channels(const struct auth_state *st, enum bv_channel *out,
+		size_t max)
 {
-	const char *fallback[2] = { NULL, NULL };
-	char *const *want = st->cfg.channels;
-	size_t i, n = 0;
+	enum bv_channel fallback[1];
+	const enum bv_channel *want = st->cfg.channels;
+	size_t i, nwant = st->cfg.nchannels, n = 0;
 
 	/* No "channels" list: the first provider's own channel. */
-	if (want == NULL) {
-		const struct bv_api_config *api =
-			cfg_api(&st->cfg, st->cfg.providers[0]);
-
-		fallback[0] =
-			api ? api->channel
-			    : provider_info_find(st->cfg.providers[0])->channels[0];
-		want = (char *const *)(void *)fallback;
+	if (nwant == 0) {
+		fallback[0] = provider_default_channel(
+			&st->cfg, provider_info_find(st->cfg.providers[0]));
+		want = fallback;
+		nwant = 1;
 	}
-	for (i = 0; want[i] != NULL && n < max; i++)
+	for (i = 0; i < nwant && n < max; i++)
 		if (dest_for(st, want[i]) != NULL &&
 		    channel_served(st, want[i]))
 			out[n++] = want[i];
@@ -81,7 +74,7 @@ usable_channels(const struct auth_state *st, const char **out, size_t max)
 }
 
 static void
-use_channel(struct auth_state *st, const char *channel)
+use_channel(struct auth_state *st, enum bv_channel channel)
 {
 	st->channel = channel;
 	st->dest = dest_for(st, channel);
@@ -90,7 +83,8 @@ use_channel(struct auth_state *st, const char *channel)
 
 /* Show the numbered menu once; *choice is 0-based, -1 for a bad answer. */
 static enum bv_result
-ask_menu(struct auth_state *st, const char **list, size_t n, long *choice)
+ask_menu(struct auth_state *st, const enum bv_channel *list, size_t n,
+	 long *choice)
 {
 	char text[512], masked[MASKED_MAX], *answer = NULL, *end = NULL;
 	size_t i, used;
@@ -128,7 +122,7 @@ ask_menu(struct auth_state *st, const char **list, size_t n, long *choice)
 static enum bv_result
 choose_channel(struct auth_state *st)
 {
-	const char *list[MAX_CHANNELS];
+	enum bv_channel list[MAX_CHANNELS];
 	size_t n = usable_channels(st, list, MAX_CHANNELS);
 	enum bv_result rc;
 	long choice = 0;
@@ -201,7 +195,7 @@ send_code(struct auth_state *st)
 	if (rc == BV_CONFIG)
 		log_event(st, LOG_ERR, "no configured provider from %s on "
 			  "sends by %s", st->cfg.providers[st->provider_idx],
-			  st->channel);
+			  channel_name(st->channel));
 	/* An account problem anywhere is not an outage: failmode stays out. */
 	return rejected ? BV_REJECTED : rc;
 }
@@ -319,7 +313,7 @@ try_answer(struct auth_state *st, const char *answer)
 static enum bv_result
 resend(struct auth_state *st)
 {
-	const char *list[MAX_CHANNELS];
+	enum bv_channel list[MAX_CHANNELS];
 	enum bv_result rc = BV_OK;
 
 	if (st->sends >= st->cfg.max_sends) {
@@ -327,11 +321,11 @@ resend(struct auth_state *st)
 		return BV_ABORTED;
 	}
 	if (usable_channels(st, list, MAX_CHANNELS) > 1) {
-		const char *before = st->channel;
+		enum bv_channel before = st->channel;
 
 		rc = choose_channel(st);
 		/* Another channel: every provider gets its chance again. */
-		if (rc == BV_OK && strcmp(before, st->channel) != 0)
+		if (rc == BV_OK && before != st->channel)
 			st->provider_idx = 0;
 	}
 	if (rc == BV_OK)

@@ -32,8 +32,8 @@
 /* Who authenticated: sudo's session phase has PAM_USER = the target. */
 #define DATA_USER "baxverify_user"
 
-/* Most channels a user can be offered (sms, voice, whatsapp, email). */
-#define MAX_CHANNELS 4
+/* Most channels a user can be offered: one of each. */
+#define MAX_CHANNELS BV_CHANNEL_COUNT
 
 static void
 free_secret_data(pam_handle_t *pamh, void *data, int error_status)
@@ -82,7 +82,7 @@ set_data_copy(pam_handle_t *pamh, const char *key, const char *value)
 static int
 export_proof(struct auth_state *st)
 {
-	bool email = strcmp(st->channel, "email") == 0;
+	bool email = channel_is_email(st->channel);
 	char expires[32];
 	int rc;
 
@@ -103,7 +103,8 @@ export_proof(struct auth_state *st)
 		rc = put_env(st->pamh, "BAXVERIFY_PROVIDER",
 			     st->provider->name);
 	if (rc == PAM_SUCCESS)
-		rc = put_env(st->pamh, "BAXVERIFY_CHANNEL", st->channel);
+		rc = put_env(st->pamh, "BAXVERIFY_CHANNEL",
+			     channel_name(st->channel));
 	if (rc == PAM_SUCCESS)
 		rc = set_data_copy(st->pamh, DATA_TOKEN, st->proof.token);
 	if (rc == PAM_SUCCESS)
@@ -128,8 +129,8 @@ minutes_until(const struct auth_state *st)
 static int
 verdict(struct auth_state *st, enum bv_result rc)
 {
-	bool by_email = st->channel && strcmp(st->channel, "email") == 0;
-	bool by_sms = st->channel == NULL || strcmp(st->channel, "sms") == 0;
+	bool by_email = channel_is_email(st->channel);
+	bool by_sms = st->channel == BV_CHANNEL_SMS;
 
 	switch (rc) {
 	case BV_OK:
@@ -273,7 +274,7 @@ end(struct auth_state *st)
 static enum bv_result
 select_user(struct auth_state *st, int *skip)
 {
-	const char *channels[MAX_CHANNELS];
+	enum bv_channel channels[MAX_CHANNELS];
 	bool applies = true;
 	enum bv_result rc;
 

@@ -374,7 +374,8 @@ remote_send(struct auth_state *st, const struct bv_provider_info *p,
 	struct proto_msg m;
 
 	proto_init(&m, PROTO_SEND);
-	if (!proto_add(&m, p->name) || !proto_add(&m, st->channel) ||
+	if (!proto_add(&m, p->name) ||
+	    !proto_add(&m, channel_name(st->channel)) ||
 	    !proto_add(&m, st->dest)) {
 		proto_clear(&m);
 		return BV_NOMEM;

@@ -66,15 +66,3 @@ say(struct auth_state *st, int style, const char *fmt, ...)
 	va_end(ap);
 	return rc;
 }
-
-const char *
-channel_label(const char *channel)
-{
-	if (strcmp(channel, "voice") == 0)
-		return "voice call";
-	if (strcmp(channel, "whatsapp") == 0)
-		return "WhatsApp";
-	if (strcmp(channel, "email") == 0)
-		return "email";
-	return "SMS";
-}

@@ -12,15 +12,10 @@
 #include "provider.h"
 #include "../core/wipe.h"
 
-static const char *const sms_only[] = { "sms", NULL };
-static const char *const tryvox_channels[] = { "sms", "voice", "whatsapp",
-					       "email", NULL };
-static const char *const mudbase_channels[] = { "sms", "email", NULL };
-
 /* BaxVerify SMS OTP (primary). */
 const struct bv_provider_info baxverify_info = {
 	.name = "baxverify",
-	.channels = sms_only,
+	.channels = BV_CHANNEL_BIT(BV_CHANNEL_SMS),
 	.consumes = true,
 	.can_validate = true,
 };
@@ -28,7 +23,7 @@ const struct bv_provider_info baxverify_info = {
 /* Tryvox Verify: status says approved, but nothing is spent. */
 const struct bv_provider_info tryvox_info = {
 	.name = "tryvox",
-	.channels = tryvox_channels,
+	.channels = BV_CHANNELS_ALL,
 	.consumes = false,
 	.can_validate = true,
 };
@@ -36,7 +31,8 @@ const struct bv_provider_info tryvox_info = {
 /* Mudbase OTP: no endpoint to confirm or spend a token. */
 const struct bv_provider_info mudbase_info = {
 	.name = "mudbase",
-	.channels = mudbase_channels,
+	.channels = BV_CHANNEL_BIT(BV_CHANNEL_SMS) |
+		    BV_CHANNEL_BIT(BV_CHANNEL_EMAIL),
 	.consumes = false,
 	.can_validate = false,
 };
@@ -44,7 +40,7 @@ const struct bv_provider_info mudbase_info = {
 /* Codes made and checked on this host. */
 const struct bv_provider_info local_info = {
 	.name = "local",
-	.channels = sms_only,
+	.channels = BV_CHANNEL_BIT(BV_CHANNEL_SMS),
 	.consumes = true,
 	.can_validate = true,
 };
@@ -70,22 +66,19 @@ provider_info_find(const char *name)
 }
 
 bool
-provider_has_channel(const struct bv_provider_info *p, const char *channel)
+provider_has_channel(const struct bv_provider_info *p,
+		     enum bv_channel channel)
 {
-	size_t i;
-
-	if (p == NULL || channel == NULL)
-		return false;
-	for (i = 0; p->channels[i] != NULL; i++)
-		if (strcmp(p->channels[i], channel) == 0)
-			return true;
-	return false;
+	return p != NULL && channel_set_has(p->channels, channel);
 }
 
-bool
-provider_dest_is_email(const char *dest)
+enum bv_channel
+provider_default_channel(const struct bv_config *cfg,
+			 const struct bv_provider_info *p)
 {
-	return dest != NULL && strchr(dest, '@') != NULL;
+	const struct bv_api_config *api = cfg_api(cfg, p->name);
+
+	return api != NULL ? api->channel : channel_set_first(p->channels);
 }
 
 void

@@ -103,13 +103,15 @@ static enum bv_result
 mud_send(struct bv_ctx *ctx, struct bv_outcome *out)
 {
 	cJSON *req = cJSON_CreateObject(), *root = NULL;
-	bool email = strcmp(ctx->channel, "email") == 0;
+	bool email = channel_is_email(ctx->channel);
 	enum bv_result rc = BV_NOMEM;
 
 	out->action = "send";
 	if (cJSON_AddStringToObject(req, "projectId", ctx->api->project_id) ==
 		    NULL ||
-	    cJSON_AddStringToObject(req, "method", ctx->channel) == NULL ||
+	    /* Mudbase's methods are named as our channels. */
+	    cJSON_AddStringToObject(req, "method",
+				    channel_name(ctx->channel)) == NULL ||
 	    cJSON_AddStringToObject(req, email ? "email" : "phone",
 				    ctx->dest) == NULL) {
 		json_wipe_delete(req);

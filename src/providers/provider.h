@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "../core/channel.h"
 #include "../core/conf.h"
 #include "../core/http.h"
 #include "../core/log.h"
@@ -44,7 +45,7 @@ struct bv_ctx {
 	const char *who;          /* "user=... service=... rhost=..." for a
 				     provider's own log lines */
 	const char *dest;         /* E.164 phone or email address */
-	const char *channel;      /* "sms", "voice", "whatsapp", "email" */
+	enum bv_channel channel;  /* how the code goes to dest */
 	char *ref;                /* the service's id for the code in flight
 				     (Tryvox verification_id), or NULL */
 	time_t ref_expires;       /* when that code expires, 0 if unknown */
@@ -58,8 +59,8 @@ struct bv_ctx {
 struct bv_provider_info {
 	/* Name used in the config's provider key and in logs. */
 	const char *name;
-	/* Channels the service can send by, NULL-terminated. */
-	const char *const *channels;
+	/* Channels the service can send by: a set of BV_CHANNEL_BIT. */
+	unsigned channels;
 	/* Whether validate(..., consume = true) really spends the proof. */
 	bool consumes;
 	/* Whether the service can confirm a proof at all (validate). */
@@ -93,12 +94,16 @@ const struct bv_provider_info *provider_info_find(const char *name);
 /* The provider's operations (registry.c, in the helper and the CLI). */
 const struct bv_provider *provider_find(const char *name);
 
-/* Can p send by channel?  False for a NULL provider or channel. */
+/* Can p send by channel?  False for a NULL provider. */
 bool provider_has_channel(const struct bv_provider_info *p,
-			  const char *channel);
+			  enum bv_channel channel);
 
-/* Is dest an email address (rather than a phone number)? */
-bool provider_dest_is_email(const char *dest);
+/*
+ * The channel p sends by when nobody chose one: its own channel key
+ * (tryvox.channel, mudbase.method), else the first it serves.
+ */
+enum bv_channel provider_default_channel(const struct bv_config *cfg,
+					 const struct bv_provider_info *p);
 
 void bv_proof_clear(struct bv_proof *proof);
 

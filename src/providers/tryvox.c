@@ -193,7 +193,9 @@ tvx_send(struct bv_ctx *ctx, struct bv_outcome *out)
 	out->action = "send";
 	bv_ctx_clear_ref(ctx);
 	if (cJSON_AddStringToObject(req, "to", ctx->dest) == NULL ||
-	    cJSON_AddStringToObject(req, "channel", ctx->channel) == NULL ||
+	    /* Tryvox names its channels as we do. */
+	    cJSON_AddStringToObject(req, "channel",
+				    channel_name(ctx->channel)) == NULL ||
 	    cJSON_AddNumberToObject(req, "code_length",
 				    (double)ctx->api->code_length) == NULL ||
 	    cJSON_AddStringToObject(req, "app_name", ctx->api->app_name) ==

@@ -117,8 +117,7 @@ check_api(const struct bv_config *cfg, const char *name)
 	n = strlen(api->api_url);
 	if (n == 0 || api->api_url[n - 1] == '/')
 		fuzz_fail("loaded: %s.api_url keeps a trailing slash", name);
-	if (api->channel == NULL ||
-	    !provider_has_channel(provider_info_find(name), api->channel))
+	if (!provider_has_channel(provider_info_find(name), api->channel))
 		fuzz_fail("loaded: %s.channel is not one it sends by", name);
 	if (strcmp(name, "mudbase") != 0 &&
 	    (api->api_key == NULL || api->api_key[0] == '\0'))
@@ -128,6 +127,19 @@ check_api(const struct bv_config *cfg, const char *name)
 		fuzz_fail("loaded: tryvox tenant_id/code_length");
 	if (strcmp(name, "tryvox") != 0 && api->project_id == NULL)
 		fuzz_fail("loaded: %s has no project_id", name);
+}
+
+/* Does a listed provider send by c? */
+static bool
+channel_served(const struct bv_config *cfg, enum bv_channel c)
+{
+	size_t i;
+
+	for (i = 0; cfg->providers[i] != NULL; i++)
+		if (provider_has_channel(provider_info_find(cfg->providers[i]),
+					 c))
+			return true;
+	return false;
 }
 
 /* Everything the module reads from a config that loaded. */
@@ -146,10 +158,12 @@ check_loaded(const struct bv_config *cfg, const char *path)
 				  cfg->providers[i]);
 		check_api(cfg, cfg->providers[i]);
 	}
-	for (i = 0; cfg->channels != NULL && cfg->channels[i] != NULL; i++)
-		;
-	if (cfg->channels != NULL && i == 0)
-		fuzz_fail("loaded: an empty channel menu");
+	if (cfg->nchannels > BV_CHANNEL_COUNT)
+		fuzz_fail("loaded: a channel menu longer than the channels");
+	for (i = 0; i < cfg->nchannels; i++)
+		if (!channel_served(cfg, cfg->channels[i]))
+			fuzz_fail("loaded: channel %s offered, not served",
+				  channel_name(cfg->channels[i]));
 	if (cfg->prompt == NULL || strlen(cfg->prompt) > PROMPT_MAX)
 		fuzz_fail("loaded: prompt missing or too long");
 	if (cfg->phones_file == NULL || cfg->phones_file[0] != '/' ||

@@ -167,7 +167,7 @@ test_minimal_defaults(void **state)
 	assert_non_null(c->providers);
 	assert_string_equal(c->providers[0], "baxverify");
 	assert_null(c->providers[1]);
-	assert_null(c->channels);
+	assert_int_equal(c->nchannels, 0);
 	assert_string_equal(c->baxverify.api_url,
 			    "https://api.baxcloud.tech/v1");
 	assert_string_equal(c->baxverify.project_id, "proj_abc");
@@ -1155,7 +1155,7 @@ test_tryvox_defaults(void **state)
 	write_conf(st, "provider = \"tryvox\";\n" TRYVOX_MIN, 0600);
 	assert_int_equal(load(st), BV_OK);
 	assert_string_equal(t->api_url, "https://api.tryvox.io");
-	assert_string_equal(t->channel, "sms");
+	assert_int_equal(t->channel, BV_CHANNEL_SMS);
 	assert_string_equal(t->app_name, "pam_baxverify");
 	assert_int_equal(t->code_length, 6);
 	assert_false(t->validate_token);
@@ -1187,7 +1187,7 @@ test_tryvox_full_values(void **state)
 	assert_string_equal(t->api_url, "https://tryvox.example.test/v1");
 	assert_string_equal(t->api_key, "tk_live");
 	assert_string_equal(t->tenant_id, "ten_9");
-	assert_string_equal(t->channel, "whatsapp");
+	assert_int_equal(t->channel, BV_CHANNEL_WHATSAPP);
 	assert_string_equal(t->app_name, "Example Corp");
 	assert_int_equal(t->code_length, 8);
 	assert_true(t->validate_token);
@@ -1274,7 +1274,7 @@ test_tryvox_channel(void **state)
 			 TVX_OPEN "  channel = \"%s\"; };\n", ok[i]);
 		write_conf(st, text, 0600);
 		assert_int_equal(load(st), BV_OK);
-		assert_string_equal(st->cfg.tryvox.channel, ok[i]);
+		assert_string_equal(channel_name(st->cfg.tryvox.channel), ok[i]);
 	}
 }
 
@@ -1387,7 +1387,7 @@ test_mudbase_defaults(void **state)
 	assert_null(st->cfg.providers[1]);
 	assert_string_equal(m->project_id, "mud_1");
 	assert_string_equal(m->api_url, "https://cloud.mudbase.dev");
-	assert_string_equal(m->channel, "sms");
+	assert_int_equal(m->channel, BV_CHANNEL_SMS);
 	assert_null(m->api_key);
 	assert_null(m->api_key_file);
 	assert_string_equal(st->captured, "");
@@ -1407,7 +1407,7 @@ test_mudbase_values(void **state)
 	assert_int_equal(load(st), BV_OK);
 	assert_string_equal(m->api_url, "https://mud.example.test");
 	assert_string_equal(m->project_id, "mud_2");
-	assert_string_equal(m->channel, "email");
+	assert_int_equal(m->channel, BV_CHANNEL_EMAIL);
 }
 
 static void
@@ -1484,21 +1484,20 @@ test_channels_valid(void **state)
 		       "\"email\"];\n",
 		   0600);
 	assert_int_equal(load(st), BV_OK);
-	assert_non_null(c->channels);
-	assert_string_equal(c->channels[0], "sms");
-	assert_string_equal(c->channels[1], "voice");
-	assert_string_equal(c->channels[2], "whatsapp");
-	assert_string_equal(c->channels[3], "email");
-	assert_null(c->channels[4]);
+	assert_int_equal(c->nchannels, 4);
+	assert_int_equal(c->channels[0], BV_CHANNEL_SMS);
+	assert_int_equal(c->channels[1], BV_CHANNEL_VOICE);
+	assert_int_equal(c->channels[2], BV_CHANNEL_WHATSAPP);
+	assert_int_equal(c->channels[3], BV_CHANNEL_EMAIL);
 
 	/* Mudbase serves email. */
 	write_conf(st, "provider = [\"baxverify\", \"mudbase\"];\n" BAX_MIN
 		       MUD_MIN "channels = [\"email\", \"sms\"];\n",
 		   0600);
 	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(c->channels[0], "email");
-	assert_string_equal(c->channels[1], "sms");
-	assert_null(c->channels[2]);
+	assert_int_equal(c->nchannels, 2);
+	assert_int_equal(c->channels[0], BV_CHANNEL_EMAIL);
+	assert_int_equal(c->channels[1], BV_CHANNEL_SMS);
 }
 
 static void
@@ -1574,9 +1573,9 @@ test_unlisted_groups_not_required(void **state)
 	assert_null(c->providers[1]);
 	assert_null(c->tryvox.tenant_id);
 	assert_null(c->tryvox.api_key);
-	assert_string_equal(c->tryvox.channel, "voice");
+	assert_int_equal(c->tryvox.channel, BV_CHANNEL_VOICE);
 	assert_null(c->mudbase.project_id);
-	assert_string_equal(c->mudbase.channel, "email");
+	assert_int_equal(c->mudbase.channel, BV_CHANNEL_EMAIL);
 	assert_string_equal(st->captured, "");
 
 	/* Empty groups too. */
