@@ -164,8 +164,12 @@ run_setup(struct cli *cli, struct api_run *r, const struct api_args *a,
 	if (r->p == NULL)
 		return CLI_USAGE;
 	r->ctx.cfg = &cli->cfg;
-	r->ctx.api = cfg_api(&cli->cfg, r->p->info->name);
+	r->ctx.conf = cfg_provider_conf(&cli->cfg, r->p->info);
 	r->ctx.log = &cli->log;
+	if (provider_state_new(r->p, &r->ctx.state) != BV_OK) {
+		fprintf(stderr, "baxverify: out of memory\n");
+		return CLI_IO;
+	}
 	r->ctx.user = user;
 	r->ctx.channel = r->asked.channel;
 	r->out.attempts_left = -1;
@@ -182,7 +186,8 @@ run_setup(struct cli *cli, struct api_run *r, const struct api_args *a,
 static void
 run_clear(struct api_run *r)
 {
-	bv_ctx_clear_ref(&r->ctx);
+	provider_state_free(r->p, r->ctx.state);
+	r->ctx.state = NULL;
 	contact_clear(&r->contact);
 }
 
@@ -246,6 +251,8 @@ cli_send(struct cli *cli, int argc, char **argv)
 {
 	struct api_run r;
 	struct api_args a;
+	const char *ref = NULL;
+	time_t expires = 0;
 	char when[32];
 	enum bv_result rc;
 	int status;
@@ -272,11 +279,13 @@ cli_send(struct cli *cli, int argc, char **argv)
 	}
 	printf("sent a code to %s by %s via %s\n", r.masked,
 	       channel_name(r.ctx.channel), r.p->info->name);
-	if (r.ctx.ref != NULL)
-		printf("verification id: %s (give it to verify --id)\n",
-		       r.ctx.ref);
-	if (r.ctx.ref_expires != 0) {
-		cli_format_time(r.ctx.ref_expires, when, sizeof(when));
+	/* What a later verify must be given (Tryvox's verification id). */
+	if (r.p->reference != NULL)
+		ref = r.p->reference(r.ctx.state, &expires);
+	if (ref != NULL)
+		printf("verification id: %s (give it to verify --id)\n", ref);
+	if (expires != 0) {
+		cli_format_time(expires, when, sizeof(when));
 		printf("the code expires at %s\n", when);
 	}
 out:
@@ -365,9 +374,9 @@ cli_verify(struct cli *cli, int argc, char **argv)
 					 "VERIFICATION_ID (printed by send)");
 		goto out;
 	}
-	r.ctx.ref = a.id != NULL ? strdup(a.id) : NULL;
 	status = CLI_IO;
-	if (a.id != NULL && r.ctx.ref == NULL)
+	if (a.id != NULL && r.p->set_reference != NULL &&
+	    r.p->set_reference(r.ctx.state, a.id) != BV_OK)
 		goto out;
 	status = verify_code(&r, code, a.show_token);
 out:
@@ -383,7 +392,8 @@ report_validity(const struct api_run *r, enum bv_result rc, bool consume)
 	if (rc == BV_OK) {
 		printf("valid%s%s%s\n", r->ctx.dest ? " for " : "",
 		       r->ctx.dest ? r->masked : "",
-		       consume && r->p->info->consumes ? " (now consumed)" : "");
+		       consume && provider_consumes(r->p->info) ? " (now consumed)"
+							: "");
 		return CLI_OK;
 	}
 	/* An answer about the token (not an outage) is "invalid". */

@@ -107,7 +107,7 @@ bax_get(struct cli *cli, const char *path, cJSON **root)
 	memset(&ctx, 0, sizeof(ctx));
 	memset(&out, 0, sizeof(out));
 	ctx.cfg = &cli->cfg;
-	ctx.api = cfg_api(&cli->cfg, "baxverify");
+	ctx.conf = cfg_provider_conf(&cli->cfg, &baxverify_info);
 	ctx.http = cli->http;
 	ctx.log = &cli->log;
 	out.attempts_left = -1;

@@ -248,7 +248,7 @@ begin(struct auth_state *st, pam_handle_t *pamh, int argc, const char **argv)
 	text_sanitize(st->user, sizeof(st->user), user);
 	snprintf(st->who, sizeof(st->who), "user=%s service=%s rhost=%s",
 		 st->user, st->service ? st->service : "-", st->rhost);
-	rc = cfg_load(&st->cfg, argc, argv, &st->log);
+	rc = cfg_load(&st->cfg, argc, argv, provider_catalog(), &st->log);
 	st->log.debug = st->log.debug || st->cfg.debug;
 	if (rc == BV_CONFIG)
 		log_event(st, LOG_ERR, "denied: configuration %s is unusable",
@@ -309,14 +309,12 @@ static enum bv_result
 confirm_proof(struct auth_state *st)
 {
 	struct bv_outcome out = { .attempts_left = -1 };
-	const struct bv_api_config *api;
 	enum bv_result rc;
 
 	if (st->recovered)
 		return BV_OK;
 	/* Local proofs were made a moment ago; nothing to ask anyone. */
-	api = cfg_api(&st->cfg, st->provider->name);
-	if (!st->provider->can_validate || api == NULL || !api->validate_token)
+	if (!provider_confirms_proof(&st->cfg, st->provider))
 		return BV_OK;
 	rc = remote_validate(st, st->proof.token, false, &out);
 	if (rc != BV_OK && rc != BV_NOMEM)
@@ -416,7 +414,8 @@ consume_proof(struct auth_state *st, const char *user, const char *token,
 		log_outcome(st, pname, rc, &out);
 	if (rc == BV_OK)
 		log_event(st, LOG_INFO, "session: proof %s at %s",
-			  st->provider->consumes ? "consumed" : "confirmed",
+			  provider_consumes(st->provider) ? "consumed"
+							  : "confirmed",
 			  pname);
 	return rc;
 }
@@ -449,7 +448,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 	if (!st.cfg.consume_token || token == NULL || st.dest == NULL)
 		goto out;
 	st.provider = provider_info_find(pname ? pname : "baxverify");
-	if (st.provider != NULL && !st.provider->can_validate) {
+	if (st.provider != NULL && !provider_can_validate(st.provider)) {
 		/* Mudbase: no endpoint to spend or check the proof with. */
 		log_event(&st, LOG_DEBUG, "session: %s cannot consume a proof",
 			  st.provider->name);

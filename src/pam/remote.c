@@ -40,11 +40,7 @@
 static long
 budget_ms(const struct auth_state *st)
 {
-	long s = st->cfg.http.timeout;
-
-	if (st->cfg.local.timeout > s)
-		s = st->cfg.local.timeout;
-	return (s + REMOTE_SLACK_S) * 1000;
+	return (provider_longest_timeout(&st->cfg) + REMOTE_SLACK_S) * 1000;
 }
 
 /* In the child: the socket on 0, /dev/null on 1 and 2, then exec. */

@@ -20,6 +20,10 @@
 #include "../../src/core/conf.h"
 #include "../../src/core/log.h"
 #include "../../src/core/result.h"
+#include "../../src/providers/baxverify.h"
+#include "../../src/providers/catalog.h"
+#include "../../src/providers/mudbase.h"
+#include "../../src/providers/tryvox.h"
 #include "guarded.h"
 
 /* Every path here is a short name under a mkdtemp directory in /tmp. */
@@ -45,6 +49,25 @@ static const char minimal_conf[] =
 	"  project_id = \"proj_abc\";\n"
 	"  api_key = \"sk_test_123\";\n"
 	"};\n";
+
+/* Each provider's own group of the loaded configuration. */
+static const struct baxverify_config *
+bax(const struct bv_config *c)
+{
+	return cfg_provider_conf(c, &baxverify_info);
+}
+
+static const struct tryvox_config *
+tvx(const struct bv_config *c)
+{
+	return cfg_provider_conf(c, &tryvox_info);
+}
+
+static const struct mudbase_config *
+mud(const struct bv_config *c)
+{
+	return cfg_provider_conf(c, &mudbase_info);
+}
 
 static int
 setup(void **state)
@@ -132,7 +155,7 @@ load_args(struct conf_state *st, const char *const *extra)
 	}
 	cfg_free(&st->cfg);
 	saved = capture_stderr(st->errlog);
-	rc = cfg_load(&st->cfg, argc, argv, &st->log);
+	rc = cfg_load(&st->cfg, argc, argv, provider_catalog(), &st->log);
 	capture_restore(saved);
 	read_captured(st);
 	return rc;
@@ -168,13 +191,13 @@ test_minimal_defaults(void **state)
 	assert_string_equal(c->providers[0], "baxverify");
 	assert_null(c->providers[1]);
 	assert_int_equal(c->nchannels, 0);
-	assert_string_equal(c->baxverify.api_url,
+	assert_string_equal(bax(c)->api_url,
 			    "https://api.baxcloud.tech/v1");
-	assert_string_equal(c->baxverify.project_id, "proj_abc");
-	assert_string_equal(c->baxverify.api_key, "sk_test_123");
-	assert_null(c->baxverify.api_key_file);
-	assert_string_equal(c->baxverify.purpose, "LOGIN");
-	assert_true(c->baxverify.validate_token);
+	assert_string_equal(bax(c)->project_id, "proj_abc");
+	assert_string_equal(bax(c)->api_key, "sk_test_123");
+	assert_null(bax(c)->api_key_file);
+	assert_string_equal(bax(c)->purpose, "LOGIN");
+	assert_true(bax(c)->validate_token);
 	assert_null(c->http.ca_file);
 	assert_int_equal(c->http.connect_timeout, 5);
 	assert_int_equal(c->http.timeout, 15);
@@ -228,8 +251,8 @@ test_spec_example(void **state)
 		   "debug = false;\n",
 		   0600);
 	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(c->baxverify.project_id, "your-project-id");
-	assert_string_equal(c->baxverify.api_key, "your-api-key");
+	assert_string_equal(bax(c)->project_id, "your-project-id");
+	assert_string_equal(bax(c)->api_key, "your-api-key");
 	assert_null(c->http.ca_file);
 	assert_null(c->http.proxy);
 	assert_string_equal(c->phones_file, "/etc/security/baxverify.phones");
@@ -269,12 +292,12 @@ test_full_values(void **state)
 		   "debug = true;\n",
 		   0600);
 	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(c->baxverify.api_url,
+	assert_string_equal(bax(c)->api_url,
 			    "https://verify.example.test/api/v2");
-	assert_string_equal(c->baxverify.project_id, "proj_xyz");
-	assert_string_equal(c->baxverify.api_key, "sk_live_abc");
-	assert_string_equal(c->baxverify.purpose, "SSH_LOGIN");
-	assert_false(c->baxverify.validate_token);
+	assert_string_equal(bax(c)->project_id, "proj_xyz");
+	assert_string_equal(bax(c)->api_key, "sk_live_abc");
+	assert_string_equal(bax(c)->purpose, "SSH_LOGIN");
+	assert_false(bax(c)->validate_token);
 	assert_string_equal(c->http.ca_file, "/etc/ssl/certs/test-ca.pem");
 	assert_int_equal(c->http.connect_timeout, 10);
 	assert_int_equal(c->http.timeout, 30);
@@ -324,7 +347,7 @@ test_api_url_trailing_slash(void **state)
 		   "};\n",
 		   0600);
 	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(st->cfg.baxverify.api_url,
+	assert_string_equal(bax(&st->cfg)->api_url,
 			    "https://api.baxcloud.tech/v1");
 
 	write_conf(st,
@@ -335,7 +358,7 @@ test_api_url_trailing_slash(void **state)
 		   "};\n",
 		   0600);
 	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(st->cfg.baxverify.api_url,
+	assert_string_equal(bax(&st->cfg)->api_url,
 			    "https://api.baxcloud.tech/v1");
 }
 
@@ -378,8 +401,9 @@ test_cfg_load_file(void **state)
 	struct conf_state *st = *state;
 
 	write_conf(st, minimal_conf, 0600);
-	assert_int_equal(cfg_load_file(&st->cfg, st->conf, &st->log), BV_OK);
-	assert_string_equal(st->cfg.baxverify.api_key, "sk_test_123");
+	assert_int_equal(cfg_load_file(&st->cfg, st->conf, provider_catalog(),
+				       &st->log), BV_OK);
+	assert_string_equal(bax(&st->cfg)->api_key, "sk_test_123");
 	assert_string_equal(st->cfg.path, st->conf);
 }
 
@@ -890,9 +914,9 @@ test_key_file_ok(void **state)
 	/* No secret in the config itself: it may be world-readable. */
 	write_conf(st, text, 0644);
 	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(st->cfg.baxverify.api_key_file, st->key);
-	assert_non_null(st->cfg.baxverify.api_key);
-	assert_string_equal(st->cfg.baxverify.api_key, "sk_from_file");
+	assert_string_equal(bax(&st->cfg)->api_key_file, st->key);
+	assert_non_null(bax(&st->cfg)->api_key);
+	assert_string_equal(bax(&st->cfg)->api_key, "sk_from_file");
 }
 
 static void
@@ -907,7 +931,7 @@ test_key_file_crlf_trimmed(void **state)
 		 st->key);
 	write_conf(st, text, 0644);
 	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(st->cfg.baxverify.api_key, "sk_from_file");
+	assert_string_equal(bax(&st->cfg)->api_key, "sk_from_file");
 }
 
 static void
@@ -993,7 +1017,8 @@ test_relative_conf(void **state)
 
 	write_conf(st, minimal_conf, 0600);
 	assert_int_equal(chdir(st->dir), 0);
-	assert_int_equal(cfg_load(&st->cfg, 1, argv, &st->log), BV_CONFIG);
+	assert_int_equal(cfg_load(&st->cfg, 1, argv, provider_catalog(),
+				  &st->log), BV_CONFIG);
 	assert_int_equal(chdir("/"), 0);
 }
 
@@ -1008,7 +1033,8 @@ test_conf_symlink(void **state)
 	assert_int_equal(symlink(st->conf, st->extra), 0);
 	snprintf(arg, sizeof(arg), "conf=%s", st->extra);
 	argv[0] = arg;
-	assert_int_equal(cfg_load(&st->cfg, 1, argv, &st->log), BV_CONFIG);
+	assert_int_equal(cfg_load(&st->cfg, 1, argv, provider_catalog(),
+				  &st->log), BV_CONFIG);
 }
 
 /* --- providers: the list ------------------------------------------------ */
@@ -1043,8 +1069,8 @@ test_provider_string(void **state)
 	assert_non_null(c->providers);
 	assert_string_equal(c->providers[0], "tryvox");
 	assert_null(c->providers[1]);
-	assert_string_equal(c->tryvox.tenant_id, "ten_1");
-	assert_string_equal(c->tryvox.api_key, "tk_1");
+	assert_string_equal(tvx(c)->tenant_id, "ten_1");
+	assert_string_equal(tvx(c)->api_key, "tk_1");
 	assert_string_equal(st->captured, "");
 }
 
@@ -1061,8 +1087,8 @@ test_provider_list(void **state)
 	assert_string_equal(c->providers[0], "baxverify");
 	assert_string_equal(c->providers[1], "tryvox");
 	assert_null(c->providers[2]);
-	assert_string_equal(c->baxverify.api_key, "k");
-	assert_string_equal(c->tryvox.api_key, "tk_1");
+	assert_string_equal(bax(c)->api_key, "k");
+	assert_string_equal(tvx(c)->api_key, "tk_1");
 }
 
 static void
@@ -1129,19 +1155,19 @@ test_provider_empty_list(void **state)
 }
 
 static void
-test_cfg_api(void **state)
+test_cfg_provider_conf(void **state)
 {
 	struct conf_state *st = *state;
 	const struct bv_config *c = &st->cfg;
+	const struct bv_provider_info *const *all = provider_catalog();
+	size_t i;
 
 	write_conf(st, minimal_conf, 0600);
 	assert_int_equal(load(st), BV_OK);
-	assert_ptr_equal(cfg_api(c, "baxverify"), &c->baxverify);
-	assert_ptr_equal(cfg_api(c, "tryvox"), &c->tryvox);
-	assert_ptr_equal(cfg_api(c, "mudbase"), &c->mudbase);
-	assert_null(cfg_api(c, "nope"));
-	assert_null(cfg_api(c, ""));
-	assert_null(cfg_api(c, "BaxVerify"));
+	/* Every provider of the build has its group, listed or not. */
+	for (i = 0; all[i] != NULL; i++)
+		assert_non_null(cfg_provider_conf(c, all[i]));
+	assert_null(cfg_provider_conf(c, NULL));
 }
 
 /* --- tryvox ------------------------------------------------------------- */
@@ -1150,25 +1176,24 @@ static void
 test_tryvox_defaults(void **state)
 {
 	struct conf_state *st = *state;
-	const struct bv_api_config *t = &st->cfg.tryvox;
+	const struct tryvox_config *t;
 
 	write_conf(st, "provider = \"tryvox\";\n" TRYVOX_MIN, 0600);
 	assert_int_equal(load(st), BV_OK);
+	t = tvx(&st->cfg);
 	assert_string_equal(t->api_url, "https://api.tryvox.io");
 	assert_int_equal(t->channel, BV_CHANNEL_SMS);
 	assert_string_equal(t->app_name, "pam_baxverify");
 	assert_int_equal(t->code_length, 6);
 	assert_false(t->validate_token);
 	assert_null(t->api_key_file);
-	assert_null(t->project_id);
-	assert_null(t->purpose);
 }
 
 static void
 test_tryvox_full_values(void **state)
 {
 	struct conf_state *st = *state;
-	const struct bv_api_config *t = &st->cfg.tryvox;
+	const struct tryvox_config *t;
 
 	write_conf(st,
 		   "provider = \"tryvox\";\n"
@@ -1183,6 +1208,7 @@ test_tryvox_full_values(void **state)
 		   "};\n",
 		   0600);
 	assert_int_equal(load(st), BV_OK);
+	t = tvx(&st->cfg);
 	/* Trailing slash trimmed, as for baxverify. */
 	assert_string_equal(t->api_url, "https://tryvox.example.test/v1");
 	assert_string_equal(t->api_key, "tk_live");
@@ -1249,12 +1275,12 @@ test_tryvox_code_length_range(void **state)
 		       "  code_length = 4; };\n",
 		   0600);
 	assert_int_equal(load(st), BV_OK);
-	assert_int_equal(st->cfg.tryvox.code_length, 4);
+	assert_int_equal(tvx(&st->cfg)->code_length, 4);
 	write_conf(st, TVX_OPEN
 		       "  code_length = 8; };\n",
 		   0600);
 	assert_int_equal(load(st), BV_OK);
-	assert_int_equal(st->cfg.tryvox.code_length, 8);
+	assert_int_equal(tvx(&st->cfg)->code_length, 8);
 }
 
 static void
@@ -1274,7 +1300,7 @@ test_tryvox_channel(void **state)
 			 TVX_OPEN "  channel = \"%s\"; };\n", ok[i]);
 		write_conf(st, text, 0600);
 		assert_int_equal(load(st), BV_OK);
-		assert_string_equal(channel_name(st->cfg.tryvox.channel), ok[i]);
+		assert_string_equal(channel_name(tvx(&st->cfg)->channel), ok[i]);
 	}
 }
 
@@ -1335,11 +1361,11 @@ test_tryvox_key_file_loaded(void **state)
 	/* No secret in the config itself: it may be world-readable. */
 	write_conf(st, text, 0644);
 	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(st->cfg.tryvox.api_key_file, st->key);
-	assert_non_null(st->cfg.tryvox.api_key);
-	assert_string_equal(st->cfg.tryvox.api_key, "tk_from_file");
+	assert_string_equal(tvx(&st->cfg)->api_key_file, st->key);
+	assert_non_null(tvx(&st->cfg)->api_key);
+	assert_string_equal(tvx(&st->cfg)->api_key, "tk_from_file");
 	/* The other groups' keys are untouched. */
-	assert_null(st->cfg.baxverify.api_key);
+	assert_null(bax(&st->cfg)->api_key);
 }
 
 static void
@@ -1378,18 +1404,17 @@ static void
 test_mudbase_defaults(void **state)
 {
 	struct conf_state *st = *state;
-	const struct bv_api_config *m = &st->cfg.mudbase;
+	const struct mudbase_config *m;
 
 	/* No API key anywhere: the file may be world-readable. */
 	write_conf(st, "provider = \"mudbase\";\n" MUD_MIN, 0644);
 	assert_int_equal(load(st), BV_OK);
+	m = mud(&st->cfg);
 	assert_string_equal(st->cfg.providers[0], "mudbase");
 	assert_null(st->cfg.providers[1]);
 	assert_string_equal(m->project_id, "mud_1");
 	assert_string_equal(m->api_url, "https://cloud.mudbase.dev");
 	assert_int_equal(m->channel, BV_CHANNEL_SMS);
-	assert_null(m->api_key);
-	assert_null(m->api_key_file);
 	assert_string_equal(st->captured, "");
 }
 
@@ -1397,7 +1422,7 @@ static void
 test_mudbase_values(void **state)
 {
 	struct conf_state *st = *state;
-	const struct bv_api_config *m = &st->cfg.mudbase;
+	const struct mudbase_config *m;
 
 	write_conf(st,
 		   "provider = \"mudbase\";\n"
@@ -1405,6 +1430,7 @@ test_mudbase_values(void **state)
 		   "  project_id = \"mud_2\"; method = \"email\"; };\n",
 		   0600);
 	assert_int_equal(load(st), BV_OK);
+	m = mud(&st->cfg);
 	assert_string_equal(m->api_url, "https://mud.example.test");
 	assert_string_equal(m->project_id, "mud_2");
 	assert_int_equal(m->channel, BV_CHANNEL_EMAIL);
@@ -1571,11 +1597,11 @@ test_unlisted_groups_not_required(void **state)
 	assert_int_equal(load(st), BV_OK);
 	assert_string_equal(c->providers[0], "baxverify");
 	assert_null(c->providers[1]);
-	assert_null(c->tryvox.tenant_id);
-	assert_null(c->tryvox.api_key);
-	assert_int_equal(c->tryvox.channel, BV_CHANNEL_VOICE);
-	assert_null(c->mudbase.project_id);
-	assert_int_equal(c->mudbase.channel, BV_CHANNEL_EMAIL);
+	assert_null(tvx(c)->tenant_id);
+	assert_null(tvx(c)->api_key);
+	assert_int_equal(tvx(c)->channel, BV_CHANNEL_VOICE);
+	assert_null(mud(c)->project_id);
+	assert_int_equal(mud(c)->channel, BV_CHANNEL_EMAIL);
 	assert_string_equal(st->captured, "");
 
 	/* Empty groups too. */
@@ -1587,7 +1613,7 @@ test_unlisted_groups_not_required(void **state)
 		       "baxverify = { purpose = \"SUDO\"; };\n",
 		   0600);
 	assert_int_equal(load(st), BV_OK);
-	assert_null(c->baxverify.project_id);
+	assert_null(bax(c)->project_id);
 }
 
 static void
@@ -1625,7 +1651,7 @@ test_args_override(void **state)
 	assert_int_equal(st->cfg.failmode, BV_FAILMODE_SAFE);
 	assert_true(st->cfg.nullok);
 	assert_true(st->cfg.debug);
-	assert_string_equal(st->cfg.baxverify.purpose, "SUDO");
+	assert_string_equal(bax(&st->cfg)->purpose, "SUDO");
 	assert_true(st->cfg.consume_token);
 }
 
@@ -1730,7 +1756,7 @@ load_in_child(void *arg)
 	struct bv_config cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
-	return (int)cfg_load(&cfg, 1, argv, &st->log);
+	return (int)cfg_load(&cfg, 1, argv, provider_catalog(), &st->log);
 }
 
 static enum bv_result
@@ -1848,7 +1874,7 @@ main(void)
 		T(test_provider_list_bad_elements),
 		T(test_provider_duplicate),
 		T(test_provider_empty_list),
-		T(test_cfg_api),
+		T(test_cfg_provider_conf),
 		T(test_tryvox_defaults),
 		T(test_tryvox_full_values),
 		T(test_tryvox_requires_tenant_id),
