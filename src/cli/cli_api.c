@@ -346,6 +346,7 @@ cli_verify(struct cli *cli, int argc, char **argv)
 	struct api_run r;
 	struct api_args a;
 	char *code = NULL;
+	char why[128];
 	int status;
 
 	memset(&r, 0, sizeof(r));
@@ -367,11 +368,13 @@ cli_verify(struct cli *cli, int argc, char **argv)
 	status = run_setup(cli, &r, &a, argv[optind], false);
 	if (status != CLI_OK)
 		goto out;
-	/* Tryvox checks by verification id, which only send printed. */
-	if (strcmp(r.p->info->name, "tryvox") == 0 && a.id == NULL) {
-		status = cli_usage_error("verify",
-					 "tryvox needs --id "
-					 "VERIFICATION_ID (printed by send)");
+	/* A check that needs what send left (Tryvox's verification id):
+	   only the send of another run printed it. */
+	if (provider_needs_reference(r.p->info) && a.id == NULL) {
+		snprintf(why, sizeof(why),
+			 "%s needs --id VERIFICATION_ID (printed by send)",
+			 r.p->info->name);
+		status = cli_usage_error("verify", why);
 		goto out;
 	}
 	status = CLI_IO;
@@ -409,6 +412,7 @@ cli_validate_token(struct cli *cli, int argc, char **argv)
 	struct api_run r;
 	struct api_args a;
 	char *token = NULL;
+	char why[128];
 	enum bv_result rc;
 	int status;
 
@@ -431,11 +435,11 @@ cli_validate_token(struct cli *cli, int argc, char **argv)
 	status = run_setup(cli, &r, &a, a.user, true);
 	if (status != CLI_OK)
 		goto out;
-	/* The local provider keeps its proofs in the user's record. */
-	if (strcmp(r.p->info->name, "local") == 0 && a.user == NULL) {
-		status = cli_usage_error("validate-token",
-					 "the local "
-					 "provider needs --user USER");
+	/* A provider that keeps its proofs in the user's record. */
+	if (provider_keeps_user_state(r.p->info) && a.user == NULL) {
+		snprintf(why, sizeof(why), "the %s provider needs --user USER",
+			 r.p->info->name);
+		status = cli_usage_error("validate-token", why);
 		goto out;
 	}
 	rc = r.p->validate(&r.ctx, token, a.consume, &r.out);

@@ -85,16 +85,12 @@ bax_get(struct cli *cli, const char *path, cJSON **root)
 	struct bv_ctx ctx;
 	struct bv_outcome out;
 	enum bv_result rc;
-	size_t i;
 	int status;
 
 	status = cli_load_config(cli);
 	if (status != CLI_OK)
 		return status;
-	for (i = 0; cli->cfg.providers[i] != NULL; i++)
-		if (strcmp(cli->cfg.providers[i], "baxverify") == 0)
-			break;
-	if (cli->cfg.providers[i] == NULL) {
+	if (!provider_is_listed(&cli->cfg, &baxverify_info)) {
 		fprintf(stderr,
 			"baxverify: %s: provider does not list "
 			"\"baxverify\"; stats and logs are BaxVerify's\n",

@@ -376,18 +376,6 @@ pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	return PAM_SUCCESS;
 }
 
-/* Is name one of the configured providers? */
-static bool
-provider_listed(const struct bv_config *cfg, const char *name)
-{
-	size_t i;
-
-	for (i = 0; cfg->providers[i] != NULL; i++)
-		if (strcmp(cfg->providers[i], name) == 0)
-			return true;
-	return false;
-}
-
 /*
  * Spend the proof: validate-token with consume.  The token and where it
  * was sent come from the PAM environment, the only thing sshd carries
@@ -401,7 +389,8 @@ consume_proof(struct auth_state *st, const char *user, const char *token,
 	enum bv_result rc;
 
 	st->provider = provider_info_find(pname);
-	if (st->provider == NULL || !provider_listed(&st->cfg, pname)) {
+	if (st->provider == NULL ||
+	    !provider_is_listed(&st->cfg, st->provider)) {
 		log_event(st, LOG_ERR, "session: proof from provider \"%.32s\" "
 			  "that is not configured", pname);
 		return BV_REJECTED;
@@ -447,7 +436,10 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 		st.dest = pam_getenv(pamh, "BAXVERIFY_EMAIL");
 	if (!st.cfg.consume_token || token == NULL || st.dest == NULL)
 		goto out;
-	st.provider = provider_info_find(pname ? pname : "baxverify");
+	/* No provider named: a proof of the default one. */
+	if (pname == NULL)
+		pname = provider_info_default()->name;
+	st.provider = provider_info_find(pname);
 	if (st.provider != NULL && !provider_can_validate(st.provider)) {
 		/* Mudbase: no endpoint to spend or check the proof with. */
 		log_event(&st, LOG_DEBUG, "session: %s cannot consume a proof",
@@ -460,7 +452,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 	if (pam_get_data(pamh, DATA_USER, &authed) != PAM_SUCCESS ||
 	    authed == NULL)
 		authed = st.pam_user;
-	rc = consume_proof(&st, authed, token, pname ? pname : "baxverify");
+	rc = consume_proof(&st, authed, token, pname);
 	if (rc == BV_OK) {
 		pam_rc = PAM_SUCCESS;
 	} else if (rc == BV_UNAVAILABLE &&
