@@ -5,8 +5,9 @@
  *
  * Everything here is module-safe: catalog.c and the NAME_info.c files,
  * in libcore.  The operations are in provider.h (libnet).  These calls
- * are a stable interface; a NULL provider is answered with false (or the
- * neutral value), never a crash.
+ * are a stable interface for the verification engine, the module and the
+ * CLI (tests/unit/test_catalog.c holds them to it); a NULL provider is
+ * answered with false (or the neutral value), never a crash.
  */
 #ifndef BV_PROVIDER_CATALOG_H
 #define BV_PROVIDER_CATALOG_H
