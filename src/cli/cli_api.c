@@ -393,10 +393,11 @@ static int
 report_validity(const struct api_run *r, enum bv_result rc, bool consume)
 {
 	if (rc == BV_OK) {
+		bool spent = consume && provider_consumes(r->p->info);
+
 		printf("valid%s%s%s\n", r->ctx.dest ? " for " : "",
 		       r->ctx.dest ? r->masked : "",
-		       consume && provider_consumes(r->p->info) ? " (now consumed)"
-							: "");
+		       spent ? " (now consumed)" : "");
 		return CLI_OK;
 	}
 	/* An answer about the token (not an outage) is "invalid". */

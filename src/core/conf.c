@@ -475,6 +475,7 @@ parse_file(struct loader *ld)
 	struct bv_config *cfg = ld->cfg;
 	const struct bv_log *log = ld->log;
 	const struct cfg_key *secret;
+	const char *key;
 	config_t lc;
 	char *text = NULL;
 	size_t len = 0;
@@ -508,16 +509,16 @@ parse_file(struct loader *ld)
 	/*
 	 * A secret in the file (an api_key, even in the group of a provider
 	 * that is not listed) makes the whole file a secret.  Every secret
-	 * key has a NAME_file sibling to move it to (a test checks).
+	 * key has a NAME_file sibling to move it to (test_catalog checks).
 	 */
 	secret = first_secret(cfg);
 	if (secret != NULL && (mode & (S_IRWXG | S_IRWXO)) != 0) {
+		key = strrchr(secret->name, '.') + 1; /* "api_key" */
 		bv_log(log, LOG_ERR,
 		       "%s: refused: holds %s but is group/world "
 		       "accessible (mode %04o); chmod 600 it, or move the key "
 		       "to %s_file",
-		       cfg->path, strrchr(secret->name, '.') + 1,
-		       (unsigned)(mode & 07777), strrchr(secret->name, '.') + 1);
+		       cfg->path, key, (unsigned)(mode & 07777), key);
 		rc = BV_CONFIG;
 	}
 out:

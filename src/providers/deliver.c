@@ -680,7 +680,8 @@ deliver_probe(const struct local_config *lc, char *said, size_t saidsz)
 		   change the program reads every code it is given. */
 		fd = child_open_trusted(lc->command, why, sizeof(why));
 		if (fd < 0) {
-			snprintf(said, saidsz, "delivery command %s refused: %s",
+			snprintf(said, saidsz,
+				 "delivery command %s refused: %s",
 				 lc->command ? lc->command : "(unset)", why);
 			return BV_CONFIG;
 		}

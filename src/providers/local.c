@@ -162,10 +162,10 @@ remember_code(struct bv_ctx *ctx, const char *code)
 
 /*
  * The code just remembered could not be delivered: forget its hash (this
- * login's code only: its state's code_hash) under the lock.  Kept, it would still work
- * at the next login, for whoever read the failed command's output or
- * learnt the code some other way.  Returns BV_OK, or the store's error
- * (logged by the store).
+ * login's code only: its state's code_hash) under the lock.  Kept, it
+ * would still work at the next login, for whoever read the failed
+ * command's output or learnt the code some other way.  Returns BV_OK, or
+ * the store's error (logged by the store).
  */
 static enum bv_result
 forget_code(struct bv_ctx *ctx)

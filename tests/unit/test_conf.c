@@ -113,7 +113,7 @@ loc(const struct bv_config *c)
 	return cfg_provider_conf(c, &local_info);
 }
 
-/* --- what good files give ------------------------------------------------ */
+/* --- what good files give ------------------------------------------------- */
 
 static void
 check_minimal_defaults(const struct conf_state *st)
@@ -1068,12 +1068,14 @@ static const struct conf_case cases[] = {
 	{ .what = "tryvox: api_key_file", .fixture = FIX_KEY,
 	  .key_text = "tk_from_file\n", .key_mode = 0600, .mode = 0644,
 	  .text = "provider = \"tryvox\";\n"
-		  "tryvox = { tenant_id = \"t\"; api_key_file = \"@KEY@\"; };\n",
+		  "tryvox = { tenant_id = \"t\";\n"
+		  "  api_key_file = \"@KEY@\"; };\n",
 	  .rc = BV_OK, .said = "", .check = check_tryvox_key_file },
 	{ .what = "tryvox: api_key_file of mode 0644", .fixture = FIX_KEY,
 	  .key_text = "tk_from_file\n", .key_mode = 0644, .mode = 0644,
 	  .text = "provider = \"tryvox\";\n"
-		  "tryvox = { tenant_id = \"t\"; api_key_file = \"@KEY@\"; };\n",
+		  "tryvox = { tenant_id = \"t\";\n"
+		  "  api_key_file = \"@KEY@\"; };\n",
 	  .rc = BV_CONFIG, .said = SECRET_OPEN("0644") },
 
 	/* mudbase. */
@@ -1321,7 +1323,7 @@ static const struct conf_case cases[] = {
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
-/* --- running a case -------------------------------------------------------- */
+/* --- running a case ------------------------------------------------------- */
 
 static int
 setup(void **state)
