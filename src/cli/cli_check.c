@@ -7,26 +7,19 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/child.h"
-#include "../core/json.h"
 #include "../core/phones.h"
 #include "../core/text.h"
 #include "../engine/engine.h"
-#include "../providers/baxverify.h"
-#include "../providers/tryvox.h"
 #include "../store/store.h"
 #include "cli.h"
 
-/*
- * An id no verification can have: Tryvox answers NOT_FOUND for it once
- * the key and tenant are accepted, and UNAUTHORIZED/FORBIDDEN otherwise.
- */
-#define TRYVOX_PROBE_ID "ver_baxverify_check"
 
 /* Keep the first failure's status: the most basic problem comes first. */
 static void
@@ -53,7 +46,7 @@ quiet_sink(void *arg, int prio, const char *line)
 static size_t
 offered(const struct bv_engine *e, char *list, size_t listsz)
 {
-	const char *ch[ENGINE_MAX_CHANNELS];
+	enum bv_channel ch[ENGINE_MAX_CHANNELS];
 	char masked[ENGINE_MASKED_MAX];
 	size_t i, n, used = 0;
 
@@ -64,7 +57,7 @@ offered(const struct bv_engine *e, char *list, size_t listsz)
 			    sizeof(masked));
 		used += (size_t)snprintf(list + used, listsz - used,
 					 "%s%s to %s", used ? ", " : "",
-					 ch[i], masked);
+					 channel_name(ch[i]), masked);
 	}
 	return n;
 }
@@ -73,14 +66,14 @@ offered(const struct bv_engine *e, char *list, size_t listsz)
 static void
 wanted(const struct bv_config *cfg, char *out, size_t outsz)
 {
-	const char *ch[ENGINE_MAX_CHANNELS];
+	enum bv_channel ch[ENGINE_MAX_CHANNELS];
 	size_t i, n, used = 0;
 
 	out[0] = '\0';
 	n = engine_wanted_channels(cfg, ch, ENGINE_MAX_CHANNELS);
 	for (i = 0; i < n && used < outsz; i++)
 		used += (size_t)snprintf(out + used, outsz - used, "%s%s",
-					 used ? ", " : "", ch[i]);
+					 used ? ", " : "", channel_name(ch[i]));
 }
 
 /* With the engine's selection made: asked, skipped (nullok) or denied. */
@@ -259,119 +252,43 @@ check_store(struct cli *cli, const char *user)
 	return rc == BV_OK ? CLI_OK : CLI_IO;
 }
 
-static void
-ctx_init(struct cli *cli, struct bv_ctx *ctx, const char *name,
-	 struct bv_outcome *out)
-{
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->cfg = &cli->cfg;
-	ctx->api = cfg_api(&cli->cfg, name);
-	ctx->http = cli->http;
-	ctx->log = &cli->log;
-	memset(out, 0, sizeof(*out));
-	out->attempts_left = -1;
-}
-
-static int
-check_baxverify(struct cli *cli)
-{
-	struct bv_ctx ctx;
-	struct bv_outcome out;
-	cJSON *root = NULL;
-	enum bv_result rc;
-
-	ctx_init(cli, &ctx, "baxverify", &out);
-	rc = baxverify_get(&ctx, "/auth/sms/stats?days=1", &root, &out);
-	json_wipe_delete(root);
-	out.action = "GET /auth/sms/stats";
-	if (rc != BV_OK) {
-		cli_print_outcome("baxverify", rc, &out);
-		return CLI_FAILED;
-	}
-	printf("baxverify: ok (API key and project accepted)\n");
-	return CLI_OK;
-}
-
-static int
-check_tryvox(struct cli *cli)
-{
-	struct bv_ctx ctx;
-	struct bv_outcome out;
-	enum bv_result rc;
-
-	ctx_init(cli, &ctx, "tryvox", &out);
-	rc = tryvox_provider.validate(&ctx, TRYVOX_PROBE_ID, false, &out);
-	out.action = "GET /v1/verify/" TRYVOX_PROBE_ID;
-	/* NOT_FOUND: authenticated, and there is no such verification. */
-	if (rc == BV_OK ||
-	    (rc == BV_EXPIRED && strcmp(out.code, "NOT_FOUND") == 0)) {
-		printf("tryvox: ok (API key and tenant accepted)\n");
-		return CLI_OK;
-	}
-	cli_print_outcome("tryvox", rc, &out);
-	return CLI_FAILED;
-}
-
 /*
- * delivery = "command": the module's own rule, by the same function
- * (absolute, no symlink, a regular executable file owned by root or us,
- * not writable by group or others): whoever can change the program
- * reads every code it is given.
+ * One listed provider's probe: the configuration shown to work, nothing
+ * sent to anyone.  The probe says what it found (or out does).
  */
-static int
-check_command(const char *command)
-{
-	char why[96];
-	int fd;
-
-	fd = child_open_trusted(command, why, sizeof(why));
-	if (fd < 0) {
-		fprintf(stderr, "local: delivery command %s refused: %s\n",
-			command ? command : "(unset)", why);
-		return CLI_CONFIG;
-	}
-	close(fd);
-	printf("local: delivery command %s: ok\n", command);
-	return CLI_OK;
-}
-
-static int
-check_local(struct cli *cli)
-{
-	const struct bv_local_config *lc = &cli->cfg.local;
-	struct stat st;
-
-	if (strcmp(lc->delivery, "command") == 0)
-		return check_command(lc->command);
-	/* As the module opens it: never through a symlink. */
-	if (lstat(lc->file, &st) == 0 && !S_ISREG(st.st_mode)) {
-		fprintf(stderr,
-			"local: delivery file %s is not a regular "
-			"file\n",
-			lc->file);
-		return CLI_CONFIG;
-	}
-	printf("local: delivery file %s: ok\n", lc->file);
-	return CLI_OK;
-}
-
 static int
 check_provider(struct cli *cli, const char *name)
 {
-	if (strcmp(name, "baxverify") == 0)
-		return check_baxverify(cli);
-	if (strcmp(name, "tryvox") == 0)
-		return check_tryvox(cli);
-	if (strcmp(name, "local") == 0)
-		return check_local(cli);
-	if (strcmp(name, "mudbase") == 0) {
-		printf("mudbase: no authenticated endpoint to test; "
-		       "configuration valid\n");
+	const struct bv_provider *p = provider_find(name);
+	struct bv_outcome out;
+	struct bv_ctx ctx;
+	char said[PATH_MAX + 128];
+	enum bv_result rc;
+
+	/* cfg_load refuses unknown providers; this is only a guard. */
+	if (p == NULL || p->probe == NULL) {
+		fprintf(stderr, "%s: unknown provider\n", name);
+		return CLI_CONFIG;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&out, 0, sizeof(out));
+	out.attempts_left = -1;
+	ctx.cfg = &cli->cfg;
+	ctx.conf = cfg_provider_conf(&cli->cfg, p->info);
+	ctx.http = cli->http;
+	ctx.log = &cli->log;
+	said[0] = '\0';
+	rc = p->probe(&ctx, said, sizeof(said), &out);
+	if (rc == BV_OK) {
+		printf("%s: %s\n", name, said);
 		return CLI_OK;
 	}
-	/* cfg_load refuses unknown providers; this is only a guard. */
-	fprintf(stderr, "%s: unknown provider\n", name);
-	return CLI_CONFIG;
+	if (said[0] != '\0') {
+		fprintf(stderr, "%s: %s\n", name, said);
+		return cli_status_for(rc);
+	}
+	cli_print_outcome(name, rc, &out);
+	return CLI_FAILED;
 }
 
 int

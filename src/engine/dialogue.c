@@ -19,7 +19,7 @@
 #define MENU_TRIES 3
 
 static void
-use_channel(struct bv_engine *e, const char *channel)
+use_channel(struct bv_engine *e, enum bv_channel channel)
 {
 	e->channel = channel;
 	e->dest = engine_destination(e, channel);
@@ -28,7 +28,8 @@ use_channel(struct bv_engine *e, const char *channel)
 
 /* Show the numbered menu once; *choice is 0-based, -1 for a bad answer. */
 static enum bv_result
-ask_menu(struct bv_engine *e, const char **list, size_t n, long *choice)
+ask_menu(struct bv_engine *e, const enum bv_channel *list, size_t n,
+	 long *choice)
 {
 	char text[512], masked[ENGINE_MASKED_MAX], *answer = NULL, *end = NULL;
 	enum bv_result rc;
@@ -41,7 +42,7 @@ ask_menu(struct bv_engine *e, const char **list, size_t n, long *choice)
 			  sizeof(masked));
 		used += (size_t)snprintf(text + used, sizeof(text) - used,
 					 "\n  %zu) %s to %s", i + 1,
-					 engine_channel_label(list[i]), masked);
+					 channel_label(list[i]), masked);
 	}
 	engine_info(e, "%s", text);
 	snprintf(text, sizeof(text), "Choose 1-%zu [1]: ", n);
@@ -64,7 +65,7 @@ ask_menu(struct bv_engine *e, const char **list, size_t n, long *choice)
 static enum bv_result
 choose_channel(struct bv_engine *e)
 {
-	const char *list[ENGINE_MAX_CHANNELS];
+	enum bv_channel list[ENGINE_MAX_CHANNELS];
 	size_t n = engine_usable_channels(e, list, ENGINE_MAX_CHANNELS);
 	enum bv_result rc;
 	long choice = 0;
@@ -126,7 +127,7 @@ send_code(struct bv_engine *e)
 				  e->sends, e->masked, p->name);
 			engine_info(e,
 			    "A verification code was sent by %s to %s.",
-			    engine_channel_label(e->channel), e->masked);
+			    channel_label(e->channel), e->masked);
 			return BV_OK;
 		}
 		engine_log_outcome(e, p->name, rc, &out);
@@ -137,7 +138,7 @@ send_code(struct bv_engine *e)
 	if (rc == BV_CONFIG)
 		engine_log(e, LOG_ERR, "no configured provider from %s on "
 			  "sends by %s", e->cfg->providers[e->provider_idx],
-			  e->channel);
+			  channel_name(e->channel));
 	/* An account problem anywhere is not an outage: failmode stays out. */
 	return rejected ? BV_REJECTED : rc;
 }
@@ -248,7 +249,7 @@ try_answer(struct bv_engine *e, const char *answer)
 static enum bv_result
 resend(struct bv_engine *e)
 {
-	const char *list[ENGINE_MAX_CHANNELS];
+	enum bv_channel list[ENGINE_MAX_CHANNELS];
 	enum bv_result rc = BV_OK;
 
 	if (e->sends >= e->cfg->max_sends) {
@@ -256,11 +257,11 @@ resend(struct bv_engine *e)
 		return BV_ABORTED;
 	}
 	if (engine_usable_channels(e, list, ENGINE_MAX_CHANNELS) > 1) {
-		const char *before = e->channel;
+		enum bv_channel before = e->channel;
 
 		rc = choose_channel(e);
 		/* Another channel: every provider gets its chance again. */
-		if (rc == BV_OK && strcmp(before, e->channel) != 0)
+		if (rc == BV_OK && before != e->channel)
 			e->provider_idx = 0;
 	}
 	if (rc == BV_OK)
@@ -335,32 +336,18 @@ enum bv_result
 engine_confirm(struct bv_engine *e)
 {
 	struct bv_outcome out = { .attempts_left = -1 };
-	const struct bv_api_config *api;
 	enum bv_result rc;
 
 	if (e->recovered)
 		return BV_OK;
 	/* Local proofs were made a moment ago; nothing to ask anyone. */
-	api = cfg_api(e->cfg, e->provider->name);
-	if (!e->provider->can_validate || api == NULL || !api->validate_token)
+	if (!provider_confirms_proof(e->cfg, e->provider))
 		return BV_OK;
 	rc = e->port.validate(e->port.arg, e->provider, e->dest,
 			      e->proof.token, false, &out);
 	if (rc != BV_OK && rc != BV_NOMEM)
 		engine_log_outcome(e, e->provider->name, rc, &out);
 	return rc;
-}
-
-/* Is name one of the configured providers? */
-static bool
-provider_listed(const struct bv_config *cfg, const char *name)
-{
-	size_t i;
-
-	for (i = 0; cfg->providers[i] != NULL; i++)
-		if (strcmp(cfg->providers[i], name) == 0)
-			return true;
-	return false;
 }
 
 enum bv_result
@@ -372,14 +359,14 @@ engine_consume(struct bv_engine *e, const char *pname, const char *dest,
 
 	*skipped = false;
 	e->provider = provider_info_find(pname);
-	if (e->provider != NULL && !e->provider->can_validate) {
+	if (e->provider != NULL && !provider_can_validate(e->provider)) {
 		/* No endpoint to spend or check the proof with. */
 		engine_log(e, LOG_DEBUG, "session: %s cannot consume a proof",
 			   e->provider->name);
 		*skipped = true;
 		return BV_OK;
 	}
-	if (e->provider == NULL || !provider_listed(e->cfg, pname)) {
+	if (e->provider == NULL || !provider_is_listed(e->cfg, e->provider)) {
 		engine_log(e, LOG_ERR, "session: proof from provider \"%.32s\" "
 			   "that is not configured", pname);
 		return BV_REJECTED;
@@ -390,7 +377,8 @@ engine_consume(struct bv_engine *e, const char *pname, const char *dest,
 		engine_log_outcome(e, pname, rc, &out);
 	if (rc == BV_OK)
 		engine_log(e, LOG_INFO, "session: proof %s at %s",
-			   e->provider->consumes ? "consumed" : "confirmed",
+			   provider_consumes(e->provider) ? "consumed"
+							   : "confirmed",
 			   pname);
 	return rc;
 }

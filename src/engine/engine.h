@@ -21,16 +21,18 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "../core/channel.h"
 #include "../core/conf.h"
 #include "../core/log.h"
 #include "../core/phones.h"
 #include "../core/result.h"
+#include "../providers/catalog.h"
 #include "../providers/provider.h"
 
 /* Masked destination: a phone or "a•••@domain" of up to EMAIL_MAX. */
 #define ENGINE_MASKED_MAX (EMAIL_MAX + 16)
-/* Most channels a user can be offered (sms, voice, whatsapp, email). */
-#define ENGINE_MAX_CHANNELS 4
+/* Most channels a user can be offered: one of each. */
+#define ENGINE_MAX_CHANNELS BV_CHANNEL_COUNT
 
 /* How the engine talks to the person being verified. */
 struct bv_conv {
@@ -47,7 +49,7 @@ struct bv_conv {
 /* How the engine reaches a provider's operations (provider.h). */
 struct bv_port {
 	enum bv_result (*send)(void *arg, const struct bv_provider_info *p,
-			       const char *channel, const char *dest,
+			       enum bv_channel channel, const char *dest,
 			       struct bv_outcome *out);
 	enum bv_result (*check)(void *arg, const struct bv_provider_info *p,
 				const char *code, struct bv_proof *proof,
@@ -81,7 +83,7 @@ struct bv_engine {
 
 	/* The verification's state. */
 	struct bv_contact contact;
-	const char *channel;    /* chosen channel */
+	enum bv_channel channel; /* chosen channel (SMS until chosen) */
 	const char *dest;       /* contact.phone or contact.email */
 	char masked[ENGINE_MASKED_MAX];
 	size_t provider_idx;    /* into cfg->providers: who sent the code */
@@ -116,41 +118,37 @@ enum bv_result engine_select(struct bv_engine *e,
 			     enum engine_selection *sel);
 
 /* The channels this user can be offered, in order; returns the count. */
-size_t engine_usable_channels(const struct bv_engine *e, const char **out,
-			      size_t max);
+size_t engine_usable_channels(const struct bv_engine *e,
+			      enum bv_channel *out, size_t max);
 
 /* The channels the configuration offers (asked about), in order. */
-size_t engine_wanted_channels(const struct bv_config *cfg, const char **out,
-			      size_t max);
+size_t engine_wanted_channels(const struct bv_config *cfg,
+			      enum bv_channel *out, size_t max);
 
 /* The user's destination for channel (phone or email), or NULL. */
 const char *engine_destination(const struct bv_engine *e,
-			       const char *channel);
+			       enum bv_channel channel);
 
 /* A masked destination for display: "+1•••••••2671", "a•••@host". */
-void engine_mask(const char *channel, const char *dest, char *out,
+void engine_mask(enum bv_channel channel, const char *dest, char *out,
 		 size_t outsz);
 
 /*
- * No channel asked for: provider's own channel when a provider is
- * named, else what the module offers first (the first of "channels", or
- * with none the first provider's own).
+ * No channel asked for: provider's own channel when there is one, else
+ * what the module offers first (the first of "channels", or with none
+ * the first listed provider's own).
  */
-const char *engine_default_channel(const struct bv_config *cfg,
-				   const char *provider);
+enum bv_channel engine_default_channel(const struct bv_config *cfg,
+				       const struct bv_provider_info *provider);
 
 /*
- * The first configured provider called name (any when NULL) that sends
- * by channel (any when NULL) and, with need_validate, can confirm a
- * proof.  NULL when there is none.
+ * The first listed provider called name (any when NULL) that sends by
+ * channel (any when BV_CHANNEL_COUNT) and, with need_validate, can
+ * confirm a proof.  NULL when there is none.
  */
 const struct bv_provider_info *
 engine_pick_provider(const struct bv_config *cfg, const char *name,
-		     const char *channel, bool need_validate);
-
-/* "SMS", "voice call", "WhatsApp", "email": for the user's lines. */
-const char *engine_channel_label(const char *channel);
-bool engine_channel_is_email(const char *channel);
+		     enum bv_channel channel, bool need_validate);
 
 /* dialogue.c: what the user goes through */
 

@@ -37,83 +37,54 @@ engine_now(const struct bv_engine *e)
 	return e->clock != NULL ? e->clock() : time(NULL);
 }
 
-bool
-engine_channel_is_email(const char *channel)
-{
-	return channel != NULL && strcmp(channel, "email") == 0;
-}
-
 const char *
-engine_channel_label(const char *channel)
+engine_destination(const struct bv_engine *e, enum bv_channel channel)
 {
-	if (channel == NULL)
-		return "SMS";
-	if (strcmp(channel, "voice") == 0)
-		return "voice call";
-	if (strcmp(channel, "whatsapp") == 0)
-		return "WhatsApp";
-	if (strcmp(channel, "email") == 0)
-		return "email";
-	return "SMS";
-}
-
-const char *
-engine_destination(const struct bv_engine *e, const char *channel)
-{
-	return engine_channel_is_email(channel) ? e->contact.email
-						: e->contact.phone;
+	return channel_is_email(channel) ? e->contact.email
+					 : e->contact.phone;
 }
 
 void
-engine_mask(const char *channel, const char *dest, char *out, size_t outsz)
+engine_mask(enum bv_channel channel, const char *dest, char *out,
+	    size_t outsz)
 {
-	if (engine_channel_is_email(channel))
+	if (channel_is_email(channel))
 		email_mask(dest, out, outsz);
 	else
 		phone_mask(dest, out, outsz);
 }
 
-/* The channel a provider sends by when none is asked for. */
-static const char *
-own_channel(const struct bv_config *cfg, const char *name)
-{
-	const struct bv_api_config *api = cfg_api(cfg, name);
-	const struct bv_provider_info *p = provider_info_find(name);
-
-	if (api != NULL)
-		return api->channel;
-	return p != NULL ? p->channels[0] : NULL;
-}
-
-const char *
-engine_default_channel(const struct bv_config *cfg, const char *provider)
+enum bv_channel
+engine_default_channel(const struct bv_config *cfg,
+		       const struct bv_provider_info *provider)
 {
 	if (provider != NULL)
-		return own_channel(cfg, provider);
-	if (cfg->channels != NULL)
+		return provider_default_channel(cfg, provider);
+	if (cfg->nchannels > 0)
 		return cfg->channels[0];
-	return own_channel(cfg, cfg->providers[0]);
+	return provider_default_channel(cfg,
+					provider_info_find(cfg->providers[0]));
 }
 
 size_t
-engine_wanted_channels(const struct bv_config *cfg, const char **out,
+engine_wanted_channels(const struct bv_config *cfg, enum bv_channel *out,
 		       size_t max)
 {
 	size_t n = 0;
 
 	/* No "channels" list: the first provider's own channel only. */
-	if (cfg->channels == NULL) {
+	if (cfg->nchannels == 0) {
 		out[n++] = engine_default_channel(cfg, NULL);
 		return n;
 	}
-	for (; n < max && cfg->channels[n] != NULL; n++)
+	for (; n < max && n < cfg->nchannels; n++)
 		out[n] = cfg->channels[n];
 	return n;
 }
 
 /* Does any configured provider send by channel? */
 static bool
-channel_served(const struct bv_config *cfg, const char *channel)
+channel_served(const struct bv_config *cfg, enum bv_channel channel)
 {
 	size_t i;
 
@@ -125,10 +96,10 @@ channel_served(const struct bv_config *cfg, const char *channel)
 }
 
 size_t
-engine_usable_channels(const struct bv_engine *e, const char **out,
+engine_usable_channels(const struct bv_engine *e, enum bv_channel *out,
 		       size_t max)
 {
-	const char *want[ENGINE_MAX_CHANNELS];
+	enum bv_channel want[ENGINE_MAX_CHANNELS];
 	size_t i, n = 0, nwant;
 
 	nwant = engine_wanted_channels(e->cfg, want, ENGINE_MAX_CHANNELS);
@@ -141,18 +112,22 @@ engine_usable_channels(const struct bv_engine *e, const char **out,
 
 const struct bv_provider_info *
 engine_pick_provider(const struct bv_config *cfg, const char *name,
-		     const char *channel, bool need_validate)
+		     enum bv_channel channel, bool need_validate)
 {
+	const struct bv_provider_info *wanted = provider_info_find(name);
 	const struct bv_provider_info *p;
 	size_t i;
 
+	if (name != NULL && wanted == NULL)
+		return NULL;
 	for (i = 0; cfg->providers[i] != NULL; i++) {
 		p = provider_info_find(cfg->providers[i]);
-		if (p == NULL || (name != NULL && strcmp(name, p->name) != 0))
+		if (p == NULL || (wanted != NULL && p != wanted))
 			continue;
-		if (channel != NULL && !provider_has_channel(p, channel))
+		if (channel != BV_CHANNEL_COUNT &&
+		    !provider_has_channel(p, channel))
 			continue;
-		if (need_validate && !p->can_validate)
+		if (need_validate && !provider_can_validate(p))
 			continue;
 		return p;
 	}
@@ -162,7 +137,7 @@ engine_pick_provider(const struct bv_config *cfg, const char *name,
 enum bv_result
 engine_select(struct bv_engine *e, enum engine_selection *sel)
 {
-	const char *channels[ENGINE_MAX_CHANNELS];
+	enum bv_channel channels[ENGINE_MAX_CHANNELS];
 	bool applies = true;
 	enum bv_result rc;
 

@@ -100,14 +100,15 @@ export_proof(struct auth_state *st)
 	snprintf(expires, sizeof(expires), "%lld", (long long)e->proof.expires);
 	rc = put_env(st->pamh, "BAXVERIFY_TOKEN", e->proof.token);
 	if (rc == BV_OK)
-		rc = put_env(st->pamh, engine_channel_is_email(e->channel)
+		rc = put_env(st->pamh, channel_is_email(e->channel)
 			     ? "BAXVERIFY_EMAIL" : "BAXVERIFY_PHONE", e->dest);
 	if (rc == BV_OK)
 		rc = put_env(st->pamh, "BAXVERIFY_TOKEN_EXPIRES", expires);
 	if (rc == BV_OK)
 		rc = put_env(st->pamh, "BAXVERIFY_PROVIDER", e->provider->name);
 	if (rc == BV_OK)
-		rc = put_env(st->pamh, "BAXVERIFY_CHANNEL", e->channel);
+		rc = put_env(st->pamh, "BAXVERIFY_CHANNEL",
+			     channel_name(e->channel));
 	if (rc == BV_OK)
 		rc = set_data_copy(st->pamh, DATA_TOKEN, e->proof.token);
 	if (rc == BV_OK)
@@ -240,7 +241,7 @@ begin(struct auth_state *st, pam_handle_t *pamh, int argc, const char **argv)
 	text_sanitize(st->user, sizeof(st->user), user);
 	snprintf(st->who, sizeof(st->who), "user=%s service=%s rhost=%s",
 		 st->user, st->service ? st->service : "-", st->rhost);
-	rc = cfg_load(&st->cfg, argc, argv, &st->log);
+	rc = cfg_load(&st->cfg, argc, argv, provider_catalog(), &st->log);
 	st->log.debug = st->log.debug || st->cfg.debug;
 	if (rc == BV_CONFIG)
 		engine_log(&st->eng, LOG_ERR, "denied: configuration %s is "
@@ -286,7 +287,7 @@ authenticate(struct auth_state *st)
 		engine_log(e, LOG_NOTICE, "signed in with a recovery code");
 	else if (rc == BV_OK)
 		engine_log(e, LOG_INFO, "verified %s by %s (%s)", e->masked,
-			   e->provider->name, engine_channel_label(e->channel));
+			   e->provider->name, channel_label(e->channel));
 	return rc;
 }
 
@@ -342,8 +343,9 @@ consume(struct auth_state *st, bool *done)
 		dest = pam_getenv(st->pamh, "BAXVERIFY_EMAIL");
 	if (!st->cfg.consume_token || token == NULL || dest == NULL)
 		return BV_OK;
+	/* No provider named: a proof of the default one. */
 	if (pname == NULL)
-		pname = st->cfg.providers[0];
+		pname = provider_info_default()->name;
 	/* The proof is in the record of who authenticated (sudo: the
 	   invoking user, though PAM_USER is now the target); sshd
 	   authenticates in another process, with the same PAM_USER. */

@@ -40,11 +40,7 @@
 static long
 budget_ms(const struct auth_state *st)
 {
-	long s = st->cfg.http.timeout;
-
-	if (st->cfg.local.timeout > s)
-		s = st->cfg.local.timeout;
-	return (s + REMOTE_SLACK_S) * 1000;
+	return (provider_longest_timeout(&st->cfg) + REMOTE_SLACK_S) * 1000;
 }
 
 /* In the child: the socket on 0, /dev/null on 1 and 2, then exec. */
@@ -368,8 +364,8 @@ remote_start(struct auth_state *st, const char *user)
 }
 
 static enum bv_result
-port_send(void *arg, const struct bv_provider_info *p, const char *channel,
-	  const char *dest, struct bv_outcome *out)
+port_send(void *arg, const struct bv_provider_info *p,
+	  enum bv_channel channel, const char *dest, struct bv_outcome *out)
 {
 	struct auth_state *st = arg;
 	struct proto_msg m;
@@ -378,7 +374,7 @@ port_send(void *arg, const struct bv_provider_info *p, const char *channel,
 	if (rc != BV_OK)
 		return rc;
 	proto_init(&m, PROTO_SEND);
-	if (!proto_add(&m, p->name) || !proto_add(&m, channel) ||
+	if (!proto_add(&m, p->name) || !proto_add(&m, channel_name(channel)) ||
 	    !proto_add(&m, dest)) {
 		proto_clear(&m);
 		return BV_NOMEM;

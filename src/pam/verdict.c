@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <string.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -70,7 +69,7 @@ outage_verdict(struct auth_state *st)
 int
 verdict(struct auth_state *st, enum bv_result rc, enum engine_selection sel)
 {
-	const char *channel = st->eng.channel;
+	enum bv_channel channel = st->eng.channel;
 
 	switch (rc) {
 	case BV_OK:
@@ -100,15 +99,14 @@ verdict(struct auth_state *st, enum bv_result rc, enum engine_selection sel)
 	case BV_BAD_DESTINATION:
 		say(st, PAM_ERROR_MSG, "Your registered %s is not valid. "
 		    "Contact your administrator.",
-		    engine_channel_is_email(channel) ? "email address"
-						     : "phone number");
+		    channel_is_email(channel) ? "email address"
+					      : "phone number");
 		return PAM_AUTH_ERR;
 	case BV_REJECTED:
 		say(st, PAM_ERROR_MSG, "Verification is not possible right "
 		    "now: the %s service needs attention from your "
 		    "administrator.",
-		    channel == NULL || strcmp(channel, "sms") == 0
-			    ? "SMS" : "verification");
+		    channel == BV_CHANNEL_SMS ? "SMS" : "verification");
 		return PAM_AUTH_ERR;
 	case BV_UNAVAILABLE:
 		return outage_verdict(st);

@@ -26,7 +26,8 @@
 
 /* Most recovery codes a user may hold, send times kept, grace entries. */
 #define STORE_MAX_RECOVERY 32
-#define STORE_MAX_SENDS 64
+/* limits.max_sends_per_hour can be no more than the sends kept. */
+#define STORE_MAX_SENDS CFG_MAX_SENDS_PER_HOUR
 #define STORE_MAX_REMEMBER 16
 /* Longest hash crypt(3) writes, plus room. */
 #define STORE_HASH_MAX 128

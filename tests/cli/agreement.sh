@@ -44,6 +44,7 @@ fresh() {
 	cp "$BV_HELPER" "$inst/helper"
 	chmod 755 "$inst/helper"
 	delivery="delivery = \"command\"; command = \"$inst/sms\";"
+	extra=
 }
 
 write_conf() {
@@ -54,6 +55,7 @@ phones = { file = "$inst/phones"; };
 store = { dir = "$inst/store"; };
 helper = "$inst/helper";
 max_tries = 1;
+$extra
 EOF
 	chmod 600 "$conf"
 }
@@ -188,6 +190,15 @@ fresh
 delivery="delivery = \"file\"; file = \"$inst/outbox\";"
 mkdir "$inst/outbox"
 row "delivery file a directory" refused
+
+fresh
+extra="http = { ca_file = \"$inst/no-such-ca.pem\"; };"
+row "http.ca_file missing" refused refused
+
+fresh
+mkdir "$inst/ca.pem"
+extra="http = { ca_file = \"$inst/ca.pem\"; };"
+row "http.ca_file a directory" refused refused
 
 echo "1..$n"
 exit "$failed"

@@ -33,7 +33,7 @@ struct fake {
 	long left[MAX_SCRIPT];            /* attempts_left with a check */
 	size_t ncheck;
 	const char *sent_by[MAX_SCRIPT];  /* provider of each send */
-	const char *sent_channel[MAX_SCRIPT];
+	enum bv_channel sent_channel[MAX_SCRIPT];
 	size_t validated;
 	/* The conversation: answers in order, then BV_ABORTED. */
 	const char *answers[MAX_SCRIPT];
@@ -61,8 +61,8 @@ fake_clock(void)
 }
 
 static enum bv_result
-fake_send(void *arg, const struct bv_provider_info *p, const char *channel,
-	  const char *dest, struct bv_outcome *out)
+fake_send(void *arg, const struct bv_provider_info *p,
+	  enum bv_channel channel, const char *dest, struct bv_outcome *out)
 {
 	struct fake *f = arg;
 	size_t i = f->nsend++;
@@ -171,7 +171,9 @@ load(struct fixture *f, const char *extra)
 		 extra);
 	write_file(f->conf, text);
 	cfg_free(&f->cfg);
-	assert_int_equal(cfg_load_file(&f->cfg, f->conf, &f->log), BV_OK);
+	assert_int_equal(cfg_load_file(&f->cfg, f->conf, provider_catalog(),
+				       &f->log),
+			 BV_OK);
 }
 
 /* A fresh engine for alice (contact looked up) on f->cfg. */
@@ -342,7 +344,7 @@ test_channel_menu(void **state)
 	assert_int_equal(login(f), BV_OK);
 	assert_true(shown(&f->fake, "Where should the verification code go?"));
 	assert_true(shown(&f->fake, "2) email to a"));
-	assert_string_equal(f->fake.sent_channel[0], "email");
+	assert_int_equal(f->fake.sent_channel[0], BV_CHANNEL_EMAIL);
 	assert_string_equal(f->e.dest, "alice@example.org");
 }
 
@@ -596,20 +598,26 @@ static void
 test_selection(void **state)
 {
 	struct fixture *f = *state;
-	const char *ch[ENGINE_MAX_CHANNELS];
+	enum bv_channel ch[ENGINE_MAX_CHANNELS];
 
 	load(f, "provider = [\"baxverify\", \"tryvox\"]; "
 		"channels = [\"voice\", \"email\"];");
 	start(f);
 	assert_int_equal(engine_usable_channels(&f->e, ch, 4), 2);
-	assert_string_equal(ch[0], "voice");
-	assert_string_equal(engine_default_channel(&f->cfg, NULL), "voice");
-	assert_string_equal(engine_pick_provider(&f->cfg, NULL, "voice",
-						 false)->name, "tryvox");
-	assert_null(engine_pick_provider(&f->cfg, "baxverify", "voice",
+	assert_int_equal(ch[0], BV_CHANNEL_VOICE);
+	assert_int_equal(ch[1], BV_CHANNEL_EMAIL);
+	assert_int_equal(engine_default_channel(&f->cfg, NULL),
+			 BV_CHANNEL_VOICE);
+	assert_string_equal(engine_pick_provider(&f->cfg, NULL,
+						 BV_CHANNEL_VOICE, false)->name,
+			    "tryvox");
+	assert_null(engine_pick_provider(&f->cfg, "baxverify",
+					 BV_CHANNEL_VOICE, false));
+	assert_null(engine_pick_provider(&f->cfg, "nosuch", BV_CHANNEL_COUNT,
 					 false));
-	assert_string_equal(engine_pick_provider(&f->cfg, NULL, NULL,
-						 false)->name, "baxverify");
+	assert_string_equal(engine_pick_provider(&f->cfg, NULL,
+						 BV_CHANNEL_COUNT, false)->name,
+			    "baxverify");
 }
 
 /* Proof confirmation: asked by default, not with validate_token off. */
