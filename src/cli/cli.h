@@ -15,10 +15,10 @@
 #include <time.h>
 
 #include "../core/conf.h"
-#include "../core/http.h"
 #include "../core/log.h"
 #include "../core/result.h"
 #include "../providers/provider.h"
+#include "../providers/session.h"
 
 /* Exit statuses, documented in baxverify(8) EXIT STATUS. */
 enum cli_status {
@@ -35,7 +35,10 @@ struct cli {
 	struct bv_config cfg;  /* loaded by cli_load_config */
 	bool loaded;
 	struct bv_log log;	  /* pamh NULL: core code logs to stderr */
-	struct http_client *http; /* one client for the run, or NULL */
+	/* The listed providers in process (check, stats, logs), opened on
+	   first use: one HTTP client for the run. */
+	struct provider_session session;
+	bool session_ready;
 };
 
 /* One command: its name, handler, synopsis and help for --help. */
@@ -55,8 +58,9 @@ struct cli_command {
  */
 int cli_load_config(struct cli *cli);
 
-/* The run's HTTP client, made on first use.  CLI_OK or CLI_IO. */
-int cli_http(struct cli *cli);
+/* The run's provider session (no user), made on first use.  CLI_OK or
+   CLI_IO. */
+int cli_session(struct cli *cli);
 
 /* Release what cli holds (the configuration is wiped). */
 void cli_free(struct cli *cli);

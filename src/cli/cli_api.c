@@ -17,6 +17,7 @@
 #include "../core/text.h"
 #include "../core/wipe.h"
 #include "../engine/engine.h"
+#include "../providers/session.h"
 #include "cli.h"
 
 /* The channel a send or verify is for. */
@@ -29,10 +30,11 @@ struct asked_channel {
 
 /* What one send, verify or validate run needs. */
 struct api_run {
-	struct bv_ctx ctx;
+	struct provider_session session; /* the providers, in process */
+	const struct bv_provider *p;     /* the one picked, selected */
 	struct asked_channel asked;
 	struct bv_contact contact;
-	const struct bv_provider *p;
+	const char *dest;                /* in contact, or NULL: any */
 	struct bv_outcome out;
 	char masked[EMAIL_MAX + 16];
 };
@@ -54,7 +56,7 @@ struct api_args {
  * saying why.  Its operations run here, in process; the module's run in
  * the helper.
  */
-static const struct bv_provider *
+static const struct bv_provider_info *
 pick_provider(const struct bv_config *cfg, const char *name,
 	      const struct asked_channel *asked, bool need_validate)
 {
@@ -67,7 +69,7 @@ pick_provider(const struct bv_config *cfg, const char *name,
 						 : BV_CHANNEL_COUNT,
 					 need_validate);
 	if (p != NULL)
-		return provider_find(p->name);
+		return p;
 	if (name != NULL)
 		fprintf(stderr,
 			"baxverify: provider \"%s\" is not "
@@ -86,7 +88,7 @@ pick_provider(const struct bv_config *cfg, const char *name,
 static int
 find_dest(struct cli *cli, struct api_run *r, const char *user)
 {
-	enum bv_channel channel = r->ctx.channel;
+	enum bv_channel channel = r->asked.channel;
 	struct bv_engine e;
 	enum bv_result rc;
 
@@ -98,15 +100,15 @@ find_dest(struct cli *cli, struct api_run *r, const char *user)
 	/* validate-token names no channel: whatever the user has. */
 	if (r->asked.name == NULL && r->contact.phone == NULL)
 		channel = BV_CHANNEL_EMAIL;
-	r->ctx.dest = engine_destination(&e, channel);
-	if (r->ctx.dest == NULL) {
+	r->dest = engine_destination(&e, channel);
+	if (r->dest == NULL) {
 		fprintf(stderr, "baxverify: %s has no %s in %s\n", user,
 			channel_is_email(channel) ? "email address"
 						  : "phone number",
 			cli->cfg.phones_file);
 		return CLI_FAILED;
 	}
-	engine_mask(channel, r->ctx.dest, r->masked, sizeof(r->masked));
+	engine_mask(channel, r->dest, r->masked, sizeof(r->masked));
 	return CLI_OK;
 }
 
@@ -137,40 +139,36 @@ static int
 run_setup(struct cli *cli, struct api_run *r, const struct api_args *a,
 	  const char *user, bool validate)
 {
+	const struct bv_provider_info *p;
 	int status;
 
 	status = cli_load_config(cli);
 	if (status != CLI_OK)
 		return status;
 	ask_channel(&cli->cfg, a, validate, &r->asked);
-	r->p = pick_provider(&cli->cfg, a->provider, &r->asked, validate);
-	if (r->p == NULL)
+	p = pick_provider(&cli->cfg, a->provider, &r->asked, validate);
+	if (p == NULL)
 		return CLI_USAGE;
-	r->ctx.cfg = &cli->cfg;
-	r->ctx.conf = cfg_provider_conf(&cli->cfg, r->p->info);
-	r->ctx.log = &cli->log;
-	if (provider_state_new(r->p, &r->ctx.state) != BV_OK) {
-		fprintf(stderr, "baxverify: out of memory\n");
-		return CLI_IO;
-	}
-	r->ctx.user = user;
-	r->ctx.channel = r->asked.channel;
 	r->out.attempts_left = -1;
 	if (user != NULL) {
 		status = find_dest(cli, r, user);
 		if (status != CLI_OK)
 			return status;
 	}
-	status = cli_http(cli);
-	r->ctx.http = cli->http;
-	return status;
+	if (session_open(&r->session, &cli->cfg, &cli->log, user, NULL) !=
+	    BV_OK) {
+		fprintf(stderr, "baxverify: cannot set up the providers\n");
+		return CLI_IO;
+	}
+	/* Listed: pick_provider took it from the configuration. */
+	r->p = session_select(&r->session, p);
+	return r->p != NULL ? CLI_OK : CLI_CONFIG;
 }
 
 static void
 run_clear(struct api_run *r)
 {
-	provider_state_free(r->p, r->ctx.state);
-	r->ctx.state = NULL;
+	session_close(&r->session);
 	contact_clear(&r->contact);
 }
 
@@ -254,17 +252,18 @@ cli_send(struct cli *cli, int argc, char **argv)
 	status = run_setup(cli, &r, &a, argv[optind], false);
 	if (status != CLI_OK)
 		goto out;
-	rc = r.p->send(&r.ctx, &r.out);
+	rc = session_send(&r.session, r.p->info, r.asked.channel, r.dest,
+			  &r.out);
 	status = cli_status_for(rc);
 	if (rc != BV_OK) {
 		cli_print_outcome(r.p->info->name, rc, &r.out);
 		goto out;
 	}
 	printf("sent a code to %s by %s via %s\n", r.masked,
-	       channel_name(r.ctx.channel), r.p->info->name);
+	       channel_name(r.asked.channel), r.p->info->name);
 	/* What a later verify must be given (Tryvox's verification id). */
 	if (r.p->reference != NULL)
-		ref = r.p->reference(r.ctx.state, &expires);
+		ref = r.p->reference(r.session.ctx.state, &expires);
 	if (ref != NULL)
 		printf("verification id: %s (give it to verify --id)\n", ref);
 	if (expires != 0) {
@@ -307,7 +306,10 @@ verify_code(struct api_run *r, const char *typed, bool show)
 			CODE_MIN_DIGITS, CODE_MAX_DIGITS);
 		goto out;
 	}
-	rc = r->p->check(&r->ctx, code, &proof, &r->out);
+	rc = session_target(&r->session, r->asked.channel, r->dest);
+	if (rc == BV_OK)
+		rc = session_check(&r->session, r->p->info, code, &proof,
+				   &r->out);
 	status = cli_status_for(rc);
 	if (rc != BV_OK) {
 		cli_print_outcome(r->p->info->name, rc, &r->out);
@@ -362,7 +364,7 @@ cli_verify(struct cli *cli, int argc, char **argv)
 	}
 	status = CLI_IO;
 	if (a.id != NULL && r.p->set_reference != NULL &&
-	    r.p->set_reference(r.ctx.state, a.id) != BV_OK)
+	    r.p->set_reference(r.session.ctx.state, a.id) != BV_OK)
 		goto out;
 	status = verify_code(&r, code, a.show_token);
 out:
@@ -378,8 +380,8 @@ report_validity(const struct api_run *r, enum bv_result rc, bool consume)
 	if (rc == BV_OK) {
 		bool spent = consume && provider_consumes(r->p->info);
 
-		printf("valid%s%s%s\n", r->ctx.dest ? " for " : "",
-		       r->ctx.dest ? r->masked : "",
+		printf("valid%s%s%s\n", r->dest ? " for " : "",
+		       r->dest ? r->masked : "",
 		       spent ? " (now consumed)" : "");
 		return CLI_OK;
 	}
@@ -426,7 +428,8 @@ cli_validate_token(struct cli *cli, int argc, char **argv)
 		status = cli_usage_error("validate-token", why);
 		goto out;
 	}
-	rc = r.p->validate(&r.ctx, token, a.consume, &r.out);
+	rc = session_validate(&r.session, r.p->info, r.dest, token, a.consume,
+			      &r.out);
 	status = report_validity(&r, rc, a.consume);
 out:
 	bv_free_secret(token);

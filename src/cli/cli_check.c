@@ -259,26 +259,13 @@ check_store(struct cli *cli, const char *user)
 static int
 check_provider(struct cli *cli, const char *name)
 {
-	const struct bv_provider *p = provider_find(name);
-	struct bv_outcome out;
-	struct bv_ctx ctx;
+	const struct bv_provider_info *p = provider_info_find(name);
+	struct bv_outcome out = { .attempts_left = -1 };
 	char said[PATH_MAX + 128];
 	enum bv_result rc;
 
-	/* cfg_load refuses unknown providers; this is only a guard. */
-	if (p == NULL || p->probe == NULL) {
-		fprintf(stderr, "%s: unknown provider\n", name);
-		return CLI_CONFIG;
-	}
-	memset(&ctx, 0, sizeof(ctx));
-	memset(&out, 0, sizeof(out));
-	out.attempts_left = -1;
-	ctx.cfg = &cli->cfg;
-	ctx.conf = cfg_provider_conf(&cli->cfg, p->info);
-	ctx.http = cli->http;
-	ctx.log = &cli->log;
 	said[0] = '\0';
-	rc = p->probe(&ctx, said, sizeof(said), &out);
+	rc = session_probe(&cli->session, p, said, sizeof(said), &out);
 	if (rc == BV_OK) {
 		printf("%s: %s\n", name, said);
 		return CLI_OK;
@@ -326,7 +313,7 @@ cli_check(struct cli *cli, int argc, char **argv)
 	note(&status, check_phones(cli));
 	note(&status, check_helper(cli->cfg.helper));
 	note(&status, check_store(cli, user));
-	if (cli_http(cli) != CLI_OK)
+	if (cli_session(cli) != CLI_OK)
 		return CLI_IO;
 	for (i = 0; cli->cfg.providers[i] != NULL; i++)
 		note(&status, check_provider(cli, cli->cfg.providers[i]));

@@ -82,8 +82,7 @@ scalar_text(const cJSON *it, char *out, size_t outsz)
 static int
 bax_get(struct cli *cli, const char *path, cJSON **root)
 {
-	struct bv_ctx ctx;
-	struct bv_outcome out;
+	struct bv_outcome out = { .attempts_left = -1 };
 	enum bv_result rc;
 	int status;
 
@@ -97,17 +96,12 @@ bax_get(struct cli *cli, const char *path, cJSON **root)
 			cli->cfg.path);
 		return CLI_CONFIG;
 	}
-	status = cli_http(cli);
+	status = cli_session(cli);
 	if (status != CLI_OK)
 		return status;
-	memset(&ctx, 0, sizeof(ctx));
-	memset(&out, 0, sizeof(out));
-	ctx.cfg = &cli->cfg;
-	ctx.conf = cfg_provider_conf(&cli->cfg, &baxverify_info);
-	ctx.http = cli->http;
-	ctx.log = &cli->log;
-	out.attempts_left = -1;
-	rc = baxverify_get(&ctx, path, root, &out);
+	/* Listed (checked above): its group selected in the context. */
+	(void)session_select(&cli->session, &baxverify_info);
+	rc = baxverify_get(&cli->session.ctx, path, root, &out);
 	if (rc != BV_OK) {
 		out.action = path;
 		cli_print_outcome(baxverify_info.name, rc, &out);

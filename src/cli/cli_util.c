@@ -69,22 +69,26 @@ cli_load_config(struct cli *cli)
 }
 
 int
-cli_http(struct cli *cli)
+cli_session(struct cli *cli)
 {
-	if (cli->http != NULL)
+	if (cli->session_ready)
 		return CLI_OK;
-	if (http_client_new(&cli->cfg.http, &cli->http) != BV_OK) {
-		fprintf(stderr, "baxverify: cannot set up the HTTP client\n");
+	if (session_open(&cli->session, &cli->cfg, &cli->log, NULL, NULL) !=
+	    BV_OK) {
+		session_close(&cli->session);
+		fprintf(stderr, "baxverify: cannot set up the providers\n");
 		return CLI_IO;
 	}
+	cli->session_ready = true;
 	return CLI_OK;
 }
 
 void
 cli_free(struct cli *cli)
 {
-	http_client_free(cli->http);
-	cli->http = NULL;
+	if (cli->session_ready)
+		session_close(&cli->session);
+	cli->session_ready = false;
 	if (cli->loaded)
 		cfg_free(&cli->cfg); /* wipes the API keys */
 	cli->loaded = false;

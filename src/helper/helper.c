@@ -29,7 +29,8 @@
 #include "../core/http.h"
 #include "../core/log.h"
 #include "../core/wipe.h"
-#include "../providers/provider.h"
+#include "../providers/catalog.h"
+#include "../providers/session.h"
 
 /* The socket to the module. */
 #define SOCK_FD 0
@@ -45,12 +46,9 @@ struct helper {
 	struct bv_log log;
 	struct proto_msg hello;  /* kept: the config points into it */
 	struct bv_config cfg;
-	struct http_client *http; /* one connection per authentication */
-	struct bv_ctx ctx;
-	/* Each listed provider's per-login state, in cfg.providers' order
-	   (what send leaves for check: Tryvox's verification id). */
-	void **states;
-	char *dest;
+	/* The listed providers in process: one connection per
+	   authentication, each one's per-login state. */
+	struct provider_session session;
 	bool limits_ok;          /* no resource limit below ours */
 };
 
@@ -88,36 +86,6 @@ reply(struct helper *h, enum bv_result rc, const struct bv_outcome *out,
 	return rc;
 }
 
-/* A per-login state for each listed provider that keeps one. */
-static enum bv_result
-new_states(struct helper *h)
-{
-	enum bv_result rc = BV_OK;
-	size_t i, n = 0;
-
-	while (h->cfg.providers[n] != NULL)
-		n++;
-	h->states = calloc(n + 1, sizeof(*h->states));
-	if (h->states == NULL)
-		return BV_NOMEM;
-	for (i = 0; i < n && rc == BV_OK; i++)
-		rc = provider_state_new(provider_find(h->cfg.providers[i]),
-					&h->states[i]);
-	return rc;
-}
-
-static void
-free_states(struct helper *h)
-{
-	size_t i;
-
-	for (i = 0; h->states != NULL && h->cfg.providers[i] != NULL; i++)
-		provider_state_free(provider_find(h->cfg.providers[i]),
-				    h->states[i]);
-	free(h->states);
-	h->states = NULL;
-}
-
 /* Load the configuration the module named, as the module would. */
 static enum bv_result
 hello(struct helper *h)
@@ -135,94 +103,44 @@ hello(struct helper *h)
 	rc = cfg_load(&h->cfg, (int)(n - HELLO_ARGS), args,
 		      provider_catalog(), &h->log);
 	if (rc == BV_OK)
-		rc = new_states(h);
-	if (rc == BV_OK)
-		rc = http_client_new(&h->cfg.http, &h->http);
-	h->ctx.cfg = &h->cfg;
-	h->ctx.http = h->http;
-	h->ctx.log = &h->log;
-	h->ctx.user = proto_get(&h->hello, 1);
-	h->ctx.who = proto_get(&h->hello, 2);
+		rc = session_open(&h->session, &h->cfg, &h->log,
+				  proto_get(&h->hello, 1),
+				  proto_get(&h->hello, 2));
 	return rc;
-}
-
-/* The provider a request names, with its group and state selected. */
-static const struct bv_provider *
-select_provider(struct helper *h, const char *name)
-{
-	const struct bv_provider *p = provider_find(name);
-	size_t i;
-
-	/* Only what the administrator configured may be called. */
-	for (i = 0; p != NULL && h->cfg.providers[i] != NULL; i++)
-		if (provider_find(h->cfg.providers[i]) == p) {
-			h->ctx.conf = cfg_provider_conf(&h->cfg, p->info);
-			h->ctx.state = h->states[i];
-			return p;
-		}
-	return NULL;
-}
-
-static enum bv_result
-replace(char **slot, const char *value)
-{
-	bv_free_secret(*slot);
-	*slot = strdup(value);
-	return *slot != NULL ? BV_OK : BV_NOMEM;
 }
 
 static enum bv_result
 do_send(struct helper *h, const struct proto_msg *m, struct bv_outcome *out)
 {
-	const struct bv_provider *p = select_provider(h, proto_get(m, 0));
 	enum bv_channel channel;
-	enum bv_result rc;
 
 	out->action = "send";
-	/* The channel travels by name; one the provider lacks is refused. */
-	if (p == NULL || !channel_parse(proto_get(m, 1), &channel) ||
-	    !provider_has_channel(p->info, channel))
+	/* The channel travels by name. */
+	if (!channel_parse(proto_get(m, 1), &channel))
 		return BV_CONFIG;
-	rc = replace(&h->dest, proto_get(m, 2));
-	if (rc != BV_OK)
-		return rc;
-	h->ctx.channel = channel;
-	h->ctx.dest = h->dest;
-	return p->send(&h->ctx, out);
+	return session_send(&h->session, provider_info_find(proto_get(m, 0)),
+			    channel, proto_get(m, 2), out);
 }
 
 static enum bv_result
 do_check(struct helper *h, const struct proto_msg *m,
 	 struct bv_outcome *out, struct bv_proof *proof)
 {
-	const struct bv_provider *p = select_provider(h, proto_get(m, 0));
-
-	out->action = "verify";
-	if (p == NULL || h->ctx.dest == NULL)
-		return BV_CONFIG;
-	return p->check(&h->ctx, proto_get(m, 1), proof, out);
+	return session_check(&h->session, provider_info_find(proto_get(m, 0)),
+			     proto_get(m, 1), proof, out);
 }
 
 static enum bv_result
 do_validate(struct helper *h, const struct proto_msg *m,
 	    struct bv_outcome *out)
 {
-	const struct bv_provider *p = select_provider(h, proto_get(m, 0));
-	bool consume = strcmp(proto_get(m, 3), "1") == 0;
-	enum bv_result rc;
+	const char *dest = proto_get(m, 1);
 
-	out->action = consume ? "consume" : "validate";
-	if (p == NULL || p->validate == NULL)
-		return BV_CONFIG;
-	if (*proto_get(m, 1) == '\0') {
-		h->ctx.dest = NULL; /* any destination */
-	} else {
-		rc = replace(&h->dest, proto_get(m, 1));
-		if (rc != BV_OK)
-			return rc;
-		h->ctx.dest = h->dest;
-	}
-	return p->validate(&h->ctx, proto_get(m, 2), consume, out);
+	/* An empty destination: any. */
+	return session_validate(&h->session,
+				provider_info_find(proto_get(m, 0)),
+				*dest != '\0' ? dest : NULL, proto_get(m, 2),
+				strcmp(proto_get(m, 3), "1") == 0, out);
 }
 
 /*
@@ -351,11 +269,9 @@ serve(struct helper *h, const struct proto_msg *m)
 static void
 finish(struct helper *h)
 {
-	free_states(h);
-	http_client_free(h->http);
+	session_close(&h->session);
 	cfg_free(&h->cfg);
 	proto_clear(&h->hello);
-	bv_free_secret(h->dest);
 	curl_global_cleanup();
 }
 
