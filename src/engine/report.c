@@ -53,6 +53,10 @@ engine_log_outcome(const struct bv_engine *e, const char *provider,
 }
 
 /* Format a line for the user and hand it to one of the callbacks. */
+static void tell(const struct bv_engine *e,
+		 void (*line)(void *, const char *), const char *fmt,
+		 va_list ap) __attribute__((format(printf, 3, 0)));
+
 static void
 tell(const struct bv_engine *e, void (*line)(void *, const char *),
      const char *fmt, va_list ap)
