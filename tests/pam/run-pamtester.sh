@@ -1,0 +1,119 @@
+#!/bin/sh
+# run-pamtester.sh - pamtester, a real PAM application reading the code
+# from a pipe, authenticates through the built module under pam_wrapper
+# against the loopback mock: the right code, a wrong then the right one,
+# and a wrong one with max_tries = 1.  No secret may reach its output or
+# syslog.
+#
+# Started by `make check` (TESTS) with BV_MODULE, BV_HELPER,
+# BV_SYSLOG_SHIM and srcdir (see run-pam-tests.sh).  Skips (77) without
+# pam_wrapper, pamtester, curl or openssl.  Works in a scratch directory,
+# stops the mock by its PID and removes the directory on exit.
+
+set -eu
+
+: "${BV_MODULE:?BV_MODULE not set}"
+: "${BV_SYSLOG_SHIM:?BV_SYSLOG_SHIM not set}"
+srcdir=${srcdir:-.}
+# shellcheck source=tests/mock/lib.sh
+. "$srcdir/tests/mock/lib.sh"
+
+# The code the mock sends (force_code) and a wrong one.
+code=918273
+wrong=550011
+
+bv_find_pam_wrapper ||
+	bv_skip "libpam_wrapper.so not found (install libpam-wrapper)"
+[ -f "$BV_MODULE" ] || bv_fail "module $BV_MODULE not built"
+[ -f "$BV_SYSLOG_SHIM" ] || bv_fail "$BV_SYSLOG_SHIM not built"
+command -v openssl >/dev/null 2>&1 || bv_skip "openssl not found"
+command -v pamtester >/dev/null 2>&1 || bv_skip "pamtester not installed"
+command -v curl >/dev/null 2>&1 || bv_skip "the pamtester checks need curl"
+
+bv_scratch_dir pamtester
+bv_make_ca
+# shellcheck disable=SC2119 # no extra arguments for the mock
+bv_start_mock
+conf="$dir/baxverify.conf"
+bv_service bv
+bv_write_other_service "$dir/pam.d"
+bv_set_preload
+
+mock() { # PATH [JSON]
+	if [ $# -gt 1 ]; then
+		curl -fsS --cacert "$dir/pki/ca.pem" \
+			-H 'Content-Type: application/json' \
+			--data "$2" "$mock_url$1" >/dev/null
+	else
+		curl -fsS --cacert "$dir/pki/ca.pem" "$mock_url$1"
+	fi
+}
+
+write_conf() { # [extra top-level settings]
+	cat >"$conf" <<EOF
+provider = "baxverify";
+baxverify = {
+  api_url = "$mock_url/v1";
+  project_id = "$bv_project_id";
+  api_key = "$bv_api_key";
+};
+http = {
+  ca_file = "$dir/pki/ca.pem";
+  connect_timeout = 5;
+  timeout = 5;
+};
+phones = { file = "$dir/baxverify.phones"; };
+store = { dir = "$dir/pamtester-store"; };
+helper = "$BV_HELPER";
+${1:-}
+EOF
+	chmod 600 "$conf"
+}
+
+pt_failed=0
+pt_check() { # NAME EXPECTED-EXIT NEEDLE -- (stdin feeder is $feed)
+	name=$1 want=$2 needle=$3
+	got=0
+	: >"$dir/syslog"
+	eval "$feed" |
+		bv_under_pam_wrapper pamtester -v bv alice authenticate \
+		>"$dir/pamtester.out" 2>&1 || got=$?
+	if [ "$got" -ne "$want" ] ||
+		! grep -qF -- "$needle" "$dir/pamtester.out"; then
+		echo "FAIL: pamtester $name: exit $got (want $want):" >&2
+		sed 's/^/    /' "$dir/pamtester.out" >&2
+		pt_failed=1
+		return 0
+	fi
+	for secret in "$bv_api_key" "$bv_tryvox_key" "$code" "$wrong"; do
+		if grep -qF -- "$secret" "$dir/pamtester.out" \
+			"$dir/syslog"; then
+			echo "FAIL: pamtester $name: \"$secret\" leaked" >&2
+			pt_failed=1
+		fi
+	done
+	echo "PASS: pamtester $name"
+}
+
+printf 'alice +14155552671\n' >"$dir/baxverify.phones"
+chmod 600 "$dir/baxverify.phones"
+
+write_conf
+mock /_mock/reset '{}'
+mock /_mock/config "{\"force_code\": \"$code\"}"
+feed="echo $code"
+pt_check "right code" 0 "successfully authenticated"
+
+# misc_conv takes one read(2) per prompt: the second answer must not
+# arrive before the first prompt has been read.
+mock /_mock/reset '{}'
+mock /_mock/config "{\"force_code\": \"$code\"}"
+feed="{ echo $wrong; sleep 1; echo $code; }"
+pt_check "wrong then right code" 0 "Wrong code. 2 attempt(s) left."
+
+write_conf "max_tries = 1;"
+mock /_mock/reset '{}'
+mock /_mock/config "{\"force_code\": \"$code\"}"
+feed="echo $wrong"
+pt_check "wrong code" 1 "Too many wrong codes."
+exit "$pt_failed"
