@@ -95,7 +95,7 @@
 #                    right one never "without a code"; whether a right
 #                    code still works is reported (NOTE).
 #
-# About 70 runs of sudo or su, two minutes in all, most of it the
+# About 70 runs of sudo or su, three minutes in all, most of it the
 # stopcont holds.  BV_CALLER_ONLY=WORD runs only the sections whose name
 # contains WORD (ids, env, signals, sigchld, rlimit), for debugging.
 
@@ -137,13 +137,16 @@ unshare --mount --propagation private sh -c 'mount -t overlay overlay \
 	x "$D" 2>/dev/null || e2e_skip "no overlay mount on /dev in a namespace"
 rm -rf "$D/probe-up" "$D/probe-work"
 
-# Timeouts small enough for a short test, long enough for a loopback mock
-# (a request takes milliseconds; the delayed ones 0.7 s).  The caller holds
-# its processes stopped for HOLD seconds, past both timeouts: a client
-# clock in a stopped sudo would call that an outage.
-http_timeout=2
-local_timeout=2
-hold=3
+# Timeouts long enough for a loopback mock on a loaded machine (a request
+# takes milliseconds; the delayed ones 0.7 s): a request that must be
+# answered never races them.  The caller holds its processes stopped for
+# HOLD seconds, past both timeouts: a client clock in a stopped sudo would
+# call that an outage.  (The delay only gives the caller time to strike
+# while the request is in flight; striking later changes where the attack
+# lands, not what the checks require.)
+http_timeout=5
+local_timeout=5
+hold=6
 delay=0.7
 
 e2e_start_mock

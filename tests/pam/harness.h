@@ -110,6 +110,19 @@
  */
 #define IGNORE_MARKER PAM_MODULE_UNKNOWN
 
+/*
+ * http.timeout and http.connect_timeout of a case whose fault must make
+ * them run out (a hang, a trickle, a stopped helper).  The requests
+ * before the fault share them and must not run out: 5 s is far beyond
+ * what a loopback request takes on a loaded machine.  A case with a
+ * timeout of t seconds that must end by that timeout (not by a retry,
+ * not by the module's own deadline of t + 10 s) must end within
+ * ONE_TIMEOUT_S(t): one timeout and 5 s of what a loaded machine adds,
+ * where a retry of FAULT_TIMEOUT would already take 10 s.
+ */
+#define FAULT_TIMEOUT 5
+#define ONE_TIMEOUT_S(t) ((double)(t) + 5.0)
+
 #define MAX_MSGS 32    /* messages captured per transaction */
 #define MAX_ANSWERS 64 /* answer slots; the unused ones stay NULL */
 

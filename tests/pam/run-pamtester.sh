@@ -70,14 +70,47 @@ EOF
 	chmod 600 "$conf"
 }
 
+# A write to a FIFO whose reader is gone fails (EPIPE) instead.
+trap '' PIPE
+
+# pt_wait NEEDLE: until pamtester's output holds NEEDLE (true) or it has
+# exited (false); 60 s at most, for a hang, never a window a step races.
+pt_wait() {
+	i=0
+	while ! grep -qF -- "$1" "$dir/pamtester.out"; do
+		kill -0 "$pt_pid" 2>/dev/null || return 1
+		i=$((i + 1))
+		[ "$i" -le 600 ] || return 1
+		sleep 0.1
+	done
+}
+
+# pt_check NAME EXPECTED-EXIT NEEDLE ANSWER [AFTER ANSWER]...: pamtester
+# authenticates alice through the service bv, reading its answers from a
+# FIFO: the first at once, each later one only once the output holds
+# AFTER.  misc_conv reads one answer per prompt: an answer written before
+# the previous prompt was read would be read with it.
 pt_failed=0
-pt_check() { # NAME EXPECTED-EXIT NEEDLE -- (stdin feeder is $feed)
+pt_check() {
 	name=$1 want=$2 needle=$3
+	shift 3
 	got=0
 	: >"$dir/syslog"
-	eval "$feed" |
-		bv_under_pam_wrapper pamtester -v bv alice authenticate \
-		>"$dir/pamtester.out" 2>&1 || got=$?
+	: >"$dir/pamtester.out"
+	rm -f "$dir/answers"
+	mkfifo -m 600 "$dir/answers"
+	bv_under_pam_wrapper pamtester -v bv alice authenticate \
+		<"$dir/answers" >"$dir/pamtester.out" 2>&1 &
+	pt_pid=$!
+	exec 3>"$dir/answers"
+	printf '%s\n' "$1" >&3 || :
+	shift
+	while [ $# -ge 2 ] && pt_wait "$1"; do
+		printf '%s\n' "$2" >&3 || :
+		shift 2
+	done
+	exec 3>&-
+	wait "$pt_pid" || got=$?
 	if [ "$got" -ne "$want" ] ||
 		! grep -qF -- "$needle" "$dir/pamtester.out"; then
 		echo "FAIL: pamtester $name: exit $got (want $want):" >&2
@@ -101,19 +134,16 @@ chmod 600 "$dir/baxverify.phones"
 write_conf
 mock /_mock/reset '{}'
 mock /_mock/config "{\"force_code\": \"$code\"}"
-feed="echo $code"
-pt_check "right code" 0 "successfully authenticated"
+pt_check "right code" 0 "successfully authenticated" "$code"
 
-# misc_conv takes one read(2) per prompt: the second answer must not
-# arrive before the first prompt has been read.
+# The right code goes in once the wrong one was refused.
 mock /_mock/reset '{}'
 mock /_mock/config "{\"force_code\": \"$code\"}"
-feed="{ echo $wrong; sleep 1; echo $code; }"
-pt_check "wrong then right code" 0 "Wrong code. 2 attempt(s) left."
+pt_check "wrong then right code" 0 "Wrong code. 2 attempt(s) left." \
+	"$wrong" "Wrong code." "$code"
 
 write_conf "max_tries = 1;"
 mock /_mock/reset '{}'
 mock /_mock/config "{\"force_code\": \"$code\"}"
-feed="echo $wrong"
-pt_check "wrong code" 1 "Too many wrong codes."
+pt_check "wrong code" 1 "Too many wrong codes." "$wrong"
 exit "$pt_failed"
