@@ -10,8 +10,10 @@
 #   srcdir           the source tree (tests/mock/ lives there)
 # PROGRAM defaults to $BV_TEST_FAULTS, else tests/pam/test_faults.
 # Optional:
-#   BV_DOCS_DIR      where test_faults writes fault-matrix.md (the Makefile
-#                    sets it to the source tree's docs/ for normal builds)
+#   BV_FAULT_MATRIX  the file test_faults writes the matrix to (the Makefile
+#                    sets it to tests/pam/fault-matrix.md in the build
+#                    directory; never the source tree, read-only under
+#                    make distcheck)
 #   BV_PRELOAD_FIRST a library that must come first in LD_PRELOAD (libasan)
 #   BV_TEST_FILTER   run only the cases whose name contains it (no table is
 #                    written then; or FILTER, the second argument)
