@@ -311,32 +311,11 @@ fi
 printf '%s %s\nroot %s\n' "$e2e_user" "$phone" "$phone" >"$D/etc/phones"
 chmod 644 "$D/etc/phones"
 write_conf() { # PROVIDER
-	cat >"$D/etc/$1.conf" <<EOF
-provider = "$1";
-baxverify = {
-  api_url = "$e2e_mock_url/v1";
-  project_id = "$e2e_project_id";
-  api_key = "$e2e_api_key";
-};
-local = {
-  delivery = "command";
-  command = "$D/bin/deliver";
-  timeout = $local_timeout;
-};
-http = {
-  ca_file = "$e2e_ca";
-  connect_timeout = $http_timeout;
-  timeout = $http_timeout;
-};
-phones = { file = "$D/etc/phones"; };
-store = { dir = "$D/store"; };
-helper = "$BV_HELPER";
-limits = { max_sends_per_hour = 0; deny = 1000; };
-max_tries = 1;
-max_sends = 1;
-failmode = "safe";
-EOF
-	chmod 600 "$D/etc/$1.conf"
+	bv_write_conf "$D/etc/$1.conf" "provider=$1" local.delivery=command \
+		"local.command=$D/bin/deliver" "local.timeout=$local_timeout" \
+		"http.connect_timeout=$http_timeout" "http.timeout=$http_timeout" \
+		"phones.file=$D/etc/phones" limits.max_sends_per_hour=0 \
+		limits.deny=1000 max_tries=1 max_sends=1 failmode=safe
 }
 write_conf baxverify
 write_conf local

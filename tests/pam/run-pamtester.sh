@@ -50,24 +50,8 @@ mock() { # PATH [JSON]
 }
 
 write_conf() { # [extra top-level settings]
-	cat >"$conf" <<EOF
-provider = "baxverify";
-baxverify = {
-  api_url = "$mock_url/v1";
-  project_id = "$bv_project_id";
-  api_key = "$bv_api_key";
-};
-http = {
-  ca_file = "$dir/pki/ca.pem";
-  connect_timeout = 5;
-  timeout = 5;
-};
-phones = { file = "$dir/baxverify.phones"; };
-store = { dir = "$dir/pamtester-store"; };
-helper = "$BV_HELPER";
-${1:-}
-EOF
-	chmod 600 "$conf"
+	bv_write_conf "$conf" http.timeout=5 "store.dir=$dir/pamtester-store" \
+		${1:+"+$1"}
 }
 
 # A write to a FIFO whose reader is gone fails (EPIPE) instead.
