@@ -1,9 +1,11 @@
 # shellcheck shell=sh
 # shellcheck disable=SC2154 # srcdir, conf: set by the sourcing runner
-# lib.sh - the setup shared by the test runners that drive the loopback
-# mock: tests/pam/run-pam-tests.sh, run-faults.sh, run-hardening.sh,
-# tests/cli/run-cli-tests.sh (and, for the pam_wrapper and "other"
-# helpers, tests/e2e/).  Sourced, not run.  POSIX sh.
+# lib.sh - the one mock starter and the one config writer of the project,
+# with the setup around them: used by the test runners that drive the
+# loopback mock (tests/pam/run-*.sh, tests/cli/run-cli-tests.sh), the
+# end-to-end tests (tests/e2e/lib.sh), the C harness (its config writer is
+# bv_conf_text, through tests/mock/write-conf.sh), bench/run-bench.sh and
+# ./quickstart's demos.  Sourced, not run.  POSIX sh.
 #
 #   srcdir=${srcdir:-.}
 #   # shellcheck source=tests/mock/lib.sh
@@ -19,6 +21,7 @@
 #   bv_make_ca                   # $dir/pki
 #   bv_start_mock [ARGS...]      # $mock_pid, $mock_port, $mock_url
 #   conf=$dir/baxverify.conf
+#   bv_write_conf "$conf" [SETTING...]   # pointing at the mock
 #   bv_service bv [ARGS...]      # $dir/pam.d/bv
 #   bv_write_other_service "$dir/pam.d"   # $dir/pam.d/other
 #   bv_set_preload
