@@ -1,15 +1,19 @@
 #!/bin/sh
 # The man pages: each renders without a single warning from man and groff
 # and has the sections its kind of page must have; baxverify.conf(5)
-# documents every key of the key table in src/core/conf.c (and nothing
-# else as a key), and pam_baxverify(8) every module argument of it.  A new
-# key or argument without documentation fails here.
+# documents every key of the key tables (the core's in src/core/conf.c,
+# each provider's in src/providers/NAME_info.c: every "struct cfg_key
+# NAME[] = {" of src/core and src/providers) and nothing else as a key,
+# and pam_baxverify(8) every module argument of them.  A new key or
+# argument without documentation fails here.
 #
 # Exit 0 pass, 1 fail, 77 (skip) when man-db is not installed and
 # everything that does not need it passed.
 set -u
 top=${srcdir:-.}
-conf_c=$top/src/core/conf.c
+# The files that hold key tables.
+tables_in=$(grep -lE 'struct cfg_key [a-z_]+\[\][[:space:]]*=' \
+	"$top"/src/core/*.c "$top"/src/providers/*.c 2>/dev/null)
 module8=$top/man/pam_baxverify.8
 conf5=$top/man/baxverify.conf.5
 cli8=$top/man/baxverify.8
@@ -79,35 +83,54 @@ for code in PAM_SUCCESS PAM_IGNORE PAM_AUTH_ERR PAM_MAXTRIES \
 		bad "$module8: RETURN VALUES has no entry for $code"
 done
 
-# The key table: from "key_table[] = {" to "};".  Every entry starts its
-# line with { "name", or { NULL, (module argument only); the second field
-# is the module argument's name or NULL.
-table=$(sed -n '/key_table\[\][[:space:]]*=[[:space:]]*{/,/^};/p' "$conf_c")
-entries=$(printf '%s\n' "$table" | sed '1d' | grep -cE '^[[:space:]]*\{')
-keys=$(printf '%s\n' "$table" |
-	sed -nE 's/^[[:space:]]*\{[[:space:]]*"([^"]+)".*/\1/p')
-nulls=$(printf '%s\n' "$table" |
-	grep -cE '^[[:space:]]*\{[[:space:]]*NULL[[:space:]]*,')
-args=$(printf '%s\n' "$table" |
-	sed -nE 's/^[[:space:]]*\{[[:space:]]*(NULL|"[^"]*")[[:space:]]*,[[:space:]]*"([^"]+)".*/\2/p')
-nkeys=$(printf '%s\n' "$keys" | grep -c .)
-if [ -z "$table" ] || [ "$nkeys" -eq 0 ]; then
-	bad "$conf_c: no key table found"
-elif [ "$entries" -ne $((nkeys + nulls)) ]; then
-	bad "$conf_c: $entries table entries but $nkeys key names and" \
-		"$nulls NULL names read; keep each entry's name on its first line"
+# The key tables: from "struct cfg_key NAME[] = {" to "};".  Every entry
+# starts its line with { "name", or { NULL, (module argument only); the
+# second field is the module argument's name or NULL.
+keys=
+args=
+nkeys=0
+for file in $tables_in; do
+	table=$(sed -n '/struct cfg_key [a-z_]*\[\][[:space:]]*=[[:space:]]*{/,/^};/p' \
+		"$file")
+	entries=$(printf '%s\n' "$table" | grep -vE 'struct cfg_key' |
+		grep -cE '^[[:space:]]*\{')
+	these=$(printf '%s\n' "$table" |
+		sed -nE 's/^[[:space:]]*\{[[:space:]]*"([^"]+)".*/\1/p')
+	nulls=$(printf '%s\n' "$table" |
+		grep -cE '^[[:space:]]*\{[[:space:]]*NULL[[:space:]]*,')
+	n=$(printf '%s\n' "$these" | grep -c .)
+	if [ "$n" -eq 0 ]; then
+		bad "$file: no key names read from its key table"
+	elif [ "$entries" -ne $((n + nulls)) ]; then
+		bad "$file: $entries table entries but $n key names and" \
+			"$nulls NULL names read; keep each entry's name on its" \
+			"first line"
+	fi
+	keys="$keys
+$these"
+	args="$args
+$(printf '%s\n' "$table" |
+		sed -nE 's/^[[:space:]]*\{[[:space:]]*(NULL|"[^"]*")[[:space:]]*,[[:space:]]*"([^"]+)".*/\2/p')"
+	nkeys=$((nkeys + n))
+done
+keys=$(printf '%s\n' "$keys" | grep .)
+args=$(printf '%s\n' "$args" | grep .)
+if [ -z "$tables_in" ] || [ "$nkeys" -eq 0 ]; then
+	bad "src/core, src/providers: no key table found"
 fi
+dups=$(printf '%s\n' "$keys" | sort | uniq -d)
+[ -z "$dups" ] || bad "keys in more than one table:" $dups
 
 # The keys baxverify.conf(5) documents: tags of OPTIONS starting \fBname\fR.
 doc_keys=$(tags OPTIONS "$conf5" | sed -n 's/^\\fB\([^\\]*\)\\fR.*/\1/p')
 for k in $keys; do
 	printf '%s\n' "$doc_keys" | grep -qxF "$k" ||
-		bad "$conf5: key \"$k\" of $conf_c is not documented" \
+		bad "$conf5: key \"$k\" is not documented" \
 			"(a .TP entry \\fB$k\\fR under OPTIONS)"
 done
 for k in $doc_keys; do
 	printf '%s\n' "$keys" | grep -qxF "$k" ||
-		bad "$conf5: documents \"$k\", which is not a key of $conf_c"
+		bad "$conf5: documents \"$k\", which is not a key of any table"
 done
 
 # The module arguments pam_baxverify(8) documents: tags of OPTIONS such as
@@ -121,7 +144,7 @@ for a in conf $args; do
 done
 for a in $doc_args; do
 	printf '%s\n' conf "$args" | grep -qxF "$a" ||
-		bad "$module8: documents argument \"$a\", which $conf_c lacks"
+		bad "$module8: documents argument \"$a\", which no table has"
 done
 
 # Rendering, with every warning man and groff give.

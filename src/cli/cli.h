@@ -168,14 +168,6 @@ int cli_list(struct cli *cli, int argc, char **argv);
 
 /* cli_api.c */
 
-/*
- * No --channel: the named provider's own channel, else what the module
- * offers first (the first of "channels", or with none the first
- * provider's own: then the only one it offers).
- */
-const char *cli_default_channel(const struct bv_config *cfg,
-				const char *provider);
-
 int cli_send(struct cli *cli, int argc, char **argv);
 int cli_verify(struct cli *cli, int argc, char **argv);
 int cli_validate_token(struct cli *cli, int argc, char **argv);

@@ -16,11 +16,21 @@
 #include "../core/phones.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
+#include "../engine/engine.h"
 #include "cli.h"
+
+/* The channel a send or verify is for. */
+struct asked_channel {
+	const char *name;        /* as given or chosen, for messages; NULL:
+				    any (validate-token) */
+	bool valid;              /* name is a channel... */
+	enum bv_channel channel; /* ...this one */
+};
 
 /* What one send, verify or validate run needs. */
 struct api_run {
 	struct bv_ctx ctx;
+	struct asked_channel asked;
 	struct bv_contact contact;
 	const struct bv_provider *p;
 	struct bv_outcome out;
@@ -38,39 +48,26 @@ struct api_args {
 	bool consume;	      /* --consume */
 };
 
-/* The channel a provider sends by when none is asked for. */
-static const char *
-own_channel(const struct bv_config *cfg, const char *name)
-{
-	const struct bv_api_config *api = cfg_api(cfg, name);
-	const struct bv_provider *p = provider_find(name);
-
-	if (api != NULL)
-		return api->channel;
-	return p != NULL ? p->info->channels[0] : NULL;
-}
-
 /*
- * The first configured provider called name (any when NULL) that sends by
- * channel (any when NULL) and, with need_validate, can validate tokens.
+ * The provider the engine picks for the options (called name, sending by
+ * the channel asked, able to validate when asked to), or NULL after
+ * saying why.  Its operations run here, in process; the module's run in
+ * the helper.
  */
 static const struct bv_provider *
 pick_provider(const struct bv_config *cfg, const char *name,
-	      const char *channel, bool need_validate)
+	      const struct asked_channel *asked, bool need_validate)
 {
-	const struct bv_provider *p;
-	size_t i;
+	const struct bv_provider_info *p = NULL;
+	const char *channel = asked->name;
 
-	for (i = 0; cfg->providers[i] != NULL; i++) {
-		p = provider_find(cfg->providers[i]);
-		if (p == NULL || (name != NULL && strcmp(name, p->info->name) != 0))
-			continue;
-		if (channel != NULL && !provider_has_channel(p->info, channel))
-			continue;
-		if (need_validate && p->validate == NULL)
-			continue;
-		return p;
-	}
+	if (channel == NULL || asked->valid)
+		p = engine_pick_provider(cfg, name,
+					 channel ? asked->channel
+						 : BV_CHANNEL_COUNT,
+					 need_validate);
+	if (p != NULL)
+		return provider_find(p->name);
 	if (name != NULL)
 		fprintf(stderr,
 			"baxverify: provider \"%s\" is not "
@@ -85,43 +82,54 @@ pick_provider(const struct bv_config *cfg, const char *name,
 	return NULL;
 }
 
-/* Where user's codes go by channel, masked into r->masked. */
+/* Where user's codes go by the channel asked (the engine's lookup). */
 static int
-find_dest(struct cli *cli, struct api_run *r, const char *user,
-	  const char *channel)
+find_dest(struct cli *cli, struct api_run *r, const char *user)
 {
-	bool email = channel != NULL ? strcmp(channel, "email") == 0 : false;
+	enum bv_channel channel = r->ctx.channel;
+	struct bv_engine e;
 	enum bv_result rc;
 
-	rc = phones_lookup(&cli->cfg, user, &cli->log, &r->contact);
+	engine_init(&e, &cli->cfg, &cli->log, user, "");
+	rc = phones_lookup(&cli->cfg, user, &cli->log, &e.contact);
+	r->contact = e.contact;
 	if (rc != BV_OK)
 		return cli_status_for(rc); /* logged, naming file and line */
-	r->ctx.dest = email ? r->contact.email : r->contact.phone;
-	if (channel == NULL && r->ctx.dest == NULL) {
-		r->ctx.dest = r->contact.email;
-		email = true;
-	}
+	/* validate-token names no channel: whatever the user has. */
+	if (r->asked.name == NULL && r->contact.phone == NULL)
+		channel = BV_CHANNEL_EMAIL;
+	r->ctx.dest = engine_destination(&e, channel);
 	if (r->ctx.dest == NULL) {
 		fprintf(stderr, "baxverify: %s has no %s in %s\n", user,
-			email ? "email address" : "phone number",
+			channel_is_email(channel) ? "email address"
+						  : "phone number",
 			cli->cfg.phones_file);
 		return CLI_FAILED;
 	}
-	if (email)
-		email_mask(r->ctx.dest, r->masked, sizeof(r->masked));
-	else
-		phone_mask(r->ctx.dest, r->masked, sizeof(r->masked));
+	engine_mask(channel, r->ctx.dest, r->masked, sizeof(r->masked));
 	return CLI_OK;
 }
 
-const char *
-cli_default_channel(const struct bv_config *cfg, const char *provider)
+/*
+ * The channel of a send or verify: --channel, else the default; none for
+ * validate-token, nor for a --provider nobody knows (pick_provider says
+ * so).
+ */
+static void
+ask_channel(const struct bv_config *cfg, const struct api_args *a,
+	    bool validate, struct asked_channel *asked)
 {
-	if (provider != NULL)
-		return own_channel(cfg, provider);
-	if (cfg->channels != NULL)
-		return cfg->channels[0];
-	return own_channel(cfg, cfg->providers[0]);
+	const struct bv_provider_info *named = provider_info_find(a->provider);
+
+	memset(asked, 0, sizeof(*asked));
+	if (a->channel != NULL) {
+		asked->name = a->channel;
+		asked->valid = channel_parse(a->channel, &asked->channel);
+	} else if (!validate && (a->provider == NULL || named != NULL)) {
+		asked->channel = engine_default_channel(cfg, named);
+		asked->name = channel_name(asked->channel);
+		asked->valid = true;
+	}
 }
 
 /* Configuration, provider, channel, destination and HTTP client. */
@@ -129,25 +137,27 @@ static int
 run_setup(struct cli *cli, struct api_run *r, const struct api_args *a,
 	  const char *user, bool validate)
 {
-	const char *channel = a->channel;
 	int status;
 
 	status = cli_load_config(cli);
 	if (status != CLI_OK)
 		return status;
-	if (channel == NULL && !validate)
-		channel = cli_default_channel(&cli->cfg, a->provider);
-	r->p = pick_provider(&cli->cfg, a->provider, channel, validate);
+	ask_channel(&cli->cfg, a, validate, &r->asked);
+	r->p = pick_provider(&cli->cfg, a->provider, &r->asked, validate);
 	if (r->p == NULL)
 		return CLI_USAGE;
 	r->ctx.cfg = &cli->cfg;
-	r->ctx.api = cfg_api(&cli->cfg, r->p->info->name);
+	r->ctx.conf = cfg_provider_conf(&cli->cfg, r->p->info);
 	r->ctx.log = &cli->log;
+	if (provider_state_new(r->p, &r->ctx.state) != BV_OK) {
+		fprintf(stderr, "baxverify: out of memory\n");
+		return CLI_IO;
+	}
 	r->ctx.user = user;
-	r->ctx.channel = channel;
+	r->ctx.channel = r->asked.channel;
 	r->out.attempts_left = -1;
 	if (user != NULL) {
-		status = find_dest(cli, r, user, channel);
+		status = find_dest(cli, r, user);
 		if (status != CLI_OK)
 			return status;
 	}
@@ -159,7 +169,8 @@ run_setup(struct cli *cli, struct api_run *r, const struct api_args *a,
 static void
 run_clear(struct api_run *r)
 {
-	bv_ctx_clear_ref(&r->ctx);
+	provider_state_free(r->p, r->ctx.state);
+	r->ctx.state = NULL;
 	contact_clear(&r->contact);
 }
 
@@ -223,6 +234,8 @@ cli_send(struct cli *cli, int argc, char **argv)
 {
 	struct api_run r;
 	struct api_args a;
+	const char *ref = NULL;
+	time_t expires = 0;
 	char when[32];
 	enum bv_result rc;
 	int status;
@@ -247,13 +260,15 @@ cli_send(struct cli *cli, int argc, char **argv)
 		cli_print_outcome(r.p->info->name, rc, &r.out);
 		goto out;
 	}
-	printf("sent a code to %s by %s via %s\n", r.masked, r.ctx.channel,
-	       r.p->info->name);
-	if (r.ctx.ref != NULL)
-		printf("verification id: %s (give it to verify --id)\n",
-		       r.ctx.ref);
-	if (r.ctx.ref_expires != 0) {
-		cli_format_time(r.ctx.ref_expires, when, sizeof(when));
+	printf("sent a code to %s by %s via %s\n", r.masked,
+	       channel_name(r.ctx.channel), r.p->info->name);
+	/* What a later verify must be given (Tryvox's verification id). */
+	if (r.p->reference != NULL)
+		ref = r.p->reference(r.ctx.state, &expires);
+	if (ref != NULL)
+		printf("verification id: %s (give it to verify --id)\n", ref);
+	if (expires != 0) {
+		cli_format_time(expires, when, sizeof(when));
 		printf("the code expires at %s\n", when);
 	}
 out:
@@ -314,6 +329,7 @@ cli_verify(struct cli *cli, int argc, char **argv)
 	struct api_run r;
 	struct api_args a;
 	char *code = NULL;
+	char why[128];
 	int status;
 
 	memset(&r, 0, sizeof(r));
@@ -335,16 +351,18 @@ cli_verify(struct cli *cli, int argc, char **argv)
 	status = run_setup(cli, &r, &a, argv[optind], false);
 	if (status != CLI_OK)
 		goto out;
-	/* Tryvox checks by verification id, which only send printed. */
-	if (strcmp(r.p->info->name, "tryvox") == 0 && a.id == NULL) {
-		status = cli_usage_error("verify",
-					 "tryvox needs --id "
-					 "VERIFICATION_ID (printed by send)");
+	/* A check that needs what send left (Tryvox's verification id):
+	   only the send of another run printed it. */
+	if (provider_needs_reference(r.p->info) && a.id == NULL) {
+		snprintf(why, sizeof(why),
+			 "%s needs --id VERIFICATION_ID (printed by send)",
+			 r.p->info->name);
+		status = cli_usage_error("verify", why);
 		goto out;
 	}
-	r.ctx.ref = a.id != NULL ? strdup(a.id) : NULL;
 	status = CLI_IO;
-	if (a.id != NULL && r.ctx.ref == NULL)
+	if (a.id != NULL && r.p->set_reference != NULL &&
+	    r.p->set_reference(r.ctx.state, a.id) != BV_OK)
 		goto out;
 	status = verify_code(&r, code, a.show_token);
 out:
@@ -358,9 +376,11 @@ static int
 report_validity(const struct api_run *r, enum bv_result rc, bool consume)
 {
 	if (rc == BV_OK) {
+		bool spent = consume && provider_consumes(r->p->info);
+
 		printf("valid%s%s%s\n", r->ctx.dest ? " for " : "",
 		       r->ctx.dest ? r->masked : "",
-		       consume && r->p->info->consumes ? " (now consumed)" : "");
+		       spent ? " (now consumed)" : "");
 		return CLI_OK;
 	}
 	/* An answer about the token (not an outage) is "invalid". */
@@ -376,6 +396,7 @@ cli_validate_token(struct cli *cli, int argc, char **argv)
 	struct api_run r;
 	struct api_args a;
 	char *token = NULL;
+	char why[128];
 	enum bv_result rc;
 	int status;
 
@@ -398,11 +419,11 @@ cli_validate_token(struct cli *cli, int argc, char **argv)
 	status = run_setup(cli, &r, &a, a.user, true);
 	if (status != CLI_OK)
 		goto out;
-	/* The local provider keeps its proofs in the user's record. */
-	if (strcmp(r.p->info->name, "local") == 0 && a.user == NULL) {
-		status = cli_usage_error("validate-token",
-					 "the local "
-					 "provider needs --user USER");
+	/* A provider that keeps its proofs in the user's record. */
+	if (provider_keeps_user_state(r.p->info) && a.user == NULL) {
+		snprintf(why, sizeof(why), "the %s provider needs --user USER",
+			 r.p->info->name);
+		status = cli_usage_error("validate-token", why);
 		goto out;
 	}
 	rc = r.p->validate(&r.ctx, token, a.consume, &r.out);

@@ -7,26 +7,19 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/child.h"
-#include "../core/groups.h"
-#include "../core/json.h"
 #include "../core/phones.h"
 #include "../core/text.h"
-#include "../providers/baxverify.h"
-#include "../providers/tryvox.h"
+#include "../engine/engine.h"
 #include "../store/store.h"
 #include "cli.h"
 
-/*
- * An id no verification can have: Tryvox answers NOT_FOUND for it once
- * the key and tenant are accepted, and UNAUTHORIZED/FORBIDDEN otherwise.
- */
-#define TRYVOX_PROBE_ID "ver_baxverify_check"
 
 /* Keep the first failure's status: the most basic problem comes first. */
 static void
@@ -37,81 +30,76 @@ note(int *status, int s)
 }
 
 /*
- * Append "CHANNEL to MASKED" to list (size listsz) for channel when the
- * user has a destination for it; true when they do.
+ * The engine decides; the command says.  Its own lines (asked, skipped,
+ * denied) are the module's log lines in other words, so only warnings
+ * and errors (a group or phones lookup that failed) go to stderr.
  */
-static bool
-add_channel(const struct bv_contact *c, const char *channel, char *list,
-	    size_t listsz)
+static void
+quiet_sink(void *arg, int prio, const char *line)
 {
-	char masked[EMAIL_MAX + 16];
-	bool email = strcmp(channel, "email") == 0;
-	const char *dest = email ? c->email : c->phone;
-	size_t used = strlen(list);
-
-	if (dest == NULL)
-		return false;
-	if (email)
-		email_mask(dest, masked, sizeof(masked));
-	else
-		phone_mask(dest, masked, sizeof(masked));
-	snprintf(list + used, listsz - used, "%s%s to %s", used ? ", " : "",
-		 channel, masked);
-	return true;
+	(void)arg;
+	if (prio <= LOG_WARNING)
+		fprintf(stderr, "baxverify: %s\n", line);
 }
 
-/*
- * The channels the module would offer this user, as it chooses them:
- * those of "channels" (or, without it, the first provider's own) for
- * which the user has a destination.  Every channel of "channels" has a
- * provider that sends by it: the configuration was refused otherwise.
- * Returns how many; list gets them, wanted the channels asked about.
- */
+/* "CHANNEL to MASKED, ..." for the channels the engine would offer. */
 static size_t
-usable_channels(const struct bv_config *cfg, const struct bv_contact *c,
-		char *list, size_t listsz, char *wanted, size_t wantedsz)
+offered(const struct bv_engine *e, char *list, size_t listsz)
 {
-	const char *only = cli_default_channel(cfg, NULL);
-	size_t i, n = 0;
+	enum bv_channel ch[ENGINE_MAX_CHANNELS];
+	char masked[ENGINE_MASKED_MAX];
+	size_t i, n, used = 0;
 
-	list[0] = wanted[0] = '\0';
-	if (cfg->channels == NULL) {
-		snprintf(wanted, wantedsz, "%s", only);
-		return add_channel(c, only, list, listsz) ? 1 : 0;
-	}
-	for (i = 0; cfg->channels[i] != NULL; i++) {
-		size_t used = strlen(wanted);
-
-		snprintf(wanted + used, wantedsz - used, "%s%s",
-			 used ? ", " : "", cfg->channels[i]);
-		if (add_channel(c, cfg->channels[i], list, listsz))
-			n++;
+	list[0] = '\0';
+	n = engine_usable_channels(e, ch, ENGINE_MAX_CHANNELS);
+	for (i = 0; i < n && used < listsz; i++) {
+		engine_mask(ch[i], engine_destination(e, ch[i]), masked,
+			    sizeof(masked));
+		used += (size_t)snprintf(list + used, listsz - used,
+					 "%s%s to %s", used ? ", " : "",
+					 channel_name(ch[i]), masked);
 	}
 	return n;
 }
 
-/* With a user's contact looked up: asked, skipped (nullok) or denied. */
-static int
-report_destinations(struct cli *cli, const char *user,
-		    const struct bv_contact *c)
+/* The channels the configuration offers, "sms, email". */
+static void
+wanted(const struct bv_config *cfg, char *out, size_t outsz)
 {
-	char phone[64] = "-", email[EMAIL_MAX + 16] = "-";
-	char list[4 * (EMAIL_MAX + 32)], wanted[64];
+	enum bv_channel ch[ENGINE_MAX_CHANNELS];
+	size_t i, n, used = 0;
+
+	out[0] = '\0';
+	n = engine_wanted_channels(cfg, ch, ENGINE_MAX_CHANNELS);
+	for (i = 0; i < n && used < outsz; i++)
+		used += (size_t)snprintf(out + used, outsz - used, "%s%s",
+					 used ? ", " : "", channel_name(ch[i]));
+}
+
+/* With the engine's selection made: asked, skipped (nullok) or denied. */
+static int
+report_destinations(struct cli *cli, const struct bv_engine *e,
+		    enum engine_selection sel)
+{
+	const struct bv_contact *c = &e->contact;
+	char phone[64] = "-", email[ENGINE_MASKED_MAX] = "-";
+	char list[4 * (EMAIL_MAX + 32)], want[64];
 
 	if (c->phone != NULL)
 		phone_mask(c->phone, phone, sizeof(phone));
 	if (c->email != NULL)
 		email_mask(c->email, email, sizeof(email));
-	printf("user %s: phone %s, email %s\n", user, phone, email);
-	if (usable_channels(&cli->cfg, c, list, sizeof(list), wanted,
-			    sizeof(wanted)) > 0) {
-		printf("user %s: asked for a code: %s\n", user, list);
+	printf("user %s: phone %s, email %s\n", e->user, phone, email);
+	if (sel == ENGINE_ASK) {
+		offered(e, list, sizeof(list));
+		printf("user %s: asked for a code: %s\n", e->user, list);
 		return CLI_OK;
 	}
-	if (cli->cfg.nullok) {
+	wanted(&cli->cfg, want, sizeof(want));
+	if (sel == ENGINE_SKIP_NULLOK) {
 		printf("user %s: skipped: nothing to send a code to by %s in "
 		       "%s%s (nullok)\n",
-		       user, wanted, cli->cfg.phones_file,
+		       e->user, want, cli->cfg.phones_file,
 		       cli->cfg.phones_gecos ? " or GECOS" : "");
 		return CLI_OK;
 	}
@@ -119,53 +107,93 @@ report_destinations(struct cli *cli, const char *user,
 		"user %s: denied: nothing to send a code to by %s in %s%s "
 		"(\"No phone number is registered\"; with nullok, here or "
 		"on the PAM line, the user would be skipped)\n",
-		user, wanted, cli->cfg.phones_file,
+		e->user, want, cli->cfg.phones_file,
 		cli->cfg.phones_gecos ? " or GECOS" : "");
 	return CLI_FAILED;
 }
 
 /*
- * What the module would do with user, in its order: the groups filter
- * (skipped when it does not apply), then the destinations.  *skipped is
- * set when the user would not be asked at all.  A group lookup error is
- * an error, as it is for the module (it denies), never "skipped".
+ * What the module would do with user, decided by the same engine: the
+ * groups filter (skipped when it does not apply), then the
+ * destinations.  A group lookup error is an error, as it is for the
+ * module (it denies), never "skipped".
  */
 static int
 check_user(struct cli *cli, const char *user)
 {
-	struct bv_contact c = {NULL, NULL};
-	bool applies = true;
+	struct bv_log log = { .debug = false, .sink = quiet_sink };
+	enum engine_selection sel = ENGINE_NO_DESTINATION;
+	struct bv_engine e;
+	char who[192];
 	enum bv_result rc;
 	int status;
 
-	rc = groups_user_applies(cli->cfg.groups, user, &cli->log, &applies);
+	snprintf(who, sizeof(who), "user=%s", user);
+	engine_init(&e, &cli->cfg, &log, user, who);
+	rc = engine_select(&e, &sel);
 	if (rc != BV_OK) {
-		/* groups_user_applies has said what failed. */
-		fprintf(stderr,
-			"user %s: error: the groups filter cannot be "
-			"applied (the module denies: %s)\n",
-			user, bv_result_name(rc));
+		/* Said what failed: a group lookup, or the phones file. */
+		if (rc == BV_INTERNAL)
+			fprintf(stderr,
+				"user %s: error: the groups filter cannot be "
+				"applied (the module denies: %s)\n",
+				user, bv_result_name(rc));
 		/* The passwd or group database is part of the setup. */
-		status = rc == BV_NOMEM ? cli_status_for(rc) : CLI_CONFIG;
-		goto out;
-	}
-	if (!applies) {
+		status = rc == BV_INTERNAL ? CLI_CONFIG : cli_status_for(rc);
+	} else if (sel == ENGINE_SKIP_GROUPS) {
 		printf("user %s: skipped: in none of the groups the module "
 		       "applies to (groups)\n",
 		       user);
 		status = CLI_OK;
-		goto out;
+	} else {
+		status = report_destinations(cli, &e, sel);
 	}
-	rc = phones_lookup(&cli->cfg, user, &cli->log, &c);
-	if (rc != BV_OK) {
-		/* phones_lookup has logged which file and line. */
-		status = cli_status_for(rc);
-		goto out;
-	}
-	status = report_destinations(cli, user, &c);
-out:
-	contact_clear(&c);
+	engine_clear(&e);
 	return status;
+}
+
+/*
+ * The helper the module starts for every provider call, by the module's
+ * own rule (child_open_trusted): a helper anyone else could change would
+ * run as root with every code and key.
+ */
+static int
+check_helper(const char *helper)
+{
+	char why[96];
+	int fd;
+
+	fd = child_open_trusted(helper, why, sizeof(why));
+	if (fd < 0) {
+		fprintf(stderr, "helper: %s refused: %s\n", helper, why);
+		return CLI_CONFIG;
+	}
+	close(fd);
+	printf("helper: %s: ok\n", helper);
+	return CLI_OK;
+}
+
+/*
+ * The phones file as the module reads it (owner, mode, no symlink, each
+ * line), whether or not a user was named: a refused file fails every
+ * login the module asks a code for.
+ */
+static int
+check_phones(struct cli *cli)
+{
+	struct bv_contact c = {NULL, NULL};
+	enum bv_result rc;
+
+	/* A name no line can have: every line is read, none is taken. */
+	rc = phones_lookup(&cli->cfg, "#", &cli->log, &c);
+	contact_clear(&c);
+	if (rc != BV_OK) {
+		fprintf(stderr, "phones: %s refused (the module denies every "
+			"user it asks a code for)\n", cli->cfg.phones_file);
+		return cli_status_for(rc);
+	}
+	printf("phones: %s: ok\n", cli->cfg.phones_file);
+	return CLI_OK;
 }
 
 /* The store directory, as store_open will demand it. */
@@ -207,7 +235,7 @@ check_store(struct cli *cli, const char *user)
 
 	if (user == NULL)
 		return check_store_dir(cli->cfg.store_dir);
-	rc = store_open(cli->cfg.store_dir, user, &cli->log, &txn);
+	rc = store_open(&cli->cfg, user, &cli->log, &txn);
 	if (rc == BV_OK) {
 		printf("store: %s: ok (%s: %zu recovery codes, %ld failures",
 		       cli->cfg.store_dir, user, txn.rec.nrecovery,
@@ -224,119 +252,43 @@ check_store(struct cli *cli, const char *user)
 	return rc == BV_OK ? CLI_OK : CLI_IO;
 }
 
-static void
-ctx_init(struct cli *cli, struct bv_ctx *ctx, const char *name,
-	 struct bv_outcome *out)
-{
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->cfg = &cli->cfg;
-	ctx->api = cfg_api(&cli->cfg, name);
-	ctx->http = cli->http;
-	ctx->log = &cli->log;
-	memset(out, 0, sizeof(*out));
-	out->attempts_left = -1;
-}
-
-static int
-check_baxverify(struct cli *cli)
-{
-	struct bv_ctx ctx;
-	struct bv_outcome out;
-	cJSON *root = NULL;
-	enum bv_result rc;
-
-	ctx_init(cli, &ctx, "baxverify", &out);
-	rc = baxverify_get(&ctx, "/auth/sms/stats?days=1", &root, &out);
-	json_wipe_delete(root);
-	out.action = "GET /auth/sms/stats";
-	if (rc != BV_OK) {
-		cli_print_outcome("baxverify", rc, &out);
-		return CLI_FAILED;
-	}
-	printf("baxverify: ok (API key and project accepted)\n");
-	return CLI_OK;
-}
-
-static int
-check_tryvox(struct cli *cli)
-{
-	struct bv_ctx ctx;
-	struct bv_outcome out;
-	enum bv_result rc;
-
-	ctx_init(cli, &ctx, "tryvox", &out);
-	rc = tryvox_provider.validate(&ctx, TRYVOX_PROBE_ID, false, &out);
-	out.action = "GET /v1/verify/" TRYVOX_PROBE_ID;
-	/* NOT_FOUND: authenticated, and there is no such verification. */
-	if (rc == BV_OK ||
-	    (rc == BV_EXPIRED && strcmp(out.code, "NOT_FOUND") == 0)) {
-		printf("tryvox: ok (API key and tenant accepted)\n");
-		return CLI_OK;
-	}
-	cli_print_outcome("tryvox", rc, &out);
-	return CLI_FAILED;
-}
-
 /*
- * delivery = "command": the module's own rule, by the same function
- * (absolute, no symlink, a regular executable file owned by root or us,
- * not writable by group or others): whoever can change the program
- * reads every code it is given.
+ * One listed provider's probe: the configuration shown to work, nothing
+ * sent to anyone.  The probe says what it found (or out does).
  */
-static int
-check_command(const char *command)
-{
-	char why[96];
-	int fd;
-
-	fd = child_open_trusted(command, why, sizeof(why));
-	if (fd < 0) {
-		fprintf(stderr, "local: delivery command %s refused: %s\n",
-			command ? command : "(unset)", why);
-		return CLI_CONFIG;
-	}
-	close(fd);
-	printf("local: delivery command %s: ok\n", command);
-	return CLI_OK;
-}
-
-static int
-check_local(struct cli *cli)
-{
-	const struct bv_local_config *lc = &cli->cfg.local;
-	struct stat st;
-
-	if (strcmp(lc->delivery, "command") == 0)
-		return check_command(lc->command);
-	/* As the module opens it: never through a symlink. */
-	if (lstat(lc->file, &st) == 0 && !S_ISREG(st.st_mode)) {
-		fprintf(stderr,
-			"local: delivery file %s is not a regular "
-			"file\n",
-			lc->file);
-		return CLI_CONFIG;
-	}
-	printf("local: delivery file %s: ok\n", lc->file);
-	return CLI_OK;
-}
-
 static int
 check_provider(struct cli *cli, const char *name)
 {
-	if (strcmp(name, "baxverify") == 0)
-		return check_baxverify(cli);
-	if (strcmp(name, "tryvox") == 0)
-		return check_tryvox(cli);
-	if (strcmp(name, "local") == 0)
-		return check_local(cli);
-	if (strcmp(name, "mudbase") == 0) {
-		printf("mudbase: no authenticated endpoint to test; "
-		       "configuration valid\n");
+	const struct bv_provider *p = provider_find(name);
+	struct bv_outcome out;
+	struct bv_ctx ctx;
+	char said[PATH_MAX + 128];
+	enum bv_result rc;
+
+	/* cfg_load refuses unknown providers; this is only a guard. */
+	if (p == NULL || p->probe == NULL) {
+		fprintf(stderr, "%s: unknown provider\n", name);
+		return CLI_CONFIG;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&out, 0, sizeof(out));
+	out.attempts_left = -1;
+	ctx.cfg = &cli->cfg;
+	ctx.conf = cfg_provider_conf(&cli->cfg, p->info);
+	ctx.http = cli->http;
+	ctx.log = &cli->log;
+	said[0] = '\0';
+	rc = p->probe(&ctx, said, sizeof(said), &out);
+	if (rc == BV_OK) {
+		printf("%s: %s\n", name, said);
 		return CLI_OK;
 	}
-	/* cfg_load refuses unknown providers; this is only a guard. */
-	fprintf(stderr, "%s: unknown provider\n", name);
-	return CLI_CONFIG;
+	if (said[0] != '\0') {
+		fprintf(stderr, "%s: %s\n", name, said);
+		return cli_status_for(rc);
+	}
+	cli_print_outcome(name, rc, &out);
+	return CLI_FAILED;
 }
 
 int
@@ -371,6 +323,8 @@ cli_check(struct cli *cli, int argc, char **argv)
 	printf("config: %s: valid\n", cli->cfg.path);
 	if (user != NULL)
 		note(&status, check_user(cli, user));
+	note(&status, check_phones(cli));
+	note(&status, check_helper(cli->cfg.helper));
 	note(&status, check_store(cli, user));
 	if (cli_http(cli) != CLI_OK)
 		return CLI_IO;

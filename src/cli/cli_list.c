@@ -10,6 +10,7 @@
 
 #include "../core/phones.h"
 #include "../core/text.h"
+#include "../core/wipe.h"
 #include "cli.h"
 #include "phonesfile.h"
 
@@ -25,28 +26,29 @@ struct entry {
 	bool valid;
 };
 
-/* One line of the file into e; false for comments and blank lines. */
+/*
+ * One line of the file into e, read by the module's own parser; false
+ * for comments and blank lines.
+ */
 static bool
 read_entry(const struct pline *l, bool full, struct entry *e)
 {
-	char buf[LIST_LINE_MAX], *f[4];
-	const char *phone = NULL, *email = NULL;
-	int n, i;
+	char buf[LIST_LINE_MAX], *user, *phone, *email;
+	enum phones_line kind;
 
-	n = pline_fields(l, buf, sizeof(buf), f, 4);
-	if (n == 0)
-		return false;
-	/* An overlong line (n < 0) is shown, not skipped: it is damage. */
-	text_sanitize(e->user, sizeof(e->user), n > 0 ? f[0] : "?");
-	e->valid = n >= 2 && n <= 3;
-	for (i = 1; e->valid && i < n; i++) {
-		if (phone_is_e164(f[i]) && phone == NULL)
-			phone = f[i];
-		else if (email_is_valid(f[i]) && email == NULL)
-			email = f[i];
-		else
-			e->valid = false;
+	/* An overlong line is shown, not skipped: it is damage. */
+	if (l->len >= sizeof(buf)) {
+		snprintf(e->user, sizeof(e->user), "?");
+		e->valid = false;
+		return true;
 	}
+	memcpy(buf, l->start, l->len);
+	buf[l->len] = '\0';
+	kind = phones_parse_line(buf, &user, &phone, &email);
+	if (kind == PHONES_LINE_EMPTY)
+		return false;
+	text_sanitize(e->user, sizeof(e->user), user);
+	e->valid = kind == PHONES_LINE_ENTRY;
 	snprintf(e->phone, sizeof(e->phone), "-");
 	snprintf(e->email, sizeof(e->email), "-");
 	if (phone != NULL && full)
@@ -57,7 +59,31 @@ read_entry(const struct pline *l, bool full, struct entry *e)
 		text_sanitize(e->email, sizeof(e->email), email);
 	else if (email != NULL)
 		email_mask(email, e->email, sizeof(e->email));
+	explicit_bzero(buf, sizeof(buf));
 	return true;
+}
+
+/*
+ * Would the module read the file at all?  Its own check (owner, mode,
+ * no symlink): a file it refuses fails every login, so list must not
+ * show it as if all were well.
+ */
+static int
+module_accepts(struct cli *cli)
+{
+	char *text = NULL;
+	size_t len = 0;
+	enum bv_result rc;
+
+	rc = cfg_read_trusted_file(cli->cfg.phones_file, false, 1024 * 1024,
+				   &cli->log, &text, &len);
+	bv_free_secret(text);
+	if (rc == BV_OK)
+		return CLI_OK;
+	fprintf(stderr, "baxverify: %s is refused by the module: every "
+		"login it asks for a code fails until this is fixed\n",
+		cli->cfg.phones_file);
+	return cli_status_for(rc);
 }
 
 /* Print every entry; a first pass finds the width of the user column. */
@@ -123,6 +149,8 @@ cli_list(struct cli *cli, int argc, char **argv)
 			"baxverify: %s does not exist: nobody is "
 			"enrolled\n",
 			pf.path);
+	if (status == CLI_OK && pf.exists)
+		status = module_accepts(cli);
 	if (status == CLI_OK)
 		print_entries(&pf, full);
 	phonesfile_close(&pf);

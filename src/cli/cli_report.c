@@ -85,16 +85,12 @@ bax_get(struct cli *cli, const char *path, cJSON **root)
 	struct bv_ctx ctx;
 	struct bv_outcome out;
 	enum bv_result rc;
-	size_t i;
 	int status;
 
 	status = cli_load_config(cli);
 	if (status != CLI_OK)
 		return status;
-	for (i = 0; cli->cfg.providers[i] != NULL; i++)
-		if (strcmp(cli->cfg.providers[i], "baxverify") == 0)
-			break;
-	if (cli->cfg.providers[i] == NULL) {
+	if (!provider_is_listed(&cli->cfg, &baxverify_info)) {
 		fprintf(stderr,
 			"baxverify: %s: provider does not list "
 			"\"baxverify\"; stats and logs are BaxVerify's\n",
@@ -107,14 +103,14 @@ bax_get(struct cli *cli, const char *path, cJSON **root)
 	memset(&ctx, 0, sizeof(ctx));
 	memset(&out, 0, sizeof(out));
 	ctx.cfg = &cli->cfg;
-	ctx.api = cfg_api(&cli->cfg, "baxverify");
+	ctx.conf = cfg_provider_conf(&cli->cfg, &baxverify_info);
 	ctx.http = cli->http;
 	ctx.log = &cli->log;
 	out.attempts_left = -1;
 	rc = baxverify_get(&ctx, path, root, &out);
 	if (rc != BV_OK) {
 		out.action = path;
-		cli_print_outcome("baxverify", rc, &out);
+		cli_print_outcome(baxverify_info.name, rc, &out);
 		return cli_status_for(rc);
 	}
 	sanitize_tree(*root);

@@ -97,7 +97,7 @@ store_codes(struct cli *cli, const char *user, const struct recovery_set *set,
 	enum bv_result rc;
 	size_t i;
 
-	rc = store_open(cli->cfg.store_dir, user, &cli->log, &txn);
+	rc = store_open(&cli->cfg, user, &cli->log, &txn);
 	if (rc != BV_OK)
 		goto out;
 	*old = txn.rec.nrecovery;
@@ -230,7 +230,7 @@ reset_user(struct cli *cli, const char *user)
 	struct cleared c = {0, 0, 0, 0};
 	enum bv_result rc;
 
-	rc = store_open(cli->cfg.store_dir, user, &cli->log, &txn);
+	rc = store_open(&cli->cfg, user, &cli->log, &txn);
 	if (rc != BV_OK)
 		goto out;
 	c.failures = txn.rec.failures;

@@ -54,7 +54,7 @@ cli_load_config(struct cli *cli)
 			cli->conf_path, strerror(errno));
 		return CLI_IO;
 	}
-	rc = cfg_load_file(&cli->cfg, path, &cli->log);
+	rc = cfg_load_file(&cli->cfg, path, provider_catalog(), &cli->log);
 	free(path);
 	if (rc != BV_OK) {
 		/* cfg_load_file has said what is wrong, naming file:line. */

@@ -196,34 +196,6 @@ pline_is_user(const struct pline *l, const char *user)
 	       memcmp(l->start + start, user, ulen) == 0;
 }
 
-int
-pline_fields(const struct pline *l, char *buf, size_t bufsz, char **f, int max)
-{
-	size_t n = l->len, i;
-	const char *hash = memchr(l->start, '#', l->len);
-	int count = 0;
-	bool in = false;
-
-	if (hash != NULL)
-		n = (size_t)(hash - l->start);
-	if (n >= bufsz)
-		return -1;
-	memcpy(buf, l->start, n);
-	buf[n] = '\0';
-	for (i = 0; i < n; i++) {
-		if (is_blank(buf[i])) {
-			buf[i] = '\0';
-			in = false;
-		} else if (!in) {
-			in = true;
-			if (count < max)
-				f[count] = buf + i;
-			count++;
-		}
-	}
-	return count;
-}
-
 const char *
 pline_comment(const struct pline *l, size_t *len)
 {

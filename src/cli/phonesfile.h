@@ -56,14 +56,6 @@ bool pline_next(const char *text, size_t len, size_t *pos, struct pline *l);
 /* Is line l a line of user (its first field before any '#')? */
 bool pline_is_user(const struct pline *l, const char *user);
 
-/*
- * The fields of l before any '#', split at blanks, copied into buf; up
- * to max of them in f.  Returns how many there were (may exceed max), or
- * -1 when the line does not fit buf.
- */
-int pline_fields(const struct pline *l, char *buf, size_t bufsz, char **f,
-		 int max);
-
 /* The comment of l with the blanks before it, or NULL if it has none. */
 const char *pline_comment(const struct pline *l, size_t *len);
 

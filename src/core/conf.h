@@ -1,9 +1,11 @@
 /*
  * conf.h - loading and validating baxverify.conf and the module arguments.
  *
- * One table of keys serves the file, the module arguments and the CLI.
- * Anything unknown or invalid is an error naming the file, line and key:
- * a typo must never switch two-factor authentication off.
+ * One key table for the core (conf.c) and one per provider (its own
+ * group, handed over with the catalog) serve the file, the module
+ * arguments and the CLI.  Anything unknown or invalid is an error naming
+ * the file, line and key: a typo must never switch two-factor
+ * authentication off.
  */
 #ifndef BV_CONF_H
 #define BV_CONF_H
@@ -11,8 +13,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "channel.h"
 #include "log.h"
 #include "result.h"
+
+/* provider_info.h: what cfg_load is told of each provider. */
+struct bv_provider_info;
+
+/*
+ * The most limits.max_sends_per_hour may be: the store keeps that many
+ * send times per user (STORE_MAX_SENDS).
+ */
+#define CFG_MAX_SENDS_PER_HOUR 64
 
 enum bv_failmode {
 	BV_FAILMODE_SECURE = 0, /* service unreachable: deny */
@@ -26,44 +38,18 @@ struct bv_http_config {
 	char *proxy;           /* explicit proxy URL, or NULL: never from env */
 };
 
-/*
- * One provider's group (baxverify, tryvox, mudbase).  The key table says
- * which of these keys each group accepts; the others stay unset.
- */
-struct bv_api_config {
-	char *api_url;         /* https base URL, no trailing slash */
-	char *api_key;         /* secret: wiped on free */
-	char *api_key_file;
-	char *project_id;      /* baxverify, mudbase */
-	char *tenant_id;       /* tryvox */
-	char *purpose;         /* baxverify */
-	char *channel;         /* tryvox "channel", mudbase "method" */
-	char *app_name;        /* tryvox */
-	long code_length;      /* tryvox */
-	bool validate_token;   /* ask the service to confirm its proof */
-};
-
-/* provider = "local": codes made and checked on this host. */
-struct bv_local_config {
-	char *delivery;        /* "command" or "file" */
-	char *command;         /* argv[0]; argv[1] is the destination */
-	char *file;            /* delivery = "file": appended to */
-	char *message;         /* template: %c code, %h host name, %% */
-	long code_length;
-	long ttl;              /* seconds a code lives */
-	long max_attempts;     /* wrong tries per code */
-	long timeout;          /* seconds the command may run */
-};
-
 struct bv_config {
 	char *path;            /* the file this came from */
 	char *helper;          /* baxverify-helper, root-owned */
-	char **providers;      /* NULL-terminated, in failover order */
-	struct bv_api_config baxverify;
-	struct bv_api_config tryvox;
-	struct bv_api_config mudbase;
-	char **channels;       /* NULL-terminated menu, or NULL: the default */
-	struct bv_local_config local;
+	char **providers;      /* names, NULL-terminated, failover order */
+	/* The providers of this build (cfg_load's catalog, NULL-terminated)
+	   and each one's own group: provider_conf[i] is catalog[i]'s
+	   struct (cfg_provider_conf). */
+	const struct bv_provider_info *const *catalog;
+	void **provider_conf;
+	/* The channel menu, in order; none (0): the first provider's own. */
+	enum bv_channel channels[BV_CHANNEL_COUNT];
+	size_t nchannels;
 	char *store_dir;       /* the local store */
 	long max_sends_per_hour; /* per user, across processes; 0: off */
 	long deny;             /* failed verifications before a lockout */
@@ -86,23 +72,40 @@ struct bv_config {
 /*
  * Read the configuration: defaults, then the file (conf= from argv or the
  * built-in path), then the module arguments, then cross-field checks and
- * the API key file.  owner_uid is who besides root may own the files (the
- * process's effective uid).  Returns BV_OK, BV_CONFIG (logged) or BV_NOMEM.
- * cfg is always safe to pass to cfg_free afterwards.
+ * each listed provider's own (its key file among them).  catalog is
+ * every provider this build has, NULL-terminated (provider_catalog()):
+ * their groups are the only ones the file may have besides the core's,
+ * the first is the default provider.  Files may be owned by root or by
+ * the process's effective uid.  Returns BV_OK, BV_CONFIG (logged) or
+ * BV_NOMEM.  cfg is always safe to pass to cfg_free afterwards.
  */
 enum bv_result cfg_load(struct bv_config *cfg, int argc, const char **argv,
+			const struct bv_provider_info *const *catalog,
 			const struct bv_log *log);
 
 /* As cfg_load, from an explicit path and no module arguments (the CLI). */
 enum bv_result cfg_load_file(struct bv_config *cfg, const char *path,
+			     const struct bv_provider_info *const *catalog,
 			     const struct bv_log *log);
 
-/* Release everything, wiping the API keys. */
+/* Release everything, wiping every string (the API keys among them). */
 void cfg_free(struct bv_config *cfg);
 
-/* The group of provider name ("baxverify", ...), or NULL. */
-const struct bv_api_config *cfg_api(const struct bv_config *cfg,
-				    const char *name);
+/*
+ * Provider p's own group (its struct, as its NAME_info.c defines it), or
+ * NULL when p is not of cfg's catalog.  Set and checked for every
+ * provider of the catalog, listed or not.
+ */
+const void *cfg_provider_conf(const struct bv_config *cfg,
+			      const struct bv_provider_info *p);
+
+/*
+ * The channel p sends by when nobody chose one: its own channel key,
+ * else the first channel it serves (catalog.h's provider_default_channel
+ * is the same for the providers' users).
+ */
+enum bv_channel cfg_provider_channel(const struct bv_config *cfg,
+				     const struct bv_provider_info *p);
 
 /*
  * Open a file that may hold secrets or decide who is asked: absolute path,

@@ -8,7 +8,6 @@
 #include <security/pam_ext.h>
 
 #include "log.h"
-#include "result.h"
 
 void
 bv_log(const struct bv_log *log, int prio, const char *fmt, ...)
@@ -31,38 +30,4 @@ bv_log(const struct bv_log *log, int prio, const char *fmt, ...)
 		fputc('\n', stderr);
 	}
 	va_end(ap);
-}
-
-const char *
-bv_result_name(enum bv_result rc)
-{
-	switch (rc) {
-	case BV_OK:
-		return "ok";
-	case BV_WRONG_CODE:
-		return "wrong code";
-	case BV_EXPIRED:
-		return "code expired";
-	case BV_MAX_ATTEMPTS:
-		return "too many attempts";
-	case BV_RATE_LIMITED:
-		return "rate limited";
-	case BV_LOCKED:
-		return "locked out";
-	case BV_BAD_DESTINATION:
-		return "invalid destination";
-	case BV_REJECTED:
-		return "refused by the service";
-	case BV_UNAVAILABLE:
-		return "service unavailable";
-	case BV_CONFIG:
-		return "configuration error";
-	case BV_ABORTED:
-		return "no answer";
-	case BV_NOMEM:
-		return "out of memory";
-	case BV_INTERNAL:
-		return "internal failure";
-	}
-	return "unknown";
 }

@@ -90,80 +90,93 @@ contact_clear(struct bv_contact *c)
 	c->email = NULL;
 }
 
-/* Put one destination of the user's line into c; false if invalid. */
+/* Put one destination into *phone or *email; false if invalid or a
+   second one of its kind (two phones: ambiguous). */
 static bool
-take_dest(const char *dest, struct bv_contact *c, bool *nomem)
+take_dest(char *dest, char **phone, char **email)
 {
 	char **slot;
 
 	if (phone_is_e164(dest))
-		slot = &c->phone;
+		slot = phone;
 	else if (email_is_valid(dest))
-		slot = &c->email;
+		slot = email;
 	else
 		return false;
 	if (*slot != NULL)
-		return false; /* two phones or two emails: ambiguous */
-	*slot = strdup(dest);
-	if (*slot == NULL)
-		*nomem = true; /* never cleared by a later success */
+		return false;
+	*slot = dest;
 	return true;
 }
 
+enum phones_line
+phones_parse_line(char *line, char **user, char **phone, char **email)
+{
+	char *hash = strchr(line, '#'), *d1, *d2, *extra, *save = NULL;
+
+	*user = *phone = *email = NULL;
+	if (hash != NULL)
+		*hash = '\0';
+	*user = strtok_r(line, " \t\r", &save);
+	if (*user == NULL)
+		return PHONES_LINE_EMPTY;
+	d1 = strtok_r(NULL, " \t\r", &save);
+	d2 = strtok_r(NULL, " \t\r", &save);
+	extra = strtok_r(NULL, " \t\r", &save);
+	if (d1 != NULL && extra == NULL && take_dest(d1, phone, email) &&
+	    (d2 == NULL || take_dest(d2, phone, email)))
+		return PHONES_LINE_ENTRY;
+	*phone = *email = NULL;
+	return PHONES_LINE_INVALID;
+}
+
+/* c gets copies of phone and email (either may be NULL). */
+static enum bv_result
+take_contact(const char *phone, const char *email, struct bv_contact *c)
+{
+	c->phone = phone ? strdup(phone) : NULL;
+	c->email = email ? strdup(email) : NULL;
+	if ((phone && !c->phone) || (email && !c->email)) {
+		contact_clear(c);
+		return BV_NOMEM;
+	}
+	return BV_OK;
+}
+
 /*
- * Look for user in the phones file text.  Lines: "user DEST [DEST]", '#'
- * starts a comment.  Only the user's first line counts, but every invalid
- * line is reported so the administrator hears of it.
+ * Look for user in the phones file text.  Only the user's first line
+ * counts, but every invalid line is reported so the administrator hears
+ * of it, and an invalid line of the user's denies.
  */
 static enum bv_result
 scan_phones(const char *path, char *text, const char *user,
 	    const struct bv_log *log, struct bv_contact *c)
 {
 	enum bv_result rc = BV_OK;
-	char *line = text, *next, *save = NULL;
+	char *line = text, *next, *name, *phone, *email;
+	enum phones_line kind;
 	int lineno = 0;
 	bool found = false;
 
-	for (; line != NULL; line = next) {
-		struct bv_contact tmp = { NULL, NULL };
-		char *name, *d1, *d2, *extra, *hash;
-		bool nomem = false, ok, mine;
-
+	for (; line != NULL && rc != BV_NOMEM; line = next) {
 		next = strchr(line, '\n');
 		if (next != NULL)
 			*next++ = '\0';
 		lineno++;
-		hash = strchr(line, '#');
-		if (hash != NULL)
-			*hash = '\0';
-		name = strtok_r(line, " \t\r", &save);
-		if (name == NULL)
+		kind = phones_parse_line(line, &name, &phone, &email);
+		if (kind == PHONES_LINE_EMPTY)
 			continue;
-		d1 = strtok_r(NULL, " \t\r", &save);
-		d2 = strtok_r(NULL, " \t\r", &save);
-		extra = strtok_r(NULL, " \t\r", &save);
-		mine = strcmp(name, user) == 0;
-		ok = d1 != NULL && extra == NULL &&
-		     take_dest(d1, &tmp, &nomem) &&
-		     (d2 == NULL || take_dest(d2, &tmp, &nomem));
-		if (nomem) {
-			contact_clear(&tmp);
-			return BV_NOMEM;
-		}
-		if (!ok) {
+		if (kind == PHONES_LINE_INVALID) {
 			bv_log(log, LOG_ERR, "%s:%d: invalid phone number or "
 			       "email (expected \"user DEST [DEST]\", each "
 			       "DEST a +E164 number or an email address)",
 			       path, lineno);
-			if (mine)
+			if (strcmp(name, user) == 0)
 				rc = BV_CONFIG;
-		}
-		/* The first valid line counts; any invalid one denies. */
-		if (mine && ok && !found) {
+		} else if (!found && strcmp(name, user) == 0) {
 			found = true;
-			*c = tmp;
-		} else {
-			contact_clear(&tmp);
+			if (take_contact(phone, email, c) != BV_OK)
+				rc = BV_NOMEM;
 		}
 	}
 	if (rc != BV_OK)

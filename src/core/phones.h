@@ -48,6 +48,24 @@ struct bv_contact {
 
 void contact_clear(struct bv_contact *c);
 
+/* What one line of the phones file is. */
+enum phones_line {
+	PHONES_LINE_EMPTY = 0, /* blank or only a comment */
+	PHONES_LINE_ENTRY,     /* "user DEST [DEST]" */
+	PHONES_LINE_INVALID    /* anything else: the user it names is refused */
+};
+
+/*
+ * Split one line of the phones file (no newline) in place: '#' starts a
+ * comment; fields are separated by blanks; each DEST is an E.164 number
+ * or an email address, at most one of each.  *user, *phone and *email
+ * point into line (NULL when absent; *user is set for an invalid line
+ * that has one).  The module's lookup and baxverify list read the file
+ * with this, so they never disagree about a line.
+ */
+enum phones_line phones_parse_line(char *line, char **user, char **phone,
+				   char **email);
+
 /*
  * Find user's phone and email.  Lines of the phones file are
  * "user DEST [DEST]", each DEST an E.164 number or an email address.

@@ -47,7 +47,9 @@ struct helper {
 	struct bv_config cfg;
 	struct http_client *http; /* one connection per authentication */
 	struct bv_ctx ctx;
-	char *channel;           /* the last SEND's, owned */
+	/* Each listed provider's per-login state, in cfg.providers' order
+	   (what send leaves for check: Tryvox's verification id). */
+	void **states;
 	char *dest;
 	bool limits_ok;          /* no resource limit below ours */
 };
@@ -86,6 +88,36 @@ reply(struct helper *h, enum bv_result rc, const struct bv_outcome *out,
 	return rc;
 }
 
+/* A per-login state for each listed provider that keeps one. */
+static enum bv_result
+new_states(struct helper *h)
+{
+	enum bv_result rc = BV_OK;
+	size_t i, n = 0;
+
+	while (h->cfg.providers[n] != NULL)
+		n++;
+	h->states = calloc(n + 1, sizeof(*h->states));
+	if (h->states == NULL)
+		return BV_NOMEM;
+	for (i = 0; i < n && rc == BV_OK; i++)
+		rc = provider_state_new(provider_find(h->cfg.providers[i]),
+					&h->states[i]);
+	return rc;
+}
+
+static void
+free_states(struct helper *h)
+{
+	size_t i;
+
+	for (i = 0; h->states != NULL && h->cfg.providers[i] != NULL; i++)
+		provider_state_free(provider_find(h->cfg.providers[i]),
+				    h->states[i]);
+	free(h->states);
+	h->states = NULL;
+}
+
 /* Load the configuration the module named, as the module would. */
 static enum bv_result
 hello(struct helper *h)
@@ -100,7 +132,10 @@ hello(struct helper *h)
 	h->log.debug = strcmp(proto_get(&h->hello, 3), "1") == 0;
 	for (i = HELLO_ARGS; i < n; i++)
 		args[i - HELLO_ARGS] = h->hello.field[i];
-	rc = cfg_load(&h->cfg, (int)(n - HELLO_ARGS), args, &h->log);
+	rc = cfg_load(&h->cfg, (int)(n - HELLO_ARGS), args,
+		      provider_catalog(), &h->log);
+	if (rc == BV_OK)
+		rc = new_states(h);
 	if (rc == BV_OK)
 		rc = http_client_new(&h->cfg.http, &h->http);
 	h->ctx.cfg = &h->cfg;
@@ -111,7 +146,7 @@ hello(struct helper *h)
 	return rc;
 }
 
-/* The provider a request names, with its config group selected. */
+/* The provider a request names, with its group and state selected. */
 static const struct bv_provider *
 select_provider(struct helper *h, const char *name)
 {
@@ -120,8 +155,9 @@ select_provider(struct helper *h, const char *name)
 
 	/* Only what the administrator configured may be called. */
 	for (i = 0; p != NULL && h->cfg.providers[i] != NULL; i++)
-		if (strcmp(h->cfg.providers[i], name) == 0) {
-			h->ctx.api = cfg_api(&h->cfg, name); /* NULL: local */
+		if (provider_find(h->cfg.providers[i]) == p) {
+			h->ctx.conf = cfg_provider_conf(&h->cfg, p->info);
+			h->ctx.state = h->states[i];
 			return p;
 		}
 	return NULL;
@@ -139,17 +175,18 @@ static enum bv_result
 do_send(struct helper *h, const struct proto_msg *m, struct bv_outcome *out)
 {
 	const struct bv_provider *p = select_provider(h, proto_get(m, 0));
+	enum bv_channel channel;
 	enum bv_result rc;
 
 	out->action = "send";
-	if (p == NULL || !provider_has_channel(p->info, proto_get(m, 1)))
+	/* The channel travels by name; one the provider lacks is refused. */
+	if (p == NULL || !channel_parse(proto_get(m, 1), &channel) ||
+	    !provider_has_channel(p->info, channel))
 		return BV_CONFIG;
-	rc = replace(&h->channel, proto_get(m, 1));
-	if (rc == BV_OK)
-		rc = replace(&h->dest, proto_get(m, 2));
+	rc = replace(&h->dest, proto_get(m, 2));
 	if (rc != BV_OK)
 		return rc;
-	h->ctx.channel = h->channel;
+	h->ctx.channel = channel;
 	h->ctx.dest = h->dest;
 	return p->send(&h->ctx, out);
 }
@@ -314,11 +351,10 @@ serve(struct helper *h, const struct proto_msg *m)
 static void
 finish(struct helper *h)
 {
-	bv_ctx_clear_ref(&h->ctx);
+	free_states(h);
 	http_client_free(h->http);
 	cfg_free(&h->cfg);
 	proto_clear(&h->hello);
-	bv_free_secret(h->channel);
 	bv_free_secret(h->dest);
 	curl_global_cleanup();
 }

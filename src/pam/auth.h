@@ -1,25 +1,24 @@
 /*
  * auth.h - the state of one PAM call, shared by the module's files:
- * pam_baxverify.c (entry points, verdict, export), dialogue.c (channel
- * menu, sending with failover, the code prompt) and report.c (the user's
- * lines and the administrator's log lines).
+ * pam_baxverify.c (entry points, export), conv.c (the conversation
+ * adapter), verdict.c (the one mapping to PAM codes) and remote.c (the
+ * helper: the engine's provider port).  What a verification is lives in
+ * the engine (src/engine), which knows nothing of PAM.
  */
 #ifndef BV_PAM_AUTH_H
 #define BV_PAM_AUTH_H
 
 #include <stdbool.h>
-#include <time.h>
 
 #include <security/pam_modules.h>
 
 #include "../core/conf.h"
 #include "../core/log.h"
-#include "../core/phones.h"
-#include "../providers/provider.h"
+#include "../engine/engine.h"
 #include "remote.h"
 
-/* Masked destination: a phone or "a•••@domain" of up to EMAIL_MAX. */
-#define MASKED_MAX (EMAIL_MAX + 16)
+/* Longest grace key: service, terminal, remote host, login session. */
+#define GRACE_KEY_MAX 256
 
 struct auth_state {
 	pam_handle_t *pamh;
@@ -31,58 +30,25 @@ struct auth_state {
 	const char **argv;
 	char user[128];         /* sanitised, for log lines */
 	char rhost[128];        /* sanitised, "-" when unset */
-	char who[320];          /* "user=U service=S rhost=H", for providers */
-	struct bv_contact contact;
-	const char *channel;    /* chosen channel */
-	const char *dest;       /* contact.phone or contact.email */
-	char masked[MASKED_MAX];
-	size_t provider_idx;    /* into cfg.providers: who sent the code */
-	/* NULL until a send succeeded */
-	const struct bv_provider_info *provider;
+	char who[320];          /* "user=U service=S rhost=H", for log lines */
+	char grace[GRACE_KEY_MAX];
+	struct bv_engine eng;   /* the verification */
 	struct remote remote;   /* the helper, once a provider is needed */
-	struct bv_proof proof;
-	long sends;
-	long tries;
-	time_t retry_at;        /* when a local limit or lockout ends */
-	bool recovered;         /* signed in with a recovery code */
-	enum bv_result offered_recovery; /* why no code went out */
-	int conv_rc;            /* PAM code of a failed conversation */
+	bool no_user;           /* pam_get_user gave no user */
+	int pam_rc;             /* what a failed PAM call (the conversation,
+				   pam_get_user) returned, for verdict() */
 };
 
-/* report.c */
-void log_event(const struct auth_state *st, int prio, const char *fmt, ...)
+/* conv.c: the engine's conversation, through the application's. */
+struct bv_conv conv_adapter(struct auth_state *st);
+/* A line to the user (PAM_TEXT_INFO or PAM_ERROR_MSG). */
+void say(struct auth_state *st, int style, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void log_outcome(const struct auth_state *st, const char *provider,
-		 enum bv_result rc, const struct bv_outcome *out);
-int say(struct auth_state *st, int style, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-/* "SMS", "voice call", "WhatsApp", "email": for the user's lines. */
-const char *channel_label(const char *channel);
 
-/* dialogue.c */
-/* The channels this user can be offered, in order; returns the count. */
-size_t usable_channels(const struct auth_state *st, const char **out,
-		       size_t max);
-/* Pick the channel (menu when there are several), then send, ask and
-   check until a code is accepted or something ends the dialogue. */
-enum bv_result run_dialogue(struct auth_state *st);
-
-/* guard.c: the local store's limits, lockout, grace and recovery codes */
-/* Locked out?  Within a grace window (*granted)? */
-enum bv_result guard_begin(struct auth_state *st, bool *granted);
-/* Locked out now (BV_LOCKED, logged)?  Asked before every answer counts. */
-enum bv_result guard_check_locked(struct auth_state *st);
-/* Count a send against limits.max_sends_per_hour, or refuse it. */
-enum bv_result guard_count_send(struct auth_state *st);
-/* Count a failed verification; BV_LOCKED once limits.deny is reached. */
-enum bv_result guard_failed(struct auth_state *st);
-/* Clear the failures; open the grace window when remember is set. */
-enum bv_result guard_succeeded(struct auth_state *st);
-/* How many recovery codes the user has left. */
-enum bv_result guard_recovery_left(struct auth_state *st, size_t *left);
-/* Spend a recovery code (normalised digits) if it is one of the user's;
-   BV_LOCKED, nothing spent, while the user is locked out. */
-enum bv_result guard_use_recovery(struct auth_state *st, const char *digits,
-				  bool *used);
+/* verdict.c: the one mapping from a result to a PAM code. */
+int verdict(struct auth_state *st, enum bv_result rc,
+	    enum engine_selection sel);
+/* The session side's: proof spent (or nothing to do), or not. */
+int session_verdict(struct auth_state *st, enum bv_result rc, bool done);
 
 #endif /* BV_PAM_AUTH_H */

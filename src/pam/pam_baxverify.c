@@ -2,18 +2,20 @@
  * pam_baxverify.c - the PAM entry points.
  *
  * pam_sm_authenticate reads as a story: arguments and config, the user,
- * whether the module applies, where the code may go, the dialogue, the
- * proof confirmed, the export, the verdict.  Everything below it speaks
- * enum bv_result; the one mapping to PAM codes, user lines and failmode
- * is verdict() here.
+ * whether the module applies and where the code may go, the dialogue,
+ * the proof confirmed, the export, the verdict.  What a verification is
+ * belongs to the engine (src/engine); this file gives it the PAM
+ * conversation and the helper, and verdict() (verdict.c) alone turns
+ * its result into a PAM code.
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
+#include <unistd.h>
 
 #define PAM_SM_AUTH
 #define PAM_SM_SESSION
@@ -21,7 +23,6 @@
 #include <security/pam_modules.h>
 
 #include "auth.h"
-#include "../core/groups.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
 
@@ -32,9 +33,6 @@
 /* Who authenticated: sudo's session phase has PAM_USER = the target. */
 #define DATA_USER "baxverify_user"
 
-/* Most channels a user can be offered (sms, voice, whatsapp, email). */
-#define MAX_CHANNELS 4
-
 static void
 free_secret_data(pam_handle_t *pamh, void *data, int error_status)
 {
@@ -44,32 +42,41 @@ free_secret_data(pam_handle_t *pamh, void *data, int error_status)
 	bv_free_secret(data);
 }
 
+/* libpam's answer to a call that stores something for us. */
+static enum bv_result
+stored(int pam_rc)
+{
+	if (pam_rc == PAM_SUCCESS)
+		return BV_OK;
+	return pam_rc == PAM_BUF_ERR ? BV_NOMEM : BV_INTERNAL;
+}
+
 /* Set NAME=value in the PAM environment, wiping our copy. */
-static int
+static enum bv_result
 put_env(pam_handle_t *pamh, const char *name, const char *value)
 {
 	size_t n = strlen(name) + strlen(value) + 2;
 	char *kv = malloc(n);
-	int rc;
+	enum bv_result rc;
 
 	if (kv == NULL)
-		return PAM_BUF_ERR;
+		return BV_NOMEM;
 	snprintf(kv, n, "%s=%s", name, value);
-	rc = pam_putenv(pamh, kv);
+	rc = stored(pam_putenv(pamh, kv));
 	bv_free_secret(kv);
 	return rc;
 }
 
-static int
+static enum bv_result
 set_data_copy(pam_handle_t *pamh, const char *key, const char *value)
 {
 	char *copy = strdup(value);
-	int rc;
+	enum bv_result rc;
 
 	if (copy == NULL)
-		return PAM_BUF_ERR;
-	rc = pam_set_data(pamh, key, copy, free_secret_data);
-	if (rc != PAM_SUCCESS)
+		return BV_NOMEM;
+	rc = stored(pam_set_data(pamh, key, copy, free_secret_data));
+	if (rc != BV_OK)
 		bv_free_secret(copy);
 	return rc;
 }
@@ -79,125 +86,38 @@ set_data_copy(pam_handle_t *pamh, const char *key, const char *value)
  * that back from its authentication process) and to other modules of this
  * process (pam_set_data).
  */
-static int
+static enum bv_result
 export_proof(struct auth_state *st)
 {
-	bool email = strcmp(st->channel, "email") == 0;
+	const struct bv_engine *e = &st->eng;
 	char expires[32];
-	int rc;
+	enum bv_result rc;
 
 	/* A recovery code proves nothing a service could confirm later. */
-	if (st->recovered)
+	if (e->recovered)
 		return put_env(st->pamh, "BAXVERIFY_PROVIDER", "recovery");
 
-	snprintf(expires, sizeof(expires), "%lld",
-		 (long long)st->proof.expires);
-	rc = put_env(st->pamh, "BAXVERIFY_TOKEN", st->proof.token);
-	if (rc == PAM_SUCCESS)
-		rc = put_env(st->pamh,
-			     email ? "BAXVERIFY_EMAIL" : "BAXVERIFY_PHONE",
-			     st->dest);
-	if (rc == PAM_SUCCESS)
+	snprintf(expires, sizeof(expires), "%lld", (long long)e->proof.expires);
+	rc = put_env(st->pamh, "BAXVERIFY_TOKEN", e->proof.token);
+	if (rc == BV_OK)
+		rc = put_env(st->pamh, channel_is_email(e->channel)
+			     ? "BAXVERIFY_EMAIL" : "BAXVERIFY_PHONE", e->dest);
+	if (rc == BV_OK)
 		rc = put_env(st->pamh, "BAXVERIFY_TOKEN_EXPIRES", expires);
-	if (rc == PAM_SUCCESS)
-		rc = put_env(st->pamh, "BAXVERIFY_PROVIDER",
-			     st->provider->name);
-	if (rc == PAM_SUCCESS)
-		rc = put_env(st->pamh, "BAXVERIFY_CHANNEL", st->channel);
-	if (rc == PAM_SUCCESS)
-		rc = set_data_copy(st->pamh, DATA_TOKEN, st->proof.token);
-	if (rc == PAM_SUCCESS)
-		rc = set_data_copy(st->pamh, DATA_DEST, st->dest);
-	if (rc == PAM_SUCCESS)
+	if (rc == BV_OK)
+		rc = put_env(st->pamh, "BAXVERIFY_PROVIDER", e->provider->name);
+	if (rc == BV_OK)
+		rc = put_env(st->pamh, "BAXVERIFY_CHANNEL",
+			     channel_name(e->channel));
+	if (rc == BV_OK)
+		rc = set_data_copy(st->pamh, DATA_TOKEN, e->proof.token);
+	if (rc == BV_OK)
+		rc = set_data_copy(st->pamh, DATA_DEST, e->dest);
+	if (rc == BV_OK)
 		rc = set_data_copy(st->pamh, DATA_EXPIRES, expires);
-	if (rc == PAM_SUCCESS)
+	if (rc == BV_OK)
 		rc = set_data_copy(st->pamh, DATA_USER, st->pam_user);
 	return rc;
-}
-
-/* Whole minutes, rounded up, until st->retry_at. */
-static long
-minutes_until(const struct auth_state *st)
-{
-	long secs = (long)(st->retry_at - time(NULL));
-
-	return secs <= 0 ? 1 : (secs + 59) / 60;
-}
-
-/* The single mapping from a result to a PAM code and the user's line. */
-static int
-verdict(struct auth_state *st, enum bv_result rc)
-{
-	bool by_email = st->channel && strcmp(st->channel, "email") == 0;
-	bool by_sms = st->channel == NULL || strcmp(st->channel, "sms") == 0;
-
-	switch (rc) {
-	case BV_OK:
-		return PAM_SUCCESS;
-	case BV_WRONG_CODE:
-		say(st, PAM_ERROR_MSG, "Wrong code.");
-		return PAM_AUTH_ERR;
-	case BV_MAX_ATTEMPTS:
-		log_event(st, LOG_NOTICE, "denied: too many wrong codes");
-		say(st, PAM_ERROR_MSG, "Too many wrong codes.");
-		return PAM_MAXTRIES;
-	case BV_EXPIRED:
-		say(st, PAM_ERROR_MSG, "The code has expired.");
-		return PAM_AUTH_ERR;
-	case BV_RATE_LIMITED:
-		if (st->retry_at > 0)
-			say(st, PAM_ERROR_MSG, "Too many codes requested. Try "
-			    "again in %ld minute(s).", minutes_until(st));
-		else
-			say(st, PAM_ERROR_MSG, "Too many codes requested. Wait "
-			    "a few minutes and try again.");
-		return PAM_AUTH_ERR;
-	case BV_LOCKED:
-		say(st, PAM_ERROR_MSG, "Too many failed attempts. Try again in "
-		    "%ld minute(s).", minutes_until(st));
-		return PAM_AUTH_ERR;
-	case BV_BAD_DESTINATION:
-		say(st, PAM_ERROR_MSG, "Your registered %s is not valid. "
-		    "Contact your administrator.",
-		    by_email ? "email address" : "phone number");
-		return PAM_AUTH_ERR;
-	case BV_REJECTED:
-		say(st, PAM_ERROR_MSG, "Verification is not possible right "
-		    "now: the %s service needs attention from your "
-		    "administrator.", by_sms ? "SMS" : "verification");
-		return PAM_AUTH_ERR;
-	case BV_UNAVAILABLE:
-		if (st->cfg.failmode == BV_FAILMODE_SAFE) {
-			log_event(st, LOG_WARNING, "ALLOWED WITHOUT A CODE: "
-				  "service unavailable and failmode=safe");
-			say(st, PAM_TEXT_INFO, "The verification service is "
-			    "unreachable; signing in without a code.");
-			return PAM_SUCCESS;
-		}
-		say(st, PAM_ERROR_MSG, "The verification service is "
-		    "unreachable. Try again later.");
-		return PAM_AUTHINFO_UNAVAIL;
-	case BV_CONFIG:
-		say(st, PAM_ERROR_MSG, "Two-factor verification is "
-		    "misconfigured. Contact your administrator.");
-		return PAM_SERVICE_ERR;
-	case BV_ABORTED:
-		if (st->conv_rc != PAM_SUCCESS)
-			return st->conv_rc;
-		log_event(st, LOG_NOTICE, "denied: no code entered");
-		return PAM_AUTH_ERR;
-	case BV_NOMEM:
-		bv_log(&st->log, LOG_CRIT, "out of memory");
-		return PAM_BUF_ERR;
-	case BV_INTERNAL:
-		/* The helper's log line said what broke; whatever it was,
-		   the caller could have caused it, so it is never an
-		   outage. */
-		say(st, PAM_ERROR_MSG, "Verification failed on this host. "
-		    "Contact your administrator.");
-		return PAM_AUTH_ERR;
-	}
-	return PAM_AUTH_ERR;
 }
 
 static bool
@@ -211,6 +131,78 @@ has_arg(int argc, const char **argv, const char *arg)
 	return false;
 }
 
+/*
+ * When the login session sid began (field 22 of /proc/SID/stat, in clock
+ * ticks since boot), or 0.  With the session id it names one terminal
+ * session: a pty number alone is reused by the next login on it.
+ */
+static unsigned long long
+session_start(pid_t sid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)sid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The command name may hold spaces; fields resume after its ')'. */
+	p = strrchr(buf, ')');
+	for (field = 2; p != NULL && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p != NULL)
+		start = strtoull(p + 1, NULL, 10);
+	return start;
+}
+
+/* A PAM item as text, "-" when unset or empty. */
+static const char *
+item_text(const struct auth_state *st, int type)
+{
+	const void *item = NULL;
+
+	if (pam_get_item(st->pamh, type, &item) != PAM_SUCCESS ||
+	    item == NULL || *(const char *)item == '\0')
+		return "-";
+	return item;
+}
+
+/*
+ * The grace key: service, terminal, remote host and the login session
+ * (id and start time), so a success on one never opens another -- not
+ * even the next login that gets the same pty.  The items are used whole
+ * (not st->rhost, which is cut for the log); when they do not fit there
+ * is no grace at all (a caller chooses PAM_TTY under sudo).
+ */
+static void
+grace_key(struct auth_state *st)
+{
+	const char *fields[4];
+	char session[48];
+	pid_t sid = getsid(0);
+
+	if (st->cfg.remember <= 0)
+		return;
+	snprintf(session, sizeof(session), "%d.%llu", (int)sid,
+		 session_start(sid));
+	fields[0] = st->service ? st->service : "-";
+	fields[1] = item_text(st, PAM_TTY);
+	fields[2] = item_text(st, PAM_RHOST);
+	fields[3] = session;
+	if (engine_grace_key(fields, 4, st->grace, sizeof(st->grace)))
+		st->eng.grace_key = st->grace;
+	else
+		engine_log(&st->eng, LOG_DEBUG, "no grace window: the service, "
+			   "terminal and remote host are too long for a key");
+}
+
 /* Arguments and config; the user and where they come from. */
 static enum bv_result
 begin(struct auth_state *st, pam_handle_t *pamh, int argc, const char **argv)
@@ -218,16 +210,18 @@ begin(struct auth_state *st, pam_handle_t *pamh, int argc, const char **argv)
 	const void *item = NULL;
 	const char *user = NULL;
 	enum bv_result rc;
-	int i;
 
 	st->pamh = pamh;
 	st->log.pamh = pamh;
 	st->argc = argc;
 	st->argv = argv;
-	st->conv_rc = PAM_SUCCESS;
+	st->pam_rc = PAM_SUCCESS;
 	snprintf(st->user, sizeof(st->user), "-");
 	snprintf(st->rhost, sizeof(st->rhost), "-");
 	snprintf(st->who, sizeof(st->who), "user=-");
+	engine_init(&st->eng, &st->cfg, &st->log, NULL, st->who);
+	st->eng.conv = conv_adapter(st);
+	st->eng.port = remote_port(st);
 	st->log.debug = has_arg(argc, argv, "debug");
 	if (pam_get_item(pamh, PAM_SERVICE, &item) == PAM_SUCCESS)
 		st->service = item;
@@ -235,91 +229,65 @@ begin(struct auth_state *st, pam_handle_t *pamh, int argc, const char **argv)
 	if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS && item &&
 	    *(const char *)item != '\0')
 		text_sanitize(st->rhost, sizeof(st->rhost), item);
-	i = pam_get_user(pamh, &user, NULL);
-	if (i != PAM_SUCCESS || user == NULL || *user == '\0') {
+	st->pam_rc = pam_get_user(pamh, &user, NULL);
+	if (st->pam_rc != PAM_SUCCESS || user == NULL || *user == '\0') {
 		bv_log(&st->log, LOG_ERR, "cannot determine the user");
-		/* pam_get_user's own answer (a conversation error, say). */
-		st->conv_rc = i == PAM_SUCCESS ? PAM_USER_UNKNOWN :
-			      i == PAM_CONV_AGAIN ? PAM_INCOMPLETE : i;
+		st->no_user = true;
 		return BV_ABORTED;
 	}
 	st->pam_user = user;
+	st->eng.user = user;
+	st->remote.user = user;
 	text_sanitize(st->user, sizeof(st->user), user);
 	snprintf(st->who, sizeof(st->who), "user=%s service=%s rhost=%s",
 		 st->user, st->service ? st->service : "-", st->rhost);
-	rc = cfg_load(&st->cfg, argc, argv, &st->log);
+	rc = cfg_load(&st->cfg, argc, argv, provider_catalog(), &st->log);
 	st->log.debug = st->log.debug || st->cfg.debug;
 	if (rc == BV_CONFIG)
-		log_event(st, LOG_ERR, "denied: configuration %s is unusable",
-			  st->cfg.path ? st->cfg.path : "-");
+		engine_log(&st->eng, LOG_ERR, "denied: configuration %s is "
+			   "unusable", st->cfg.path ? st->cfg.path : "-");
 	return rc;
 }
 
 static void
 end(struct auth_state *st)
 {
-	bv_proof_clear(&st->proof);
+	engine_clear(&st->eng);
 	remote_stop(st);
-	contact_clear(&st->contact);
 	cfg_free(&st->cfg);
 }
 
-/*
- * Who is asked: the groups filter, then where the code may go.  Returns a
- * result; when it is BV_OK, *skip is PAM_SUCCESS to go on, or the PAM code
- * that ends the authentication here (PAM_IGNORE for a user the module does
- * not apply to, PAM_AUTH_ERR for one with nowhere to send a code).
- */
+/* Asked, and answered: the code, its proof, the store, the export. */
 static enum bv_result
-select_user(struct auth_state *st, int *skip)
+authenticate(struct auth_state *st)
 {
-	const char *channels[MAX_CHANNELS];
-	bool applies = true;
+	struct bv_engine *e = &st->eng;
+	bool granted = false;
 	enum bv_result rc;
 
-	*skip = PAM_SUCCESS;
-	rc = groups_user_applies(st->cfg.groups, st->pam_user, &st->log,
-				 &applies);
-	if (rc != BV_OK)
+	grace_key(st);
+	rc = engine_begin(e, &granted);
+	if (rc != BV_OK || granted) {
+		if (granted)
+			engine_log(e, LOG_INFO, "granted: verified within the "
+				   "last %lds on this service and terminal",
+				   st->cfg.remember);
 		return rc;
-	if (!applies) {
-		log_event(st, LOG_DEBUG, "skipped: not in the configured groups");
-		*skip = PAM_IGNORE;
-		return BV_OK;
 	}
-	rc = phones_lookup(&st->cfg, st->pam_user, &st->log, &st->contact);
-	if (rc != BV_OK ||
-	    usable_channels(st, channels, MAX_CHANNELS) > 0)
-		return rc;
-	if (st->cfg.nullok) {
-		log_event(st, LOG_INFO, "skipped: no phone registered (nullok)");
-		*skip = PAM_IGNORE;
-		return BV_OK;
-	}
-	log_event(st, LOG_NOTICE, "denied: no phone registered");
-	say(st, PAM_ERROR_MSG, "No phone number is registered for your "
-	    "account. Contact your administrator.");
-	*skip = PAM_AUTH_ERR;
-	return BV_OK;
-}
-
-/* Ask the service whether the proof it gave us is really good. */
-static enum bv_result
-confirm_proof(struct auth_state *st)
-{
-	struct bv_outcome out = { .attempts_left = -1 };
-	const struct bv_api_config *api;
-	enum bv_result rc;
-
-	if (st->recovered)
-		return BV_OK;
-	/* Local proofs were made a moment ago; nothing to ask anyone. */
-	api = cfg_api(&st->cfg, st->provider->name);
-	if (!st->provider->can_validate || api == NULL || !api->validate_token)
-		return BV_OK;
-	rc = remote_validate(st, st->proof.token, false, &out);
-	if (rc != BV_OK && rc != BV_NOMEM)
-		log_outcome(st, st->provider->name, rc, &out);
+	rc = remote_start(st, st->pam_user);
+	if (rc == BV_OK)
+		rc = engine_dialogue(e);
+	if (rc == BV_OK)
+		rc = engine_confirm(e);
+	if (rc == BV_OK)
+		rc = engine_succeeded(e);
+	if (rc == BV_OK)
+		rc = export_proof(st);
+	if (rc == BV_OK && e->recovered)
+		engine_log(e, LOG_NOTICE, "signed in with a recovery code");
+	else if (rc == BV_OK)
+		engine_log(e, LOG_INFO, "verified %s by %s (%s)", e->masked,
+			   e->provider->name, channel_label(e->channel));
 	return rc;
 }
 
@@ -328,41 +296,17 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		    const char **argv)
 {
 	struct auth_state st = { 0 };
-	bool granted = false;
+	enum engine_selection sel = ENGINE_ASK;
 	enum bv_result rc;
-	int skip = PAM_SUCCESS, pam_rc;
+	int pam_rc;
 
 	(void)flags;
 	rc = begin(&st, pamh, argc, argv);
 	if (rc == BV_OK)
-		rc = select_user(&st, &skip);
-	if (rc != BV_OK || skip != PAM_SUCCESS)
-		goto out;
-	rc = guard_begin(&st, &granted);
-	if (rc != BV_OK || granted) {
-		if (granted)
-			log_event(&st, LOG_INFO, "granted: verified within the "
-				  "last %lds on this service and terminal",
-				  st.cfg.remember);
-		goto out;
-	}
-	rc = remote_start(&st, st.pam_user);
-	if (rc == BV_OK)
-		rc = run_dialogue(&st);
-	if (rc == BV_OK)
-		rc = confirm_proof(&st);
-	if (rc == BV_OK)
-		rc = guard_succeeded(&st);
-	if (rc == BV_OK && export_proof(&st) != PAM_SUCCESS)
-		rc = BV_NOMEM;
-	if (rc == BV_OK && st.recovered)
-		log_event(&st, LOG_NOTICE, "signed in with a recovery code");
-	else if (rc == BV_OK)
-		log_event(&st, LOG_INFO, "verified %s by %s (%s)", st.masked,
-			  st.provider->name, channel_label(st.channel));
-out:
-	/* Only a clean BV_OK may carry a skip code; errors go to verdict. */
-	pam_rc = rc == BV_OK && skip != PAM_SUCCESS ? skip : verdict(&st, rc);
+		rc = engine_select(&st.eng, &sel);
+	if (rc == BV_OK && sel == ENGINE_ASK)
+		rc = authenticate(&st);
+	pam_rc = verdict(&st, rc, sel);
 	end(&st);
 	return pam_rc;
 }
@@ -377,46 +321,40 @@ pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	return PAM_SUCCESS;
 }
 
-/* Is name one of the configured providers? */
-static bool
-provider_listed(const struct bv_config *cfg, const char *name)
-{
-	size_t i;
-
-	for (i = 0; cfg->providers[i] != NULL; i++)
-		if (strcmp(cfg->providers[i], name) == 0)
-			return true;
-	return false;
-}
-
 /*
  * Spend the proof: validate-token with consume.  The token and where it
  * was sent come from the PAM environment, the only thing sshd carries
- * from its authentication process to the session.
+ * from its authentication process to the session.  *done tells whether
+ * there was a proof to spend.
  */
 static enum bv_result
-consume_proof(struct auth_state *st, const char *user, const char *token,
-	      const char *pname)
+consume(struct auth_state *st, bool *done)
 {
-	struct bv_outcome out = { .attempts_left = -1 };
+	const char *token, *pname, *dest;
+	const void *authed = NULL;
 	enum bv_result rc;
+	bool skipped = false;
 
-	st->provider = provider_info_find(pname);
-	if (st->provider == NULL || !provider_listed(&st->cfg, pname)) {
-		log_event(st, LOG_ERR, "session: proof from provider \"%.32s\" "
-			  "that is not configured", pname);
-		return BV_REJECTED;
-	}
-
-	rc = remote_start(st, user);
-	if (rc == BV_OK)
-		rc = remote_validate(st, token, true, &out);
-	if (rc != BV_OK && rc != BV_NOMEM)
-		log_outcome(st, pname, rc, &out);
-	if (rc == BV_OK)
-		log_event(st, LOG_INFO, "session: proof %s at %s",
-			  st->provider->consumes ? "consumed" : "confirmed",
-			  pname);
+	*done = false;
+	token = pam_getenv(st->pamh, "BAXVERIFY_TOKEN");
+	pname = pam_getenv(st->pamh, "BAXVERIFY_PROVIDER");
+	dest = pam_getenv(st->pamh, "BAXVERIFY_PHONE");
+	if (dest == NULL)
+		dest = pam_getenv(st->pamh, "BAXVERIFY_EMAIL");
+	if (!st->cfg.consume_token || token == NULL || dest == NULL)
+		return BV_OK;
+	/* No provider named: a proof of the default one. */
+	if (pname == NULL)
+		pname = provider_info_default()->name;
+	/* The proof is in the record of who authenticated (sudo: the
+	   invoking user, though PAM_USER is now the target); sshd
+	   authenticates in another process, with the same PAM_USER. */
+	if (pam_get_data(st->pamh, DATA_USER, &authed) != PAM_SUCCESS ||
+	    authed == NULL)
+		authed = st->pam_user;
+	st->remote.user = authed;
+	rc = engine_consume(&st->eng, pname, dest, token, &skipped);
+	*done = rc == BV_OK && !skipped;
 	return rc;
 }
 
@@ -425,53 +363,23 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 		    const char **argv)
 {
 	struct auth_state st = { 0 };
-	const char *token, *pname;
-	const void *authed = NULL;
-	enum bv_result rc;
-	int pam_rc = PAM_IGNORE;
+	enum bv_result rc = BV_OK;
+	bool done = false;
+	int pam_rc;
 
 	(void)flags;
 	/* Without consume_token the session side has nothing to do: no
 	   config is read, so it cannot fail a session either. */
 	if (!has_arg(argc, argv, "consume_token"))
-		return PAM_IGNORE;
+		return session_verdict(&st, BV_OK, false);
 	rc = begin(&st, pamh, argc, argv);
 	if (rc != BV_OK) {
-		pam_rc = verdict(&st, rc);
-		goto out;
+		pam_rc = verdict(&st, rc, ENGINE_ASK);
+		end(&st);
+		return pam_rc;
 	}
-	token = pam_getenv(pamh, "BAXVERIFY_TOKEN");
-	pname = pam_getenv(pamh, "BAXVERIFY_PROVIDER");
-	st.dest = pam_getenv(pamh, "BAXVERIFY_PHONE");
-	if (st.dest == NULL)
-		st.dest = pam_getenv(pamh, "BAXVERIFY_EMAIL");
-	if (!st.cfg.consume_token || token == NULL || st.dest == NULL)
-		goto out;
-	st.provider = provider_info_find(pname ? pname : "baxverify");
-	if (st.provider != NULL && !st.provider->can_validate) {
-		/* Mudbase: no endpoint to spend or check the proof with. */
-		log_event(&st, LOG_DEBUG, "session: %s cannot consume a proof",
-			  st.provider->name);
-		goto out;
-	}
-	/* The proof is in the record of who authenticated (sudo: the
-	   invoking user, though PAM_USER is now the target); sshd
-	   authenticates in another process, with the same PAM_USER. */
-	if (pam_get_data(pamh, DATA_USER, &authed) != PAM_SUCCESS ||
-	    authed == NULL)
-		authed = st.pam_user;
-	rc = consume_proof(&st, authed, token, pname ? pname : "baxverify");
-	if (rc == BV_OK) {
-		pam_rc = PAM_SUCCESS;
-	} else if (rc == BV_UNAVAILABLE &&
-		   st.cfg.failmode == BV_FAILMODE_SAFE) {
-		log_event(&st, LOG_WARNING, "session: proof NOT consumed: "
-			  "service unavailable and failmode=safe");
-		pam_rc = PAM_SUCCESS;
-	} else {
-		pam_rc = rc == BV_NOMEM ? PAM_BUF_ERR : PAM_SESSION_ERR;
-	}
-out:
+	rc = consume(&st, &done);
+	pam_rc = session_verdict(&st, rc, done);
 	end(&st);
 	return pam_rc;
 }

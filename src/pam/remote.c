@@ -40,11 +40,7 @@
 static long
 budget_ms(const struct auth_state *st)
 {
-	long s = st->cfg.http.timeout;
-
-	if (st->cfg.local.timeout > s)
-		s = st->cfg.local.timeout;
-	return (s + REMOTE_SLACK_S) * 1000;
+	return (provider_longest_timeout(&st->cfg) + REMOTE_SLACK_S) * 1000;
 }
 
 /* In the child: the socket on 0, /dev/null on 1 and 2, then exec. */
@@ -122,7 +118,7 @@ helper_failed(struct auth_state *st, const char *what, const char *why)
 		      how, sizeof(how));
 	if (st->remote.pid > 0)
 		kill(st->remote.pid, SIGKILL);
-	log_event(st, LOG_ERR, "denied: helper failed during %s: %s%s",
+	engine_log(&st->eng, LOG_ERR, "denied: helper failed during %s: %s%s",
 		  what, why, how);
 	remote_stop(st);
 	return BV_INTERNAL;
@@ -169,16 +165,16 @@ spawn(struct auth_state *st)
 
 	exe = child_open_trusted(st->cfg.helper, why, sizeof(why));
 	if (exe < 0) {
-		log_event(st, LOG_ERR, "denied: helper %s refused: %s",
+		engine_log(&st->eng, LOG_ERR, "denied: helper %s refused: %s",
 			  st->cfg.helper, why);
 		return BV_CONFIG;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		log_event(st, LOG_ERR, "denied: no socket for the helper: %m");
+		engine_log(&st->eng, LOG_ERR, "denied: no socket for the helper: %m");
 		goto out;
 	}
 	if (!child_signal_ready(r)) {
-		log_event(st, LOG_ERR, "denied: cannot set SIGCHLD: %m");
+		engine_log(&st->eng, LOG_ERR, "denied: cannot set SIGCHLD: %m");
 		goto out;
 	}
 	r->pid = fork();
@@ -187,7 +183,7 @@ spawn(struct auth_state *st)
 		_exit(127);
 	}
 	if (r->pid < 0) {
-		log_event(st, LOG_ERR, "denied: cannot start the helper: %m");
+		engine_log(&st->eng, LOG_ERR, "denied: cannot start the helper: %m");
 		r->pid = 0;
 		goto out;
 	}
@@ -367,48 +363,73 @@ remote_start(struct auth_state *st, const char *user)
 	return rc;
 }
 
-enum bv_result
-remote_send(struct auth_state *st, const struct bv_provider_info *p,
-	    struct bv_outcome *out)
+static enum bv_result
+port_send(void *arg, const struct bv_provider_info *p,
+	  enum bv_channel channel, const char *dest, struct bv_outcome *out)
 {
+	struct auth_state *st = arg;
 	struct proto_msg m;
+	enum bv_result rc = remote_start(st, st->remote.user);
 
+	if (rc != BV_OK)
+		return rc;
 	proto_init(&m, PROTO_SEND);
-	if (!proto_add(&m, p->name) || !proto_add(&m, st->channel) ||
-	    !proto_add(&m, st->dest)) {
+	if (!proto_add(&m, p->name) || !proto_add(&m, channel_name(channel)) ||
+	    !proto_add(&m, dest)) {
 		proto_clear(&m);
 		return BV_NOMEM;
 	}
 	return request(st, "send", &m, out, NULL);
 }
 
-enum bv_result
-remote_check(struct auth_state *st, const char *code,
-	     struct bv_proof *proof, struct bv_outcome *out)
+static enum bv_result
+port_check(void *arg, const struct bv_provider_info *p, const char *code,
+	   struct bv_proof *proof, struct bv_outcome *out)
 {
+	struct auth_state *st = arg;
 	struct proto_msg m;
+	enum bv_result rc = remote_start(st, st->remote.user);
 
+	if (rc != BV_OK)
+		return rc;
 	proto_init(&m, PROTO_CHECK);
-	if (!proto_add(&m, st->provider->name) || !proto_add(&m, code)) {
+	if (!proto_add(&m, p->name) || !proto_add(&m, code)) {
 		proto_clear(&m);
 		return BV_NOMEM;
 	}
 	return request(st, "verify", &m, out, proof);
 }
 
-enum bv_result
-remote_validate(struct auth_state *st, const char *token, bool consume,
-		struct bv_outcome *out)
+static enum bv_result
+port_validate(void *arg, const struct bv_provider_info *p, const char *dest,
+	      const char *token, bool consume, struct bv_outcome *out)
 {
+	struct auth_state *st = arg;
 	struct proto_msg m;
+	enum bv_result rc = remote_start(st, st->remote.user);
 
+	if (rc != BV_OK)
+		return rc;
 	proto_init(&m, PROTO_VALIDATE);
-	if (!proto_add(&m, st->provider->name) || !proto_add(&m, st->dest) ||
+	if (!proto_add(&m, p->name) || !proto_add(&m, dest ? dest : "") ||
 	    !proto_add(&m, token) || !proto_add(&m, consume ? "1" : "0")) {
 		proto_clear(&m);
 		return BV_NOMEM;
 	}
 	return request(st, consume ? "consume" : "validate", &m, out, NULL);
+}
+
+struct bv_port
+remote_port(struct auth_state *st)
+{
+	struct bv_port port = {
+		.send = port_send,
+		.check = port_check,
+		.validate = port_validate,
+		.arg = st,
+	};
+
+	return port;
 }
 
 /* Wait for our own child only, at most REMOTE_EXIT_MS, then kill it. */

@@ -17,11 +17,12 @@
 #include <sys/types.h>
 
 #include "../core/result.h"
-#include "../providers/provider.h"
+#include "../engine/engine.h"
 
 struct auth_state;
 
 struct remote {
+	const char *user;           /* whose record the helper may touch */
 	pid_t pid;                  /* 0: not started */
 	int fd;                     /* our end of the socket, -1: none */
 	bool chld_saved;            /* old_chld holds the caller's action */
@@ -30,21 +31,15 @@ struct remote {
 	sigset_t old_mask;
 };
 
-/* Start the helper for user (whose store record it may touch). */
+/*
+ * Start the helper for user (whose store record it may touch), unless it
+ * runs already.  The port's operations start it on first use, for
+ * st->remote.user.
+ */
 enum bv_result remote_start(struct auth_state *st, const char *user);
 
-/* Ask provider p to send a code to st->dest by st->channel. */
-enum bv_result remote_send(struct auth_state *st,
-			   const struct bv_provider_info *p,
-			   struct bv_outcome *out);
-
-/* Check a normalised code with the provider that sent it. */
-enum bv_result remote_check(struct auth_state *st, const char *code,
-			    struct bv_proof *proof, struct bv_outcome *out);
-
-/* Confirm (or consume) a proof of st->provider for st->dest. */
-enum bv_result remote_validate(struct auth_state *st, const char *token,
-			       bool consume, struct bv_outcome *out);
+/* The engine's provider port: requests to the helper. */
+struct bv_port remote_port(struct auth_state *st);
 
 /* Close the socket, reap the helper (killing it if it lingers), and
    give the caller back its SIGCHLD action.  Safe to call twice. */

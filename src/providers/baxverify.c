@@ -19,6 +19,16 @@
 #include "../core/text.h"
 #include "../core/wipe.h"
 
+/* The probe's call: a day of statistics needs the key and the project. */
+#define BAX_PROBE_PATH "/auth/sms/stats?days=1"
+
+/* This provider's own group, from the context. */
+static const struct baxverify_config *
+conf_of(const struct bv_ctx *ctx)
+{
+	return ctx->conf;
+}
+
 /* Every documented error code and what it means for a login. */
 static const struct {
 	const char *code;
@@ -99,15 +109,17 @@ static enum bv_result
 bax_post(struct bv_ctx *ctx, const char *path, cJSON *req,
 	 struct http_response *resp, struct bv_outcome *out)
 {
+	const struct baxverify_config *c = conf_of(ctx);
 	char *body = json_print_wipe(req);
-	char *auth = provider_bearer(ctx->api->api_key);
-	char *project = provider_header("X-Project-Id", ctx->api->project_id);
+	char *auth = provider_bearer(c->api_key);
+	char *project = provider_header("X-Project-Id", c->project_id);
 	const char *headers[] = { auth, project, NULL };
 	enum bv_result rc = BV_NOMEM;
 
 	if (body == NULL || auth == NULL || project == NULL)
 		goto out;
-	rc = provider_call(ctx, "POST", path, headers, body, resp, out);
+	rc = provider_call(ctx, c->api_url, "POST", path, headers, body, resp,
+			   out);
 	if (rc == BV_OK && (resp->status < 200 || resp->status >= 300))
 		rc = baxverify_parse_error(resp->status, resp->body, resp->len,
 					   out);
@@ -122,16 +134,18 @@ enum bv_result
 baxverify_get(struct bv_ctx *ctx, const char *path_query, cJSON **root,
 	      struct bv_outcome *out)
 {
+	const struct baxverify_config *c = conf_of(ctx);
 	struct http_response resp = { 0 };
-	char *auth = provider_bearer(ctx->api->api_key);
-	char *project = provider_header("X-Project-Id", ctx->api->project_id);
+	char *auth = provider_bearer(c->api_key);
+	char *project = provider_header("X-Project-Id", c->project_id);
 	const char *headers[] = { auth, project, NULL };
 	enum bv_result rc = BV_NOMEM;
 
 	*root = NULL;
 	if (auth == NULL || project == NULL)
 		goto out;
-	rc = provider_call(ctx, "GET", path_query, headers, NULL, &resp, out);
+	rc = provider_call(ctx, c->api_url, "GET", path_query, headers, NULL,
+			   &resp, out);
 	if (rc == BV_OK && (resp.status < 200 || resp.status >= 300))
 		rc = baxverify_parse_error(resp.status, resp.body, resp.len,
 					   out);
@@ -157,7 +171,7 @@ bax_send(struct bv_ctx *ctx, struct bv_outcome *out)
 
 	out->action = "send";
 	if (cJSON_AddStringToObject(req, "phone", ctx->dest) == NULL ||
-	    cJSON_AddStringToObject(req, "purpose", ctx->api->purpose) ==
+	    cJSON_AddStringToObject(req, "purpose", conf_of(ctx)->purpose) ==
 		    NULL) {
 		json_wipe_delete(req);
 		goto out;
@@ -299,9 +313,27 @@ out:
 	return rc;
 }
 
+/* baxverify check: one authenticated read that changes nothing. */
+static enum bv_result
+bax_probe(struct bv_ctx *ctx, char *said, size_t saidsz,
+	  struct bv_outcome *out)
+{
+	cJSON *root = NULL;
+	enum bv_result rc;
+
+	said[0] = '\0';
+	rc = baxverify_get(ctx, BAX_PROBE_PATH, &root, out);
+	json_wipe_delete(root);
+	out->action = "GET /auth/sms/stats";
+	if (rc == BV_OK)
+		snprintf(said, saidsz, "ok (API key and project accepted)");
+	return rc;
+}
+
 const struct bv_provider baxverify_provider = {
 	.info = &baxverify_info,
 	.send = bax_send,
 	.check = bax_check,
 	.validate = bax_validate,
+	.probe = bax_probe,
 };

@@ -1,13 +1,28 @@
 /*
- * baxverify.h - the BaxVerify (BaxCloud) SMS OTP provider.
+ * baxverify.h - the BaxVerify (BaxCloud) SMS OTP provider: baxverify_info
+ * (baxverify_info.c, module-safe) and its operations (baxverify.c).
  */
 #ifndef BV_PROVIDER_BAXVERIFY_H
 #define BV_PROVIDER_BAXVERIFY_H
 
-#include <cjson/cJSON.h>
+#include <stdbool.h>
 
 #include "provider.h"
 
+/* cJSON's, for the parsers below; this header needs no cJSON. */
+struct cJSON;
+
+/* The baxverify.* group (baxverify_info.c has its key table). */
+struct baxverify_config {
+	char *api_url;         /* https base URL, no trailing slash */
+	char *api_key;         /* secret: from the file or api_key_file */
+	char *api_key_file;
+	char *project_id;      /* X-Project-Id */
+	char *purpose;         /* sent with each code: LOGIN, SUDO, ... */
+	bool validate_token;   /* confirm the proof before a login passes */
+};
+
+extern const struct bv_provider_info baxverify_info;
 extern const struct bv_provider baxverify_provider;
 
 /*
@@ -51,6 +66,6 @@ enum bv_result baxverify_parse_valid(const struct bv_ctx *ctx,
  * the answer object (free with json_wipe_delete).
  */
 enum bv_result baxverify_get(struct bv_ctx *ctx, const char *path_query,
-			     cJSON **root, struct bv_outcome *out);
+			     struct cJSON **root, struct bv_outcome *out);
 
 #endif /* BV_PROVIDER_BAXVERIFY_H */

@@ -1,8 +1,9 @@
 /*
- * catalog.c - what this build's providers are called, which channels
- * they send by and what they can do: data only, so the module, the
- * config checks and the CLI can reason about providers without mapping
- * libcurl.  The operations live in registry.c, in the helper.
+ * catalog.c - the providers this build has, as the module, the
+ * configuration and the CLI may know them without their code (no
+ * libcurl, no cJSON): each NAME_info.c's descriptor, and the questions
+ * catalog.h answers about one.  The operations are in registry.c, in
+ * the helper and the CLI.
  */
 #include "config.h"
 
@@ -10,46 +11,14 @@
 #include <string.h>
 
 #include "provider.h"
+#include "baxverify.h"
+#include "local.h"
+#include "mudbase.h"
+#include "tryvox.h"
 #include "../core/wipe.h"
 
-static const char *const sms_only[] = { "sms", NULL };
-static const char *const tryvox_channels[] = { "sms", "voice", "whatsapp",
-					       "email", NULL };
-static const char *const mudbase_channels[] = { "sms", "email", NULL };
-
-/* BaxVerify SMS OTP (primary). */
-const struct bv_provider_info baxverify_info = {
-	.name = "baxverify",
-	.channels = sms_only,
-	.consumes = true,
-	.can_validate = true,
-};
-
-/* Tryvox Verify: status says approved, but nothing is spent. */
-const struct bv_provider_info tryvox_info = {
-	.name = "tryvox",
-	.channels = tryvox_channels,
-	.consumes = false,
-	.can_validate = true,
-};
-
-/* Mudbase OTP: no endpoint to confirm or spend a token. */
-const struct bv_provider_info mudbase_info = {
-	.name = "mudbase",
-	.channels = mudbase_channels,
-	.consumes = false,
-	.can_validate = false,
-};
-
-/* Codes made and checked on this host. */
-const struct bv_provider_info local_info = {
-	.name = "local",
-	.channels = sms_only,
-	.consumes = true,
-	.can_validate = true,
-};
-
-/* NULL-terminated; the first entry is the default provider. */
+/* NULL-terminated; the first entry is the default provider.  One line
+   per provider, in registry.c's order. */
 static const struct bv_provider_info *const catalog[] = {
 	&baxverify_info,
 	&tryvox_info,
@@ -57,6 +26,12 @@ static const struct bv_provider_info *const catalog[] = {
 	&local_info,
 	NULL,
 };
+
+const struct bv_provider_info *const *
+provider_catalog(void)
+{
+	return catalog;
+}
 
 const struct bv_provider_info *
 provider_info_find(const char *name)
@@ -69,23 +44,95 @@ provider_info_find(const char *name)
 	return NULL;
 }
 
+const struct bv_provider_info *
+provider_info_default(void)
+{
+	return catalog[0];
+}
+
 bool
-provider_has_channel(const struct bv_provider_info *p, const char *channel)
+provider_is_listed(const struct bv_config *cfg,
+		   const struct bv_provider_info *p)
 {
 	size_t i;
 
-	if (p == NULL || channel == NULL)
-		return false;
-	for (i = 0; p->channels[i] != NULL; i++)
-		if (strcmp(p->channels[i], channel) == 0)
+	for (i = 0; p != NULL && cfg->providers[i] != NULL; i++)
+		if (provider_info_find(cfg->providers[i]) == p)
 			return true;
 	return false;
 }
 
 bool
-provider_dest_is_email(const char *dest)
+provider_has_channel(const struct bv_provider_info *p,
+		     enum bv_channel channel)
 {
-	return dest != NULL && strchr(dest, '@') != NULL;
+	return p != NULL && channel_set_has(p->channels, channel);
+}
+
+static bool
+has_cap(const struct bv_provider_info *p, unsigned cap)
+{
+	return p != NULL && (p->caps & cap) != 0;
+}
+
+bool
+provider_can_validate(const struct bv_provider_info *p)
+{
+	return has_cap(p, BV_CAP_VALIDATE);
+}
+
+bool
+provider_consumes(const struct bv_provider_info *p)
+{
+	return has_cap(p, BV_CAP_CONSUMES);
+}
+
+bool
+provider_needs_reference(const struct bv_provider_info *p)
+{
+	return has_cap(p, BV_CAP_REFERENCE);
+}
+
+bool
+provider_keeps_user_state(const struct bv_provider_info *p)
+{
+	return has_cap(p, BV_CAP_USER_STATE);
+}
+
+enum bv_channel
+provider_default_channel(const struct bv_config *cfg,
+			 const struct bv_provider_info *p)
+{
+	return cfg_provider_channel(cfg, p);
+}
+
+bool
+provider_confirms_proof(const struct bv_config *cfg,
+			const struct bv_provider_info *p)
+{
+	const void *conf = cfg_provider_conf(cfg, p);
+
+	return provider_can_validate(p) && p->validate_token != NULL &&
+	       conf != NULL && p->validate_token(conf);
+}
+
+long
+provider_longest_timeout(const struct bv_config *cfg)
+{
+	const struct bv_provider_info *p;
+	long longest = cfg->http.timeout, t;
+	size_t i;
+
+	for (i = 0; cfg->providers[i] != NULL; i++) {
+		p = provider_info_find(cfg->providers[i]);
+		if (p == NULL || p->timeout == NULL ||
+		    cfg_provider_conf(cfg, p) == NULL)
+			continue;
+		t = p->timeout(cfg_provider_conf(cfg, p));
+		if (t > longest)
+			longest = t;
+	}
+	return longest;
 }
 
 void
@@ -94,11 +141,4 @@ bv_proof_clear(struct bv_proof *proof)
 	bv_free_secret(proof->token);
 	proof->token = NULL;
 	proof->expires = 0;
-}
-
-void
-bv_ctx_clear_ref(struct bv_ctx *ctx)
-{
-	bv_free_secret(ctx->ref);
-	ctx->ref = NULL;
 }

@@ -38,8 +38,8 @@ provider_bearer(const char *key)
 }
 
 enum bv_result
-provider_call(struct bv_ctx *ctx, const char *method, const char *path,
-	      const char *const *headers, const char *body,
+provider_call(struct bv_ctx *ctx, const char *api_url, const char *method,
+	      const char *path, const char *const *headers, const char *body,
 	      struct http_response *resp, struct bv_outcome *out)
 {
 	const char *all[MAX_HEADERS + 3];
@@ -47,11 +47,11 @@ provider_call(struct bv_ctx *ctx, const char *method, const char *path,
 	size_t n = 0, len;
 	char *url;
 
-	len = strlen(ctx->api->api_url) + strlen(path) + 1;
+	len = strlen(api_url) + strlen(path) + 1;
 	url = malloc(len);
 	if (url == NULL)
 		goto out;
-	snprintf(url, len, "%s%s", ctx->api->api_url, path);
+	snprintf(url, len, "%s%s", api_url, path);
 	for (; headers != NULL && headers[n] != NULL && n < MAX_HEADERS; n++)
 		all[n] = headers[n];
 	if (strcmp(method, "POST") == 0)

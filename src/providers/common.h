@@ -19,15 +19,16 @@ char *provider_header(const char *name, const char *value);
 char *provider_bearer(const char *key);
 
 /*
- * Send method ("GET"/"POST") to ctx->api->api_url + path with the given
+ * Send method ("GET"/"POST") to api_url + path with the given
  * headers (NULL-terminated "Name: value" lines, JSON content headers are
  * added) and body (POST only).  Returns BV_OK when any HTTP answer came
  * back (resp filled, out->http_status set), else BV_UNAVAILABLE or
  * BV_NOMEM with out->detail saying why.
  */
-enum bv_result provider_call(struct bv_ctx *ctx, const char *method,
-			     const char *path, const char *const *headers,
-			     const char *body, struct http_response *resp,
+enum bv_result provider_call(struct bv_ctx *ctx, const char *api_url,
+			     const char *method, const char *path,
+			     const char *const *headers, const char *body,
+			     struct http_response *resp,
 			     struct bv_outcome *out);
 
 /* Parse a response body as a JSON object; NULL when it is not one. */

@@ -501,7 +501,7 @@ close_fd(int *fd)
  * itself) cannot make the wait fail; the caller's action is restored.
  */
 static enum bv_result
-spawn(const struct bv_local_config *lc, int exec_fd, const char *dest,
+spawn(const struct local_config *lc, int exec_fd, const char *dest,
       const char *message, struct bv_outcome *out)
 {
 	int in[2] = { -1, -1 }, err[2] = { -1, -1 }, null = -1;
@@ -556,7 +556,7 @@ out:
 }
 
 static enum bv_result
-run_command(const struct bv_local_config *lc, const char *dest,
+run_command(const struct local_config *lc, const char *dest,
 	    const char *message, struct bv_outcome *out)
 {
 	char why[96];
@@ -638,7 +638,7 @@ open_outbox(const char *path, struct bv_outcome *out, enum bv_result *rc)
 }
 
 static enum bv_result
-append_file(const struct bv_local_config *lc, const char *dest,
+append_file(const struct local_config *lc, const char *dest,
 	    const char *message, struct bv_outcome *out)
 {
 	size_t n = strlen(dest) + strlen(message) + 4;
@@ -669,7 +669,38 @@ out:
 }
 
 enum bv_result
-deliver_message(const struct bv_local_config *lc, const char *dest,
+deliver_probe(const struct local_config *lc, char *said, size_t saidsz)
+{
+	struct stat st;
+	char why[96];
+	int fd;
+
+	if (strcmp(lc->delivery, "file") != 0) {
+		/* The module's own rule, by the same function: whoever can
+		   change the program reads every code it is given. */
+		fd = child_open_trusted(lc->command, why, sizeof(why));
+		if (fd < 0) {
+			snprintf(said, saidsz,
+				 "delivery command %s refused: %s",
+				 lc->command ? lc->command : "(unset)", why);
+			return BV_CONFIG;
+		}
+		close(fd);
+		snprintf(said, saidsz, "delivery command %s: ok", lc->command);
+		return BV_OK;
+	}
+	/* As open_outbox opens it: never through a symlink. */
+	if (lstat(lc->file, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(said, saidsz, "delivery file %s is not a regular file",
+			 lc->file);
+		return BV_CONFIG;
+	}
+	snprintf(said, saidsz, "delivery file %s: ok", lc->file);
+	return BV_OK;
+}
+
+enum bv_result
+deliver_message(const struct local_config *lc, const char *dest,
 		const char *message, struct bv_outcome *out)
 {
 	if (strcmp(lc->delivery, "file") == 0)

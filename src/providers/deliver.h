@@ -6,7 +6,7 @@
 #ifndef BV_DELIVER_H
 #define BV_DELIVER_H
 
-#include "provider.h"
+#include "local.h"
 
 /*
  * Expand the message template: %c the code, %h this host's name, %% a
@@ -40,9 +40,20 @@ char *deliver_format(const char *tmpl, const char *code);
  * (never through a symlink, never blocking on a FIFO).  BV_CONFIG when
  * the path is not a regular file, BV_INTERNAL when it cannot be written.
  */
-enum bv_result deliver_message(const struct bv_local_config *lc,
+enum bv_result deliver_message(const struct local_config *lc,
 			       const char *dest, const char *message,
 			       struct bv_outcome *out);
+
+/*
+ * For "baxverify check", sending nothing: delivery = "command": the
+ * program opened and checked as deliver_message does (child_open_trusted)
+ * and closed; "file": the path not something other than a regular file
+ * (it may not exist yet).  said (size saidsz) gets the line to show:
+ * "delivery command PATH: ok" or "... refused: WHY", "delivery file
+ * PATH: ok" or "... is not a regular file".  BV_OK or BV_CONFIG.
+ */
+enum bv_result deliver_probe(const struct local_config *lc, char *said,
+			     size_t saidsz);
 
 /*
  * What of a delivery command's error output err may be logged: its first

@@ -29,6 +29,25 @@
 /* How long a local proof token stays valid. */
 #define TOKEN_TTL 900
 
+/* One login's state: which of the user's live codes is its own. */
+struct local_state {
+	char code_hash[STORE_HASH_MAX]; /* the hash of the code it sent, or
+					   "" */
+};
+
+/* This provider's own group and per-login state, from the context. */
+static const struct local_config *
+conf_of(const struct bv_ctx *ctx)
+{
+	return ctx->conf;
+}
+
+static struct local_state *
+state_of(const struct bv_ctx *ctx)
+{
+	return ctx->state;
+}
+
 static bool
 fill_random(unsigned char *buf, size_t n)
 {
@@ -97,13 +116,14 @@ drop(void *base, size_t n, size_t sz, size_t i)
 /*
  * Record a new code's hash beside the user's other live codes (another
  * login of the same user may be waiting for its own); this login's own
- * previous code (its hash is ctx->ref) is replaced, and the oldest goes
+ * previous code (its state's code_hash) is replaced, and the oldest goes
  * when there is no room.
  */
 static enum bv_result
 remember_code(struct bv_ctx *ctx, const char *code)
 {
-	const struct bv_local_config *lc = &ctx->cfg->local;
+	const struct local_config *lc = conf_of(ctx);
+	struct local_state *st = state_of(ctx);
 	struct store_code *c;
 	struct store_txn txn;
 	char hash[STORE_HASH_MAX];
@@ -113,12 +133,12 @@ remember_code(struct bv_ctx *ctx, const char *code)
 	rc = store_hash(code, hash);
 	if (rc != BV_OK)
 		return rc;
-	rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
+	rc = store_open(ctx->cfg, ctx->user, ctx->log, &txn);
 	if (rc == BV_OK) {
 		store_prune(&txn.rec, time(NULL));
 		i = 0;
-		while (ctx->ref != NULL && i < txn.rec.ncodes) {
-			if (strcmp(txn.rec.codes[i].hash, ctx->ref) != 0)
+		while (st->code_hash[0] != '\0' && i < txn.rec.ncodes) {
+			if (strcmp(txn.rec.codes[i].hash, st->code_hash) != 0)
 				i++;
 			else
 				txn.rec.ncodes = drop(txn.rec.codes,
@@ -135,33 +155,31 @@ remember_code(struct bv_ctx *ctx, const char *code)
 		rc = store_commit(&txn);
 	}
 	store_close(&txn);
-	if (rc == BV_OK) {
-		bv_ctx_clear_ref(ctx);
-		ctx->ref = strdup(hash);
-		rc = ctx->ref ? BV_OK : BV_NOMEM;
-	}
+	if (rc == BV_OK)
+		snprintf(st->code_hash, sizeof(st->code_hash), "%s", hash);
 	return rc;
 }
 
 /*
  * The code just remembered could not be delivered: forget its hash (this
- * login's code only, ctx->ref) under the lock.  Kept, it would still work
- * at the next login, for whoever read the failed command's output or
- * learnt the code some other way.  Returns BV_OK, or the store's error
- * (logged by the store).
+ * login's code only: its state's code_hash) under the lock.  Kept, it
+ * would still work at the next login, for whoever read the failed
+ * command's output or learnt the code some other way.  Returns BV_OK, or
+ * the store's error (logged by the store).
  */
 static enum bv_result
 forget_code(struct bv_ctx *ctx)
 {
+	struct local_state *st = state_of(ctx);
 	struct store_txn txn;
 	enum bv_result rc;
 	size_t i;
 
-	if (ctx->ref == NULL)
+	if (st->code_hash[0] == '\0')
 		return BV_OK;
-	rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
+	rc = store_open(ctx->cfg, ctx->user, ctx->log, &txn);
 	for (i = 0; rc == BV_OK && i < txn.rec.ncodes; i++) {
-		if (strcmp(txn.rec.codes[i].hash, ctx->ref) != 0)
+		if (strcmp(txn.rec.codes[i].hash, st->code_hash) != 0)
 			continue;
 		txn.rec.ncodes = drop(txn.rec.codes, txn.rec.ncodes,
 				      sizeof(txn.rec.codes[0]), i);
@@ -169,19 +187,21 @@ forget_code(struct bv_ctx *ctx)
 		break;
 	}
 	store_close(&txn);
-	bv_ctx_clear_ref(ctx);
+	explicit_bzero(st->code_hash, sizeof(st->code_hash));
 	return rc;
 }
 
 static enum bv_result
 local_send(struct bv_ctx *ctx, struct bv_outcome *out)
 {
-	const struct bv_local_config *lc = &ctx->cfg->local;
+	const struct local_config *lc = conf_of(ctx);
 	char code[CODE_MAX_DIGITS + 1];
 	char *message = NULL;
 	enum bv_result rc, wrc;
 
 	out->action = "send";
+	if (ctx->state == NULL)
+		return BV_INTERNAL; /* a caller without the state: a bug */
 	rc = local_random_digits(code, (size_t)lc->code_length);
 	if (rc == BV_OK)
 		rc = remember_code(ctx, code);
@@ -223,14 +243,14 @@ static enum bv_result
 find_code(struct bv_ctx *ctx, const char *code, char *hit,
 	  struct bv_outcome *out)
 {
-	const struct bv_local_config *lc = &ctx->cfg->local;
+	const struct local_config *lc = conf_of(ctx);
 	char live[STORE_MAX_CODES][STORE_HASH_MAX];
 	size_t i, nlive = 0, ncodes;
 	struct store_txn txn;
 	enum bv_result rc;
 
 	hit[0] = '\0';
-	rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
+	rc = store_open(ctx->cfg, ctx->user, ctx->log, &txn);
 	if (rc == BV_OK) {
 		store_prune(&txn.rec, time(NULL));
 		for (i = 0; i < txn.rec.ncodes; i++)
@@ -267,7 +287,7 @@ static enum bv_result
 apply_check(struct bv_ctx *ctx, struct store_record *rec, const char *hit,
 	    const char *token_hash, struct bv_outcome *out)
 {
-	const struct bv_local_config *lc = &ctx->cfg->local;
+	const struct local_config *lc = conf_of(ctx);
 	time_t now = time(NULL);
 	size_t i;
 
@@ -304,7 +324,7 @@ local_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 {
 	char token[2 * TOKEN_BYTES + 1] = "";
 	char hit[STORE_HASH_MAX], token_hash[STORE_HASH_MAX] = "";
-	struct store_txn txn = { .lock_fd = -1, .dir_fd = -1 };
+	struct store_txn txn = { 0 };
 	enum bv_result rc, wrc;
 
 	out->action = "verify";
@@ -315,7 +335,7 @@ local_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 			rc = store_hash(token, token_hash);
 	}
 	if (rc == BV_OK)
-		rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
+		rc = store_open(ctx->cfg, ctx->user, ctx->log, &txn);
 	if (rc != BV_OK)
 		goto out;
 	rc = apply_check(ctx, &txn.rec, hit, token_hash, out);
@@ -343,7 +363,7 @@ local_validate(struct bv_ctx *ctx, const char *token, bool consume,
 	size_t i;
 
 	out->action = consume ? "consume" : "validate";
-	rc = store_open(ctx->cfg->store_dir, ctx->user, ctx->log, &txn);
+	rc = store_open(ctx->cfg, ctx->user, ctx->log, &txn);
 	if (rc != BV_OK)
 		goto out;
 	store_prune(&txn.rec, time(NULL));
@@ -366,9 +386,20 @@ out:
 	return rc;
 }
 
+/* baxverify check: the delivery command or file, sending nothing. */
+static enum bv_result
+local_probe(struct bv_ctx *ctx, char *said, size_t saidsz,
+	    struct bv_outcome *out)
+{
+	out->action = "check";
+	return deliver_probe(conf_of(ctx), said, saidsz);
+}
+
 const struct bv_provider local_provider = {
 	.info = &local_info,
+	.state_size = sizeof(struct local_state),
 	.send = local_send,
 	.check = local_check,
 	.validate = local_validate,
+	.probe = local_probe,
 };

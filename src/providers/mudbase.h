@@ -1,13 +1,24 @@
 /*
- * mudbase.h - the Mudbase OTP provider (public send / verify).
+ * mudbase.h - the Mudbase OTP provider (public send / verify):
+ * mudbase_info (mudbase_info.c, module-safe) and its operations
+ * (mudbase.c).
  */
 #ifndef BV_PROVIDER_MUDBASE_H
 #define BV_PROVIDER_MUDBASE_H
 
-#include <cjson/cJSON.h>
-
 #include "provider.h"
 
+/* cJSON's, for the parsers below; this header needs no cJSON. */
+struct cJSON;
+
+/* The mudbase.* group (mudbase_info.c has its key table). */
+struct mudbase_config {
+	char *api_url;         /* https base URL, no trailing slash */
+	char *project_id;      /* in every request's body */
+	enum bv_channel channel; /* "method": its own channel */
+};
+
+extern const struct bv_provider_info mudbase_info;
 extern const struct bv_provider mudbase_provider;
 
 /*
@@ -36,7 +47,8 @@ enum bv_result mudbase_parse_error(const struct http_response *resp,
  * BV_UNAVAILABLE and *root NULL.
  */
 enum bv_result mudbase_parse_answer(const struct http_response *resp,
-				    cJSON **root, struct bv_outcome *out);
+				    struct cJSON **root,
+				    struct bv_outcome *out);
 
 /*
  * A verify answer (root from mudbase_parse_answer): BV_OK with
@@ -44,7 +56,7 @@ enum bv_result mudbase_parse_answer(const struct http_response *resp,
  * only for a non-empty token and 0 < expiresIn <= 7 days; else
  * BV_UNAVAILABLE, or BV_NOMEM.
  */
-enum bv_result mudbase_parse_verified(const cJSON *root,
+enum bv_result mudbase_parse_verified(const struct cJSON *root,
 				      struct bv_proof *proof,
 				      struct bv_outcome *out);
 

@@ -2,10 +2,10 @@
  * tryvox.c - Tryvox Verify: start, check, status.
  *
  * Follows shared/api/tryvox.md.  The verification_id from start is this
- * authentication's handle (ctx->ref) and, since Tryvox issues no token,
- * also the exported proof.  Where the documents disagree (the status of
- * VERIFICATION_FAILED is 400 or 422) the client decides on error.code
- * alone.
+ * authentication's handle (its state, struct tryvox_state) and, since
+ * Tryvox issues no token, also the exported proof.  Where the documents
+ * disagree (the status of VERIFICATION_FAILED is 400 or 422) the client
+ * decides on error.code alone.
  */
 #include "config.h"
 
@@ -30,6 +30,35 @@
  * 1e300 from the server would be undefined behaviour.
  */
 #define TVX_ATTEMPTS_MAX 100
+/*
+ * An id no verification can have, for baxverify check: Tryvox answers
+ * NOT_FOUND for it once the key and tenant are accepted, and
+ * UNAUTHORIZED/FORBIDDEN otherwise.
+ */
+#define TVX_PROBE_ID "ver_baxverify_check"
+
+/* This provider's own group and per-login state, from the context. */
+static const struct tryvox_config *
+conf_of(const struct bv_ctx *ctx)
+{
+	return ctx->conf;
+}
+
+static struct tryvox_state *
+state_of(const struct bv_ctx *ctx)
+{
+	return ctx->state;
+}
+
+void
+tryvox_state_clear(void *state)
+{
+	struct tryvox_state *st = state;
+
+	bv_free_secret(st->id);
+	st->id = NULL;
+	st->expires = 0;
+}
 
 /* Every documented error code and what it means for a login. */
 static const struct {
@@ -115,17 +144,19 @@ static enum bv_result
 tvx_request(struct bv_ctx *ctx, const char *method, const char *path,
 	    cJSON *req, cJSON **root, struct bv_outcome *out)
 {
+	const struct tryvox_config *c = conf_of(ctx);
 	struct http_response resp = { 0 };
 	char *body = req ? json_print_wipe(req) : NULL;
-	char *auth = provider_bearer(ctx->api->api_key);
-	char *tenant = provider_header("X-Tenant-ID", ctx->api->tenant_id);
+	char *auth = provider_bearer(c->api_key);
+	char *tenant = provider_header("X-Tenant-ID", c->tenant_id);
 	const char *headers[] = { auth, tenant, NULL };
 	enum bv_result rc = BV_NOMEM;
 
 	*root = NULL;
 	if ((req != NULL && body == NULL) || auth == NULL || tenant == NULL)
 		goto out;
-	rc = provider_call(ctx, method, path, headers, body, &resp, out);
+	rc = provider_call(ctx, c->api_url, method, path, headers, body, &resp,
+			   out);
 	if (rc != BV_OK)
 		goto out;
 	rc = tryvox_parse_answer(&resp, root, out);
@@ -173,31 +204,37 @@ tryvox_parse_started(struct bv_ctx *ctx, const cJSON *root,
 		     struct bv_outcome *out)
 {
 	const char *id = json_string(data_of(root), "verification_id");
+	struct tryvox_state *st = state_of(ctx);
 
 	if (!id_ok(id))
 		return provider_undocumented(out->http_status,
 					     "start answer lacks a usable "
 					     "verification_id",
 					     out);
-	ctx->ref = strdup(id);
-	ctx->ref_expires = iso_time(json_string(data_of(root), "expires_at"));
-	return ctx->ref ? BV_OK : BV_NOMEM;
+	st->id = strdup(id);
+	st->expires = iso_time(json_string(data_of(root), "expires_at"));
+	return st->id ? BV_OK : BV_NOMEM;
 }
 
 static enum bv_result
 tvx_send(struct bv_ctx *ctx, struct bv_outcome *out)
 {
-	cJSON *req = cJSON_CreateObject(), *root = NULL;
+	const struct tryvox_config *c = conf_of(ctx);
+	cJSON *req, *root = NULL;
 	enum bv_result rc = BV_NOMEM;
 
 	out->action = "send";
-	bv_ctx_clear_ref(ctx);
+	if (ctx->state == NULL)
+		return BV_INTERNAL; /* a caller without the state: a bug */
+	tryvox_state_clear(ctx->state);
+	req = cJSON_CreateObject();
 	if (cJSON_AddStringToObject(req, "to", ctx->dest) == NULL ||
-	    cJSON_AddStringToObject(req, "channel", ctx->channel) == NULL ||
+	    /* Tryvox names its channels as we do. */
+	    cJSON_AddStringToObject(req, "channel",
+				    channel_name(ctx->channel)) == NULL ||
 	    cJSON_AddNumberToObject(req, "code_length",
-				    (double)ctx->api->code_length) == NULL ||
-	    cJSON_AddStringToObject(req, "app_name", ctx->api->app_name) ==
-		    NULL) {
+				    (double)c->code_length) == NULL ||
+	    cJSON_AddStringToObject(req, "app_name", c->app_name) == NULL) {
 		json_wipe_delete(req);
 		goto out;
 	}
@@ -255,7 +292,7 @@ after_wrong_code(struct bv_ctx *ctx, struct bv_outcome *out)
 	enum bv_result rc = BV_WRONG_CODE;
 
 	sout.action = "status";
-	if (tvx_status(ctx, ctx->ref, &root, &sout) != BV_OK) {
+	if (tvx_status(ctx, state_of(ctx)->id, &root, &sout) != BV_OK) {
 		/* The wrong code stands; only the count is unknown. */
 		if (sout.code[0] != '\0')
 			bv_log(ctx->log, LOG_WARNING, "%s: status via tryvox "
@@ -284,6 +321,7 @@ tryvox_parse_checked(const struct bv_ctx *ctx, const cJSON *root,
 {
 	const char *status = json_string(data_of(root), "status");
 	const char *to = json_string(data_of(root), "to");
+	const struct tryvox_state *st = state_of(ctx);
 
 	/* "approved" is the only success; a check answer must say so. */
 	if (status == NULL || strcmp(status, "approved") != 0 ||
@@ -293,10 +331,10 @@ tryvox_parse_checked(const struct bv_ctx *ctx, const cJSON *root,
 			 "destination");
 		return BV_REJECTED;
 	}
-	proof->token = strdup(ctx->ref);
+	proof->token = strdup(st->id);
 	/* The verification lives 10 minutes from its start. */
-	proof->expires = ctx->ref_expires > 0 ? ctx->ref_expires
-					      : time(NULL) + TVX_TTL;
+	proof->expires = st->expires > 0 ? st->expires
+					 : time(NULL) + TVX_TTL;
 	return proof->token ? BV_OK : BV_NOMEM;
 }
 
@@ -308,10 +346,12 @@ tvx_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 	enum bv_result rc = BV_NOMEM;
 
 	out->action = "verify";
-	if (ctx->ref == NULL)
+	/* No verification started (or the caller kept no state). */
+	if (ctx->state == NULL || state_of(ctx)->id == NULL)
 		return BV_EXPIRED;
 	req = cJSON_CreateObject();
-	if (cJSON_AddStringToObject(req, "verification_id", ctx->ref) == NULL ||
+	if (cJSON_AddStringToObject(req, "verification_id",
+				    state_of(ctx)->id) == NULL ||
 	    cJSON_AddStringToObject(req, "code", code) == NULL) {
 		json_wipe_delete(req);
 		goto out;
@@ -362,9 +402,53 @@ tvx_validate(struct bv_ctx *ctx, const char *token, bool consume,
 	return rc;
 }
 
+/* baxverify check: the status of a verification that cannot exist. */
+static enum bv_result
+tvx_probe(struct bv_ctx *ctx, char *said, size_t saidsz,
+	  struct bv_outcome *out)
+{
+	enum bv_result rc;
+
+	said[0] = '\0';
+	rc = tvx_validate(ctx, TVX_PROBE_ID, false, out);
+	out->action = "GET /v1/verify/" TVX_PROBE_ID;
+	/* NOT_FOUND: authenticated, and there is no such verification. */
+	if (rc == BV_OK ||
+	    (rc == BV_EXPIRED && strcmp(out->code, "NOT_FOUND") == 0)) {
+		snprintf(said, saidsz, "ok (API key and tenant accepted)");
+		rc = BV_OK;
+	}
+	return rc;
+}
+
+/* The verification id send got, for verify --id. */
+static const char *
+tvx_reference(const void *state, time_t *expires)
+{
+	const struct tryvox_state *st = state;
+
+	*expires = st->expires;
+	return st->id;
+}
+
+static enum bv_result
+tvx_set_reference(void *state, const char *ref)
+{
+	struct tryvox_state *st = state;
+
+	tryvox_state_clear(st);
+	st->id = strdup(ref);
+	return st->id != NULL ? BV_OK : BV_NOMEM;
+}
+
 const struct bv_provider tryvox_provider = {
 	.info = &tryvox_info,
+	.state_size = sizeof(struct tryvox_state),
+	.state_clear = tryvox_state_clear,
 	.send = tvx_send,
 	.check = tvx_check,
 	.validate = tvx_validate,
+	.probe = tvx_probe,
+	.reference = tvx_reference,
+	.set_reference = tvx_set_reference,
 };

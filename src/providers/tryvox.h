@@ -1,14 +1,41 @@
 /*
- * tryvox.h - the Tryvox Verify provider (start / check / status).
+ * tryvox.h - the Tryvox Verify provider (start / check / status):
+ * tryvox_info (tryvox_info.c, module-safe) and its operations (tryvox.c).
  */
 #ifndef BV_PROVIDER_TRYVOX_H
 #define BV_PROVIDER_TRYVOX_H
 
-#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <time.h>
 
 #include "provider.h"
 
+/* cJSON's, for the parsers below; this header needs no cJSON. */
+struct cJSON;
+
+/* The tryvox.* group (tryvox_info.c has its key table). */
+struct tryvox_config {
+	char *api_url;         /* https base URL, no trailing slash */
+	char *api_key;         /* secret: from the file or api_key_file */
+	char *api_key_file;
+	char *tenant_id;       /* X-Tenant-ID */
+	enum bv_channel channel; /* its own channel */
+	char *app_name;        /* named in the message */
+	long code_length;
+	bool validate_token;   /* confirm the proof before a login passes */
+};
+
+/* One login's verification: what start gave, for check and status. */
+struct tryvox_state {
+	char *id;              /* verification_id, or NULL */
+	time_t expires;        /* its expires_at, 0 if unknown */
+};
+
+extern const struct bv_provider_info tryvox_info;
 extern const struct bv_provider tryvox_provider;
+
+/* Forget the verification in a struct tryvox_state (wiping its id). */
+void tryvox_state_clear(void *state);
 
 /*
  * Classify a Tryvox error code for the step it answered ("send" or
@@ -36,24 +63,27 @@ enum bv_result tryvox_parse_error(const struct http_response *resp,
  * json_wipe_delete), else BV_UNAVAILABLE and *root NULL.
  */
 enum bv_result tryvox_parse_answer(const struct http_response *resp,
-				   cJSON **root, struct bv_outcome *out);
+				   struct cJSON **root,
+				   struct bv_outcome *out);
 
 /*
  * A start answer (root from tryvox_parse_answer): a usable
- * data.verification_id into ctx->ref (which must be NULL; allocated) and
- * data.expires_at into ctx->ref_expires.  BV_OK, BV_UNAVAILABLE or
- * BV_NOMEM.
+ * data.verification_id into the state's id (ctx->state, a struct
+ * tryvox_state whose id must be NULL; allocated) and data.expires_at
+ * into its expires.  BV_OK, BV_UNAVAILABLE or BV_NOMEM.
  */
-enum bv_result tryvox_parse_started(struct bv_ctx *ctx, const cJSON *root,
+enum bv_result tryvox_parse_started(struct bv_ctx *ctx,
+				    const struct cJSON *root,
 				    struct bv_outcome *out);
 
 /*
- * A check answer: BV_OK with proof->token (a copy of ctx->ref, which must
- * be set) only for data.status "approved" and no other destination than
- * ctx->dest; else BV_REJECTED, or BV_NOMEM.
+ * A check answer: BV_OK with proof->token (a copy of the state's id,
+ * which must be set) only for data.status "approved" and no other
+ * destination than ctx->dest; else BV_REJECTED, or BV_NOMEM.
  */
 enum bv_result tryvox_parse_checked(const struct bv_ctx *ctx,
-				    const cJSON *root, struct bv_proof *proof,
+				    const struct cJSON *root,
+				    struct bv_proof *proof,
 				    struct bv_outcome *out);
 
 /*
@@ -62,7 +92,7 @@ enum bv_result tryvox_parse_checked(const struct bv_ctx *ctx,
  * the counts make sense (0 <= attempts <= max_attempts <= 100).  Never
  * BV_OK.
  */
-enum bv_result tryvox_parse_wrong_code(const cJSON *root,
+enum bv_result tryvox_parse_wrong_code(const struct cJSON *root,
 				       struct bv_outcome *out);
 
 /*
@@ -71,7 +101,7 @@ enum bv_result tryvox_parse_wrong_code(const cJSON *root,
  * BV_REJECTED.
  */
 enum bv_result tryvox_parse_validated(const struct bv_ctx *ctx,
-				      const cJSON *root,
+				      const struct cJSON *root,
 				      struct bv_outcome *out);
 
 #endif /* BV_PROVIDER_TRYVOX_H */

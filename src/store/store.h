@@ -20,16 +20,18 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "../core/conf.h"
 #include "../core/log.h"
 #include "../core/result.h"
 
 /* Most recovery codes a user may hold, send times kept, grace entries. */
 #define STORE_MAX_RECOVERY 32
-#define STORE_MAX_SENDS 64
+/* limits.max_sends_per_hour can be no more than the sends kept. */
+#define STORE_MAX_SENDS CFG_MAX_SENDS_PER_HOUR
 #define STORE_MAX_REMEMBER 16
 /* Longest hash crypt(3) writes, plus room. */
 #define STORE_HASH_MAX 128
-/* Longest key of a grace entry ("service|tty|rhost"). */
+/* Longest key of a grace entry ("service|tty|rhost|session"). */
 #define STORE_KEY_MAX 256
 
 struct store_remember {
@@ -74,27 +76,44 @@ struct store_record {
 	size_t nremember;
 };
 
+struct store_backend;
+
+/* One open record.  All zero: not open (safe to close). */
 struct store_txn {
-	int lock_fd;                /* -1 when not open */
-	int dir_fd;
-	char name[STORE_KEY_MAX];   /* the user's file name in the dir */
-	char legacy[STORE_KEY_MAX]; /* the record read was written under
-				       this older name: commit moves it */
+	const struct store_backend *backend;
+	void *impl;                 /* the backend's own state */
 	const struct bv_log *log;
 	struct store_record rec;    /* as read; change it, then commit */
 };
 
 /*
- * Lock and read user's record from dir (created 0700 when missing; must
- * be owned by root or the effective uid and not group/other accessible).
- * A missing file reads as an empty record.  Returns BV_OK, BV_CONFIG
- * (logged: bad directory, damaged file naming its path, lock timeout) or
- * BV_NOMEM.  txn is always safe to pass to store_close.
+ * A place to keep records: open locks and reads user's record (a
+ * missing one reads as empty; a damaged one is BV_CONFIG, never reset),
+ * commit writes txn->rec atomically, close unlocks and frees impl.  A
+ * second backend is one file with one of these, and a line in store.c.
  */
-enum bv_result store_open(const char *dir, const char *user,
+struct store_backend {
+	const char *name;
+	enum bv_result (*open)(const struct bv_config *cfg, const char *user,
+			       struct store_txn *txn);
+	enum bv_result (*commit)(struct store_txn *txn);
+	void (*close)(struct store_txn *txn);
+};
+
+/* files.c: one file per user in cfg->store_dir. */
+extern const struct store_backend store_files;
+
+/*
+ * Lock and read user's record from the configured backend (files: the
+ * directory is created 0700 when missing and must be owned by root or
+ * the effective uid and not group/other accessible).  Returns BV_OK,
+ * BV_CONFIG (logged: bad directory, damaged record naming where, lock
+ * timeout) or BV_NOMEM.  txn is always safe to pass to store_close.
+ */
+enum bv_result store_open(const struct bv_config *cfg, const char *user,
 			  const struct bv_log *log, struct store_txn *txn);
 
-/* Write txn->rec atomically (temp file, fsync, rename, fsync dir). */
+/* Write txn->rec atomically. */
 enum bv_result store_commit(struct store_txn *txn);
 
 /* Unlock and wipe. */

@@ -31,7 +31,11 @@
 #include "fuzz.h"
 #include "../../src/core/conf.h"
 #include "../../src/core/text.h"
+#include "../../src/providers/baxverify.h"
+#include "../../src/providers/local.h"
+#include "../../src/providers/mudbase.h"
 #include "../../src/providers/provider.h"
+#include "../../src/providers/tryvox.h"
 
 /* The prefix of a seed's path that stands for the private directory. */
 #define FUZZ_PREFIX "/fuzz/"
@@ -97,37 +101,80 @@ in_range(long v, long min, long max)
 	return v >= min && v <= max;
 }
 
-/* One provider group of a loaded config, for a listed provider. */
+/* An API's base URL as every provider's checks leave it. */
 static void
-check_api(const struct bv_config *cfg, const char *name)
+check_url(const char *name, const char *url)
 {
-	const struct bv_api_config *api = cfg_api(cfg, name);
 	size_t n;
 
-	if (strcmp(name, "local") == 0) {
-		if (cfg->local.delivery == NULL || cfg->local.message == NULL)
-			fuzz_fail("loaded: local without delivery/message");
-		return;
-	}
-	if (api == NULL)
-		fuzz_fail("loaded: no group for provider %s", name);
-	if (api->api_url == NULL ||
-	    strncmp(api->api_url, "https://", sizeof("https://") - 1) != 0)
+	if (url == NULL ||
+	    strncmp(url, "https://", sizeof("https://") - 1) != 0)
 		fuzz_fail("loaded: %s.api_url is not https", name);
-	n = strlen(api->api_url);
-	if (n == 0 || api->api_url[n - 1] == '/')
+	n = strlen(url);
+	if (n == 0 || url[n - 1] == '/')
 		fuzz_fail("loaded: %s.api_url keeps a trailing slash", name);
-	if (api->channel == NULL ||
-	    !provider_has_channel(provider_info_find(name), api->channel))
-		fuzz_fail("loaded: %s.channel is not one it sends by", name);
-	if (strcmp(name, "mudbase") != 0 &&
-	    (api->api_key == NULL || api->api_key[0] == '\0'))
-		fuzz_fail("loaded: %s has no API key", name);
-	if (strcmp(name, "tryvox") == 0 &&
-	    (api->tenant_id == NULL || !in_range(api->code_length, 4, 8)))
-		fuzz_fail("loaded: tryvox tenant_id/code_length");
-	if (strcmp(name, "tryvox") != 0 && api->project_id == NULL)
-		fuzz_fail("loaded: %s has no project_id", name);
+}
+
+static bool
+set(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+/* One provider group of a loaded config, for a listed provider. */
+static void
+check_group(const struct bv_config *cfg, const char *name)
+{
+	const struct bv_provider_info *p = provider_info_find(name);
+	const void *conf = cfg_provider_conf(cfg, p);
+	const struct baxverify_config *bax = conf;
+	const struct tryvox_config *tvx = conf;
+	const struct mudbase_config *mud = conf;
+	const struct local_config *loc = conf;
+
+	if (p == NULL || conf == NULL)
+		fuzz_fail("loaded: no group for provider %s", name);
+	if (!provider_has_channel(p, provider_default_channel(cfg, p)))
+		fuzz_fail("loaded: %s's channel is not one it sends by", name);
+	if (p == &local_info) {
+		if (loc->delivery == NULL || loc->message == NULL)
+			fuzz_fail("loaded: local without delivery/message");
+	} else if (p == &baxverify_info) {
+		check_url(name, bax->api_url);
+		if (!set(bax->api_key) || bax->project_id == NULL)
+			fuzz_fail("loaded: baxverify key/project_id");
+	} else if (p == &tryvox_info) {
+		check_url(name, tvx->api_url);
+		if (!set(tvx->api_key) || tvx->tenant_id == NULL ||
+		    !in_range(tvx->code_length, 4, 8))
+			fuzz_fail("loaded: tryvox key/tenant_id/code_length");
+	} else if (p == &mudbase_info) {
+		check_url(name, mud->api_url);
+		if (mud->project_id == NULL)
+			fuzz_fail("loaded: mudbase has no project_id");
+	}
+}
+
+/* Does a listed provider send by c? */
+static bool
+channel_served(const struct bv_config *cfg, enum bv_channel c)
+{
+	size_t i;
+
+	for (i = 0; cfg->providers[i] != NULL; i++)
+		if (provider_has_channel(provider_info_find(cfg->providers[i]),
+					 c))
+			return true;
+	return false;
+}
+
+/* local.code_length, in range whether or not local is listed. */
+static long
+local_code_length(const struct bv_config *cfg)
+{
+	const struct local_config *loc = cfg_provider_conf(cfg, &local_info);
+
+	return loc != NULL ? loc->code_length : -1;
 }
 
 /* Everything the module reads from a config that loaded. */
@@ -144,12 +191,14 @@ check_loaded(const struct bv_config *cfg, const char *path)
 		if (provider_find(cfg->providers[i]) == NULL)
 			fuzz_fail("loaded: unknown provider %s",
 				  cfg->providers[i]);
-		check_api(cfg, cfg->providers[i]);
+		check_group(cfg, cfg->providers[i]);
 	}
-	for (i = 0; cfg->channels != NULL && cfg->channels[i] != NULL; i++)
-		;
-	if (cfg->channels != NULL && i == 0)
-		fuzz_fail("loaded: an empty channel menu");
+	if (cfg->nchannels > BV_CHANNEL_COUNT)
+		fuzz_fail("loaded: a channel menu longer than the channels");
+	for (i = 0; i < cfg->nchannels; i++)
+		if (!channel_served(cfg, cfg->channels[i]))
+			fuzz_fail("loaded: channel %s offered, not served",
+				  channel_name(cfg->channels[i]));
 	if (cfg->prompt == NULL || strlen(cfg->prompt) > PROMPT_MAX)
 		fuzz_fail("loaded: prompt missing or too long");
 	if (cfg->phones_file == NULL || cfg->phones_file[0] != '/' ||
@@ -160,7 +209,7 @@ check_loaded(const struct bv_config *cfg, const char *path)
 		fuzz_fail("loaded: http timeouts out of range");
 	if (!in_range(cfg->max_tries, 1, 10) ||
 	    !in_range(cfg->max_sends, 1, 5) ||
-	    !in_range(cfg->local.code_length, CODE_MIN_DIGITS,
+	    !in_range(local_code_length(cfg), CODE_MIN_DIGITS,
 		      CODE_MAX_DIGITS) ||
 	    !in_range(cfg->remember, 0, 86400))
 		fuzz_fail("loaded: a number out of range");
@@ -186,7 +235,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	   before it does). */
 	memset(&cfg, 0, sizeof(cfg));
 	fuzz_alloc_arm(data);
-	rc = cfg_load_file(&cfg, path, &log);
+	rc = cfg_load_file(&cfg, path, provider_catalog(), &log);
 	fuzz_alloc_disarm();
 	failed = fuzz_alloc_failures();
 	if (rc != BV_OK && rc != BV_CONFIG && rc != BV_NOMEM)

@@ -49,6 +49,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static void
 steps(const cJSON *root, long status, bool any_dest)
 {
+	struct tryvox_state st = { NULL, 0 };
 	struct bv_ctx ctx;
 	struct bv_outcome out;
 	struct bv_proof proof = { NULL, 0 };
@@ -57,25 +58,26 @@ steps(const cJSON *root, long status, bool any_dest)
 	size_t n;
 
 	memset(&ctx, 0, sizeof(ctx));
+	ctx.state = &st;
 	ctx.dest = DEST;
 	fuzz_outcome_init(&out, "send", status);
 	before = fuzz_alloc_failures();
 	rc = tryvox_parse_started(&ctx, root, &out);
 	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
 		   "tryvox_parse_started");
-	if ((rc == BV_OK) != (ctx.ref != NULL))
-		fuzz_fail("tryvox_parse_started: OK and ref disagree");
-	if (ctx.ref != NULL) {
-		n = strspn(ctx.ref, "abcdefghijklmnopqrstuvwxyz"
-				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
-		if (n == 0 || n > ID_MAX || ctx.ref[n] != '\0')
+	if ((rc == BV_OK) != (st.id != NULL))
+		fuzz_fail("tryvox_parse_started: OK and id disagree");
+	if (st.id != NULL) {
+		n = strspn(st.id, "abcdefghijklmnopqrstuvwxyz"
+				  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+		if (n == 0 || n > ID_MAX || st.id[n] != '\0')
 			fuzz_fail("tryvox_parse_started: an id unfit for "
 				  "a URL path");
 	}
 	/* tvx_check runs only with an id in hand. */
-	if (ctx.ref == NULL) {
-		ctx.ref = strdup(REF);
-		if (ctx.ref == NULL)
+	if (st.id == NULL) {
+		st.id = strdup(REF);
+		if (st.id == NULL)
 			goto out; /* an injected failure: nothing to check */
 	}
 
@@ -86,7 +88,7 @@ steps(const cJSON *root, long status, bool any_dest)
 		   "tryvox_parse_checked");
 	if ((rc == BV_OK) != (proof.token != NULL))
 		fuzz_fail("tryvox_parse_checked: OK and token disagree");
-	if (proof.token != NULL && strcmp(proof.token, ctx.ref) != 0)
+	if (proof.token != NULL && strcmp(proof.token, st.id) != 0)
 		fuzz_fail("tryvox_parse_checked: token is not the id");
 
 	fuzz_outcome_init(&out, "status", status);
@@ -107,7 +109,7 @@ steps(const cJSON *root, long status, bool any_dest)
 		fuzz_fail("tryvox_parse_validated returned %d", (int)rc);
 out:
 	bv_proof_clear(&proof);
-	bv_ctx_clear_ref(&ctx);
+	tryvox_state_clear(&st);
 }
 
 int

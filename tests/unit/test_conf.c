@@ -1,5 +1,15 @@
 /*
  * test_conf.c - cfg_load: defaults, the file, module arguments, checks.
+ *
+ * One table: each case is a config file (and what else it needs: a key
+ * file, a symlink, a FIFO, module arguments), the result cfg_load must
+ * give, and everything it must log, line for line: "FILE:LINE: ..." for
+ * a value of the file, "FILE: ..." for the checks across keys (STYLE.md
+ * section 6).  A case that loads may look at what it got (check).
+ *
+ * In text and said, @CONF@ stands for the config's path, @KEY@ for the
+ * key file's and @EXTRA@ for another file's (a symlink, an @include
+ * target).
  */
 #include "config.h"
 
@@ -20,14 +30,53 @@
 #include "../../src/core/conf.h"
 #include "../../src/core/log.h"
 #include "../../src/core/result.h"
+#include "../../src/providers/baxverify.h"
+#include "../../src/providers/catalog.h"
+#include "../../src/providers/local.h"
+#include "../../src/providers/mudbase.h"
+#include "../../src/providers/tryvox.h"
 #include "guarded.h"
 
 /* Every path here is a short name under a mkdtemp directory in /tmp. */
 #define PATH_BUF 256
-
+/* Module arguments a case may give after conf=. */
 #define MAX_ARGS 8
+/* Room for a case's text or log with its paths filled in. */
+#define TEXT_BUF 2048
+
+/* What a case needs besides its config file. */
+enum fixture {
+	FIX_NONE,
+	FIX_KEY,           /* @KEY@: key_text in a file of mode key_mode */
+	FIX_KEY_LINK,      /* @KEY@: a symlink to such a file (@EXTRA@) */
+	FIX_KEY_FIFO,      /* @KEY@: a FIFO */
+	FIX_INCLUDED,      /* @EXTRA@: a world-writable config fragment */
+	FIX_CONF_MISSING,  /* no config file at all */
+	FIX_CONF_LINK,     /* conf= names @EXTRA@, a symlink to the config */
+	FIX_CONF_FIFO,     /* the config is a FIFO */
+	FIX_CONF_RELATIVE, /* conf= a relative path, from the config's dir */
+	FIX_CONF_NOBODY,   /* the config is owned by nobody (root only) */
+	FIX_BY_FILE        /* cfg_load_file rather than cfg_load */
+};
+
+struct conf_state;
+
+struct conf_case {
+	const char *what;           /* the case's name in the output */
+	const char *text;           /* the config file */
+	mode_t mode;                /* its mode; 0: 0600 */
+	enum fixture fixture;
+	const char *key_text;       /* FIX_KEY, FIX_KEY_LINK */
+	mode_t key_mode;
+	const char *args[MAX_ARGS]; /* module arguments after conf= */
+	enum bv_result rc;
+	const char *said;           /* all it logs, lines without the
+				       "baxverify: " prefix; "": nothing */
+	void (*check)(const struct conf_state *st);
+};
 
 struct conf_state {
+	const struct conf_case *c;
 	char dir[64];            /* mkdtemp directory */
 	char conf[PATH_BUF];     /* the config file */
 	char key[PATH_BUF];      /* an API key file */
@@ -39,12 +88,1252 @@ struct conf_state {
 	char *captured;
 };
 
+/* Each provider's own group of the loaded configuration. */
+static const struct baxverify_config *
+bax(const struct bv_config *c)
+{
+	return cfg_provider_conf(c, &baxverify_info);
+}
+
+static const struct tryvox_config *
+tvx(const struct bv_config *c)
+{
+	return cfg_provider_conf(c, &tryvox_info);
+}
+
+static const struct mudbase_config *
+mud(const struct bv_config *c)
+{
+	return cfg_provider_conf(c, &mudbase_info);
+}
+
+static const struct local_config *
+loc(const struct bv_config *c)
+{
+	return cfg_provider_conf(c, &local_info);
+}
+
+/* --- what good files give ------------------------------------------------- */
+
+static void
+check_minimal_defaults(const struct conf_state *st)
+{
+	const struct bv_config *c = &st->cfg;
+
+	assert_string_equal(c->path, st->conf);
+	assert_non_null(c->providers);
+	assert_string_equal(c->providers[0], "baxverify");
+	assert_null(c->providers[1]);
+	assert_int_equal(c->nchannels, 0);
+	assert_string_equal(bax(c)->api_url, "https://api.baxcloud.tech/v1");
+	assert_string_equal(bax(c)->project_id, "proj_abc");
+	assert_string_equal(bax(c)->api_key, "sk_test_123");
+	assert_null(bax(c)->api_key_file);
+	assert_string_equal(bax(c)->purpose, "LOGIN");
+	assert_true(bax(c)->validate_token);
+	assert_null(c->http.ca_file);
+	assert_int_equal(c->http.connect_timeout, 5);
+	assert_int_equal(c->http.timeout, 15);
+	assert_null(c->http.proxy);
+	assert_string_equal(c->phones_file, BV_DEFAULT_PHONES);
+	assert_false(c->phones_gecos);
+	assert_string_equal(c->store_dir, BV_DEFAULT_STORE);
+	assert_string_equal(c->helper, BV_DEFAULT_HELPER);
+	assert_string_equal(c->prompt, "Verification code: ");
+	assert_int_equal(c->max_tries, 3);
+	assert_int_equal(c->max_sends, 2);
+	assert_int_equal(c->max_sends_per_hour, 5);
+	assert_int_equal(c->deny, 5);
+	assert_int_equal(c->unlock_time, 900);
+	assert_true(c->recovery);
+	assert_int_equal(c->remember, 0);
+	assert_int_equal(c->failmode, BV_FAILMODE_SECURE);
+	assert_false(c->nullok);
+	assert_false(c->debug);
+	assert_false(c->consume_token);
+	assert_null(c->groups);
+	/* The groups of providers not listed have their defaults too. */
+	assert_string_equal(tvx(c)->api_url, "https://api.tryvox.io");
+	assert_string_equal(mud(c)->api_url, "https://cloud.mudbase.dev");
+	assert_string_equal(loc(c)->delivery, "command");
+}
+
+static void
+check_spec_example(const struct conf_state *st)
+{
+	const struct bv_config *c = &st->cfg;
+
+	assert_string_equal(bax(c)->project_id, "your-project-id");
+	assert_string_equal(bax(c)->api_key, "your-api-key");
+	assert_null(c->http.ca_file);
+	assert_null(c->http.proxy);
+	assert_string_equal(c->phones_file, "/etc/security/baxverify.phones");
+	/* An empty list: no patterns at all. */
+	assert_non_null(c->groups);
+	assert_null(c->groups[0]);
+}
+
+static void
+check_full_values(const struct conf_state *st)
+{
+	const struct bv_config *c = &st->cfg;
+
+	assert_string_equal(bax(c)->api_url,
+			    "https://verify.example.test/api/v2");
+	assert_string_equal(bax(c)->project_id, "proj_xyz");
+	assert_string_equal(bax(c)->api_key, "sk_live_abc");
+	assert_string_equal(bax(c)->purpose, "SSH_LOGIN");
+	assert_false(bax(c)->validate_token);
+	/* Any readable regular file will do for the loader: the config. */
+	assert_string_equal(c->http.ca_file, st->conf);
+	assert_int_equal(c->http.connect_timeout, 10);
+	assert_int_equal(c->http.timeout, 30);
+	assert_string_equal(c->http.proxy, "http://proxy.example.test:3128");
+	assert_string_equal(c->phones_file, "/srv/phones");
+	assert_true(c->phones_gecos);
+	assert_string_equal(c->prompt, "SMS code: ");
+	assert_int_equal(c->max_tries, 5);
+	assert_int_equal(c->max_sends, 4);
+	assert_int_equal(c->failmode, BV_FAILMODE_SAFE);
+	assert_true(c->nullok);
+	assert_true(c->debug);
+	assert_non_null(c->groups);
+	assert_string_equal(c->groups[0], "wheel");
+	assert_string_equal(c->groups[1], "!svc-*");
+	assert_null(c->groups[2]);
+}
+
+static void
+check_groups_list(const struct conf_state *st)
+{
+	const struct bv_config *c = &st->cfg;
+
+	assert_non_null(c->groups);
+	assert_string_equal(c->groups[0], "admins");
+	assert_string_equal(c->groups[1], "!contractors");
+	assert_string_equal(c->groups[2], "ops-*");
+	assert_null(c->groups[3]);
+}
+
+static void
+check_url_trimmed(const struct conf_state *st)
+{
+	assert_string_equal(bax(&st->cfg)->api_url,
+			    "https://api.baxcloud.tech/v1");
+}
+
+static void
+check_connect_clamped(const struct conf_state *st)
+{
+	assert_int_equal(st->cfg.http.timeout, 10);
+	assert_int_equal(st->cfg.http.connect_timeout, 10);
+}
+
+static void
+check_range_edges(const struct conf_state *st)
+{
+	assert_int_equal(st->cfg.http.connect_timeout, 1);
+	assert_int_equal(st->cfg.http.timeout, 120);
+	assert_int_equal(st->cfg.max_tries, 10);
+	assert_int_equal(st->cfg.max_sends, 1);
+	assert_int_equal(st->cfg.max_sends_per_hour, 64);
+}
+
+static void
+check_by_file(const struct conf_state *st)
+{
+	assert_string_equal(bax(&st->cfg)->api_key, "sk_test_123");
+	assert_string_equal(st->cfg.path, st->conf);
+}
+
+static void
+check_key_from_file(const struct conf_state *st)
+{
+	assert_string_equal(bax(&st->cfg)->api_key_file, st->key);
+	assert_string_equal(bax(&st->cfg)->api_key, "sk_from_file");
+}
+
+static void
+check_provider_tryvox(const struct conf_state *st)
+{
+	const struct bv_config *c = &st->cfg;
+
+	assert_string_equal(c->providers[0], "tryvox");
+	assert_null(c->providers[1]);
+	assert_string_equal(tvx(c)->tenant_id, "ten_1");
+	assert_string_equal(tvx(c)->api_key, "tk_1");
+}
+
+static void
+check_provider_list(const struct conf_state *st)
+{
+	const struct bv_config *c = &st->cfg;
+
+	assert_string_equal(c->providers[0], "baxverify");
+	assert_string_equal(c->providers[1], "tryvox");
+	assert_null(c->providers[2]);
+	assert_string_equal(bax(c)->api_key, "k");
+	assert_string_equal(tvx(c)->api_key, "tk_1");
+}
+
+static void
+check_provider_order(const struct conf_state *st)
+{
+	const struct bv_config *c = &st->cfg;
+
+	assert_string_equal(c->providers[0], "mudbase");
+	assert_string_equal(c->providers[1], "tryvox");
+	assert_string_equal(c->providers[2], "baxverify");
+	assert_null(c->providers[3]);
+}
+
+static void
+check_every_group(const struct conf_state *st)
+{
+	const struct bv_provider_info *const *all = provider_catalog();
+	size_t i;
+
+	/* Every provider of the build has its group, listed or not. */
+	for (i = 0; all[i] != NULL; i++)
+		assert_non_null(cfg_provider_conf(&st->cfg, all[i]));
+	assert_null(cfg_provider_conf(&st->cfg, NULL));
+}
+
+static void
+check_tryvox_defaults(const struct conf_state *st)
+{
+	const struct tryvox_config *t = tvx(&st->cfg);
+
+	assert_string_equal(t->api_url, "https://api.tryvox.io");
+	assert_int_equal(t->channel, BV_CHANNEL_SMS);
+	assert_string_equal(t->app_name, "pam_baxverify");
+	assert_int_equal(t->code_length, 6);
+	assert_false(t->validate_token);
+	assert_null(t->api_key_file);
+}
+
+static void
+check_tryvox_full(const struct conf_state *st)
+{
+	const struct tryvox_config *t = tvx(&st->cfg);
+
+	/* Trailing slash trimmed, as for baxverify. */
+	assert_string_equal(t->api_url, "https://tryvox.example.test/v1");
+	assert_string_equal(t->api_key, "tk_live");
+	assert_string_equal(t->tenant_id, "ten_9");
+	assert_int_equal(t->channel, BV_CHANNEL_WHATSAPP);
+	assert_string_equal(t->app_name, "Example Corp");
+	assert_int_equal(t->code_length, 8);
+	assert_true(t->validate_token);
+}
+
+static void
+check_tryvox_length_4(const struct conf_state *st)
+{
+	assert_int_equal(tvx(&st->cfg)->code_length, 4);
+}
+
+static void
+check_tryvox_length_8(const struct conf_state *st)
+{
+	assert_int_equal(tvx(&st->cfg)->code_length, 8);
+}
+
+static void
+check_tryvox_sms(const struct conf_state *st)
+{
+	assert_int_equal(tvx(&st->cfg)->channel, BV_CHANNEL_SMS);
+}
+
+static void
+check_tryvox_voice(const struct conf_state *st)
+{
+	assert_int_equal(tvx(&st->cfg)->channel, BV_CHANNEL_VOICE);
+}
+
+static void
+check_tryvox_whatsapp(const struct conf_state *st)
+{
+	assert_int_equal(tvx(&st->cfg)->channel, BV_CHANNEL_WHATSAPP);
+}
+
+static void
+check_tryvox_email(const struct conf_state *st)
+{
+	assert_int_equal(tvx(&st->cfg)->channel, BV_CHANNEL_EMAIL);
+}
+
+static void
+check_tryvox_key_file(const struct conf_state *st)
+{
+	assert_string_equal(tvx(&st->cfg)->api_key_file, st->key);
+	assert_string_equal(tvx(&st->cfg)->api_key, "tk_from_file");
+	/* The other groups' keys are untouched. */
+	assert_null(bax(&st->cfg)->api_key);
+}
+
+static void
+check_mudbase_defaults(const struct conf_state *st)
+{
+	const struct mudbase_config *m = mud(&st->cfg);
+
+	assert_string_equal(st->cfg.providers[0], "mudbase");
+	assert_null(st->cfg.providers[1]);
+	assert_string_equal(m->project_id, "mud_1");
+	assert_string_equal(m->api_url, "https://cloud.mudbase.dev");
+	assert_int_equal(m->channel, BV_CHANNEL_SMS);
+}
+
+static void
+check_mudbase_values(const struct conf_state *st)
+{
+	const struct mudbase_config *m = mud(&st->cfg);
+
+	assert_string_equal(m->api_url, "https://mud.example.test");
+	assert_string_equal(m->project_id, "mud_2");
+	assert_int_equal(m->channel, BV_CHANNEL_EMAIL);
+}
+
+static void
+check_local_defaults(const struct conf_state *st)
+{
+	const struct local_config *l = loc(&st->cfg);
+
+	assert_string_equal(st->cfg.providers[0], "local");
+	assert_string_equal(l->delivery, "command");
+	assert_string_equal(l->command, "/usr/local/bin/sms");
+	assert_null(l->file);
+	assert_string_equal(l->message, "%c is your login code for %h");
+	assert_int_equal(l->code_length, 6);
+	assert_int_equal(l->ttl, 600);
+	assert_int_equal(l->max_attempts, 5);
+	assert_int_equal(l->timeout, 10);
+}
+
+static void
+check_local_values(const struct conf_state *st)
+{
+	const struct local_config *l = loc(&st->cfg);
+
+	assert_string_equal(l->delivery, "file");
+	assert_string_equal(l->file, "/var/tmp/outbox");
+	assert_string_equal(l->message, "code %c (%h, 100%%)");
+	assert_int_equal(l->code_length, 8);
+	assert_int_equal(l->ttl, 30);
+	assert_int_equal(l->max_attempts, 20);
+	assert_int_equal(l->timeout, 120);
+}
+
+static void
+check_all_channels(const struct conf_state *st)
+{
+	const struct bv_config *c = &st->cfg;
+
+	assert_int_equal(c->nchannels, 4);
+	assert_int_equal(c->channels[0], BV_CHANNEL_SMS);
+	assert_int_equal(c->channels[1], BV_CHANNEL_VOICE);
+	assert_int_equal(c->channels[2], BV_CHANNEL_WHATSAPP);
+	assert_int_equal(c->channels[3], BV_CHANNEL_EMAIL);
+}
+
+static void
+check_email_sms(const struct conf_state *st)
+{
+	const struct bv_config *c = &st->cfg;
+
+	assert_int_equal(c->nchannels, 2);
+	assert_int_equal(c->channels[0], BV_CHANNEL_EMAIL);
+	assert_int_equal(c->channels[1], BV_CHANNEL_SMS);
+}
+
+static void
+check_sms_only(const struct conf_state *st)
+{
+	assert_int_equal(st->cfg.nchannels, 1);
+	assert_int_equal(st->cfg.channels[0], BV_CHANNEL_SMS);
+}
+
+static void
+check_unlisted_kept(const struct conf_state *st)
+{
+	const struct bv_config *c = &st->cfg;
+
+	assert_string_equal(c->providers[0], "baxverify");
+	assert_null(c->providers[1]);
+	assert_null(tvx(c)->tenant_id);
+	assert_null(tvx(c)->api_key);
+	assert_int_equal(tvx(c)->channel, BV_CHANNEL_VOICE);
+	assert_int_equal(tvx(c)->code_length, 4);
+	assert_null(mud(c)->project_id);
+	assert_int_equal(mud(c)->channel, BV_CHANNEL_EMAIL);
+}
+
+static void
+check_baxverify_unlisted(const struct conf_state *st)
+{
+	assert_null(bax(&st->cfg)->project_id);
+	assert_string_equal(bax(&st->cfg)->purpose, "SUDO");
+}
+
+static void
+check_args_override(const struct conf_state *st)
+{
+	assert_int_equal(st->cfg.failmode, BV_FAILMODE_SAFE);
+	assert_true(st->cfg.nullok);
+	assert_true(st->cfg.debug);
+	assert_string_equal(bax(&st->cfg)->purpose, "SUDO");
+	assert_true(st->cfg.consume_token);
+	assert_int_equal(st->cfg.remember, 300);
+}
+
+static void
+check_failmode_secure(const struct conf_state *st)
+{
+	assert_int_equal(st->cfg.failmode, BV_FAILMODE_SECURE);
+	assert_false(st->cfg.consume_token);
+}
+
+/* --- the table ------------------------------------------------------------ */
+
+/* The smallest groups cfg_load accepts. */
+#define BAX_MIN "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
+#define TRYVOX_MIN "tryvox = { tenant_id = \"ten_1\"; api_key = \"tk_1\"; };\n"
+#define MUD_MIN "mudbase = { project_id = \"mud_1\"; };\n"
+/* A tryvox provider whose group is left open for one more key (line 3). */
+#define TVX_OPEN                \
+	"provider = \"tryvox\";\n" \
+	"tryvox = { tenant_id = \"t\"; api_key = \"k\";\n"
 /* The smallest file cfg_load accepts. */
-static const char minimal_conf[] =
-	"baxverify = {\n"
-	"  project_id = \"proj_abc\";\n"
-	"  api_key = \"sk_test_123\";\n"
-	"};\n";
+#define MINIMAL                     \
+	"baxverify = {\n"           \
+	"  project_id = \"proj_abc\";\n" \
+	"  api_key = \"sk_test_123\";\n" \
+	"};\n"
+/* A key file's group, the key file at @KEY@. */
+#define BAX_KEY_FILE \
+	"baxverify = { project_id = \"p\"; api_key_file = \"@KEY@\"; };\n"
+/* 201 characters: one more than a prompt may have. */
+#define X10 "xxxxxxxxxx"
+#define X200 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 \
+	X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
+
+/* What "invalid value" says each kind of value should have been. */
+#define WANT_RANGE "expected a number in range"
+#define WANT_NUMBER "expected a whole number"
+#define WANT_BOOL "expected true or false"
+#define WANT_STRING "expected a string in double quotes"
+#define WANT_LIST "expected a list of strings in [ ]"
+#define WANT_NONEMPTY "expected a non-empty string"
+#define WANT_PATH "expected an absolute path"
+#define WANT_URL "expected an https:// URL"
+#define WANT_WORD "expected a word of letters, digits, '_' and '-'"
+#define WANT_CHANNEL \
+	"expected \"sms\", \"voice\", \"whatsapp\" or \"email\""
+#define HOLDS_KEY(mode)                                              \
+	"@CONF@: refused: holds api_key but is group/world accessible " \
+	"(mode " mode "); chmod 600 it, or move the key to api_key_file"
+#define SECRET_OPEN(mode)                                               \
+	"@KEY@: refused: holds a secret but is group/world accessible " \
+	"(mode " mode "); chmod 600 it"
+#define UNSERVED(ch) \
+	"@CONF@: channel \"" ch "\" is offered but no configured provider " \
+	"sends by it"
+
+static const struct conf_case cases[] = {
+	/* What a good file gives. */
+	{ .what = "minimal file: defaults", .text = MINIMAL, .rc = BV_OK,
+	  .said = "", .check = check_minimal_defaults },
+	{ .what = "the design notes' example",
+	  .text = "provider = \"baxverify\";\n"
+		  "baxverify = {\n"
+		  "  api_url = \"https://api.baxcloud.tech/v1\";   # default\n"
+		  "  project_id = \"your-project-id\";\n"
+		  "  api_key = \"your-api-key\";   # or api_key_file\n"
+		  "  purpose = \"LOGIN\";\n"
+		  "  validate_token = true;\n"
+		  "};\n"
+		  "http = { ca_file = \"\"; connect_timeout = 5; timeout = 15; "
+		  "proxy = \"\"; };\n"
+		  "phones = { file = \"/etc/security/baxverify.phones\"; "
+		  "gecos = false; };\n"
+		  "prompt = \"Verification code: \";\n"
+		  "max_tries = 3;\n"
+		  "max_sends = 2;\n"
+		  "failmode = \"secure\";      # or \"safe\"\n"
+		  "nullok = false;\n"
+		  "groups = [];              # e.g. [\"wheel\", \"!svc-*\"]\n"
+		  "debug = false;\n",
+	  .rc = BV_OK, .said = "", .check = check_spec_example },
+	{ .what = "every core key set",
+	  .text = "provider = \"baxverify\";\n"
+		  "baxverify = {\n"
+		  "  api_url = \"https://verify.example.test/api/v2\";\n"
+		  "  project_id = \"proj_xyz\";\n"
+		  "  api_key = \"sk_live_abc\";\n"
+		  "  purpose = \"SSH_LOGIN\";\n"
+		  "  validate_token = false;\n"
+		  "};\n"
+		  "http = {\n"
+		  "  ca_file = \"@CONF@\";\n"
+		  "  connect_timeout = 10;\n"
+		  "  timeout = 30;\n"
+		  "  proxy = \"http://proxy.example.test:3128\";\n"
+		  "};\n"
+		  "phones = { file = \"/srv/phones\"; gecos = true; };\n"
+		  "prompt = \"SMS code: \";\n"
+		  "max_tries = 5;\n"
+		  "max_sends = 4;\n"
+		  "failmode = \"safe\";\n"
+		  "nullok = true;\n"
+		  "groups = [\"wheel\", \"!svc-*\"];\n"
+		  "debug = true;\n",
+	  .rc = BV_OK, .said = "", .check = check_full_values },
+	{ .what = "groups as a ( ) list",
+	  .text = BAX_MIN
+		  "groups = (\"admins\", \"!contractors\", \"ops-*\");\n",
+	  .rc = BV_OK, .said = "", .check = check_groups_list },
+	{ .what = "api_url: a trailing slash dropped",
+	  .text = "baxverify = {\n"
+		  "  api_url = \"https://api.baxcloud.tech/v1/\";\n"
+		  "  project_id = \"p\";\n"
+		  "  api_key = \"k\";\n"
+		  "};\n",
+	  .rc = BV_OK, .said = "", .check = check_url_trimmed },
+	{ .what = "api_url: trailing slashes dropped",
+	  .text = "baxverify = {\n"
+		  "  api_url = \"https://api.baxcloud.tech/v1///\";\n"
+		  "  project_id = \"p\";\n"
+		  "  api_key = \"k\";\n"
+		  "};\n",
+	  .rc = BV_OK, .said = "", .check = check_url_trimmed },
+	{ .what = "connect_timeout bounded by timeout",
+	  .text = BAX_MIN "http = { connect_timeout = 30; timeout = 10; };\n",
+	  .rc = BV_OK, .said = "", .check = check_connect_clamped },
+	{ .what = "ranges: the edges are in",
+	  .text = BAX_MIN "http = { connect_timeout = 1; timeout = 120; };\n"
+		  "max_tries = 10;\n"
+		  "max_sends = 1;\n"
+		  "limits = { max_sends_per_hour = 64; };\n",
+	  .rc = BV_OK, .said = "", .check = check_range_edges },
+	{ .what = "cfg_load_file", .text = MINIMAL, .fixture = FIX_BY_FILE,
+	  .rc = BV_OK, .said = "", .check = check_by_file },
+
+	/* What the file must not contain. */
+	{ .what = "unknown top-level key",
+	  .text = BAX_MIN "\n"
+		  "max_trys = 3;\n",
+	  .rc = BV_CONFIG, .said = "@CONF@:3: unknown key \"max_trys\"" },
+	{ .what = "unknown key in a provider's group",
+	  .text = "baxverify = {\n"
+		  "  project_id = \"p\";\n"
+		  "  api_key = \"k\";\n"
+		  "  validate_tokens = false;\n"
+		  "};\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:4: unknown key \"baxverify.validate_tokens\"" },
+	{ .what = "unknown group",
+	  .text = BAX_MIN "htpp = { timeout = 10; };\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: unknown key \"htpp\"" },
+	{ .what = "a group inside a group",
+	  .text = "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
+		  "  extra = { a = 1; }; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:2: unknown key \"baxverify.extra\"" },
+	{ .what = "an empty group nobody knows",
+	  .text = BAX_MIN "bogus = {};\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: unknown key \"bogus\"" },
+	{ .what = "a number written as a group",
+	  .text = BAX_MIN "max_tries = {};\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"max_tries\": " WANT_NUMBER },
+	{ .what = "consume_token is a module argument only",
+	  .text = BAX_MIN "consume_token = true;\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: unknown key \"consume_token\"" },
+	{ .what = "a string for a number",
+	  .text = BAX_MIN "max_tries = \"3\";\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"max_tries\": " WANT_NUMBER },
+	{ .what = "a float for a number",
+	  .text = BAX_MIN "max_tries = 3.0;\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"max_tries\": " WANT_NUMBER },
+	{ .what = "a string for a boolean",
+	  .text = BAX_MIN "nullok = \"false\";\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"nullok\": " WANT_BOOL },
+	{ .what = "a number for a boolean",
+	  .text = BAX_MIN "nullok = 0;\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"nullok\": " WANT_BOOL },
+	{ .what = "a number for a string",
+	  .text = BAX_MIN "prompt = 5;\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"prompt\": " WANT_STRING },
+	{ .what = "groups: one string is not a list",
+	  .text = BAX_MIN "groups = \"wheel\";\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"groups\": " WANT_LIST },
+	{ .what = "groups: numbers",
+	  .text = BAX_MIN "groups = [1, 2];\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"groups\": " WANT_NONEMPTY },
+	{ .what = "groups: an empty pattern",
+	  .text = BAX_MIN "groups = [\"wheel\", \"\"];\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"groups\": " WANT_NONEMPTY },
+	{ .what = "groups: a bare \"!\"",
+	  .text = BAX_MIN "groups = [\"!\"];\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"groups\": " WANT_NONEMPTY },
+	{ .what = "max_tries = 0",
+	  .text = BAX_MIN "max_tries = 0;\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"max_tries\": " WANT_RANGE },
+	{ .what = "max_tries = 11",
+	  .text = BAX_MIN "max_tries = 11;\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"max_tries\": " WANT_RANGE },
+	{ .what = "max_sends = 0",
+	  .text = BAX_MIN "max_sends = 0;\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"max_sends\": " WANT_RANGE },
+	{ .what = "max_sends = 6",
+	  .text = BAX_MIN "max_sends = 6;\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"max_sends\": " WANT_RANGE },
+	{ .what = "limits.max_sends_per_hour beyond what the store keeps",
+	  .text = BAX_MIN "limits = { max_sends_per_hour = 65; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for "
+		  "\"limits.max_sends_per_hour\": " WANT_RANGE },
+	{ .what = "http.timeout = 1000",
+	  .text = BAX_MIN "http = {\n"
+		  "  timeout = 1000;\n"
+		  "};\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:3: invalid value for \"http.timeout\": " WANT_RANGE },
+	{ .what = "http.timeout = -1",
+	  .text = BAX_MIN "http = { timeout = -1; };\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"http.timeout\": " WANT_RANGE },
+	{ .what = "http.connect_timeout = 0",
+	  .text = BAX_MIN "http = { connect_timeout = 0; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"http.connect_timeout\": "
+		  WANT_RANGE },
+	{ .what = "api_url: http",
+	  .text = "baxverify = { api_url = \"http://api.baxcloud.tech/v1\";\n"
+		  "  project_id = \"p\"; api_key = \"k\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:1: invalid value for \"baxverify.api_url\": "
+		  WANT_URL },
+	{ .what = "api_url: no host",
+	  .text = "baxverify = { api_url = \"https://\";\n"
+		  "  project_id = \"p\"; api_key = \"k\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:1: invalid value for \"baxverify.api_url\": "
+		  WANT_URL },
+	{ .what = "api_url: no scheme",
+	  .text = "baxverify = { api_url = \"api.baxcloud.tech/v1\";\n"
+		  "  project_id = \"p\"; api_key = \"k\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:1: invalid value for \"baxverify.api_url\": "
+		  WANT_URL },
+	{ .what = "api_url: a space",
+	  .text = "baxverify = { api_url = \"https://a b/v1\";\n"
+		  "  project_id = \"p\"; api_key = \"k\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:1: invalid value for \"baxverify.api_url\": "
+		  WANT_URL },
+	{ .what = "http.ca_file missing",
+	  .text = BAX_MIN "http = { ca_file = \"@CONF@.missing\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@: http.ca_file @CONF@.missing cannot be read: No "
+		  "such file or directory" },
+	{ .what = "http.ca_file a directory",
+	  .text = BAX_MIN "http = { ca_file = \"/\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@: http.ca_file / is not a regular file" },
+	{ .what = "http.ca_file relative",
+	  .text = BAX_MIN "http = { ca_file = \"certs/ca.pem\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"http.ca_file\": " WANT_PATH },
+	{ .what = "phones.file relative",
+	  .text = BAX_MIN "phones = { file = \"baxverify.phones\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"phones.file\": " WANT_PATH },
+	{ .what = "failmode = \"open\"",
+	  .text = BAX_MIN "failmode = \"open\";\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"failmode\": expected "
+		  "\"secure\" or \"safe\"" },
+	{ .what = "failmode = true",
+	  .text = BAX_MIN "failmode = true;\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"failmode\": " WANT_STRING },
+	{ .what = "purpose: two words",
+	  .text = "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
+		  "  purpose = \"LOG IN\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"baxverify.purpose\": "
+		  WANT_WORD },
+	{ .what = "prompt empty",
+	  .text = BAX_MIN "prompt = \"\";\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"prompt\": " WANT_NONEMPTY },
+	{ .what = "prompt with a control character",
+	  .text = BAX_MIN "prompt = \"Code:\\n\";\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"prompt\": " WANT_NONEMPTY },
+	{ .what = "prompt too long",
+	  .text = BAX_MIN "prompt = \"" X200 "x\";\n", .rc = BV_CONFIG,
+	  .said = "@CONF@: prompt is longer than 200 characters" },
+	{ .what = "api_key and api_key_file", .fixture = FIX_KEY,
+	  .key_text = "sk_from_file\n", .key_mode = 0600,
+	  .text = "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
+		  "  api_key_file = \"@KEY@\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@: set exactly one of baxverify.api_key and "
+		  "baxverify.api_key_file" },
+	{ .what = "neither api_key nor api_key_file",
+	  .text = "baxverify = { project_id = \"p\"; };\n", .rc = BV_CONFIG,
+	  .said = "@CONF@: set exactly one of baxverify.api_key and "
+		  "baxverify.api_key_file" },
+	{ .what = "api_key empty",
+	  .text = "baxverify = { project_id = \"p\"; api_key = \"\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:1: invalid value for \"baxverify.api_key\": "
+		  WANT_NONEMPTY },
+	{ .what = "project_id missing",
+	  .text = "baxverify = { api_key = \"k\"; };\n", .rc = BV_CONFIG,
+	  .said = "@CONF@: baxverify.project_id is not set" },
+	{ .what = "an empty file: no project, no key", .text = "",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@: baxverify.project_id is not set" },
+	{ .what = "syntax error",
+	  .text = BAX_MIN "max_tries = 3\n"
+		  "nullok = ;\n",
+	  .rc = BV_CONFIG, .said = "@CONF@:3: syntax error: syntax error" },
+	{ .what = "syntax error: a group left open",
+	  .text = "baxverify = { project_id = \"p\"; api_key = \"k\";\n",
+	  .rc = BV_CONFIG, .said = "@CONF@:2: syntax error: syntax error" },
+	{ .what = "@include", .fixture = FIX_INCLUDED,
+	  .text = BAX_MIN "@include \"@EXTRA@\"\n", .rc = BV_CONFIG,
+	  .said = "@CONF@: @include is not supported" },
+	{ .what = "@include on the first line", .fixture = FIX_INCLUDED,
+	  .text = "@include \"@EXTRA@\"\n" BAX_MIN, .rc = BV_CONFIG,
+	  .said = "@CONF@: @include is not supported" },
+	/* libconfig takes it after leading blanks too; the included file
+	   (world-writable here) must not get past the ownership checks. */
+	{ .what = "@include indented", .fixture = FIX_INCLUDED,
+	  .text = BAX_MIN "  @include \"@EXTRA@\"\n", .rc = BV_CONFIG,
+	  .said = "@CONF@: @include is not supported" },
+	{ .what = "@include after a tab", .fixture = FIX_INCLUDED,
+	  .text = BAX_MIN "\t@include \"@EXTRA@\"\n", .rc = BV_CONFIG,
+	  .said = "@CONF@: @include is not supported" },
+
+	/* Who may own and read the files. */
+	{ .what = "api_key in a config of mode 0640", .text = MINIMAL,
+	  .mode = 0640, .rc = BV_CONFIG, .said = HOLDS_KEY("0640") },
+	{ .what = "api_key in a config of mode 0604", .text = MINIMAL,
+	  .mode = 0604, .rc = BV_CONFIG, .said = HOLDS_KEY("0604") },
+	/* Without a key in it, the file may be readable, never writable. */
+	{ .what = "config group-writable", .fixture = FIX_KEY,
+	  .key_text = "sk_from_file\n", .key_mode = 0600, .mode = 0664,
+	  .text = BAX_KEY_FILE, .rc = BV_CONFIG,
+	  .said = "@CONF@: refused: group/world writable (mode 0664)" },
+	{ .what = "config not owned by root", .fixture = FIX_CONF_NOBODY,
+	  .text = MINIMAL, .rc = BV_CONFIG,
+	  .said = "@CONF@: refused: not owned by root" },
+	/* No secret in the config itself: it may be world-readable. */
+	{ .what = "api_key_file", .fixture = FIX_KEY,
+	  .key_text = "sk_from_file\n", .key_mode = 0600, .mode = 0644,
+	  .text = BAX_KEY_FILE, .rc = BV_OK, .said = "",
+	  .check = check_key_from_file },
+	{ .what = "api_key_file: trailing blanks and CRLF dropped",
+	  .fixture = FIX_KEY, .key_text = "sk_from_file \r\n",
+	  .key_mode = 0400, .mode = 0644, .text = BAX_KEY_FILE, .rc = BV_OK,
+	  .said = "", .check = check_key_from_file },
+	{ .what = "api_key_file of mode 0644", .fixture = FIX_KEY,
+	  .key_text = "sk_from_file\n", .key_mode = 0644, .mode = 0644,
+	  .text = BAX_KEY_FILE, .rc = BV_CONFIG, .said = SECRET_OPEN("0644") },
+	{ .what = "api_key_file empty", .fixture = FIX_KEY,
+	  .key_text = "\n", .key_mode = 0600, .mode = 0644,
+	  .text = BAX_KEY_FILE, .rc = BV_CONFIG,
+	  .said = "@KEY@: no usable API key in the file" },
+	{ .what = "api_key_file missing", .mode = 0644, .text = BAX_KEY_FILE,
+	  .rc = BV_CONFIG,
+	  .said = "@KEY@: cannot open: No such file or directory" },
+	{ .what = "api_key_file a symlink", .fixture = FIX_KEY_LINK,
+	  .key_text = "sk_from_file\n", .key_mode = 0600, .mode = 0644,
+	  .text = BAX_KEY_FILE, .rc = BV_CONFIG,
+	  .said = "@KEY@: cannot open: Too many levels of symbolic links" },
+	{ .what = "api_key_file relative",
+	  .text = "baxverify = { project_id = \"p\";\n"
+		  "  api_key_file = \"baxverify.key\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"baxverify.api_key_file\": "
+		  WANT_PATH },
+	{ .what = "config missing", .fixture = FIX_CONF_MISSING,
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@: cannot open: No such file or directory" },
+	{ .what = "config named by a relative path",
+	  .fixture = FIX_CONF_RELATIVE, .text = MINIMAL, .rc = BV_CONFIG,
+	  .said = "baxverify.conf: not an absolute path" },
+	{ .what = "config named through a symlink",
+	  .fixture = FIX_CONF_LINK, .text = MINIMAL, .rc = BV_CONFIG,
+	  .said = "@EXTRA@: cannot open: Too many levels of symbolic links" },
+	/* open(2) without O_NONBLOCK waits for a writer forever, and every
+	   login with it. */
+	{ .what = "config a FIFO", .fixture = FIX_CONF_FIFO, .rc = BV_CONFIG,
+	  .said = "@CONF@: refused: a FIFO, not a regular file" },
+	{ .what = "api_key_file a FIFO", .fixture = FIX_KEY_FIFO,
+	  .mode = 0644, .text = BAX_KEY_FILE, .rc = BV_CONFIG,
+	  .said = "@KEY@: refused: a FIFO, not a regular file" },
+
+	/* The list of providers. */
+	{ .what = "provider: one, as a string; other groups not needed",
+	  .text = "provider = \"tryvox\";\n" TRYVOX_MIN, .rc = BV_OK,
+	  .said = "", .check = check_provider_tryvox },
+	{ .what = "provider: a list",
+	  .text = "provider = [\"baxverify\", \"tryvox\"];\n" BAX_MIN
+		  TRYVOX_MIN,
+	  .rc = BV_OK, .said = "", .check = check_provider_list },
+	/* Failover order is the file's order; a ( ) list works too. */
+	{ .what = "provider: the order kept",
+	  .text = "provider = (\"mudbase\", \"tryvox\", \"baxverify\");\n"
+		  BAX_MIN TRYVOX_MIN MUD_MIN,
+	  .rc = BV_OK, .said = "", .check = check_provider_order },
+	{ .what = "provider: each of the build has its group", .text = MINIMAL,
+	  .rc = BV_OK, .said = "", .check = check_every_group },
+	{ .what = "provider unknown",
+	  .text = "provider = \"nope\";\n" BAX_MIN, .rc = BV_CONFIG,
+	  .said = "@CONF@: unknown provider \"nope\"" },
+	{ .what = "provider: names are exact",
+	  .text = "provider = \"BaxVerify\";\n" BAX_MIN, .rc = BV_CONFIG,
+	  .said = "@CONF@: unknown provider \"BaxVerify\"" },
+	{ .what = "provider: a provider this build lacks",
+	  .text = "provider = [\"baxverify\", \"twilio\"];\n" BAX_MIN,
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@: unknown provider \"twilio\"" },
+	{ .what = "provider: an empty name",
+	  .text = "provider = [\"baxverify\", \"\"];\n" BAX_MIN,
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:1: invalid value for \"provider\": " WANT_WORD },
+	{ .what = "provider: not a word",
+	  .text = "provider = [\"bax verify\"];\n" BAX_MIN, .rc = BV_CONFIG,
+	  .said = "@CONF@:1: invalid value for \"provider\": " WANT_WORD },
+	{ .what = "provider: a number in the list",
+	  .text = "provider = [1];\n" BAX_MIN, .rc = BV_CONFIG,
+	  .said = "@CONF@:1: invalid value for \"provider\": " WANT_WORD },
+	{ .what = "provider: a number",
+	  .text = "provider = 1;\n" BAX_MIN, .rc = BV_CONFIG,
+	  .said = "@CONF@:1: invalid value for \"provider\": " WANT_LIST },
+	{ .what = "provider: a boolean",
+	  .text = "provider = true;\n" BAX_MIN, .rc = BV_CONFIG,
+	  .said = "@CONF@:1: invalid value for \"provider\": " WANT_LIST },
+	{ .what = "provider listed twice",
+	  .text = "provider = [\"baxverify\", \"tryvox\", \"baxverify\"];\n"
+		  BAX_MIN TRYVOX_MIN,
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@: provider \"baxverify\" is listed twice" },
+	/* An empty list is not "the default provider": it is a mistake. */
+	{ .what = "provider = []",
+	  .text = "provider = [];\n" BAX_MIN, .rc = BV_CONFIG,
+	  .said = "@CONF@: provider lists no provider" },
+	{ .what = "provider = ()",
+	  .text = "provider = ();\n" BAX_MIN, .rc = BV_CONFIG,
+	  .said = "@CONF@: provider lists no provider" },
+
+	/* Groups of providers. */
+	{ .what = "a group of a provider this build lacks",
+	  .text = BAX_MIN "twilio = { api_key = \"k\"; };\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: unknown key \"twilio\"" },
+	{ .what = "a provider's group written as a value",
+	  .text = BAX_MIN "tryvox = 5;\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: unknown key \"tryvox\"" },
+	{ .what = "one provider's key in another's group",
+	  .text = TVX_OPEN "  project_id = \"p\"; };\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:3: unknown key \"tryvox.project_id\"" },
+	/* Groups kept for later: not an error while their provider is not
+	   listed. */
+	{ .what = "groups of unlisted providers need nothing",
+	  .text = BAX_MIN
+		  "tryvox = { channel = \"voice\"; code_length = 4; };\n"
+		  "mudbase = { method = \"email\"; };\n",
+	  .rc = BV_OK, .said = "", .check = check_unlisted_kept },
+	{ .what = "empty groups of unlisted providers",
+	  .text = BAX_MIN "tryvox = {};\nmudbase = {};\nlocal = {};\n",
+	  .rc = BV_OK, .said = "" },
+	{ .what = "the baxverify group when only tryvox is used",
+	  .text = "provider = \"tryvox\";\n" TRYVOX_MIN
+		  "baxverify = { purpose = \"SUDO\"; };\n",
+	  .rc = BV_OK, .said = "", .check = check_baxverify_unlisted },
+	/* A value that is wrong in itself is wrong whoever uses it. */
+	{ .what = "unlisted group: tryvox.code_length out of range",
+	  .text = BAX_MIN "tryvox = { code_length = 9; };\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"tryvox.code_length\": "
+		  WANT_RANGE },
+	{ .what = "unlisted group: tryvox.channel not a channel",
+	  .text = BAX_MIN "tryvox = { channel = \"fax\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"tryvox.channel\": "
+		  WANT_CHANNEL },
+	{ .what = "unlisted group: mudbase.api_key",
+	  .text = BAX_MIN "mudbase = { api_key = \"k\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:2: unknown key \"mudbase.api_key\"" },
+	{ .what = "unlisted group: local.ttl out of range",
+	  .text = BAX_MIN "local = { ttl = 5; };\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"local.ttl\": " WANT_RANGE },
+
+	/* tryvox. */
+	{ .what = "tryvox: defaults",
+	  .text = "provider = \"tryvox\";\n" TRYVOX_MIN, .rc = BV_OK,
+	  .said = "", .check = check_tryvox_defaults },
+	{ .what = "tryvox: every key",
+	  .text = "provider = \"tryvox\";\n"
+		  "tryvox = {\n"
+		  "  api_url = \"https://tryvox.example.test/v1/\";\n"
+		  "  api_key = \"tk_live\";\n"
+		  "  tenant_id = \"ten_9\";\n"
+		  "  channel = \"whatsapp\";\n"
+		  "  app_name = \"Example Corp\";\n"
+		  "  code_length = 8;\n"
+		  "  validate_token = true;\n"
+		  "};\n",
+	  .rc = BV_OK, .said = "", .check = check_tryvox_full },
+	{ .what = "tryvox: tenant_id missing",
+	  .text = "provider = \"tryvox\";\n"
+		  "tryvox = { api_key = \"tk\"; };\n",
+	  .rc = BV_CONFIG, .said = "@CONF@: tryvox.tenant_id is not set" },
+	{ .what = "tryvox: tenant_id empty",
+	  .text = "provider = \"tryvox\";\n"
+		  "tryvox = { tenant_id = \"\";\n"
+		  "  api_key = \"tk\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"tryvox.tenant_id\": "
+		  WANT_NONEMPTY },
+	{ .what = "tryvox: neither api_key nor api_key_file",
+	  .text = "provider = \"tryvox\";\n"
+		  "tryvox = { tenant_id = \"t\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@: set exactly one of tryvox.api_key and "
+		  "tryvox.api_key_file" },
+	{ .what = "tryvox: api_key and api_key_file", .fixture = FIX_KEY,
+	  .key_text = "tk_from_file\n", .key_mode = 0600,
+	  .text = "provider = \"tryvox\";\n"
+		  "tryvox = { tenant_id = \"t\"; api_key = \"tk\";\n"
+		  "  api_key_file = \"@KEY@\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@: set exactly one of tryvox.api_key and "
+		  "tryvox.api_key_file" },
+	{ .what = "tryvox: an empty key is no key",
+	  .text = "provider = \"tryvox\";\n"
+		  "tryvox = { tenant_id = \"t\";\n"
+		  "  api_key = \"\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:3: invalid value for \"tryvox.api_key\": "
+		  WANT_NONEMPTY },
+	{ .what = "tryvox: code_length = 3",
+	  .text = TVX_OPEN "  code_length = 3; };\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:3: invalid value for \"tryvox.code_length\": "
+		  WANT_RANGE },
+	{ .what = "tryvox: code_length = 9",
+	  .text = TVX_OPEN "  code_length = 9; };\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:3: invalid value for \"tryvox.code_length\": "
+		  WANT_RANGE },
+	{ .what = "tryvox: code_length a string",
+	  .text = TVX_OPEN "  code_length = \"6\"; };\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:3: invalid value for \"tryvox.code_length\": "
+		  WANT_NUMBER },
+	{ .what = "tryvox: code_length = 4",
+	  .text = TVX_OPEN "  code_length = 4; };\n", .rc = BV_OK,
+	  .said = "", .check = check_tryvox_length_4 },
+	{ .what = "tryvox: code_length = 8",
+	  .text = TVX_OPEN "  code_length = 8; };\n", .rc = BV_OK,
+	  .said = "", .check = check_tryvox_length_8 },
+	{ .what = "tryvox: channel \"fax\"",
+	  .text = TVX_OPEN "  channel = \"fax\"; };\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:3: invalid value for \"tryvox.channel\": "
+		  WANT_CHANNEL },
+	{ .what = "tryvox: channel names are lower case",
+	  .text = TVX_OPEN "  channel = \"SMS\"; };\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:3: invalid value for \"tryvox.channel\": "
+		  WANT_CHANNEL },
+	{ .what = "tryvox: channel a number",
+	  .text = TVX_OPEN "  channel = 1; };\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:3: invalid value for \"tryvox.channel\": "
+		  WANT_STRING },
+	{ .what = "tryvox: channel sms",
+	  .text = TVX_OPEN "  channel = \"sms\"; };\n", .rc = BV_OK,
+	  .said = "", .check = check_tryvox_sms },
+	{ .what = "tryvox: channel voice",
+	  .text = TVX_OPEN "  channel = \"voice\"; };\n", .rc = BV_OK,
+	  .said = "", .check = check_tryvox_voice },
+	{ .what = "tryvox: channel whatsapp",
+	  .text = TVX_OPEN "  channel = \"whatsapp\"; };\n", .rc = BV_OK,
+	  .said = "", .check = check_tryvox_whatsapp },
+	{ .what = "tryvox: channel email",
+	  .text = TVX_OPEN "  channel = \"email\"; };\n", .rc = BV_OK,
+	  .said = "", .check = check_tryvox_email },
+	{ .what = "tryvox: api_url http",
+	  .text = TVX_OPEN "  api_url = \"http://api.tryvox.io\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:3: invalid value for \"tryvox.api_url\": "
+		  WANT_URL },
+	{ .what = "tryvox: api_key in a config of mode 0640",
+	  .text = "provider = \"tryvox\";\n" TRYVOX_MIN, .mode = 0640,
+	  .rc = BV_CONFIG, .said = HOLDS_KEY("0640") },
+	/* A key in the file is a secret whether or not tryvox is used: the
+	   same file without the tryvox group would load at 0644. */
+	{ .what = "tryvox: an unlisted group's api_key is still a secret",
+	  .fixture = FIX_KEY, .key_text = "sk_from_file\n", .key_mode = 0600,
+	  .text = BAX_KEY_FILE TRYVOX_MIN, .mode = 0644, .rc = BV_CONFIG,
+	  .said = HOLDS_KEY("0644") },
+	{ .what = "tryvox: an unlisted group's api_key, file 0600",
+	  .fixture = FIX_KEY, .key_text = "sk_from_file\n", .key_mode = 0600,
+	  .text = BAX_KEY_FILE TRYVOX_MIN, .rc = BV_OK, .said = "" },
+	{ .what = "tryvox: api_key_file", .fixture = FIX_KEY,
+	  .key_text = "tk_from_file\n", .key_mode = 0600, .mode = 0644,
+	  .text = "provider = \"tryvox\";\n"
+		  "tryvox = { tenant_id = \"t\";\n"
+		  "  api_key_file = \"@KEY@\"; };\n",
+	  .rc = BV_OK, .said = "", .check = check_tryvox_key_file },
+	{ .what = "tryvox: api_key_file of mode 0644", .fixture = FIX_KEY,
+	  .key_text = "tk_from_file\n", .key_mode = 0644, .mode = 0644,
+	  .text = "provider = \"tryvox\";\n"
+		  "tryvox = { tenant_id = \"t\";\n"
+		  "  api_key_file = \"@KEY@\"; };\n",
+	  .rc = BV_CONFIG, .said = SECRET_OPEN("0644") },
+
+	/* mudbase. */
+	{ .what = "mudbase: defaults; no key, so the file may be 0644",
+	  .text = "provider = \"mudbase\";\n" MUD_MIN, .mode = 0644,
+	  .rc = BV_OK, .said = "", .check = check_mudbase_defaults },
+	{ .what = "mudbase: every key",
+	  .text = "provider = \"mudbase\";\n"
+		  "mudbase = { api_url = \"https://mud.example.test/\";\n"
+		  "  project_id = \"mud_2\"; method = \"email\"; };\n",
+	  .rc = BV_OK, .said = "", .check = check_mudbase_values },
+	{ .what = "mudbase: project_id missing",
+	  .text = "provider = \"mudbase\";\n"
+		  "mudbase = { method = \"sms\"; };\n",
+	  .rc = BV_CONFIG, .said = "@CONF@: mudbase.project_id is not set" },
+	{ .what = "mudbase: no group at all",
+	  .text = "provider = \"mudbase\";\n", .rc = BV_CONFIG,
+	  .said = "@CONF@: mudbase.project_id is not set" },
+	/* The endpoints are public: a key here is a misunderstanding. */
+	{ .what = "mudbase: api_key",
+	  .text = "provider = \"mudbase\";\n"
+		  "mudbase = {\n"
+		  "  project_id = \"m\";\n"
+		  "  api_key = \"k\";\n"
+		  "};\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:4: unknown key \"mudbase.api_key\"" },
+	{ .what = "mudbase: api_key_file",
+	  .text = "provider = \"mudbase\";\n"
+		  "mudbase = { project_id = \"m\";\n"
+		  "  api_key_file = \"/etc/k\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:3: unknown key \"mudbase.api_key_file\"" },
+	/* "channel" is tryvox's word; mudbase says "method". */
+	{ .what = "mudbase: channel",
+	  .text = "provider = \"mudbase\";\n"
+		  "mudbase = { project_id = \"m\";\n"
+		  "  channel = \"sms\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:3: unknown key \"mudbase.channel\"" },
+	{ .what = "mudbase: method voice, a channel it lacks",
+	  .text = "provider = \"mudbase\";\n"
+		  "mudbase = { project_id = \"m\";\n"
+		  "  method = \"voice\"; };\n",
+	  .rc = BV_CONFIG, .said = "@CONF@: mudbase cannot send by \"voice\"" },
+	{ .what = "mudbase: method whatsapp, a channel it lacks",
+	  .text = "provider = \"mudbase\";\n"
+		  "mudbase = { project_id = \"m\";\n"
+		  "  method = \"whatsapp\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@: mudbase cannot send by \"whatsapp\"" },
+	{ .what = "mudbase: method fax, no channel at all",
+	  .text = "provider = \"mudbase\";\n"
+		  "mudbase = { project_id = \"m\";\n"
+		  "  method = \"fax\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:3: invalid value for \"mudbase.method\": "
+		  WANT_CHANNEL },
+
+	/* local. */
+	{ .what = "local: defaults",
+	  .text = "provider = \"local\";\n"
+		  "local = { command = \"/usr/local/bin/sms\"; };\n",
+	  .mode = 0644, .rc = BV_OK, .said = "",
+	  .check = check_local_defaults },
+	{ .what = "local: every key",
+	  .text = "provider = \"local\";\n"
+		  "local = {\n"
+		  "  delivery = \"file\";\n"
+		  "  file = \"/var/tmp/outbox\";\n"
+		  "  message = \"code %c (%h, 100%%)\";\n"
+		  "  code_length = 8;\n"
+		  "  ttl = 30;\n"
+		  "  max_attempts = 20;\n"
+		  "  timeout = 120;\n"
+		  "};\n",
+	  .rc = BV_OK, .said = "", .check = check_local_values },
+	{ .what = "local: no command",
+	  .text = "provider = \"local\";\n", .rc = BV_CONFIG,
+	  .said = "@CONF@: local.delivery = \"command\" needs local.command" },
+	{ .what = "local: delivery file, no file",
+	  .text = "provider = \"local\";\n"
+		  "local = { delivery = \"file\";\n"
+		  "  command = \"/usr/local/bin/sms\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@: local.delivery = \"file\" needs local.file" },
+	{ .what = "local: delivery neither command nor file",
+	  .text = "provider = \"local\";\n"
+		  "local = { delivery = \"mail\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"local.delivery\": expected "
+		  "\"command\" or \"file\"" },
+	{ .what = "local: command relative",
+	  .text = "provider = \"local\";\n"
+		  "local = { command = \"sms.sh\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"local.command\": "
+		  WANT_PATH },
+	{ .what = "local: message without the code",
+	  .text = "provider = \"local\";\n"
+		  "local = { command = \"/usr/local/bin/sms\";\n"
+		  "  message = \"your code is on its way\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:3: invalid value for \"local.message\": expected "
+		  "text with %c (the code); %h is the host, %% a percent" },
+	{ .what = "local: message with an unknown escape",
+	  .text = "provider = \"local\";\n"
+		  "local = { command = \"/usr/local/bin/sms\";\n"
+		  "  message = \"%c for %u\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:3: invalid value for \"local.message\": expected "
+		  "text with %c (the code); %h is the host, %% a percent" },
+	{ .what = "local: code_length = 3",
+	  .text = "provider = \"local\";\n"
+		  "local = { command = \"/usr/local/bin/sms\";\n"
+		  "  code_length = 3; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:3: invalid value for \"local.code_length\": "
+		  WANT_RANGE },
+	{ .what = "local: max_attempts = 0",
+	  .text = "provider = \"local\";\n"
+		  "local = { command = \"/usr/local/bin/sms\";\n"
+		  "  max_attempts = 0; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:3: invalid value for \"local.max_attempts\": "
+		  WANT_RANGE },
+	{ .what = "local: timeout = 121",
+	  .text = "provider = \"local\";\n"
+		  "local = { command = \"/usr/local/bin/sms\";\n"
+		  "  timeout = 121; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:3: invalid value for \"local.timeout\": "
+		  WANT_RANGE },
+	{ .what = "local: an unknown key",
+	  .text = "provider = \"local\";\n"
+		  "local = { commands = \"/usr/local/bin/sms\"; };\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@:2: unknown key \"local.commands\"" },
+	{ .what = "local: sends by SMS only",
+	  .text = "provider = \"local\";\n"
+		  "local = { command = \"/usr/local/bin/sms\"; };\n"
+		  "channels = [\"sms\", \"email\"];\n",
+	  .rc = BV_CONFIG, .said = UNSERVED("email") },
+
+	/* channels. */
+	{ .what = "channels: all four",
+	  .text = "provider = [\"baxverify\", \"tryvox\"];\n" BAX_MIN
+		  TRYVOX_MIN
+		  "channels = [\"sms\", \"voice\", \"whatsapp\", \"email\"];\n",
+	  .rc = BV_OK, .said = "", .check = check_all_channels },
+	{ .what = "channels: mudbase serves email",
+	  .text = "provider = [\"baxverify\", \"mudbase\"];\n" BAX_MIN MUD_MIN
+		  "channels = [\"email\", \"sms\"];\n",
+	  .rc = BV_OK, .said = "", .check = check_email_sms },
+	{ .what = "channels: one, as a string",
+	  .text = BAX_MIN "channels = \"sms\";\n", .rc = BV_OK, .said = "",
+	  .check = check_sms_only },
+	{ .what = "channels: fax",
+	  .text = BAX_MIN "channels = [\"sms\", \"fax\"];\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"channels\": " WANT_CHANNEL },
+	{ .what = "channels: an empty name",
+	  .text = BAX_MIN "channels = [\"sms\", \"\"];\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"channels\": " WANT_CHANNEL },
+	{ .what = "channels: a number",
+	  .text = BAX_MIN "channels = [1];\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"channels\": " WANT_CHANNEL },
+	{ .what = "channels: a boolean",
+	  .text = BAX_MIN "channels = true;\n", .rc = BV_CONFIG,
+	  .said = "@CONF@:2: invalid value for \"channels\": " WANT_LIST },
+	{ .what = "channels: voice, served by no listed provider",
+	  .text = "provider = [\"baxverify\", \"mudbase\"];\n" BAX_MIN MUD_MIN
+		  "channels = [\"sms\", \"voice\"];\n",
+	  .rc = BV_CONFIG, .said = UNSERVED("voice") },
+	{ .what = "channels: BaxVerify alone sends SMS only",
+	  .text = BAX_MIN "channels = [\"email\"];\n", .rc = BV_CONFIG,
+	  .said = UNSERVED("email") },
+	/* Tryvox's group is there, but tryvox is not a provider here. */
+	{ .what = "channels: an unlisted provider serves nothing",
+	  .text = "provider = \"baxverify\";\n" BAX_MIN TRYVOX_MIN
+		  "channels = [\"voice\"];\n",
+	  .rc = BV_CONFIG, .said = UNSERVED("voice") },
+	/* An empty menu leaves no user anywhere to send a code, which nullok
+	   would wave through: refuse it, like an empty provider list. */
+	{ .what = "channels = []",
+	  .text = BAX_MIN "channels = [];\n", .rc = BV_CONFIG,
+	  .said = "@CONF@: channels lists no channel" },
+	{ .what = "channels: one listed twice",
+	  .text = BAX_MIN "channels = [\"sms\", \"sms\"];\n", .rc = BV_CONFIG,
+	  .said = "@CONF@: channel \"sms\" is listed twice" },
+	/* Told in the file's order: the first voice is the first problem. */
+	{ .what = "channels: unserved, then listed twice",
+	  .text = BAX_MIN "channels = [\"voice\", \"voice\"];\n",
+	  .rc = BV_CONFIG, .said = UNSERVED("voice") },
+	{ .what = "channels: listed twice, then unserved",
+	  .text = BAX_MIN "channels = [\"sms\", \"sms\", \"voice\"];\n",
+	  .rc = BV_CONFIG,
+	  .said = "@CONF@: channel \"sms\" is listed twice" },
+
+	/* Module arguments. */
+	{ .what = "arguments override the file",
+	  .text = "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
+		  "  purpose = \"LOGIN\"; };\n"
+		  "failmode = \"secure\";\n"
+		  "nullok = false;\n"
+		  "debug = false;\n",
+	  .args = { "failmode=safe", "nullok", "debug", "purpose=SUDO",
+		    "consume_token", "remember=300" },
+	  .rc = BV_OK, .said = "", .check = check_args_override },
+	{ .what = "failmode=secure over the file's safe",
+	  .text = BAX_MIN "failmode = \"safe\";\n",
+	  .args = { "failmode=secure" }, .rc = BV_OK, .said = "",
+	  .check = check_failmode_secure },
+	{ .what = "argument unknown", .text = MINIMAL,
+	  .args = { "frobnicate" }, .rc = BV_CONFIG,
+	  .said = "invalid module argument \"frobnicate\"" },
+	{ .what = "argument failmode=open", .text = MINIMAL,
+	  .args = { "failmode=open" }, .rc = BV_CONFIG,
+	  .said = "invalid module argument \"failmode=open\"" },
+	{ .what = "argument failmode without a value", .text = MINIMAL,
+	  .args = { "failmode" }, .rc = BV_CONFIG,
+	  .said = "invalid module argument \"failmode\"" },
+	{ .what = "argument purpose empty", .text = MINIMAL,
+	  .args = { "purpose=" }, .rc = BV_CONFIG,
+	  .said = "invalid module argument \"purpose=\"" },
+	{ .what = "argument purpose not a word", .text = MINIMAL,
+	  .args = { "purpose=SU DO" }, .rc = BV_CONFIG,
+	  .said = "invalid module argument \"purpose=SU DO\"" },
+	{ .what = "argument boolean with a value", .text = MINIMAL,
+	  .args = { "nullok=yes" }, .rc = BV_CONFIG,
+	  .said = "invalid module argument \"nullok=yes\"" },
+	/* Only the keys the table marks as arguments may be given so. */
+	{ .what = "argument of a file-only key", .text = MINIMAL,
+	  .args = { "max_tries=5" }, .rc = BV_CONFIG,
+	  .said = "invalid module argument \"max_tries=5\"" },
+	{ .what = "argument of a provider's file-only key", .text = MINIMAL,
+	  .args = { "project_id=p" }, .rc = BV_CONFIG,
+	  .said = "invalid module argument \"project_id=p\"" },
+	{ .what = "argument remember out of range", .text = MINIMAL,
+	  .args = { "remember=86401" }, .rc = BV_CONFIG,
+	  .said = "invalid module argument \"remember=86401\"" },
+	{ .what = "argument conf without a value", .text = MINIMAL,
+	  .args = { "conf" }, .rc = BV_CONFIG,
+	  .said = "invalid module argument \"conf\"" },
+};
+
+#define NCASES (sizeof(cases) / sizeof(cases[0]))
+
+/* --- running a case ------------------------------------------------------- */
 
 static int
 setup(void **state)
@@ -53,6 +1342,7 @@ setup(void **state)
 
 	if (st == NULL)
 		return -1;
+	st->c = *state;
 	snprintf(st->dir, sizeof(st->dir), "/tmp/bv-test-conf.XXXXXX");
 	if (mkdtemp(st->dir) == NULL) {
 		free(st);
@@ -63,8 +1353,6 @@ setup(void **state)
 	snprintf(st->extra, sizeof(st->extra), "%s/extra", st->dir);
 	snprintf(st->errlog, sizeof(st->errlog), "%s/stderr", st->dir);
 	snprintf(st->confarg, sizeof(st->confarg), "conf=%s", st->conf);
-	st->log.pamh = NULL;
-	st->log.debug = false;
 	*state = st;
 	return 0;
 }
@@ -86,6 +1374,29 @@ teardown(void **state)
 	return 0;
 }
 
+/* text with @CONF@, @KEY@ and @EXTRA@ filled in, into out. */
+static void
+expand(const struct conf_state *st, const char *text, char *out,
+       size_t outsz)
+{
+	static const char *const marks[] = { "@CONF@", "@KEY@", "@EXTRA@" };
+	const char *paths[] = { st->conf, st->key, st->extra };
+	size_t used = 0, i, n;
+
+	out[0] = '\0';
+	while (*text != '\0') {
+		for (i = 0; i < 3; i++)
+			if (strncmp(text, marks[i], strlen(marks[i])) == 0)
+				break;
+		n = i < 3 ? strlen(paths[i]) : 1;
+		assert_true(used + n < outsz);
+		memcpy(out + used, i < 3 ? paths[i] : text, n);
+		used += n;
+		text += i < 3 ? strlen(marks[i]) : 1;
+	}
+	out[used] = '\0';
+}
+
 static void
 write_file(const char *path, const char *text, mode_t mode)
 {
@@ -100,1793 +1411,135 @@ write_file(const char *path, const char *text, mode_t mode)
 	assert_int_equal(close(fd), 0);
 }
 
+/* The config, the key file and the rest, as the case wants them. */
 static void
-write_conf(struct conf_state *st, const char *text, mode_t mode)
+prepare(struct conf_state *st)
 {
-	write_file(st->conf, text, mode);
+	const struct conf_case *c = st->c;
+	char text[TEXT_BUF];
+
+	if (c->fixture == FIX_KEY)
+		write_file(st->key, c->key_text, c->key_mode);
+	if (c->fixture == FIX_KEY_LINK) {
+		write_file(st->extra, c->key_text, c->key_mode);
+		assert_int_equal(symlink(st->extra, st->key), 0);
+	}
+	if (c->fixture == FIX_KEY_FIFO)
+		assert_int_equal(mkfifo(st->key, 0600), 0);
+	if (c->fixture == FIX_INCLUDED)
+		write_file(st->extra, "max_tries = 7;\n", 0666);
+	if (c->fixture == FIX_CONF_FIFO)
+		assert_int_equal(mkfifo(st->conf, 0600), 0);
+	if (c->fixture == FIX_CONF_MISSING || c->fixture == FIX_CONF_FIFO)
+		return;
+	expand(st, c->text, text, sizeof(text));
+	write_file(st->conf, text, c->mode != 0 ? c->mode : 0600);
+	if (c->fixture == FIX_CONF_LINK) {
+		assert_int_equal(symlink(st->conf, st->extra), 0);
+		snprintf(st->confarg, sizeof(st->confarg), "conf=%s",
+			 st->extra);
+	}
+	if (c->fixture == FIX_CONF_RELATIVE)
+		snprintf(st->confarg, sizeof(st->confarg),
+			 "conf=baxverify.conf");
+	if (c->fixture == FIX_CONF_NOBODY)
+		assert_int_equal(chown(st->conf, 65534, 65534), 0);
 }
 
-/* Read what the last call wrote on stderr into st->captured. */
-static void
-read_captured(struct conf_state *st)
-{
-	free(st->captured);
-	st->captured = capture_read(st->errlog);
-}
-
-/*
- * cfg_load with "conf=<st->conf>" followed by the NULL-terminated extra
- * arguments, stderr captured into st->captured.
- */
+/* cfg_load as the case says, its stderr captured; returns its result. */
 static enum bv_result
-load_args(struct conf_state *st, const char *const *extra)
+load(struct conf_state *st, struct bv_config *cfg)
 {
-	const char *argv[MAX_ARGS];
-	enum bv_result rc;
-	int argc = 0, saved;
+	const char *argv[MAX_ARGS + 1];
+	int argc = 0, i;
 
+	if (st->c->fixture == FIX_BY_FILE)
+		return cfg_load_file(cfg, st->conf, provider_catalog(),
+				     &st->log);
 	argv[argc++] = st->confarg;
-	for (; extra != NULL && *extra != NULL; extra++) {
-		assert_true(argc < MAX_ARGS);
-		argv[argc++] = *extra;
-	}
-	cfg_free(&st->cfg);
-	saved = capture_stderr(st->errlog);
-	rc = cfg_load(&st->cfg, argc, argv, &st->log);
-	capture_restore(saved);
-	read_captured(st);
-	return rc;
+	for (i = 0; i < MAX_ARGS && st->c->args[i] != NULL; i++)
+		argv[argc++] = st->c->args[i];
+	return cfg_load(cfg, argc, argv, provider_catalog(), &st->log);
 }
 
-static enum bv_result
-load(struct conf_state *st)
-{
-	return load_args(st, NULL);
-}
-
-/* Load text (mode 0600) and expect it refused, with a logged reason. */
-static void
-expect_config_error(struct conf_state *st, const char *text)
-{
-	write_conf(st, text, 0600);
-	assert_int_equal(load(st), BV_CONFIG);
-	assert_true(strlen(st->captured) > 0);
-}
-
-/* --- what a good file gives ------------------------------------------- */
-
-static void
-test_minimal_defaults(void **state)
-{
-	struct conf_state *st = *state;
-	const struct bv_config *c = &st->cfg;
-
-	write_conf(st, minimal_conf, 0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(c->path, st->conf);
-	assert_non_null(c->providers);
-	assert_string_equal(c->providers[0], "baxverify");
-	assert_null(c->providers[1]);
-	assert_null(c->channels);
-	assert_string_equal(c->baxverify.api_url,
-			    "https://api.baxcloud.tech/v1");
-	assert_string_equal(c->baxverify.project_id, "proj_abc");
-	assert_string_equal(c->baxverify.api_key, "sk_test_123");
-	assert_null(c->baxverify.api_key_file);
-	assert_string_equal(c->baxverify.purpose, "LOGIN");
-	assert_true(c->baxverify.validate_token);
-	assert_null(c->http.ca_file);
-	assert_int_equal(c->http.connect_timeout, 5);
-	assert_int_equal(c->http.timeout, 15);
-	assert_null(c->http.proxy);
-	assert_string_equal(c->phones_file, BV_DEFAULT_PHONES);
-	assert_false(c->phones_gecos);
-	assert_string_equal(c->prompt, "Verification code: ");
-	assert_int_equal(c->max_tries, 3);
-	assert_int_equal(c->max_sends, 2);
-	assert_int_equal(c->failmode, BV_FAILMODE_SECURE);
-	assert_false(c->nullok);
-	assert_false(c->debug);
-	assert_false(c->consume_token);
-	assert_null(c->groups);
-	assert_string_equal(st->captured, "");
-}
-
-/* The example from the design notes, verbatim apart from the values. */
-static void
-test_spec_example(void **state)
-{
-	struct conf_state *st = *state;
-	const struct bv_config *c = &st->cfg;
-
-	write_conf(st,
-		   "provider = \"baxverify\";\n"
-		   "baxverify = {\n"
-		   "  api_url = \"https://api.baxcloud.tech/v1\";   # default; "
-		   "only https:// accepted\n"
-		   "  project_id = \"your-project-id\";\n"
-		   "  api_key = \"your-api-key\";                   # or "
-		   "api_key_file = \"/etc/security/baxverify.key\";\n"
-		   "  purpose = \"LOGIN\";\n"
-		   "  validate_token = true;\n"
-		   "};\n"
-		   "http = { ca_file = \"\"; connect_timeout = 5; timeout = 15; "
-		   "proxy = \"\"; };\n"
-		   "phones = { file = \"/etc/security/baxverify.phones\"; "
-		   "gecos = false; };\n"
-		   "prompt = \"Verification code: \";\n"
-		   "max_tries = 3;\n"
-		   "max_sends = 2;\n"
-		   "failmode = \"secure\";      # or \"safe\"\n"
-		   "nullok = false;\n"
-		   "groups = [];              # e.g. [\"wheel\", \"!svc-*\"]: "
-		   "fnmatch patterns on the user's GROUP names;\n"
-		   "                          # user applies if in a group "
-		   "matching a positive pattern (or there are\n"
-		   "                          # no positive patterns) and in no "
-		   "group matching a \"!\" pattern.\n"
-		   "debug = false;\n",
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(c->baxverify.project_id, "your-project-id");
-	assert_string_equal(c->baxverify.api_key, "your-api-key");
-	assert_null(c->http.ca_file);
-	assert_null(c->http.proxy);
-	assert_string_equal(c->phones_file, "/etc/security/baxverify.phones");
-	/* An empty list: no patterns at all. */
-	assert_non_null(c->groups);
-	assert_null(c->groups[0]);
-}
-
-static void
-test_full_values(void **state)
-{
-	struct conf_state *st = *state;
-	const struct bv_config *c = &st->cfg;
-
-	write_conf(st,
-		   "provider = \"baxverify\";\n"
-		   "baxverify = {\n"
-		   "  api_url = \"https://verify.example.test/api/v2\";\n"
-		   "  project_id = \"proj_xyz\";\n"
-		   "  api_key = \"sk_live_abc\";\n"
-		   "  purpose = \"SSH_LOGIN\";\n"
-		   "  validate_token = false;\n"
-		   "};\n"
-		   "http = {\n"
-		   "  ca_file = \"/etc/ssl/certs/test-ca.pem\";\n"
-		   "  connect_timeout = 10;\n"
-		   "  timeout = 30;\n"
-		   "  proxy = \"http://proxy.example.test:3128\";\n"
-		   "};\n"
-		   "phones = { file = \"/srv/phones\"; gecos = true; };\n"
-		   "prompt = \"SMS code: \";\n"
-		   "max_tries = 5;\n"
-		   "max_sends = 4;\n"
-		   "failmode = \"safe\";\n"
-		   "nullok = true;\n"
-		   "groups = [\"wheel\", \"!svc-*\"];\n"
-		   "debug = true;\n",
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(c->baxverify.api_url,
-			    "https://verify.example.test/api/v2");
-	assert_string_equal(c->baxverify.project_id, "proj_xyz");
-	assert_string_equal(c->baxverify.api_key, "sk_live_abc");
-	assert_string_equal(c->baxverify.purpose, "SSH_LOGIN");
-	assert_false(c->baxverify.validate_token);
-	assert_string_equal(c->http.ca_file, "/etc/ssl/certs/test-ca.pem");
-	assert_int_equal(c->http.connect_timeout, 10);
-	assert_int_equal(c->http.timeout, 30);
-	assert_string_equal(c->http.proxy, "http://proxy.example.test:3128");
-	assert_string_equal(c->phones_file, "/srv/phones");
-	assert_true(c->phones_gecos);
-	assert_string_equal(c->prompt, "SMS code: ");
-	assert_int_equal(c->max_tries, 5);
-	assert_int_equal(c->max_sends, 4);
-	assert_int_equal(c->failmode, BV_FAILMODE_SAFE);
-	assert_true(c->nullok);
-	assert_true(c->debug);
-	assert_non_null(c->groups);
-	assert_string_equal(c->groups[0], "wheel");
-	assert_string_equal(c->groups[1], "!svc-*");
-	assert_null(c->groups[2]);
-}
-
-static void
-test_groups_list_form(void **state)
-{
-	struct conf_state *st = *state;
-
-	/* A libconfig list ( ) works as well as an array [ ]. */
-	write_conf(st,
-		   "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-		   "groups = (\"admins\", \"!contractors\", \"ops-*\");\n",
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_non_null(st->cfg.groups);
-	assert_string_equal(st->cfg.groups[0], "admins");
-	assert_string_equal(st->cfg.groups[1], "!contractors");
-	assert_string_equal(st->cfg.groups[2], "ops-*");
-	assert_null(st->cfg.groups[3]);
-}
-
-static void
-test_api_url_trailing_slash(void **state)
-{
-	struct conf_state *st = *state;
-
-	write_conf(st,
-		   "baxverify = {\n"
-		   "  api_url = \"https://api.baxcloud.tech/v1/\";\n"
-		   "  project_id = \"p\";\n"
-		   "  api_key = \"k\";\n"
-		   "};\n",
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(st->cfg.baxverify.api_url,
-			    "https://api.baxcloud.tech/v1");
-
-	write_conf(st,
-		   "baxverify = {\n"
-		   "  api_url = \"https://api.baxcloud.tech/v1///\";\n"
-		   "  project_id = \"p\";\n"
-		   "  api_key = \"k\";\n"
-		   "};\n",
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(st->cfg.baxverify.api_url,
-			    "https://api.baxcloud.tech/v1");
-}
-
-static void
-test_connect_timeout_clamped(void **state)
-{
-	struct conf_state *st = *state;
-
-	/* The whole-request deadline bounds the connect phase. */
-	write_conf(st,
-		   "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-		   "http = { connect_timeout = 30; timeout = 10; };\n",
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_int_equal(st->cfg.http.timeout, 10);
-	assert_true(st->cfg.http.connect_timeout <= st->cfg.http.timeout);
-}
-
-static void
-test_range_edges_ok(void **state)
-{
-	struct conf_state *st = *state;
-
-	write_conf(st,
-		   "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-		   "http = { connect_timeout = 1; timeout = 120; };\n"
-		   "max_tries = 10;\n"
-		   "max_sends = 1;\n",
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_int_equal(st->cfg.http.connect_timeout, 1);
-	assert_int_equal(st->cfg.http.timeout, 120);
-	assert_int_equal(st->cfg.max_tries, 10);
-	assert_int_equal(st->cfg.max_sends, 1);
-}
-
-static void
-test_cfg_load_file(void **state)
-{
-	struct conf_state *st = *state;
-
-	write_conf(st, minimal_conf, 0600);
-	assert_int_equal(cfg_load_file(&st->cfg, st->conf, &st->log), BV_OK);
-	assert_string_equal(st->cfg.baxverify.api_key, "sk_test_123");
-	assert_string_equal(st->cfg.path, st->conf);
-}
-
-/* --- what the file must not contain ----------------------------------- */
-
-static void
-test_unknown_top_level_key(void **state)
-{
-	struct conf_state *st = *state;
-	char want[PATH_BUF + 64];
-
-	write_conf(st,
-		   "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-		   "\n"
-		   "max_trys = 3;\n",
-		   0600);
-	assert_int_equal(load(st), BV_CONFIG);
-	snprintf(want, sizeof(want), "%s:3: unknown key \"max_trys\"",
-		 st->conf);
-	assert_non_null(strstr(st->captured, want));
-}
-
-static void
-test_unknown_key_in_group(void **state)
-{
-	struct conf_state *st = *state;
-	char want[PATH_BUF + 64];
-
-	write_conf(st,
-		   "baxverify = {\n"
-		   "  project_id = \"p\";\n"
-		   "  api_key = \"k\";\n"
-		   "  validate_tokens = false;\n"
-		   "};\n",
-		   0600);
-	assert_int_equal(load(st), BV_CONFIG);
-	snprintf(want, sizeof(want),
-		 "%s:4: unknown key \"baxverify.validate_tokens\"", st->conf);
-	assert_non_null(strstr(st->captured, want));
-}
-
-static void
-test_unknown_group(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "htpp = { timeout = 10; };\n");
-}
-
-static void
-test_nested_group(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
-			    "  extra = { a = 1; }; };\n");
-}
-
-static void
-test_unknown_empty_group(void **state)
-{
-	struct conf_state *st = *state;
-
-	/* A group that holds nothing is still a key nobody knows. */
-	expect_config_error(st,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "bogus = {};\n");
-	assert_non_null(strstr(st->captured, "bogus"));
-}
-
-static void
-test_scalar_key_as_group(void **state)
-{
-	struct conf_state *st = *state;
-
-	/* max_tries written as a group is a wrong type, not the default. */
-	expect_config_error(st,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "max_tries = {};\n");
-	assert_non_null(strstr(st->captured, "max_tries"));
-}
-
-static void
-test_consume_token_not_a_file_key(void **state)
-{
-	/* consume_token is a module argument only. */
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "consume_token = true;\n");
-}
-
-static void
-test_wrong_type_string_for_int(void **state)
-{
-	struct conf_state *st = *state;
-	char want[PATH_BUF + 64];
-
-	expect_config_error(st,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "max_tries = \"3\";\n");
-	snprintf(want, sizeof(want), "%s:2: invalid value for \"max_tries\"",
-		 st->conf);
-	assert_non_null(strstr(st->captured, want));
-}
-
-static void
-test_wrong_type_float_for_int(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "max_tries = 3.0;\n");
-}
-
-static void
-test_wrong_type_string_for_bool(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "nullok = \"false\";\n");
-}
-
-static void
-test_wrong_type_int_for_bool(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "nullok = 0;\n");
-}
-
-static void
-test_wrong_type_int_for_string(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "prompt = 5;\n");
-}
-
-static void
-test_wrong_type_groups_string(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "groups = \"wheel\";\n");
-}
-
-static void
-test_groups_bad_elements(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "groups = [1, 2];\n");
-	expect_config_error(st,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "groups = [\"wheel\", \"\"];\n");
-	expect_config_error(st,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "groups = [\"!\"];\n");
-}
-
-static void
-test_max_tries_zero(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "max_tries = 0;\n");
-}
-
-static void
-test_max_tries_too_large(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "max_tries = 11;\n");
-}
-
-static void
-test_max_sends_out_of_range(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "max_sends = 0;\n");
-	expect_config_error(st,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "max_sends = 6;\n");
-}
-
-static void
-test_http_timeout_too_large(void **state)
-{
-	struct conf_state *st = *state;
-	char want[PATH_BUF + 64];
-
-	expect_config_error(st,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "http = {\n"
-			    "  timeout = 1000;\n"
-			    "};\n");
-	snprintf(want, sizeof(want), "%s:3: invalid value for \"http.timeout\"",
-		 st->conf);
-	assert_non_null(strstr(st->captured, want));
-}
-
-static void
-test_http_timeouts_negative(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "http = { timeout = -1; };\n");
-	expect_config_error(st,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "http = { connect_timeout = 0; };\n");
-}
-
-static void
-test_http_api_url(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st,
-			    "baxverify = { api_url = \"http://api.baxcloud.tech/v1\";\n"
-			    "  project_id = \"p\"; api_key = \"k\"; };\n");
-	assert_non_null(strstr(st->captured, "baxverify.api_url"));
-	expect_config_error(st,
-			    "baxverify = { api_url = \"https://\";\n"
-			    "  project_id = \"p\"; api_key = \"k\"; };\n");
-	expect_config_error(st,
-			    "baxverify = { api_url = \"api.baxcloud.tech/v1\";\n"
-			    "  project_id = \"p\"; api_key = \"k\"; };\n");
-	expect_config_error(st,
-			    "baxverify = { api_url = \"https://a b/v1\";\n"
-			    "  project_id = \"p\"; api_key = \"k\"; };\n");
-}
-
-static void
-test_relative_ca_file(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "http = { ca_file = \"certs/ca.pem\"; };\n");
-	assert_non_null(strstr(st->captured, "http.ca_file"));
-}
-
-static void
-test_relative_phones_file(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "phones = { file = \"baxverify.phones\"; };\n");
-}
-
-static void
-test_failmode_open(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "failmode = \"open\";\n");
-	assert_non_null(strstr(st->captured, "failmode"));
-}
-
-static void
-test_failmode_bool(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "failmode = true;\n");
-}
-
-static void
-test_provider_unknown(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st,
-			    "provider = \"nope\";\n"
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n");
-	assert_non_null(strstr(st->captured, "nope"));
-}
-
-static void
-test_purpose_not_a_word(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
-			    "  purpose = \"LOG IN\"; };\n");
-}
-
-static void
-test_prompt_empty(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "prompt = \"\";\n");
-}
-
-static void
-test_prompt_control_chars(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "prompt = \"Code:\\n\";\n");
-}
-
-static void
-test_prompt_too_long(void **state)
-{
-	struct conf_state *st = *state;
-	char text[512];
-	char prompt[202];
-
-	memset(prompt, 'x', sizeof(prompt) - 1);
-	prompt[sizeof(prompt) - 1] = '\0';
-	snprintf(text, sizeof(text),
-		 "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-		 "prompt = \"%s\";\n",
-		 prompt);
-	expect_config_error(st, text);
-}
-
-static void
-test_both_key_and_key_file(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	write_file(st->key, "sk_from_file\n", 0600);
-	snprintf(text, sizeof(text),
-		 "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
-		 "  api_key_file = \"%s\"; };\n",
-		 st->key);
-	expect_config_error(st, text);
-	assert_non_null(strstr(st->captured, "exactly one"));
-}
-
-static void
-test_neither_key_nor_key_file(void **state)
-{
-	expect_config_error(*state, "baxverify = { project_id = \"p\"; };\n");
-}
-
-static void
-test_empty_api_key(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"\"; };\n");
-}
-
-static void
-test_missing_project_id(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st, "baxverify = { api_key = \"k\"; };\n");
-	assert_non_null(strstr(st->captured, "project_id"));
-}
-
-static void
-test_empty_file(void **state)
-{
-	/* Nothing set: no project, no key. */
-	expect_config_error(*state, "");
-}
-
-static void
-test_syntax_error(void **state)
-{
-	struct conf_state *st = *state;
-	char want[PATH_BUF + 16];
-
-	expect_config_error(st,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-			    "max_tries = 3\n"
-			    "nullok = ;\n");
-	snprintf(want, sizeof(want), "%s:", st->conf);
-	assert_non_null(strstr(st->captured, want));
-	assert_non_null(strstr(st->captured, "syntax error"));
-}
-
-static void
-test_syntax_error_unclosed(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\"; api_key = \"k\";\n");
-}
-
-static void
-test_include_line(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	write_file(st->extra, "max_tries = 7;\n", 0666);
-	snprintf(text, sizeof(text),
-		 "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-		 "@include \"%s\"\n",
-		 st->extra);
-	expect_config_error(st, text);
-	assert_non_null(strstr(st->captured, "@include"));
-}
-
-static void
-test_include_first_line(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	write_file(st->extra, "max_tries = 7;\n", 0666);
-	snprintf(text, sizeof(text),
-		 "@include \"%s\"\n"
-		 "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n",
-		 st->extra);
-	expect_config_error(st, text);
-}
-
-static void
-test_include_indented(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	/*
-	 * libconfig takes "@include" after leading blanks too; the included
-	 * file (world-writable here) must not get past the ownership checks.
-	 */
-	write_file(st->extra, "max_tries = 7;\n", 0666);
-	snprintf(text, sizeof(text),
-		 "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-		 "  @include \"%s\"\n",
-		 st->extra);
-	expect_config_error(st, text);
-	snprintf(text, sizeof(text),
-		 "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-		 "\t@include \"%s\"\n",
-		 st->extra);
-	expect_config_error(st, text);
-}
-
-/* --- who may own and read the files ----------------------------------- */
-
-static void
-test_api_key_conf_0640(void **state)
-{
-	struct conf_state *st = *state;
-
-	write_conf(st, minimal_conf, 0640);
-	assert_int_equal(load(st), BV_CONFIG);
-	assert_non_null(strstr(st->captured, st->conf));
-	assert_non_null(strstr(st->captured, "group/world accessible"));
-}
-
-static void
-test_api_key_conf_0604(void **state)
-{
-	struct conf_state *st = *state;
-
-	write_conf(st, minimal_conf, 0604);
-	assert_int_equal(load(st), BV_CONFIG);
-	assert_non_null(strstr(st->captured, "group/world accessible"));
-}
-
-static void
-test_conf_group_writable(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	/* Without a key in it, the file may be readable, never writable. */
-	write_file(st->key, "sk_from_file\n", 0600);
-	snprintf(text, sizeof(text),
-		 "baxverify = { project_id = \"p\"; api_key_file = \"%s\"; };\n",
-		 st->key);
-	write_conf(st, text, 0664);
-	assert_int_equal(load(st), BV_CONFIG);
-	assert_non_null(strstr(st->captured, "writable"));
-}
-
-static void
-test_conf_not_owned(void **state)
-{
-	struct conf_state *st = *state;
-
-	if (geteuid() != 0)
-		skip();
-	write_conf(st, minimal_conf, 0600);
-	assert_int_equal(chown(st->conf, 65534, 65534), 0);
-	assert_int_equal(load(st), BV_CONFIG);
-	assert_non_null(strstr(st->captured, "not owned by root"));
-}
-
-static void
-test_key_file_ok(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	write_file(st->key, "sk_from_file\n", 0600);
-	snprintf(text, sizeof(text),
-		 "baxverify = { project_id = \"p\"; api_key_file = \"%s\"; };\n",
-		 st->key);
-	/* No secret in the config itself: it may be world-readable. */
-	write_conf(st, text, 0644);
-	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(st->cfg.baxverify.api_key_file, st->key);
-	assert_non_null(st->cfg.baxverify.api_key);
-	assert_string_equal(st->cfg.baxverify.api_key, "sk_from_file");
-}
-
-static void
-test_key_file_crlf_trimmed(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	write_file(st->key, "sk_from_file \r\n", 0400);
-	snprintf(text, sizeof(text),
-		 "baxverify = { project_id = \"p\"; api_key_file = \"%s\"; };\n",
-		 st->key);
-	write_conf(st, text, 0644);
-	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(st->cfg.baxverify.api_key, "sk_from_file");
-}
-
-static void
-test_key_file_0644(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	write_file(st->key, "sk_from_file\n", 0644);
-	snprintf(text, sizeof(text),
-		 "baxverify = { project_id = \"p\"; api_key_file = \"%s\"; };\n",
-		 st->key);
-	write_conf(st, text, 0644);
-	assert_int_equal(load(st), BV_CONFIG);
-	assert_non_null(strstr(st->captured, st->key));
-	assert_non_null(strstr(st->captured, "group/world accessible"));
-}
-
-static void
-test_key_file_empty(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	write_file(st->key, "\n", 0600);
-	snprintf(text, sizeof(text),
-		 "baxverify = { project_id = \"p\"; api_key_file = \"%s\"; };\n",
-		 st->key);
-	write_conf(st, text, 0644);
-	assert_int_equal(load(st), BV_CONFIG);
-}
-
-static void
-test_key_file_missing(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	snprintf(text, sizeof(text),
-		 "baxverify = { project_id = \"p\"; api_key_file = \"%s\"; };\n",
-		 st->key);
-	write_conf(st, text, 0644);
-	assert_int_equal(load(st), BV_CONFIG);
-}
-
-static void
-test_key_file_symlink(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	write_file(st->extra, "sk_from_file\n", 0600);
-	assert_int_equal(symlink(st->extra, st->key), 0);
-	snprintf(text, sizeof(text),
-		 "baxverify = { project_id = \"p\"; api_key_file = \"%s\"; };\n",
-		 st->key);
-	write_conf(st, text, 0644);
-	assert_int_equal(load(st), BV_CONFIG);
-}
-
-static void
-test_key_file_relative(void **state)
-{
-	expect_config_error(*state,
-			    "baxverify = { project_id = \"p\";\n"
-			    "  api_key_file = \"baxverify.key\"; };\n");
-}
-
-static void
-test_missing_conf(void **state)
-{
-	struct conf_state *st = *state;
-
-	assert_int_equal(load(st), BV_CONFIG);
-	assert_non_null(strstr(st->captured, st->conf));
-}
-
-static void
-test_relative_conf(void **state)
-{
-	struct conf_state *st = *state;
-	const char *argv[] = { "conf=baxverify.conf" };
-
-	write_conf(st, minimal_conf, 0600);
-	assert_int_equal(chdir(st->dir), 0);
-	assert_int_equal(cfg_load(&st->cfg, 1, argv, &st->log), BV_CONFIG);
-	assert_int_equal(chdir("/"), 0);
-}
-
-static void
-test_conf_symlink(void **state)
-{
-	struct conf_state *st = *state;
-	char arg[PATH_BUF + 8];
-	const char *argv[1];
-
-	write_conf(st, minimal_conf, 0600);
-	assert_int_equal(symlink(st->conf, st->extra), 0);
-	snprintf(arg, sizeof(arg), "conf=%s", st->extra);
-	argv[0] = arg;
-	assert_int_equal(cfg_load(&st->cfg, 1, argv, &st->log), BV_CONFIG);
-}
-
-/* --- providers: the list ------------------------------------------------ */
-
-/* The captured log must mention what. */
-static void
-assert_logged(const struct conf_state *st, const char *what)
-{
-	if (strstr(st->captured, what) == NULL)
-		fail_msg("expected \"%s\" in the log, got \"%s\"", what,
-			 st->captured);
-}
-
-/* The smallest tryvox group cfg_load accepts. */
-#define TRYVOX_MIN "tryvox = { tenant_id = \"ten_1\"; api_key = \"tk_1\"; };\n"
-#define BAX_MIN "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-#define MUD_MIN "mudbase = { project_id = \"mud_1\"; };\n"
-/* A tryvox provider whose group is left open for one more key. */
-#define TVX_OPEN                \
-	"provider = \"tryvox\";\n" \
-	"tryvox = { tenant_id = \"t\"; api_key = \"k\";\n"
-
-static void
-test_provider_string(void **state)
-{
-	struct conf_state *st = *state;
-	const struct bv_config *c = &st->cfg;
-
-	/* Only tryvox is used: the baxverify group need not exist. */
-	write_conf(st, "provider = \"tryvox\";\n" TRYVOX_MIN, 0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_non_null(c->providers);
-	assert_string_equal(c->providers[0], "tryvox");
-	assert_null(c->providers[1]);
-	assert_string_equal(c->tryvox.tenant_id, "ten_1");
-	assert_string_equal(c->tryvox.api_key, "tk_1");
-	assert_string_equal(st->captured, "");
-}
-
-static void
-test_provider_list(void **state)
-{
-	struct conf_state *st = *state;
-	const struct bv_config *c = &st->cfg;
-
-	write_conf(st, "provider = [\"baxverify\", \"tryvox\"];\n" BAX_MIN
-		       TRYVOX_MIN,
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(c->providers[0], "baxverify");
-	assert_string_equal(c->providers[1], "tryvox");
-	assert_null(c->providers[2]);
-	assert_string_equal(c->baxverify.api_key, "k");
-	assert_string_equal(c->tryvox.api_key, "tk_1");
-}
-
-static void
-test_provider_list_order_kept(void **state)
-{
-	struct conf_state *st = *state;
-	const struct bv_config *c = &st->cfg;
-
-	/* Failover order is the file's order; a ( ) list works too. */
-	write_conf(st, "provider = (\"mudbase\", \"tryvox\", \"baxverify\");\n"
-		       BAX_MIN TRYVOX_MIN MUD_MIN,
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(c->providers[0], "mudbase");
-	assert_string_equal(c->providers[1], "tryvox");
-	assert_string_equal(c->providers[2], "baxverify");
-	assert_null(c->providers[3]);
-}
-
-static void
-test_provider_list_unknown(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st, "provider = [\"baxverify\", \"nope\"];\n"
-				BAX_MIN);
-	assert_logged(st, "unknown provider \"nope\"");
-}
-
-static void
-test_provider_list_bad_elements(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st, "provider = [\"baxverify\", \"\"];\n" BAX_MIN);
-	assert_logged(st, "provider");
-	expect_config_error(st, "provider = [\"bax verify\"];\n" BAX_MIN);
-	expect_config_error(st, "provider = [1];\n" BAX_MIN);
-	expect_config_error(st, "provider = 1;\n" BAX_MIN);
-	expect_config_error(st, "provider = true;\n" BAX_MIN);
-}
-
-static void
-test_provider_duplicate(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st,
-			    "provider = [\"baxverify\", \"tryvox\", "
-			    "\"baxverify\"];\n" BAX_MIN TRYVOX_MIN);
-	assert_logged(st, "\"baxverify\" is listed twice");
-}
-
-static void
-test_provider_empty_list(void **state)
-{
-	struct conf_state *st = *state;
-
-	/* An empty list is not "the default provider": it is a mistake. */
-	expect_config_error(st, "provider = [];\n" BAX_MIN);
-	assert_logged(st, "provider lists no provider");
-	expect_config_error(st, "provider = ();\n" BAX_MIN);
-	assert_logged(st, "provider lists no provider");
-}
-
-static void
-test_cfg_api(void **state)
-{
-	struct conf_state *st = *state;
-	const struct bv_config *c = &st->cfg;
-
-	write_conf(st, minimal_conf, 0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_ptr_equal(cfg_api(c, "baxverify"), &c->baxverify);
-	assert_ptr_equal(cfg_api(c, "tryvox"), &c->tryvox);
-	assert_ptr_equal(cfg_api(c, "mudbase"), &c->mudbase);
-	assert_null(cfg_api(c, "nope"));
-	assert_null(cfg_api(c, ""));
-	assert_null(cfg_api(c, "BaxVerify"));
-}
-
-/* --- tryvox ------------------------------------------------------------- */
-
-static void
-test_tryvox_defaults(void **state)
-{
-	struct conf_state *st = *state;
-	const struct bv_api_config *t = &st->cfg.tryvox;
-
-	write_conf(st, "provider = \"tryvox\";\n" TRYVOX_MIN, 0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(t->api_url, "https://api.tryvox.io");
-	assert_string_equal(t->channel, "sms");
-	assert_string_equal(t->app_name, "pam_baxverify");
-	assert_int_equal(t->code_length, 6);
-	assert_false(t->validate_token);
-	assert_null(t->api_key_file);
-	assert_null(t->project_id);
-	assert_null(t->purpose);
-}
-
-static void
-test_tryvox_full_values(void **state)
-{
-	struct conf_state *st = *state;
-	const struct bv_api_config *t = &st->cfg.tryvox;
-
-	write_conf(st,
-		   "provider = \"tryvox\";\n"
-		   "tryvox = {\n"
-		   "  api_url = \"https://tryvox.example.test/v1/\";\n"
-		   "  api_key = \"tk_live\";\n"
-		   "  tenant_id = \"ten_9\";\n"
-		   "  channel = \"whatsapp\";\n"
-		   "  app_name = \"Example Corp\";\n"
-		   "  code_length = 8;\n"
-		   "  validate_token = true;\n"
-		   "};\n",
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	/* Trailing slash trimmed, as for baxverify. */
-	assert_string_equal(t->api_url, "https://tryvox.example.test/v1");
-	assert_string_equal(t->api_key, "tk_live");
-	assert_string_equal(t->tenant_id, "ten_9");
-	assert_string_equal(t->channel, "whatsapp");
-	assert_string_equal(t->app_name, "Example Corp");
-	assert_int_equal(t->code_length, 8);
-	assert_true(t->validate_token);
-}
-
-static void
-test_tryvox_requires_tenant_id(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st, "provider = \"tryvox\";\n"
-				"tryvox = { api_key = \"tk\"; };\n");
-	assert_logged(st, "tryvox.tenant_id is not set");
-	expect_config_error(st, "provider = \"tryvox\";\n"
-				"tryvox = { tenant_id = \"\";\n"
-				"  api_key = \"tk\"; };\n");
-	assert_logged(st, "tryvox.tenant_id");
-}
-
-static void
-test_tryvox_key_exactly_one(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	/* Neither. */
-	expect_config_error(st, "provider = \"tryvox\";\n"
-				"tryvox = { tenant_id = \"t\"; };\n");
-	assert_logged(st, "exactly one of tryvox.api_key and "
-			  "tryvox.api_key_file");
-	/* Both. */
-	write_file(st->key, "tk_from_file\n", 0600);
-	snprintf(text, sizeof(text),
-		 "provider = \"tryvox\";\n"
-		 "tryvox = { tenant_id = \"t\"; api_key = \"tk\";\n"
-		 "  api_key_file = \"%s\"; };\n",
-		 st->key);
-	expect_config_error(st, text);
-	assert_logged(st, "exactly one of tryvox.api_key and "
-			  "tryvox.api_key_file");
-	/* An empty key is no key. */
-	expect_config_error(st, "provider = \"tryvox\";\n"
-				"tryvox = { tenant_id = \"t\";\n"
-				"  api_key = \"\"; };\n");
-}
-
-static void
-test_tryvox_code_length_range(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st, TVX_OPEN "  code_length = 3; };\n");
-	assert_logged(st, "invalid value for \"tryvox.code_length\"");
-	expect_config_error(st, TVX_OPEN "  code_length = 9; };\n");
-	assert_logged(st, "invalid value for \"tryvox.code_length\"");
-	expect_config_error(st, TVX_OPEN "  code_length = \"6\"; };\n");
-
-	write_conf(st, TVX_OPEN
-		       "  code_length = 4; };\n",
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_int_equal(st->cfg.tryvox.code_length, 4);
-	write_conf(st, TVX_OPEN
-		       "  code_length = 8; };\n",
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_int_equal(st->cfg.tryvox.code_length, 8);
-}
-
-static void
-test_tryvox_channel(void **state)
-{
-	struct conf_state *st = *state;
-	static const char *const ok[] = { "sms", "voice", "whatsapp", "email",
-					  NULL };
-	char text[256];
-	size_t i;
-
-	expect_config_error(st, TVX_OPEN "  channel = \"fax\"; };\n");
-	assert_logged(st, "invalid value for \"tryvox.channel\"");
-	expect_config_error(st, TVX_OPEN "  channel = \"SMS\"; };\n");
-	for (i = 0; ok[i] != NULL; i++) {
-		snprintf(text, sizeof(text),
-			 TVX_OPEN "  channel = \"%s\"; };\n", ok[i]);
-		write_conf(st, text, 0600);
-		assert_int_equal(load(st), BV_OK);
-		assert_string_equal(st->cfg.tryvox.channel, ok[i]);
-	}
-}
-
-static void
-test_tryvox_api_url_https_only(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st,
-			    TVX_OPEN "  api_url = \"http://api.tryvox.io\"; };\n");
-	assert_logged(st, "tryvox.api_url");
-}
-
-static void
-test_tryvox_api_key_conf_0640(void **state)
-{
-	struct conf_state *st = *state;
-
-	write_conf(st, "provider = \"tryvox\";\n" TRYVOX_MIN, 0640);
-	assert_int_equal(load(st), BV_CONFIG);
-	assert_logged(st, st->conf);
-	assert_logged(st, "group/world accessible");
-}
-
-static void
-test_tryvox_api_key_unlisted_still_secret(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	/*
-	 * A key in the file is a secret whether or not tryvox is used: the
-	 * same file without the tryvox group would load at 0644.
-	 */
-	write_file(st->key, "sk_from_file\n", 0600);
-	snprintf(text, sizeof(text),
-		 "baxverify = { project_id = \"p\"; api_key_file = \"%s\"; };\n"
-		 "%s",
-		 st->key, TRYVOX_MIN);
-	write_conf(st, text, 0644);
-	assert_int_equal(load(st), BV_CONFIG);
-	assert_logged(st, "group/world accessible");
-	write_conf(st, text, 0600);
-	assert_int_equal(load(st), BV_OK);
-}
-
-static void
-test_tryvox_key_file_loaded(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	write_file(st->key, "tk_from_file\n", 0600);
-	snprintf(text, sizeof(text),
-		 "provider = \"tryvox\";\n"
-		 "tryvox = { tenant_id = \"t\"; api_key_file = \"%s\"; };\n",
-		 st->key);
-	/* No secret in the config itself: it may be world-readable. */
-	write_conf(st, text, 0644);
-	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(st->cfg.tryvox.api_key_file, st->key);
-	assert_non_null(st->cfg.tryvox.api_key);
-	assert_string_equal(st->cfg.tryvox.api_key, "tk_from_file");
-	/* The other groups' keys are untouched. */
-	assert_null(st->cfg.baxverify.api_key);
-}
-
-static void
-test_tryvox_key_file_0644(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	write_file(st->key, "tk_from_file\n", 0644);
-	snprintf(text, sizeof(text),
-		 "provider = \"tryvox\";\n"
-		 "tryvox = { tenant_id = \"t\"; api_key_file = \"%s\"; };\n",
-		 st->key);
-	write_conf(st, text, 0644);
-	assert_int_equal(load(st), BV_CONFIG);
-	assert_logged(st, st->key);
-	assert_logged(st, "group/world accessible");
-}
-
-static void
-test_tryvox_unknown_key(void **state)
-{
-	struct conf_state *st = *state;
-	char want[PATH_BUF + 64];
-
-	/* project_id is baxverify's and mudbase's, not tryvox's. */
-	expect_config_error(st, TVX_OPEN "  project_id = \"p\"; };\n");
-	snprintf(want, sizeof(want), "%s:3: unknown key \"tryvox.project_id\"",
-		 st->conf);
-	assert_logged(st, want);
-}
-
-/* --- mudbase ------------------------------------------------------------ */
-
-static void
-test_mudbase_defaults(void **state)
-{
-	struct conf_state *st = *state;
-	const struct bv_api_config *m = &st->cfg.mudbase;
-
-	/* No API key anywhere: the file may be world-readable. */
-	write_conf(st, "provider = \"mudbase\";\n" MUD_MIN, 0644);
-	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(st->cfg.providers[0], "mudbase");
-	assert_null(st->cfg.providers[1]);
-	assert_string_equal(m->project_id, "mud_1");
-	assert_string_equal(m->api_url, "https://cloud.mudbase.dev");
-	assert_string_equal(m->channel, "sms");
-	assert_null(m->api_key);
-	assert_null(m->api_key_file);
-	assert_string_equal(st->captured, "");
-}
-
-static void
-test_mudbase_values(void **state)
-{
-	struct conf_state *st = *state;
-	const struct bv_api_config *m = &st->cfg.mudbase;
-
-	write_conf(st,
-		   "provider = \"mudbase\";\n"
-		   "mudbase = { api_url = \"https://mud.example.test/\";\n"
-		   "  project_id = \"mud_2\"; method = \"email\"; };\n",
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(m->api_url, "https://mud.example.test");
-	assert_string_equal(m->project_id, "mud_2");
-	assert_string_equal(m->channel, "email");
-}
-
-static void
-test_mudbase_requires_project_id(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st, "provider = \"mudbase\";\n"
-				"mudbase = { method = \"sms\"; };\n");
-	assert_logged(st, "mudbase.project_id is not set");
-	/* No group at all. */
-	expect_config_error(st, "provider = \"mudbase\";\n");
-	assert_logged(st, "mudbase.project_id is not set");
-}
-
-static void
-test_mudbase_api_key_unknown(void **state)
-{
-	struct conf_state *st = *state;
-	char want[PATH_BUF + 64];
-
-	/* The endpoints are public: a key here is a misunderstanding. */
-	expect_config_error(st, "provider = \"mudbase\";\n"
-				"mudbase = {\n"
-				"  project_id = \"m\";\n"
-				"  api_key = \"k\";\n"
-				"};\n");
-	snprintf(want, sizeof(want), "%s:4: unknown key \"mudbase.api_key\"",
-		 st->conf);
-	assert_logged(st, want);
-	expect_config_error(st, "provider = \"mudbase\";\n"
-				"mudbase = { project_id = \"m\";\n"
-				"  api_key_file = \"/etc/k\"; };\n");
-	assert_logged(st, "unknown key \"mudbase.api_key_file\"");
-	/* "channel" is tryvox's word; mudbase says "method". */
-	expect_config_error(st, "provider = \"mudbase\";\n"
-				"mudbase = { project_id = \"m\";\n"
-				"  channel = \"sms\"; };\n");
-	assert_logged(st, "unknown key \"mudbase.channel\"");
-}
-
-static void
-test_mudbase_method_voice(void **state)
-{
-	struct conf_state *st = *state;
-
-	/* A channel word, but not one Mudbase can send by. */
-	expect_config_error(st, "provider = \"mudbase\";\n"
-				"mudbase = { project_id = \"m\";\n"
-				"  method = \"voice\"; };\n");
-	assert_logged(st, "mudbase cannot send by \"voice\"");
-	expect_config_error(st, "provider = \"mudbase\";\n"
-				"mudbase = { project_id = \"m\";\n"
-				"  method = \"whatsapp\"; };\n");
-	assert_logged(st, "mudbase cannot send by \"whatsapp\"");
-	/* Not a channel at all. */
-	expect_config_error(st, "provider = \"mudbase\";\n"
-				"mudbase = { project_id = \"m\";\n"
-				"  method = \"fax\"; };\n");
-	assert_logged(st, "invalid value for \"mudbase.method\"");
-}
-
-/* --- channels ----------------------------------------------------------- */
-
-static void
-test_channels_valid(void **state)
-{
-	struct conf_state *st = *state;
-	const struct bv_config *c = &st->cfg;
-
-	write_conf(st, "provider = [\"baxverify\", \"tryvox\"];\n" BAX_MIN
-		       TRYVOX_MIN
-		       "channels = [\"sms\", \"voice\", \"whatsapp\", "
-		       "\"email\"];\n",
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_non_null(c->channels);
-	assert_string_equal(c->channels[0], "sms");
-	assert_string_equal(c->channels[1], "voice");
-	assert_string_equal(c->channels[2], "whatsapp");
-	assert_string_equal(c->channels[3], "email");
-	assert_null(c->channels[4]);
-
-	/* Mudbase serves email. */
-	write_conf(st, "provider = [\"baxverify\", \"mudbase\"];\n" BAX_MIN
-		       MUD_MIN "channels = [\"email\", \"sms\"];\n",
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(c->channels[0], "email");
-	assert_string_equal(c->channels[1], "sms");
-	assert_null(c->channels[2]);
-}
-
-static void
-test_channels_fax(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st, BAX_MIN "channels = [\"sms\", \"fax\"];\n");
-	assert_logged(st, "invalid value for \"channels\"");
-	expect_config_error(st, BAX_MIN "channels = [\"sms\", \"\"];\n");
-	expect_config_error(st, BAX_MIN "channels = [1];\n");
-}
-
-static void
-test_channels_unserved(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_config_error(st, "provider = [\"baxverify\", \"mudbase\"];\n"
-				BAX_MIN MUD_MIN
-				"channels = [\"sms\", \"voice\"];\n");
-	assert_logged(st, "channel \"voice\" is offered but no configured "
-			  "provider sends by it");
-	/* BaxVerify alone sends SMS only. */
-	expect_config_error(st, BAX_MIN "channels = [\"email\"];\n");
-	assert_logged(st, "channel \"email\" is offered but no configured "
-			  "provider sends by it");
-}
-
-static void
-test_channels_unlisted_provider_serves_nothing(void **state)
-{
-	struct conf_state *st = *state;
-
-	/* Tryvox's group is there, but tryvox is not a provider here. */
-	expect_config_error(st, "provider = \"baxverify\";\n" BAX_MIN
-				TRYVOX_MIN "channels = [\"voice\"];\n");
-	assert_logged(st, "channel \"voice\" is offered but no configured "
-			  "provider sends by it");
-}
-
-static void
-test_channels_empty_list(void **state)
-{
-	struct conf_state *st = *state;
-
-	/*
-	 * An empty menu leaves no user anywhere to send a code, which nullok
-	 * would wave through: refuse it, like an empty provider list.
-	 */
-	expect_config_error(st, BAX_MIN "channels = [];\n");
-	assert_logged(st, "channels");
-}
-
-/* --- groups of providers that are not used ------------------------------ */
-
-static void
-test_unlisted_groups_not_required(void **state)
-{
-	struct conf_state *st = *state;
-	const struct bv_config *c = &st->cfg;
-
-	/*
-	 * Groups kept for later (no tenant_id, no key, no project_id): not an
-	 * error while their provider is not listed.
-	 */
-	write_conf(st, BAX_MIN
-		       "tryvox = { channel = \"voice\"; code_length = 4; };\n"
-		       "mudbase = { method = \"email\"; };\n",
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_string_equal(c->providers[0], "baxverify");
-	assert_null(c->providers[1]);
-	assert_null(c->tryvox.tenant_id);
-	assert_null(c->tryvox.api_key);
-	assert_string_equal(c->tryvox.channel, "voice");
-	assert_null(c->mudbase.project_id);
-	assert_string_equal(c->mudbase.channel, "email");
-	assert_string_equal(st->captured, "");
-
-	/* Empty groups too. */
-	write_conf(st, BAX_MIN "tryvox = {};\nmudbase = {};\n", 0600);
-	assert_int_equal(load(st), BV_OK);
-
-	/* And the baxverify group when only tryvox is used. */
-	write_conf(st, "provider = \"tryvox\";\n" TRYVOX_MIN
-		       "baxverify = { purpose = \"SUDO\"; };\n",
-		   0600);
-	assert_int_equal(load(st), BV_OK);
-	assert_null(c->baxverify.project_id);
-}
-
-static void
-test_unlisted_groups_values_checked(void **state)
-{
-	struct conf_state *st = *state;
-
-	/* A value that is wrong in itself is wrong whoever uses it. */
-	expect_config_error(st, BAX_MIN "tryvox = { code_length = 9; };\n");
-	assert_logged(st, "tryvox.code_length");
-	expect_config_error(st, BAX_MIN "tryvox = { channel = \"fax\"; };\n");
-	assert_logged(st, "tryvox.channel");
-	expect_config_error(st, BAX_MIN "mudbase = { api_key = \"k\"; };\n");
-	assert_logged(st, "unknown key \"mudbase.api_key\"");
-}
-
-/* --- module arguments ------------------------------------------------- */
-
-static void
-test_args_override(void **state)
-{
-	struct conf_state *st = *state;
-	static const char *const args[] = { "failmode=safe", "nullok", "debug",
-					    "purpose=SUDO", "consume_token",
-					    NULL };
-
-	write_conf(st,
-		   "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
-		   "  purpose = \"LOGIN\"; };\n"
-		   "failmode = \"secure\";\n"
-		   "nullok = false;\n"
-		   "debug = false;\n",
-		   0600);
-	assert_int_equal(load_args(st, args), BV_OK);
-	assert_int_equal(st->cfg.failmode, BV_FAILMODE_SAFE);
-	assert_true(st->cfg.nullok);
-	assert_true(st->cfg.debug);
-	assert_string_equal(st->cfg.baxverify.purpose, "SUDO");
-	assert_true(st->cfg.consume_token);
-}
-
-static void
-test_args_failmode_secure_over_safe(void **state)
-{
-	struct conf_state *st = *state;
-	static const char *const args[] = { "failmode=secure", NULL };
-
-	write_conf(st,
-		   "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
-		   "failmode = \"safe\";\n",
-		   0600);
-	assert_int_equal(load_args(st, args), BV_OK);
-	assert_int_equal(st->cfg.failmode, BV_FAILMODE_SECURE);
-}
-
-static void
-test_args_none(void **state)
-{
-	struct conf_state *st = *state;
-
-	write_conf(st, minimal_conf, 0600);
-	assert_int_equal(load_args(st, NULL), BV_OK);
-	assert_false(st->cfg.consume_token);
-	assert_int_equal(st->cfg.failmode, BV_FAILMODE_SECURE);
-}
-
-/* One bad module argument on an otherwise good file. */
-static void
-expect_bad_arg(struct conf_state *st, const char *arg)
-{
-	const char *args[2];
-
-	args[0] = arg;
-	args[1] = NULL;
-	write_conf(st, minimal_conf, 0600);
-	assert_int_equal(load_args(st, args), BV_CONFIG);
-	assert_non_null(strstr(st->captured, "invalid module argument"));
-}
-
-static void
-test_arg_unknown(void **state)
-{
-	struct conf_state *st = *state;
-
-	expect_bad_arg(st, "frobnicate");
-	assert_non_null(strstr(st->captured, "frobnicate"));
-}
-
-static void
-test_arg_failmode_open(void **state)
-{
-	expect_bad_arg(*state, "failmode=open");
-}
-
-static void
-test_arg_failmode_bare(void **state)
-{
-	expect_bad_arg(*state, "failmode");
-}
-
-static void
-test_arg_purpose_empty(void **state)
-{
-	expect_bad_arg(*state, "purpose=");
-}
-
-static void
-test_arg_purpose_not_a_word(void **state)
-{
-	expect_bad_arg(*state, "purpose=SU DO");
-}
-
-static void
-test_arg_bool_with_value(void **state)
-{
-	expect_bad_arg(*state, "nullok=yes");
-}
-
-static void
-test_arg_file_only_key(void **state)
-{
-	/* Only the keys the table marks as arguments may be given so. */
-	expect_bad_arg(*state, "max_tries=5");
-}
-
-static void
-test_arg_conf_bare(void **state)
-{
-	expect_bad_arg(*state, "conf");
-}
-
-/* --- files that are not regular: refused, never waited on --------------- */
-
-/* cfg_load of st->conf, in the child of run_guarded. */
+/* load in the child of run_guarded: a FIFO must not block it. */
 static int
 load_in_child(void *arg)
 {
 	struct conf_state *st = arg;
-	const char *argv[1] = { st->confarg };
 	struct bv_config cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
-	return (int)cfg_load(&cfg, 1, argv, &st->log);
+	return (int)load(st, &cfg);
 }
 
-static enum bv_result
-load_guarded(struct conf_state *st)
+/* Each line of said as bv_log writes it without PAM: "baxverify: ...". */
+static void
+expected_log(const struct conf_state *st, char *out, size_t outsz)
 {
+	char said[TEXT_BUF];
+	const char *line = said, *nl;
+	size_t used = 0;
+	int n;
+
+	expand(st, st->c->said, said, sizeof(said));
+	out[0] = '\0';
+	while (*line != '\0') {
+		nl = strchr(line, '\n');
+		n = snprintf(out + used, outsz - used, "baxverify: %.*s\n",
+			     (int)(nl ? nl - line : (long)strlen(line)), line);
+		assert_true(n > 0 && (size_t)n < outsz - used);
+		used += (size_t)n;
+		line = nl ? nl + 1 : line + strlen(line);
+	}
+}
+
+static void
+run_case(void **state)
+{
+	struct conf_state *st = *state;
+	const struct conf_case *c = st->c;
+	char want[TEXT_BUF];
 	enum bv_result rc;
+	int saved;
 
-	rc = (enum bv_result)run_guarded(load_in_child, st, st->errlog);
-	read_captured(st);
-	return rc;
-}
-
-/* A FIFO at the config path: open(2) without O_NONBLOCK waits for a
-   writer forever, and every login with it. */
-static void
-test_conf_fifo(void **state)
-{
-	struct conf_state *st = *state;
-
-	assert_int_equal(mkfifo(st->conf, 0600), 0);
-	assert_int_equal(load_guarded(st), BV_CONFIG);
-	assert_non_null(strstr(st->captured, st->conf));
-	assert_non_null(strstr(st->captured, "refused: a FIFO, not a "
-				"regular file"));
-}
-
-static void
-test_key_file_fifo(void **state)
-{
-	struct conf_state *st = *state;
-	char text[PATH_BUF + 200];
-
-	assert_int_equal(mkfifo(st->key, 0600), 0);
-	snprintf(text, sizeof(text),
-		 "baxverify = { project_id = \"p\"; api_key_file = \"%s\"; };\n",
-		 st->key);
-	write_conf(st, text, 0644);
-	assert_int_equal(load_guarded(st), BV_CONFIG);
-	assert_non_null(strstr(st->captured, st->key));
-	assert_non_null(strstr(st->captured, "a FIFO"));
+	if (c->fixture == FIX_CONF_NOBODY && geteuid() != 0)
+		skip();
+	prepare(st);
+	if (c->fixture == FIX_CONF_FIFO || c->fixture == FIX_KEY_FIFO) {
+		rc = (enum bv_result)run_guarded(load_in_child, st,
+						 st->errlog);
+	} else {
+		if (c->fixture == FIX_CONF_RELATIVE)
+			assert_int_equal(chdir(st->dir), 0);
+		saved = capture_stderr(st->errlog);
+		rc = load(st, &st->cfg);
+		capture_restore(saved);
+		if (c->fixture == FIX_CONF_RELATIVE)
+			assert_int_equal(chdir("/"), 0);
+	}
+	st->captured = capture_read(st->errlog);
+	expected_log(st, want, sizeof(want));
+	if (strcmp(st->captured, want) != 0)
+		fail_msg("%s: logged\n%swhere this was expected:\n%s", c->what,
+			 st->captured, want);
+	assert_int_equal(rc, c->rc);
+	if (c->check != NULL)
+		c->check(st);
 }
 
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(test_conf_fifo),
-		T(test_key_file_fifo),
-		T(test_minimal_defaults),
-		T(test_spec_example),
-		T(test_full_values),
-		T(test_groups_list_form),
-		T(test_api_url_trailing_slash),
-		T(test_connect_timeout_clamped),
-		T(test_range_edges_ok),
-		T(test_cfg_load_file),
-		T(test_unknown_top_level_key),
-		T(test_unknown_key_in_group),
-		T(test_unknown_group),
-		T(test_nested_group),
-		T(test_unknown_empty_group),
-		T(test_scalar_key_as_group),
-		T(test_consume_token_not_a_file_key),
-		T(test_wrong_type_string_for_int),
-		T(test_wrong_type_float_for_int),
-		T(test_wrong_type_string_for_bool),
-		T(test_wrong_type_int_for_bool),
-		T(test_wrong_type_int_for_string),
-		T(test_wrong_type_groups_string),
-		T(test_groups_bad_elements),
-		T(test_max_tries_zero),
-		T(test_max_tries_too_large),
-		T(test_max_sends_out_of_range),
-		T(test_http_timeout_too_large),
-		T(test_http_timeouts_negative),
-		T(test_http_api_url),
-		T(test_relative_ca_file),
-		T(test_relative_phones_file),
-		T(test_failmode_open),
-		T(test_failmode_bool),
-		T(test_provider_unknown),
-		T(test_purpose_not_a_word),
-		T(test_prompt_empty),
-		T(test_prompt_control_chars),
-		T(test_prompt_too_long),
-		T(test_both_key_and_key_file),
-		T(test_neither_key_nor_key_file),
-		T(test_empty_api_key),
-		T(test_missing_project_id),
-		T(test_empty_file),
-		T(test_syntax_error),
-		T(test_syntax_error_unclosed),
-		T(test_include_line),
-		T(test_include_first_line),
-		T(test_include_indented),
-		T(test_api_key_conf_0640),
-		T(test_api_key_conf_0604),
-		T(test_conf_group_writable),
-		T(test_conf_not_owned),
-		T(test_key_file_ok),
-		T(test_key_file_crlf_trimmed),
-		T(test_key_file_0644),
-		T(test_key_file_empty),
-		T(test_key_file_missing),
-		T(test_key_file_symlink),
-		T(test_key_file_relative),
-		T(test_missing_conf),
-		T(test_relative_conf),
-		T(test_conf_symlink),
-		T(test_provider_string),
-		T(test_provider_list),
-		T(test_provider_list_order_kept),
-		T(test_provider_list_unknown),
-		T(test_provider_list_bad_elements),
-		T(test_provider_duplicate),
-		T(test_provider_empty_list),
-		T(test_cfg_api),
-		T(test_tryvox_defaults),
-		T(test_tryvox_full_values),
-		T(test_tryvox_requires_tenant_id),
-		T(test_tryvox_key_exactly_one),
-		T(test_tryvox_code_length_range),
-		T(test_tryvox_channel),
-		T(test_tryvox_api_url_https_only),
-		T(test_tryvox_api_key_conf_0640),
-		T(test_tryvox_api_key_unlisted_still_secret),
-		T(test_tryvox_key_file_loaded),
-		T(test_tryvox_key_file_0644),
-		T(test_tryvox_unknown_key),
-		T(test_mudbase_defaults),
-		T(test_mudbase_values),
-		T(test_mudbase_requires_project_id),
-		T(test_mudbase_api_key_unknown),
-		T(test_mudbase_method_voice),
-		T(test_channels_valid),
-		T(test_channels_fax),
-		T(test_channels_unserved),
-		T(test_channels_unlisted_provider_serves_nothing),
-		T(test_channels_empty_list),
-		T(test_unlisted_groups_not_required),
-		T(test_unlisted_groups_values_checked),
-		T(test_args_override),
-		T(test_args_failmode_secure_over_safe),
-		T(test_args_none),
-		T(test_arg_unknown),
-		T(test_arg_failmode_open),
-		T(test_arg_failmode_bare),
-		T(test_arg_purpose_empty),
-		T(test_arg_purpose_not_a_word),
-		T(test_arg_bool_with_value),
-		T(test_arg_file_only_key),
-		T(test_arg_conf_bare),
-#undef T
-	};
+	struct CMUnitTest tests[NCASES];
+	size_t i;
 
+	for (i = 0; i < NCASES; i++) {
+		tests[i].name = cases[i].what;
+		tests[i].test_func = run_case;
+		tests[i].setup_func = setup;
+		tests[i].teardown_func = teardown;
+		tests[i].initial_state = (void *)(uintptr_t)&cases[i];
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,7 +83,7 @@ __wrap_fexecve(int fd, char *const argv[], char *const envp[])
 static char dir[64];
 static char script[128];
 
-static struct bv_local_config lc = {
+static struct local_config lc = {
 	.delivery = (char *)(uintptr_t)"command",
 	.command = script,
 	.timeout = 10,

@@ -23,6 +23,18 @@
 #include "../../src/store/store.h"
 #include "guarded.h"
 
+/* The files backend at dir, as a configuration with store.dir = dir. */
+static enum bv_result
+open_at(const char *dir, const char *user, const struct bv_log *log,
+	struct store_txn *txn)
+{
+	struct bv_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.store_dir = (char *)(uintptr_t)dir;
+	return store_open(&cfg, user, log, txn);
+}
+
 struct fixture {
 	char dir[64];
 	char store[96];
@@ -150,14 +162,14 @@ test_open_commit_reopen(void **state)
 	struct store_txn txn;
 	struct stat st;
 
-	assert_int_equal(store_open(f->store, "alice", &quiet, &txn), BV_OK);
+	assert_int_equal(open_at(f->store, "alice", &quiet, &txn), BV_OK);
 	assert_int_equal(txn.rec.failures, 0);
 	txn.rec.failures = 4;
 	assert_int_equal(store_commit(&txn), BV_OK);
 	store_close(&txn);
 	assert_int_equal(stat(f->store, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
-	assert_int_equal(store_open(f->store, "alice", &quiet, &txn), BV_OK);
+	assert_int_equal(open_at(f->store, "alice", &quiet, &txn), BV_OK);
 	assert_int_equal(txn.rec.failures, 4);
 	store_close(&txn);
 }
@@ -169,7 +181,7 @@ test_user_names_stay_inside(void **state)
 	struct store_txn txn;
 	char path[160];
 
-	assert_int_equal(store_open(f->store, "../evil/x", &quiet, &txn),
+	assert_int_equal(open_at(f->store, "../evil/x", &quiet, &txn),
 			 BV_OK);
 	assert_int_equal(store_commit(&txn), BV_OK);
 	store_close(&txn);
@@ -184,7 +196,7 @@ failures_of(const struct fixture *f, const char *user)
 	struct store_txn txn;
 	long n;
 
-	assert_int_equal(store_open(f->store, user, &quiet, &txn), BV_OK);
+	assert_int_equal(open_at(f->store, user, &quiet, &txn), BV_OK);
 	n = txn.rec.failures;
 	store_close(&txn);
 	return n;
@@ -196,7 +208,7 @@ set_failures(const struct fixture *f, const char *user, long n)
 {
 	struct store_txn txn;
 
-	assert_int_equal(store_open(f->store, user, &quiet, &txn), BV_OK);
+	assert_int_equal(open_at(f->store, user, &quiet, &txn), BV_OK);
 	txn.rec.failures = n;
 	assert_int_equal(store_commit(&txn), BV_OK);
 	store_close(&txn);
@@ -223,7 +235,7 @@ test_lock_names_never_collide(void **state)
 	struct stat before, after;
 	char lock[160];
 
-	assert_int_equal(store_open(f->store, "alice", &quiet, &alice), BV_OK);
+	assert_int_equal(open_at(f->store, "alice", &quiet, &alice), BV_OK);
 	alice.rec.failures = 1;
 	assert_int_equal(store_commit(&alice), BV_OK);
 	store_path(f, "alice.lock", lock, sizeof(lock));
@@ -284,7 +296,7 @@ test_legacy_record_found_and_moved(void **state)
 	assert_int_equal(access(old, F_OK), 0);
 	assert_int_equal(access(new, F_OK), -1);
 	/* A commit writes the new name and removes the old one. */
-	assert_int_equal(store_open(f->store, "john.smith", &quiet, &txn),
+	assert_int_equal(open_at(f->store, "john.smith", &quiet, &txn),
 			 BV_OK);
 	assert_int_equal(txn.rec.failures, 3);
 	txn.rec.failures++;
@@ -332,7 +344,7 @@ test_damaged_file_is_not_reset(void **state)
 	assert_int_equal(mkdir(f->store, 0700), 0);
 	snprintf(path, sizeof(path), "%s/alice", f->store);
 	write_file(path, damaged); /* truncated mid-line */
-	assert_int_equal(store_open(f->store, "alice", &quiet, &txn),
+	assert_int_equal(open_at(f->store, "alice", &quiet, &txn),
 			 BV_CONFIG);
 	store_close(&txn);
 	after = read_file(path);
@@ -346,7 +358,7 @@ open_in_child(void *arg)
 {
 	struct fixture *f = arg;
 	struct store_txn txn;
-	enum bv_result rc = store_open(f->store, "alice", &quiet, &txn);
+	enum bv_result rc = open_at(f->store, "alice", &quiet, &txn);
 
 	store_close(&txn);
 	return (int)rc;
@@ -375,10 +387,10 @@ test_bad_directory_refused(void **state)
 	struct store_txn txn;
 
 	assert_int_equal(mkdir(f->store, 0755), 0);
-	assert_int_equal(store_open(f->store, "alice", &quiet, &txn),
+	assert_int_equal(open_at(f->store, "alice", &quiet, &txn),
 			 BV_CONFIG);
 	store_close(&txn);
-	assert_int_equal(store_open("relative/dir", "alice", &quiet, &txn),
+	assert_int_equal(open_at("relative/dir", "alice", &quiet, &txn),
 			 BV_CONFIG);
 	store_close(&txn);
 }
@@ -399,7 +411,7 @@ test_parallel_updates_exact(void **state)
 		if (pid != 0)
 			continue;
 		for (j = 0; j < EACH; j++) {
-			if (store_open(f->store, "alice", &quiet, &txn) !=
+			if (open_at(f->store, "alice", &quiet, &txn) !=
 			    BV_OK)
 				_exit(1);
 			txn.rec.failures++;
@@ -413,7 +425,7 @@ test_parallel_updates_exact(void **state)
 		assert_true(wait(&status) > 0);
 		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
-	assert_int_equal(store_open(f->store, "alice", &quiet, &txn), BV_OK);
+	assert_int_equal(open_at(f->store, "alice", &quiet, &txn), BV_OK);
 	assert_int_equal(txn.rec.failures, PROCS * EACH);
 	store_close(&txn);
 }

@@ -1,0 +1,324 @@
+/*
+ * files.c - the store's first backend: one root-owned directory, one
+ * file per user.  Every change happens under an fcntl lock on the user's
+ * lock file and is written to a temporary file, fsync'd and renamed, so
+ * a process killed at any instant leaves either the old or the new
+ * state, and concurrent authentications of one user never lose an
+ * update.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "../core/fileio.h"
+#include "../core/wipe.h"
+
+/* One open record: the directory, the lock, the file's names. */
+struct files_txn {
+	int lock_fd;                /* -1 when not open */
+	int dir_fd;
+	char name[STORE_KEY_MAX];   /* the user's file name in the dir */
+	char legacy[STORE_KEY_MAX]; /* the record read was written under
+				       this older name: commit moves it */
+};
+
+/* A record never grows near this; a bigger file is damage. */
+#define STORE_FILE_MAX (64 * 1024)
+/* How long to wait for another process's lock, in 10 ms steps. */
+#define LOCK_STEPS 500
+
+/*
+ * The user's file name: letters, digits, '_' and '-' as they are, every
+ * other byte as %XX -- the '.' too, so no user name can reach outside the
+ * directory, and none can end in ".lock" or ".tmp": every name with a
+ * '.' in it is a lock or temporary file, never a record (a user
+ * "alice.lock" once wrote over alice's lock file).
+ *
+ * legacy: the naming before that, with '.' as it is (except in front),
+ * for reading a record written then.
+ */
+static bool
+file_name(const char *user, char *out, size_t outsz, bool legacy)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *user != '\0'; user++) {
+		unsigned char c = (unsigned char)*user;
+		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+			     (c == '.' && o > 0 && legacy);
+
+		if (o + 4 >= outsz)
+			return false;
+		if (plain) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return o > 0;
+}
+
+/* Open (creating if needed) the store directory and check who owns it. */
+static enum bv_result
+open_dir(const char *dir, const struct bv_log *log, int *fd)
+{
+	struct stat st;
+
+	*fd = -1;
+	if (dir == NULL || dir[0] != '/') {
+		bv_log(log, LOG_ERR, "store: directory must be an absolute path");
+		return BV_CONFIG;
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		bv_log(log, LOG_ERR, "store: cannot create %s: %m", dir);
+		return BV_CONFIG;
+	}
+	*fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0 || fstat(*fd, &st) != 0) {
+		bv_log(log, LOG_ERR, "store: cannot open %s: %m", dir);
+		return BV_CONFIG;
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		bv_log(log, LOG_ERR,
+		       "store: refused: %s must be owned by root with mode "
+		       "0700 (it is %04o)",
+		       dir, (unsigned)(st.st_mode & 07777));
+		return BV_CONFIG;
+	}
+	return BV_OK;
+}
+
+/*
+ * Take the user's lock.  F_SETLK in a bounded loop rather than F_SETLKW:
+ * a blocking wait could only be broken by a signal, and signals belong to
+ * the host program.
+ */
+static enum bv_result
+take_lock(struct store_txn *txn, const char *dir)
+{
+	struct files_txn *ft = txn->impl;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct timespec ten_ms = { 0, 10 * 1000 * 1000 };
+	char lock[STORE_KEY_MAX + 8];
+	int i;
+
+	snprintf(lock, sizeof(lock), "%s.lock", ft->name);
+	ft->lock_fd = openat(ft->dir_fd, lock,
+			      O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (ft->lock_fd < 0) {
+		bv_log(txn->log, LOG_ERR, "store: cannot open %s/%s: %m", dir,
+		       lock);
+		return BV_CONFIG;
+	}
+	for (i = 0; i < LOCK_STEPS; i++) {
+		if (fcntl(ft->lock_fd, F_SETLK, &fl) == 0)
+			return BV_OK;
+		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
+			break;
+		nanosleep(&ten_ms, NULL);
+	}
+	bv_log(txn->log, LOG_ERR, "store: cannot lock %s/%s: %m", dir, lock);
+	close(ft->lock_fd);
+	ft->lock_fd = -1;
+	return BV_CONFIG;
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/*
+ * The legacy name of user's record, into ft->legacy, when it differs
+ * from ft->name and may be read: one ending in ".lock" or ".tmp" is
+ * (also) another user's lock or temporary file, never a record to take.
+ */
+static void
+legacy_name(struct store_txn *txn, const char *user)
+{
+	struct files_txn *ft = txn->impl;
+	char *l = ft->legacy;
+
+	if (!file_name(user, l, sizeof(ft->legacy) - 8, true) ||
+	    strcmp(l, ft->name) == 0 || ends_with(l, ".lock") ||
+	    ends_with(l, ".tmp"))
+		l[0] = '\0';
+}
+
+/* Open a file of the store for reading; -1 (errno set) when it cannot. */
+static int
+open_file(const struct store_txn *txn, const char *name)
+{
+	const struct files_txn *ft = txn->impl;
+	/* O_NONBLOCK: a FIFO in its place is refused, not waited on. */
+	return openat(ft->dir_fd, name,
+		      O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+			      O_NONBLOCK);
+}
+
+/*
+ * Read and parse the user's file; a missing one is an empty record.  When
+ * only a record of the legacy name exists, it is read, and store_commit
+ * moves it to the new name (under this lock, the user's only one).
+ */
+static enum bv_result
+read_record(struct store_txn *txn, const char *dir)
+{
+	struct files_txn *ft = txn->impl;
+	const char *name = ft->name;
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd;
+	enum bv_result rc = BV_CONFIG;
+
+	fd = open_file(txn, name);
+	if (fd < 0 && errno == ENOENT && ft->legacy[0] != '\0') {
+		name = ft->legacy;
+		fd = open_file(txn, name);
+	}
+	if (fd < 0 && errno == ENOENT) {
+		ft->legacy[0] = '\0'; /* nothing to move at commit */
+		return BV_OK;
+	}
+	if (name == ft->name)
+		ft->legacy[0] = '\0'; /* the new name wins */
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > STORE_FILE_MAX) {
+		bv_log(txn->log, LOG_ERR, "store: %s/%s is unreadable or not "
+		       "a regular file of sane size", dir, name);
+		goto out;
+	}
+	got = (size_t)st.st_size;
+	if (!bv_read_exact(fd, got, &buf))
+		buf = NULL;
+	if (buf == NULL || !store_parse(buf, got, &txn->rec)) {
+		/* Never reset: a damaged file could hide a lockout. */
+		bv_log(txn->log, LOG_ERR, "store: %s/%s is damaged; denying "
+		       "until an administrator repairs or removes it",
+		       dir, name);
+		memset(&txn->rec, 0, sizeof(txn->rec));
+		goto out;
+	}
+	rc = BV_OK;
+out:
+	if (rc != BV_OK)
+		ft->legacy[0] = '\0';
+	bv_free_secret_len(buf, got + 1);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static enum bv_result
+files_open(const struct bv_config *cfg, const char *user,
+	   struct store_txn *txn)
+{
+	struct files_txn *ft = calloc(1, sizeof(*ft));
+	const char *dir = cfg->store_dir;
+	enum bv_result rc;
+
+	if (ft == NULL)
+		return BV_NOMEM;
+	ft->lock_fd = -1;
+	ft->dir_fd = -1;
+	txn->impl = ft;
+	if (!file_name(user, ft->name, sizeof(ft->name) - 8, false)) {
+		bv_log(txn->log, LOG_ERR, "store: unusable user name");
+		return BV_CONFIG;
+	}
+	legacy_name(txn, user);
+	rc = open_dir(dir, txn->log, &ft->dir_fd);
+	if (rc == BV_OK)
+		rc = take_lock(txn, dir);
+	if (rc == BV_OK)
+		rc = read_record(txn, dir);
+	return rc;
+}
+
+static enum bv_result
+files_commit(struct store_txn *txn)
+{
+	struct files_txn *ft = txn->impl;
+	char tmp[STORE_KEY_MAX + 8], *text;
+	enum bv_result rc = BV_CONFIG;
+	int fd = -1;
+
+	if (ft->lock_fd < 0)
+		return BV_CONFIG;
+	text = store_format(&txn->rec);
+	if (text == NULL)
+		return BV_NOMEM;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", ft->name);
+	/* We hold the lock, so the temporary name is ours alone. */
+	fd = openat(ft->dir_fd, tmp,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+	if (fd < 0 || !bv_write_all(fd, text, strlen(text)) || fsync(fd) != 0) {
+		bv_log(txn->log, LOG_ERR, "store: cannot write %s: %m", tmp);
+		goto out;
+	}
+	if (close(fd) != 0 ||
+	    renameat(ft->dir_fd, tmp, ft->dir_fd, ft->name) != 0) {
+		fd = -1;
+		bv_log(txn->log, LOG_ERR, "store: cannot replace %s: %m",
+		       ft->name);
+		goto out;
+	}
+	fd = -1;
+	/* Moved from the legacy name: that file is stale now.  Left behind
+	   it would do no harm (the new name wins), so only a warning. */
+	if (ft->legacy[0] != '\0' &&
+	    unlinkat(ft->dir_fd, ft->legacy, 0) != 0 && errno != ENOENT)
+		bv_log(txn->log, LOG_WARNING, "store: cannot remove %s, "
+		       "replaced by %s: %m", ft->legacy, ft->name);
+	ft->legacy[0] = '\0';
+	/* The rename (and unlink) must reach the disk too. */
+	fsync(ft->dir_fd);
+	rc = BV_OK;
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlinkat(ft->dir_fd, tmp, 0);
+	}
+	bv_free_secret(text);
+	return rc;
+}
+
+static void
+files_close(struct store_txn *txn)
+{
+	struct files_txn *ft = txn->impl;
+
+	if (ft == NULL)
+		return;
+	if (ft->lock_fd >= 0)
+		close(ft->lock_fd); /* releases the fcntl lock */
+	if (ft->dir_fd >= 0)
+		close(ft->dir_fd);
+	bv_free_secret_len(ft, sizeof(*ft));
+	txn->impl = NULL;
+}
+
+const struct store_backend store_files = {
+	.name = "files",
+	.open = files_open,
+	.commit = files_commit,
+	.close = files_close,
+};
