@@ -27,8 +27,10 @@ set -eu
 
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${BV_BUILDDIR:-$srcdir}
-python=/usr/bin/python3
-[ -x "$python" ] || python=python3
+# The tests' mock starter and config writer.
+# shellcheck source=tests/mock/lib.sh
+. "$srcdir/tests/mock/lib.sh"
+bv_fail_word=run-bench.sh
 
 # Test values, given from here to the mock and to bench_auth.
 api_key=sk_bench_SECRET_4c1d
@@ -41,9 +43,12 @@ user=bvbench
 skip_user=nobody
 getent passwd "$skip_user" >/dev/null 2>&1 || skip_user=root
 
+# The mock's credentials (tests/mock/lib.sh gives them to it).
+bv_api_key=$api_key
+bv_project_id=$project_id
+
 fail() {
-	echo "run-bench.sh: $*" >&2
-	exit 99
+	bv_fail "$@"
 }
 
 if [ -z "${BV_BENCH:-}" ] || [ -z "${BV_MODULE:-}" ]; then
@@ -55,66 +60,18 @@ module=${BV_MODULE:-$builddir/.libs/pam_baxverify.so}
 [ -f "$module" ] || fail "$module not built"
 case $module in /*) ;; *) module=$(pwd)/$module ;; esac
 
-# libpam_wrapper.so: where pkg-config says, else the usual places.
-pam_wrapper_lib=
-pw_libdir=$(pkg-config --variable=libdir pam_wrapper 2>/dev/null || :)
-for lib in ${pw_libdir:+"$pw_libdir/libpam_wrapper.so"} \
-	/usr/lib/x86_64-linux-gnu/libpam_wrapper.so \
-	/usr/lib64/libpam_wrapper.so /usr/lib/libpam_wrapper.so \
-	/usr/local/lib/libpam_wrapper.so; do
-	if [ -f "$lib" ]; then
-		pam_wrapper_lib=$lib
-		break
-	fi
-done
-[ -n "$pam_wrapper_lib" ] || fail "libpam_wrapper.so not found (install libpam-wrapper)"
+bv_find_pam_wrapper ||
+	fail "libpam_wrapper.so not found (install libpam-wrapper)"
 command -v openssl >/dev/null 2>&1 || fail "openssl not found"
 
-dir=
-mock_pid=
-cleanup() {
-	if [ -n "$mock_pid" ]; then
-		kill "$mock_pid" 2>/dev/null || :
-		wait "$mock_pid" 2>/dev/null || :
-	fi
-	[ -z "$dir" ] || rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-dir=$(mktemp -d "${TMPDIR:-/tmp}/bv-bench.XXXXXX")
-chmod 700 "$dir"
-umask 077
+# $dir: removed, the mock stopped by its PID, on exit.
+bv_scratch_dir bench
 
 # --- the test CA and the mock ---------------------------------------------
 
-sh "$srcdir/tests/mock/make-ca.sh" "$dir/pki" >"$dir/make-ca.log" 2>&1 || {
-	cat "$dir/make-ca.log" >&2
-	fail "make-ca.sh failed"
-}
-
+bv_make_ca
 # A send limit no run reaches: every login sends a code to one number.
-"$python" "$srcdir/tests/mock/mock_baxverify.py" \
-	--cert "$dir/pki/server.pem" --key "$dir/pki/server.key" \
-	--port 0 --port-file "$dir/port" \
-	--project-id "$project_id" --api-key "$api_key" \
-	--send-limit 1000000 --send-window 1 \
-	>"$dir/mock.log" 2>&1 &
-mock_pid=$!
-
-i=0
-while [ ! -s "$dir/port" ]; do
-	if ! kill -0 "$mock_pid" 2>/dev/null; then
-		cat "$dir/mock.log" >&2
-		mock_pid=
-		fail "the mock server exited"
-	fi
-	i=$((i + 1))
-	[ "$i" -le 100 ] || fail "the mock server did not start within 10 s"
-	sleep 0.1
-done
-mock_url="https://127.0.0.1:$(cat "$dir/port")"
+bv_start_mock --send-limit 1000000 --send-window 1
 
 # --- the module's configuration -------------------------------------------
 
@@ -122,35 +79,20 @@ printf '%s %s\n' "$user" "$phone" >"$dir/baxverify.phones"
 chmod 600 "$dir/baxverify.phones"
 mkdir -m 700 "$dir/store-bax" "$dir/store-local"
 
-# conf NAME PROVIDER STORE [more settings]: a configuration file, mode 0600
-# (it holds the API key).  No send limit: every login sends a code.
+# conf NAME PROVIDER STORE [SETTING...]: a configuration file, mode 0600
+# (it holds the API key; bv_write_conf).  No send limit: every login
+# sends a code.
 conf() {
-	cat >"$dir/$1.conf" <<EOF
-provider = "$2";
-baxverify = {
-  api_url = "$mock_url/v1";
-  project_id = "$project_id";
-  api_key = "$api_key";
-};
-local = {
-  delivery = "file";
-  file = "$dir/outbox";
-};
-http = {
-  ca_file = "$dir/pki/ca.pem";
-  connect_timeout = 5;
-  timeout = 10;
-};
-phones = { file = "$dir/baxverify.phones"; };
-store = { dir = "$dir/$3"; };
-helper = "$builddir/baxverify-helper";
-limits = { max_sends_per_hour = 0; };
-${4:-}
-EOF
-	chmod 600 "$dir/$1.conf"
+	bv_conf_name=$1 bv_conf_provider=$2 bv_conf_store=$3
+	shift 3
+	bv_write_conf "$dir/$bv_conf_name.conf" "provider=$bv_conf_provider" \
+		local.delivery=file "local.file=$dir/outbox" \
+		"store.dir=$dir/$bv_conf_store" \
+		"helper=$builddir/baxverify-helper" \
+		limits.max_sends_per_hour=0 "$@"
 }
 conf bax baxverify store-bax
-conf skip baxverify store-bax 'groups = ["bv-bench-no-such-group"];'
+conf skip baxverify store-bax 'groups=["bv-bench-no-such-group"]'
 conf local local store-local
 
 # --- PAM service files ----------------------------------------------------
@@ -166,12 +108,7 @@ echo "auth required pam_permit.so" >"$dir/pam.d/bench_permit"
 } >"$dir/pam.d/bench_skip"
 echo "auth required $module conf=$dir/bax.conf" >"$dir/pam.d/bench_bax"
 echo "auth required $module conf=$dir/local.conf" >"$dir/pam.d/bench_local"
-cat >"$dir/pam.d/other" <<EOF
-auth required pam_deny.so
-account required pam_deny.so
-password required pam_deny.so
-session required pam_deny.so
-EOF
+bv_write_other_service "$dir/pam.d"
 
 # The module's libraries that sshd links too (for the sshd-like skip row):
 # a login in sshd finds these loaded already.

@@ -47,17 +47,12 @@ fresh() {
 	extra=
 }
 
+# The local provider; $delivery: its delivery settings, $extra: more
+# top-level text (bv_write_conf, tests/mock/lib.sh).
 write_conf() {
-	cat >"$conf" <<EOF
-provider = "local";
-local = { $delivery };
-phones = { file = "$inst/phones"; };
-store = { dir = "$inst/store"; };
-helper = "$inst/helper";
-max_tries = 1;
-$extra
-EOF
-	chmod 600 "$conf"
+	bv_write_conf "$conf" provider=local "local{  $delivery" \
+		"phones.file=$inst/phones" "store.dir=$inst/store" \
+		"helper=$inst/helper" max_tries=1 ${extra:+"+$extra"}
 }
 
 # --- the two judges -------------------------------------------------------

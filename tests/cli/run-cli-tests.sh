@@ -60,22 +60,10 @@ conf=$dir/baxverify.conf
 phones=$dir/baxverify.phones
 store=$dir/store
 
-# write_conf FILE [KEY] [extra settings]: BaxVerify at the mock.
+# write_conf FILE [SETTING...]: BaxVerify at the mock, phones and store
+# in $dir (bv_write_conf, tests/mock/lib.sh).
 write_conf() {
-	cat >"$1" <<EOF
-provider = "baxverify";
-baxverify = {
-  api_url = "$mock_url/v1";
-  project_id = "$bv_project_id";
-  api_key = "${2:-$bv_api_key}";
-};
-http = { ca_file = "$dir/pki/ca.pem"; connect_timeout = 5; timeout = 10; };
-phones = { file = "$phones"; };
-store = { dir = "$store"; };
-helper = "$BV_HELPER";
-${3:-}
-EOF
-	chmod 600 "$1"
+	bv_write_conf "$@"
 }
 write_conf "$conf"
 
@@ -218,7 +206,7 @@ expect "check --user without a destination exits 1" 1 \
 # alice, bob and carol are no users of this host (in no group), root is
 # in group root.
 id alice >/dev/null 2>&1 && bv_fail "a user alice exists on this host"
-write_conf "$dir/groups.conf" "" 'groups = ["root"];'
+write_conf "$dir/groups.conf" 'groups=["root"]'
 run --conf "$dir/groups.conf" check --user alice
 expect "check --user outside the groups: skipped" 0 \
 	"user alice: skipped: in none of the groups"
@@ -226,8 +214,7 @@ expect_not "a skipped user is not asked" "asked for a code"
 run --conf "$dir/groups.conf" check --user root
 expect "check --user in the groups, no phone: denied" 1 \
 	"user root: denied: nothing to send a code to"
-write_conf "$dir/nullok.conf" "" 'groups = ["root"];
-nullok = true;'
+write_conf "$dir/nullok.conf" 'groups=["root"]' nullok=true
 run --conf "$dir/nullok.conf" check --user root
 expect "check --user with no phone and nullok: skipped" 0 \
 	"user root: skipped: nothing to send a code to by sms" "(nullok)"
@@ -259,7 +246,7 @@ else
 	echo "ok $n - check --user whose groups cannot be read # SKIP needs root and unshare"
 fi
 
-write_conf "$dir/wrongkey.conf" "sk_wrong_key_000"
+write_conf "$dir/wrongkey.conf" baxverify.api_key=sk_wrong_key_000
 run --conf "$dir/wrongkey.conf" check
 expect "check with a wrong key exits 1" 1 "UNAUTHORIZED" "HTTP 401" \
 	"help: https://"
@@ -273,7 +260,7 @@ mock POST /_mock/fault '{"endpoint":"stats","kind":"http500","count":1}' >/dev/n
 run check
 expect "check with a 5xx exits 1" 1 "service unavailable"
 
-write_conf "$dir/unknown.conf" "" 'frobnicate = 1;'
+write_conf "$dir/unknown.conf" '+frobnicate = 1;'
 line=$(grep -n frobnicate "$dir/unknown.conf" | cut -d: -f1)
 run --conf "$dir/unknown.conf" check
 expect "check with an unknown key exits 3 naming file:line" 3 \
@@ -287,11 +274,10 @@ expect "check on a 0644 config with api_key exits 3" 3 "chmod 600"
 run --conf "$dir/missing.conf" check
 expect "check on a missing config exits 3" 3 "missing.conf"
 
-write_conf "$dir/tryvox.conf" "" "provider = [\"baxverify\", \"tryvox\", \"mudbase\"];
-tryvox = { api_url = \"$mock_url\"; api_key = \"$bv_tryvox_key\"; tenant_id = \"$bv_tenant_id\"; };
-mudbase = { api_url = \"$mock_url\"; project_id = \"$bv_mudbase_project\"; };"
-# Our own "provider" line replaces write_conf's (libconfig refuses two).
-sed -i '1d' "$dir/tryvox.conf"
+write_conf "$dir/tryvox.conf" 'provider=["baxverify", "tryvox", "mudbase"]' \
+	"tryvox.api_url=$mock_url" "tryvox.api_key=$bv_tryvox_key" \
+	"tryvox.tenant_id=$bv_tenant_id" "mudbase.api_url=$mock_url" \
+	"mudbase.project_id=$bv_mudbase_project"
 run --conf "$dir/tryvox.conf" check
 expect "check with tryvox and mudbase" 0 "tryvox: ok" \
 	"mudbase: no authenticated endpoint to test; configuration valid"
@@ -301,9 +287,8 @@ run --conf "$dir/tvxbad.conf" check
 expect "check with a wrong tryvox key exits 1" 1 "UNAUTHORIZED" \
 	"HTTP 401"
 
-write_conf "$dir/local.conf" "" "provider = \"local\";
-local = { delivery = \"command\"; command = \"$dir/no-such-command\"; };"
-sed -i '1d' "$dir/local.conf"
+write_conf "$dir/local.conf" provider=local local.delivery=command \
+	"local.command=$dir/no-such-command"
 run --conf "$dir/local.conf" check
 expect "check with a missing delivery command exits 3" 3 "no-such-command"
 printf '#!/bin/sh\ncat >/dev/null\n' >"$dir/sms.sh"
@@ -500,9 +485,8 @@ run_in "$vid" --conf "$dir/tryvox.conf" validate-token --provider mudbase
 expect "validate-token by a provider that cannot exits 2" 2
 
 # The local provider: codes in a file, checked against the store.
-write_conf "$dir/localfile.conf" "" "provider = \"local\";
-local = { delivery = \"file\"; file = \"$dir/outbox\"; message = \"code %c\"; };"
-sed -i '1d' "$dir/localfile.conf"
+write_conf "$dir/localfile.conf" provider=local local.delivery=file \
+	"local.file=$dir/outbox" "local.message=code %c"
 run --conf "$dir/localfile.conf" send carol
 expect "local send" 0 "via local"
 lcode=$(sed -n 's/.*code \([0-9]*\).*/\1/p' "$dir/outbox" | tail -n 1)

@@ -95,7 +95,7 @@
 #                    right one never "without a code"; whether a right
 #                    code still works is reported (NOTE).
 #
-# About 70 runs of sudo or su, two minutes in all, most of it the
+# About 70 runs of sudo or su, three minutes in all, most of it the
 # stopcont holds.  BV_CALLER_ONLY=WORD runs only the sections whose name
 # contains WORD (ids, env, signals, sigchld, rlimit), for debugging.
 
@@ -137,13 +137,16 @@ unshare --mount --propagation private sh -c 'mount -t overlay overlay \
 	x "$D" 2>/dev/null || e2e_skip "no overlay mount on /dev in a namespace"
 rm -rf "$D/probe-up" "$D/probe-work"
 
-# Timeouts small enough for a short test, long enough for a loopback mock
-# (a request takes milliseconds; the delayed ones 0.7 s).  The caller holds
-# its processes stopped for HOLD seconds, past both timeouts: a client
-# clock in a stopped sudo would call that an outage.
-http_timeout=2
-local_timeout=2
-hold=3
+# Timeouts long enough for a loopback mock on a loaded machine (a request
+# takes milliseconds; the delayed ones 0.7 s): a request that must be
+# answered never races them.  The caller holds its processes stopped for
+# HOLD seconds, past both timeouts: a client clock in a stopped sudo would
+# call that an outage.  (The delay only gives the caller time to strike
+# while the request is in flight; striking later changes where the attack
+# lands, not what the checks require.)
+http_timeout=5
+local_timeout=5
+hold=6
 delay=0.7
 
 e2e_start_mock
@@ -308,32 +311,11 @@ fi
 printf '%s %s\nroot %s\n' "$e2e_user" "$phone" "$phone" >"$D/etc/phones"
 chmod 644 "$D/etc/phones"
 write_conf() { # PROVIDER
-	cat >"$D/etc/$1.conf" <<EOF
-provider = "$1";
-baxverify = {
-  api_url = "$e2e_mock_url/v1";
-  project_id = "$e2e_project_id";
-  api_key = "$e2e_api_key";
-};
-local = {
-  delivery = "command";
-  command = "$D/bin/deliver";
-  timeout = $local_timeout;
-};
-http = {
-  ca_file = "$e2e_ca";
-  connect_timeout = $http_timeout;
-  timeout = $http_timeout;
-};
-phones = { file = "$D/etc/phones"; };
-store = { dir = "$D/store"; };
-helper = "$BV_HELPER";
-limits = { max_sends_per_hour = 0; deny = 1000; };
-max_tries = 1;
-max_sends = 1;
-failmode = "safe";
-EOF
-	chmod 600 "$D/etc/$1.conf"
+	bv_write_conf "$D/etc/$1.conf" "provider=$1" local.delivery=command \
+		"local.command=$D/bin/deliver" "local.timeout=$local_timeout" \
+		"http.connect_timeout=$http_timeout" "http.timeout=$http_timeout" \
+		"phones.file=$D/etc/phones" limits.max_sends_per_hour=0 \
+		limits.deny=1000 max_tries=1 max_sends=1 failmode=safe
 }
 write_conf baxverify
 write_conf local

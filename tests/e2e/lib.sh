@@ -172,39 +172,25 @@ e2e_init() {
 
 e2e_api_key=sk_test_E2E_4c7d1e9a
 e2e_project_id=proj_e2e
+# What tests/mock/lib.sh gives the mock and writes into configurations.
+bv_api_key=$e2e_api_key
+bv_project_id=$e2e_project_id
 
-# Start the mock over HTTPS with a fresh test CA; sets e2e_mock_url,
-# e2e_ca and e2e_mock_pid.  The CA and the server certificate are
+# Start the mock over HTTPS with a fresh test CA (tests/mock/lib.sh's
+# bv_make_ca and bv_start_mock, in $e2e_dir); sets e2e_mock_url, e2e_ca
+# and e2e_mock_pid.  The CA and the server certificate are
 # world-readable: the askpass helpers of the test user read the outbox.
 e2e_start_mock() {
-	sh "$srcdir/tests/mock/make-ca.sh" "$e2e_dir/pki" \
-		>"$e2e_dir/make-ca.log" 2>&1 || {
-		cat "$e2e_dir/make-ca.log" >&2
-		e2e_hard "make-ca.sh failed"
-	}
+	dir=$e2e_dir
+	bv_make_ca
 	chmod 755 "$e2e_dir/pki"
 	e2e_ca=$e2e_dir/pki/ca.pem
 	# send-limit: the mock's own per-phone limit (5 a minute by default)
 	# would refuse the later logins of a test.
-	"$e2e_python" "$srcdir/tests/mock/mock_baxverify.py" \
-		--cert "$e2e_dir/pki/server.pem" \
-		--key "$e2e_dir/pki/server.key" \
-		--port 0 --port-file "$e2e_dir/mock.port" \
-		--project-id "$e2e_project_id" --api-key "$e2e_api_key" \
-		--send-limit 1000 >"$e2e_dir/mock.log" 2>&1 &
-	e2e_mock_pid=$!
+	bv_start_mock --send-limit 1000
+	e2e_mock_pid=$mock_pid
 	e2e_pids="$e2e_pids $e2e_mock_pid"
-	e2e_i=0
-	while [ ! -s "$e2e_dir/mock.port" ]; do
-		kill -0 "$e2e_mock_pid" 2>/dev/null || {
-			cat "$e2e_dir/mock.log" >&2
-			e2e_hard "the mock server exited"
-		}
-		e2e_i=$((e2e_i + 1))
-		[ "$e2e_i" -le 100 ] || e2e_hard "the mock did not start in 10 s"
-		sleep 0.1
-	done
-	e2e_mock_url="https://127.0.0.1:$(cat "$e2e_dir/mock.port")"
+	e2e_mock_url=$mock_url
 }
 
 e2e_stop_mock() {
@@ -271,25 +257,8 @@ e2e_write_conf() {
 	printf '%s %s\n' "$e2e_user" "$e2e_phone" \
 		>"$e2e_dir/etc/baxverify.phones"
 	chmod 644 "$e2e_dir/etc/baxverify.phones"
-	cat >"$e2e_conf" <<EOF
-provider = "baxverify";
-baxverify = {
-  api_url = "$e2e_mock_url/v1";
-  project_id = "$e2e_project_id";
-  api_key = "$e2e_api_key";
-};
-http = {
-  ca_file = "$e2e_ca";
-  connect_timeout = 5;
-  timeout = 10;
-};
-phones = { file = "$e2e_dir/etc/baxverify.phones"; };
-store = { dir = "$e2e_dir/store"; };
-helper = "$BV_HELPER";
-limits = { max_sends_per_hour = 50; deny = 50; };
-${2:-}
-EOF
-	chmod 600 "$e2e_conf"
+	bv_write_conf "$e2e_conf" "phones.file=$e2e_dir/etc/baxverify.phones" \
+		limits.max_sends_per_hour=50 limits.deny=50 ${2:+"+$2"}
 }
 
 # --- PAM stacks from pam.d-examples/ ----------------------------------------

@@ -10,22 +10,25 @@
 #   tests/fuzz/run-fuzz.sh            # CI smoke run: 30 s per target
 #   tests/fuzz/run-fuzz.sh 3600       # the longer run: an hour per target
 #
-# Needs a configured tree (config.h; set BUILDDIR when building out of
-# tree) and, on Debian 12: clang (clang-14) and libclang-rt-14-dev, with
-# the project's -dev packages (pkg-config pam libcurl libcjson libconfig
-# libxcrypt).
+# Needs a configured tree (set BUILDDIR when building out of tree): the
+# targets are built by automake (`make fuzz`, Makefile.am) in a build of
+# their own - a copy of the distribution (`make distdir`) configured in
+# the work directory with CC=clang --enable-fuzzing (-Werror for the
+# targets' own files only), so the library code and the targets get
+# -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+# and the targets link libcore.la and libnet.la, never the PAM module.
+# On Debian 12: clang (clang-14) and
+# libclang-rt-14-dev, with the project's -dev packages.  The config and
+# *_response targets are linked with tests/fuzz/wrap.c: their inputs
+# start with two bytes choosing an allocation to fail (fuzz.h).
 #
 # Environment: FUZZ_CC (clang), FUZZ_JOBS (targets run at once; default:
 # the number of CPUs), FUZZ_TARGETS (a space-separated subset, e.g.
-# "config text"), FUZZ_KEEP=1 (keep the work directory, with the corpora
-# the run grew: merge them into the seeds with
+# "config text"), FUZZ_BUILDDIR (a tree already configured with
+# --enable-fuzzing: built there with `make fuzz`, not configured anew;
+# for repeated long runs), FUZZ_KEEP=1 (keep the work directory, with the
+# corpora the run grew: merge them into the seeds with
 # "BIN -merge=1 tests/fuzz/corpus/T WORK/corpus/T" when they add coverage).
-#
-# Every target is built with -fsanitize=fuzzer,address,undefined
-# -fno-sanitize-recover=all, from the library sources of src/ (the list of
-# libcore_la_SOURCES in Makefile.am), never from the PAM module.  The
-# config and *_response targets are linked with tests/fuzz/wrap.c: their
-# inputs start with two bytes choosing an allocation to fail (fuzz.h).
 set -u
 
 seconds=${1:-30}
@@ -42,14 +45,11 @@ builddir=${BUILDDIR:-$srcdir}
 cc=${FUZZ_CC:-clang}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 keep=${FUZZ_KEEP:-0}
+make=${MAKE:-make}
 
 if ! command -v "$cc" >/dev/null 2>&1; then
 	echo "SKIP: $cc not found (Debian: apt-get install clang libclang-rt-14-dev)"
 	exit 77
-fi
-if [ ! -f "$builddir/config.h" ]; then
-	echo "$builddir/config.h not found: run ./configure first (or set BUILDDIR)" >&2
-	exit 1
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bv-fuzz-run.XXXXXX") || exit 1
@@ -63,8 +63,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'failed=1; exit 1' INT TERM
-mkdir -p "$work/obj" "$work/bin" "$work/corpus" "$work/artifacts" \
-	"$work/log" "$work/tmp"
+mkdir -p "$work/corpus" "$work/artifacts" "$work/log" "$work/tmp"
 
 # A link of an empty target proves the libFuzzer runtime is there.
 printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' \
@@ -76,78 +75,41 @@ if ! "$cc" -fsanitize=fuzzer "$work/probe.c" -o "$work/probe" \
 	exit 77
 fi
 
-pkgs="pam libcurl libcjson libconfig libxcrypt"
-if ! pkg_cflags=$(pkg-config --cflags $pkgs) ||
-	! pkg_libs=$(pkg-config --libs $pkgs); then
-	echo "pkg-config cannot find: $pkgs" >&2
-	failed=1
-	exit 1
-fi
-san="-fsanitize=address,undefined -fno-sanitize-recover=all"
-cflags="-g -O1 -fno-omit-frame-pointer $san -fsanitize=fuzzer-no-link"
-cppflags="-I$builddir -I$srcdir $pkg_cflags -DBV_DEFAULT_HELPER=\"/nonexistent/baxverify-helper\""
-# The house warning set (STYLE.md section 8); -Werror for our own files.
-warn="-Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes
-	-Wmissing-prototypes -Wcast-qual -Wwrite-strings -Wnull-dereference
-	-Wundef"
-
-# libcore_la_SOURCES and libnet_la_SOURCES from Makefile.am: the .c files
-# of the libraries (the providers' parsers live in libnet).
-lib_srcs=$(sed -n '/^lib\(core\|net\)_la_SOURCES/,/[^\\]$/p' \
-	"$srcdir/Makefile.am" | tr ' \t\\' '\n\n\n' | grep '\.c$')
-if [ -z "$lib_srcs" ]; then
-	echo "no libcore_la_SOURCES in $srcdir/Makefile.am" >&2
-	failed=1
-	exit 1
-fi
-
-# compile SRC OBJ [EXTRA FLAGS...]: in the background, logged.
-pids=()
-compile() {
-	local src=$1 obj=$2
-	shift 2
-	"$cc" $cflags $cppflags $warn "$@" -c "$src" -o "$obj" \
-		>"$obj.log" 2>&1 &
-	pids+=("$!")
+# build: the fuzzing build in $fuzzdir, its log in log/build.log.
+build() {
+	if [ -n "${FUZZ_BUILDDIR:-}" ]; then
+		fuzzdir=$FUZZ_BUILDDIR
+		echo "building the fuzz targets in $fuzzdir"
+	else
+		if [ ! -f "$builddir/Makefile" ]; then
+			echo "$builddir/Makefile not found: run ./configure first (or set BUILDDIR)" >&2
+			return 1
+		fi
+		echo "building the fuzz targets in $work/build"
+		"$make" -s -C "$builddir" distdir distdir="$work/src" ||
+			return 1
+		fuzzdir=$work/build
+		mkdir "$fuzzdir"
+		# No --enable-werror: the targets' own files get -Werror
+		# (Makefile.am), the library code clang's warnings only.
+		(cd "$fuzzdir" && CC=$cc CFLAGS="-g -O1" "$work/src/configure" \
+			--quiet --enable-fuzzing) || return 1
+	fi
+	"$make" -C "$fuzzdir" -j"$jobs" fuzz || return 1
 }
-
-echo "building the fuzz targets in $work (sources: $srcdir)"
 start=$(date +%s)
-lib_objs=()
-for src in $lib_srcs; do
-	obj="$work/obj/$(echo "$src" | tr '/' '_' | sed 's/\.c$/.o/')"
-	compile "$srcdir/$src" "$obj"
-	lib_objs+=("$obj")
-done
-for src in "$here"/*.c; do
-	compile "$src" "$work/obj/fuzz_$(basename "$src" .c).o" -Werror
-done
-for pid in "${pids[@]}"; do
-	wait "$pid" || failed=1
-done
-for log in "$work"/obj/*.log; do
-	[ -s "$log" ] && cat "$log"
-done
-if [ "$failed" != 0 ]; then
-	echo "FAIL: compiling" >&2
+if ! build >"$work/log/build.log" 2>&1; then
+	cat "$work/log/build.log"
+	echo "FAIL: building the fuzz targets" >&2
+	failed=1
 	exit 1
 fi
-
-alloc_wrap="-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup"
-targets=${FUZZ_TARGETS:-$(cd "$here" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')}
+all=$("$make" -s -C "$fuzzdir" print-fuzz-targets | tr ' ' '\n' |
+	sed -n 's,^tests/fuzz/fuzz_,,p')
+targets=${FUZZ_TARGETS:-$all}
 for t in $targets; do
-	extra=()
-	case $t in
-	config)
-		extra=("$work/obj/fuzz_wrap.o" "$alloc_wrap" -Wl,--wrap=open) ;;
-	*_response)
-		extra=("$work/obj/fuzz_wrap.o" "$alloc_wrap") ;;
-	esac
-	if ! "$cc" $cflags -fsanitize=fuzzer "$work/obj/fuzz_fuzz_$t.o" \
-		"$work/obj/fuzz_util.o" "${extra[@]}" "${lib_objs[@]}" \
-		$pkg_libs -o "$work/bin/fuzz_$t" >"$work/log/link_$t.log" 2>&1; then
-		cat "$work/log/link_$t.log"
-		echo "FAIL: linking fuzz_$t" >&2
+	if [ ! -x "$fuzzdir/tests/fuzz/fuzz_$t" ]; then
+		echo "FAIL: no fuzz target fuzz_$t (there are: $(echo $all))" >&2
 		failed=1
 		exit 1
 	fi
@@ -163,7 +125,7 @@ fuzz() {
 	TMPDIR="$work/tmp" \
 		LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0" \
 		UBSAN_OPTIONS="print_stacktrace=1" \
-		"$work/bin/fuzz_$t" "$@" -rss_limit_mb=2048 -timeout=10 \
+		"$fuzzdir/tests/fuzz/fuzz_$t" "$@" -rss_limit_mb=2048 -timeout=10 \
 		-close_fd_mask=2 -print_final_stats=1 \
 		-artifact_prefix="$work/artifacts/$t-" \
 		"$work/corpus/$t" >>"$work/log/$t.log" 2>&1
@@ -224,7 +186,7 @@ for t in $targets; do
 	for a in "$work/artifacts/$t-"*; do
 		[ -e "$a" ] || continue
 		echo "  crash input: $a"
-		echo "  reproduce:   $work/bin/fuzz_$t $a"
+		echo "  reproduce:   $fuzzdir/tests/fuzz/fuzz_$t $a"
 	done
 done
 [ "$failed" = 0 ] || exit 1

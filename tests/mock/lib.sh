@@ -1,9 +1,11 @@
 # shellcheck shell=sh
 # shellcheck disable=SC2154 # srcdir, conf: set by the sourcing runner
-# lib.sh - the setup shared by the test runners that drive the loopback
-# mock: tests/pam/run-pam-tests.sh, run-faults.sh, run-hardening.sh,
-# tests/cli/run-cli-tests.sh (and, for the pam_wrapper and "other"
-# helpers, tests/e2e/).  Sourced, not run.  POSIX sh.
+# lib.sh - the one mock starter and the one config writer of the project,
+# with the setup around them: used by the test runners that drive the
+# loopback mock (tests/pam/run-*.sh, tests/cli/run-cli-tests.sh), the
+# end-to-end tests (tests/e2e/lib.sh), the C harness (its config writer is
+# bv_conf_text, through tests/mock/write-conf.sh), bench/run-bench.sh and
+# ./quickstart's demos.  Sourced, not run.  POSIX sh.
 #
 #   srcdir=${srcdir:-.}
 #   # shellcheck source=tests/mock/lib.sh
@@ -19,6 +21,7 @@
 #   bv_make_ca                   # $dir/pki
 #   bv_start_mock [ARGS...]      # $mock_pid, $mock_port, $mock_url
 #   conf=$dir/baxverify.conf
+#   bv_write_conf "$conf" [SETTING...]   # pointing at the mock
 #   bv_service bv [ARGS...]      # $dir/pam.d/bv
 #   bv_write_other_service "$dir/pam.d"   # $dir/pam.d/other
 #   bv_set_preload
@@ -103,10 +106,12 @@ bv_set_preload() {
 # bv_under_pam_wrapper [NAME=VALUE...] COMMAND [ARGS...]: COMMAND under
 # pam_wrapper with $preload, the service files of $dir/pam.d, and the
 # harness's variables (BV_TESTDIR, BV_MOCK_URL, BV_CA_FILE,
-# BV_SYSLOG_FILE) plus the NAME=VALUE pairs; they reach only COMMAND.
+# BV_SYSLOG_FILE, BV_WRITE_CONF: the config writer, tests/mock/
+# write-conf.sh) plus the NAME=VALUE pairs; they reach only COMMAND.
 bv_under_pam_wrapper() {
 	env BV_TESTDIR="$dir" BV_MOCK_URL="$mock_url" \
 		BV_CA_FILE="$dir/pki/ca.pem" BV_SYSLOG_FILE="$dir/syslog" \
+		BV_WRITE_CONF="$(cd "$srcdir/tests/mock" && pwd)/write-conf.sh" \
 		${bv_deepbind:+PAM_WRAPPER_DISABLE_DEEPBIND=1} \
 		${bv_deepbind:+UID_WRAPPER_DISABLE_DEEPBIND=1} \
 		LD_PRELOAD="$preload" PAM_WRAPPER=1 PAM_WRAPPER_USE_SYSLOG=1 \
@@ -220,6 +225,171 @@ bv_stop_mock() {
 	done
 	bv_pids=$bv_rest
 }
+
+# --- the module's configuration -------------------------------------------
+
+# bv_write_conf [--mode MODE] FILE [SETTING...]: the module's configuration
+# at FILE, mode MODE (default 0600: it may hold an API key), from
+# bv_conf_text.  The one writer of baxverify.conf for the tests, the C
+# harness (through tests/mock/write-conf.sh), the e2e tests, the
+# benchmark and ./quickstart's demos.
+bv_write_conf() {
+	bv_mode=0600
+	if [ "$1" = --mode ]; then
+		bv_mode=$2
+		shift 2
+	fi
+	bv_file=$1
+	shift
+	rm -f "$bv_file"
+	(umask 077 && bv_conf_text "$@" >"$bv_file") ||
+		bv_fail "cannot write $bv_file"
+	chmod "$bv_mode" "$bv_file"
+}
+
+# bv_conf_text [--bare] [SETTING...]: the configuration on stdout.  Unless
+# --bare, it starts from these defaults (the variables may be set before):
+#   with a mock ($mock_url set):
+#     provider = "baxverify";
+#     baxverify = { api_url = "$mock_url/v1"; project_id = "$bv_project_id";
+#                   api_key = "$bv_api_key"; };
+#     http = { ca_file = "$bv_ca_file" ($dir/pki/ca.pem);
+#              connect_timeout = 5; timeout = 10; };
+#   without: provider = "local";
+#   phones = { file = "$bv_phones_file" ($dir/baxverify.phones); };
+#   store = { dir = "$bv_store_dir" ($dir/store); };
+#   helper = "$BV_HELPER";   (when BV_HELPER is set)
+# Each SETTING changes them, in order:
+#   NAME=VALUE, GROUP.NAME=VALUE   set a top-level setting or one of GROUP
+#       (a new group is written after those already there); VALUE is
+#       libconfig text when it is a number, true or false or starts with
+#       " [ ( or {, else a string (quoted here): provider=local,
+#       http.timeout=5, groups='["wheel"]', project_id='"123"';
+#   NAME=, GROUP.NAME=      (no value) drops the setting; a group left
+#       with nothing in it is not written;
+#   GROUP{TEXT              TEXT (libconfig) at the end of GROUP;
+#   +TEXT                   TEXT at the end of the file, after everything.
+bv_conf_text() {
+	bv_bare=
+	if [ "${1:-}" = --bare ]; then
+		bv_bare=1
+		shift
+	fi
+	{
+		[ -n "$bv_bare" ] || bv_conf_defaults
+		for bv_s in "$@"; do
+			bv_conf_op "$bv_s"
+		done
+	} | awk "$bv_conf_awk"
+}
+
+bv_conf_defaults() {
+	if [ -n "${mock_url:-}" ]; then
+		bv_conf_op provider=baxverify
+		bv_conf_op "baxverify.api_url=\"$mock_url/v1\""
+		bv_conf_op "baxverify.project_id=\"$bv_project_id\""
+		bv_conf_op "baxverify.api_key=\"$bv_api_key\""
+		bv_conf_op "http.ca_file=\"${bv_ca_file:-$dir/pki/ca.pem}\""
+		bv_conf_op http.connect_timeout=5
+		bv_conf_op http.timeout=10
+	else
+		bv_conf_op provider=local
+	fi
+	bv_conf_op "phones.file=\"${bv_phones_file:-$dir/baxverify.phones}\""
+	bv_conf_op "store.dir=\"${bv_store_dir:-$dir/store}\""
+	[ -z "${BV_HELPER:-}" ] || bv_conf_op "helper=\"$BV_HELPER\""
+}
+
+# One SETTING as a record for bv_conf_awk: OP, KEY, VALUE separated by
+# \037, ended by \036 (values may hold newlines).
+bv_conf_op() {
+	case $1 in
+	+*)
+		printf 'R\037\037%s\036' "${1#+}"
+		return
+		;;
+	esac
+	bv_k=${1%%[={]*}
+	case ${1#"$bv_k"} in
+	=)
+		printf 'U\037%s\037\036' "$bv_k"
+		;;
+	=*)
+		printf 'S\037%s\037%s\036' "$bv_k" "${1#*=}"
+		;;
+	"{"*)
+		printf 'T\037%s\037%s\036' "$bv_k" "${1#*\{}"
+		;;
+	*)
+		bv_fail "bv_conf_text: not a setting: $1"
+		;;
+	esac
+}
+
+# shellcheck disable=SC2016 # awk's $, not the shell's
+bv_conf_awk='
+function lit(v,    out, i, c) {
+	if (v ~ /^-?[0-9]+$/ || v == "true" || v == "false" || v ~ /^["[({]/)
+		return v
+	out = ""
+	for (i = 1; i <= length(v); i++) {
+		c = substr(v, i, 1)
+		if (c == "\\" || c == "\"")
+			out = out "\\"
+		out = out c
+	}
+	return "\"" out "\""
+}
+# items: top-level settings ("s" NAME) and groups ("g" NAME), in order.
+function item(kind, name) {
+	if (!((kind, name) in at)) {
+		at[kind, name] = ++n
+		kinds[n] = kind
+		names[n] = name
+	}
+}
+BEGIN { RS = "\036"; FS = "\037" }
+$1 == "R" { raw[++nraw] = $3; next }
+$1 == "T" { item("g", $2); text[$2] = text[$2] $3 "\n"; next }
+$1 == "S" || $1 == "U" {
+	key = $2
+	dot = index(key, ".")
+	if (dot == 0) {
+		item("s", key)
+		val[key] = $1 == "S" ? lit($3) : ""
+		next
+	}
+	g = substr(key, 1, dot - 1)
+	k = substr(key, dot + 1)
+	item("g", g)
+	if (!((g, k) in gat)) {
+		gat[g, k] = ++nk[g]
+		gkeys[g, nk[g]] = k
+	}
+	gval[g, k] = $1 == "S" ? lit($3) : ""
+}
+END {
+	print "# baxverify.conf written by tests/mock/lib.sh (bv_conf_text)"
+	for (i = 1; i <= n; i++) {
+		name = names[i]
+		if (kinds[i] == "s") {
+			if (val[name] != "")
+				print name " = " val[name] ";"
+			continue
+		}
+		body = ""
+		for (j = 1; j <= nk[name]; j++) {
+			k = gkeys[name, j]
+			if (gval[name, k] != "")
+				body = body "  " k " = " gval[name, k] ";\n"
+		}
+		body = body text[name]
+		if (body != "")
+			printf "%s = {\n%s};\n", name, body
+	}
+	for (i = 1; i <= nraw; i++)
+		print raw[i]
+}'
 
 # --- PAM service files ----------------------------------------------------
 

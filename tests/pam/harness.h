@@ -1,15 +1,28 @@
 /*
  * harness.h - what the pam_wrapper + libpamtest programs share.
  *
- * Used by test_pam.c (the BaxVerify suite) and test_providers.c (Tryvox,
- * Mudbase, failover, the channel menu).  Both run under run-pam-tests.sh,
- * which starts the loopback mock (tests/mock/mock_baxverify.py), writes the
- * PAM service files and exports:
+ * Used by every program of tests/pam/: test_pam.c (the BaxVerify suite),
+ * test_providers.c (Tryvox, Mudbase, failover, the channel menu),
+ * test_local.c (the local provider and store), test_helper.c (the helper
+ * as the local caller would attack it), test_faults.c (the fault matrix
+ * and environment hygiene) and test_loop.c (the valgrind loop and
+ * allocation failures).  `make check` starts each through
+ * tests/run-test.sh and its runner (run-pam-tests.sh, run-faults.sh,
+ * run-hardening.sh), which starts the loopback mock
+ * (tests/mock/mock_baxverify.py) with tests/mock/lib.sh, writes the PAM
+ * service files and exports:
  *
  *   BV_TESTDIR      scratch dir holding baxverify.conf and the phones file
  *   BV_MOCK_URL     https://127.0.0.1:PORT (all three APIs and /_mock)
  *   BV_CA_FILE      the test CA
  *   BV_SYSLOG_FILE  where syslog_capture.so appends syslog lines
+ *
+ * The harness is one file per concern, all declared here:
+ * harness_mock.c (the mock's control API, request counting),
+ * harness_conf.c (baxverify.conf and the key file), harness_run.c (one
+ * PAM transaction), harness_assert.c (assertions), harness_leaks.c (the
+ * secret-hygiene check), harness_util.c (helpers) and harness.c (fixtures
+ * and the table-driven main).
  *
  * The harness offers: the mock's control API over HTTPS; writing
  * baxverify.conf (with a provider list and the tryvox/mudbase groups) and
@@ -51,7 +64,7 @@
 #include <libpamtest.h>
 #include <security/pam_appl.h>
 
-/* Must match what run-pam-tests.sh gives the mock. */
+/* Must match what tests/mock/lib.sh gives the mock (bv_api_key...). */
 #define API_KEY "sk_test_SECRET_9f8e7d"
 #define PROJECT_ID "proj_test"
 #define TRYVOX_KEY "tvx_sk_test_K3y9Qz7Wm4"
@@ -109,6 +122,19 @@
  * The same holds for the session of the bv_session_ignore service.
  */
 #define IGNORE_MARKER PAM_MODULE_UNKNOWN
+
+/*
+ * http.timeout and http.connect_timeout of a case whose fault must make
+ * them run out (a hang, a trickle, a stopped helper).  The requests
+ * before the fault share them and must not run out: 5 s is far beyond
+ * what a loopback request takes on a loaded machine.  A case with a
+ * timeout of t seconds that must end by that timeout (not by a retry,
+ * not by the module's own deadline of t + 10 s) must end within
+ * ONE_TIMEOUT_S(t): one timeout and 5 s of what a loaded machine adds,
+ * where a retry of FAULT_TIMEOUT would already take 10 s.
+ */
+#define FAULT_TIMEOUT 5
+#define ONE_TIMEOUT_S(t) ((double)(t) + 5.0)
 
 #define MAX_MSGS 32    /* messages captured per transaction */
 #define MAX_ANSWERS 64 /* answer slots; the unused ones stay NULL */

@@ -58,17 +58,10 @@ conf="$dir/baxverify.conf"
 printf 'root +447700900123\n' >"$dir/phones"
 chmod 644 "$dir/phones"
 
-write_conf() { # GROUP
-	cat >"$conf" <<EOF
-provider = "local";
-local = { delivery = "file"; file = "$dir/outbox"; };
-phones = { file = "$dir/phones"; gecos = false; };
-store = { dir = "$dir/store"; };
-helper = "$BV_HELPER";
-groups = [ "$1" ];
-max_tries = 1;
-EOF
-	chmod 600 "$conf"
+write_conf() { # GROUP: the local provider, codes to $dir/outbox
+	bv_write_conf "$conf" provider=local local.delivery=file \
+		"local.file=$dir/outbox" "phones.file=$dir/phones" \
+		phones.gecos=false "groups=[\"$1\"]" max_tries=1
 }
 
 bv_service bv

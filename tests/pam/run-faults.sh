@@ -1,19 +1,22 @@
 #!/bin/sh
-# run-faults.sh - the fault matrix and environment-hygiene checks of
-# pam_baxverify (tests/pam/test_faults.c) under pam_wrapper.
+# run-faults.sh [PROGRAM [FILTER]] - the fault matrix and
+# environment-hygiene checks of pam_baxverify (tests/pam/test_faults.c)
+# under pam_wrapper.
 #
-# Started by `make check` (automake TESTS) with, in the environment:
+# `make check` starts it for tests/pam/test_faults (tests/run-test.sh,
+# automake's LOG_COMPILER), with, in the environment:
 #   BV_MODULE        absolute path of the built .libs/pam_baxverify.so
 #   BV_SYSLOG_SHIM   absolute path of the built syslog_capture.so
 #   srcdir           the source tree (tests/mock/ lives there)
+# PROGRAM defaults to $BV_TEST_FAULTS, else tests/pam/test_faults.
 # Optional:
-#   BV_TEST_FAULTS   the built tests/pam/test_faults program
-#                    (default: tests/pam/test_faults, from the build dir)
-#   BV_DOCS_DIR      where test_faults writes fault-matrix.md (the Makefile
-#                    sets it to the source tree's docs/ for normal builds)
+#   BV_FAULT_MATRIX  the file test_faults writes the matrix to (the Makefile
+#                    sets it to tests/pam/fault-matrix.md in the build
+#                    directory; never the source tree, read-only under
+#                    make distcheck)
 #   BV_PRELOAD_FIRST a library that must come first in LD_PRELOAD (libasan)
 #   BV_TEST_FILTER   run only the cases whose name contains it (no table is
-#                    written then)
+#                    written then; or FILTER, the second argument)
 #
 # It makes a scratch directory with the test PKI (tests/mock/make-ca.sh),
 # starts five instances of the loopback mock - the proper one, one serving
@@ -34,7 +37,8 @@ fi
 
 : "${BV_MODULE:?BV_MODULE not set}"
 : "${BV_SYSLOG_SHIM:?BV_SYSLOG_SHIM not set}"
-BV_TEST_FAULTS=${BV_TEST_FAULTS:-tests/pam/test_faults}
+BV_TEST_FAULTS=${1:-${BV_TEST_FAULTS:-tests/pam/test_faults}}
+BV_TEST_FILTER=${2:-${BV_TEST_FILTER:-}}
 srcdir=${srcdir:-.}
 # shellcheck source=tests/mock/lib.sh
 . "$srcdir/tests/mock/lib.sh"

@@ -1,10 +1,11 @@
 #!/bin/sh
-# run-hardening.sh - issue 6's leak loop and allocation-failure injection.
+# run-hardening.sh [PROGRAM] - issue 6's leak loop and allocation-failure
+# injection, with tests/pam/test_loop (PROGRAM, default $BV_TEST_LOOP).
 #
-# Started by `make check` (automake TESTS) with, in the environment:
+# `make check` starts it for tests/pam/test_loop (tests/run-test.sh,
+# automake's LOG_COMPILER), with, in the environment:
 #   BV_MODULE          absolute path of the built .libs/pam_baxverify.so
 #   BV_SYSLOG_SHIM     absolute path of the built syslog_capture.so
-#   BV_TEST_LOOP       the built tests/pam/test_loop program
 #   BV_ALLOC_FAIL_SHIM absolute path of the built alloc_fail.so
 #   srcdir             the source tree (tests/mock/ lives there)
 # Optional:
@@ -53,7 +54,8 @@ set -eu
 
 : "${BV_MODULE:?BV_MODULE not set}"
 : "${BV_SYSLOG_SHIM:?BV_SYSLOG_SHIM not set}"
-: "${BV_TEST_LOOP:?BV_TEST_LOOP not set}"
+BV_TEST_LOOP=${1:-${BV_TEST_LOOP:-}}
+: "${BV_TEST_LOOP:?usage: run-hardening.sh PROGRAM (or BV_TEST_LOOP)}"
 : "${BV_ALLOC_FAIL_SHIM:?BV_ALLOC_FAIL_SHIM not set}"
 srcdir=${srcdir:-.}
 # shellcheck source=tests/mock/lib.sh

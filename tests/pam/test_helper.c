@@ -26,11 +26,13 @@
 static char script[4096];
 static char record[4096];
 
-/* Write a helper script (mode 0755, root's) and point the config at it. */
+/* Write a helper script (mode 0755, root's) and point the config at it
+   (the harness's timeouts: a script that execs the real helper must be
+   able to log in). */
 static void
 use_script(const char *body, mode_t mode)
 {
-	struct conf c = { .timeout = 1, .connect_timeout = 1 };
+	struct conf c = { 0 };
 	char text[20000];
 
 	snprintf(script, sizeof(script), "%s/helper.sh", testdir);
@@ -170,7 +172,11 @@ static void test_helper_stopped_at_prompt(void **state)
 {
 	struct pam_run r = { .service = "bv_safe", .user = "alice",
 			     .answer = signal_helper };
-	struct conf c = { .timeout = 1, .connect_timeout = 1 };
+	/* The code is sent before the prompt: that request must not run
+	   out (harness.h); the stopped helper then waits out the module's
+	   deadline, FAULT_TIMEOUT + 10 s. */
+	struct conf c = { .timeout = FAULT_TIMEOUT,
+			  .connect_timeout = FAULT_TIMEOUT };
 	int sig = SIGSTOP;
 
 	(void)state;
@@ -364,9 +370,10 @@ static void test_helper_under_valgrind(void **state)
 		 "--show-leak-kinds=definite,indirect "
 		 "--log-file='%s/vg.%%p' '%s'", logs, getenv("BV_HELPER"));
 	use_script(body, 0755);
-	/* valgrind starts slowly: give it the default timeouts. */
+	/* valgrind slows the helper down many times: long timeouts. */
 	{
-		struct conf c = { .helper = script };
+		struct conf c = { .helper = script, .timeout = 30,
+				  .connect_timeout = 30 };
 
 		write_conf(&c);
 	}
@@ -404,7 +411,8 @@ static void test_helper_resolves_names(void **state)
 {
 	char url[512];
 	const char *port = strrchr(mock_url, ':');
-	struct conf c = { .timeout = 2, .connect_timeout = 2 };
+	struct conf c = { .timeout = FAULT_TIMEOUT,
+			  .connect_timeout = FAULT_TIMEOUT };
 
 	(void)state;
 	assert_non_null(port);

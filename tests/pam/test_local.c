@@ -992,7 +992,9 @@ static void check_timeout(const char *script)
 	write_conf(&c);
 	t0 = now_s();
 	assert_rc(run_pam(&r), PAM_AUTH_ERR);
-	assert_true(now_s() - t0 < 3.0);
+	/* Ended by the 1 s timeout: not by the module's own deadline (11 s),
+	   nor by the hanging program (30 s). */
+	assert_true(now_s() - t0 < ONE_TIMEOUT_S(1));
 	assert_true(now_s() - t0 >= 0.9);
 	assert_err(MSG_HOST);
 	assert_not_logged("ALLOWED WITHOUT A CODE");
@@ -1047,8 +1049,8 @@ static void test_command_hostile_output(void **state)
 	write_conf(&c);
 	assert_rc(run_pam(&r), PAM_AUTHINFO_UNAVAIL);
 	/* 100 KB on stderr must not block the command until the timeout
-	   (10 s by default). */
-	assert_true(now_s() - t0 < 3.0);
+	   (10 s by default); 8 s leave a loaded machine room. */
+	assert_true(now_s() - t0 < 8.0);
 	assert_logged(PRIO(LOG_ERR), "send via local failed",
 		      "delivery command failed (status 1): ",
 		      "gateway says: AAAA");
@@ -1729,6 +1731,7 @@ static bool asked(const char *service, const char *user, const char *tty,
 static void test_grace_same_tty(void **state)
 {
 	struct conf c = local_file(NULL);
+	time_t t0 = time(NULL);
 
 	(void)state;
 	write_conf(&c);
@@ -1738,7 +1741,9 @@ static void test_grace_same_tty(void **state)
 	assert_logged(PRIO(LOG_INFO), "pam_baxverify(bv_remember:auth)",
 		      "user=alice", LOG_GRANTED);
 	assert_int_equal(store_count("alice", "remember"), 1);
-	assert_true(store_field("alice", "remember", 2) > time(NULL) + 290);
+	/* The window runs 300 s from the first login, which began after
+	   t0: no slack needed. */
+	assert_true(store_field("alice", "remember", 2) >= t0 + 300);
 }
 
 /* Never shared across terminals, remote hosts, services or users. */

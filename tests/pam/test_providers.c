@@ -461,23 +461,41 @@ static void test_tryvox_expired_then_resend(void **state)
 }
 
 /*
- * Real expiry at the mock: a 2 s lifetime and a check that reaches the
- * mock 3.5 s late.  The resent code's check is not delayed and succeeds.
+ * The answers of an expiry-then-resend login: the first code, which the
+ * mock's record lets run out just before it is typed (/_mock/expire: the
+ * record's own expiry, not an injected error, and no clock to wait for);
+ * Enter for a new one; that one.
  */
+static const char *expire_then_resend(int n, void *arg)
+{
+	char json[128];
+
+	(void)arg;
+	if (n == 0) {
+		snprintf(json, sizeof(json), "{\"to\": \"%s\"}", ALICE_PHONE);
+		mock_post("/_mock/expire", json);
+		return CODE;
+	}
+	return n == 1 ? "" : CODE;
+}
+
+/* Real expiry at the mock: the code ran out in its record before the
+   check; the resent code works. */
 static void test_tryvox_ttl_expiry_then_resend(void **state)
 {
 	struct conf c = { TRYVOX_ONLY };
+	struct pam_run r = { .service = "bv", .user = "alice",
+			     .answer = expire_then_resend };
 
 	(void)state;
 	write_conf(&c);
-	mock_config("{\"tryvox_ttl\": 2}");
-	mock_fault("{\"endpoint\": \"tryvox-check\", \"kind\": \"delay\", "
-		   "\"seconds\": 3.5, \"count\": 1}");
-	assert_rc(run_auth("bv", "alice", ANSWERS(CODE, "", CODE), NULL),
-		  PAM_SUCCESS);
+	assert_rc(run_pam(&r), PAM_SUCCESS);
+	assert_int_equal(r.prompts, 3);
 	assert_err(MSG_EXPIRED_AGAIN);
 	assert_requests(P_TV_START, 2);
 	assert_requests(P_TV_CHECK, 2);
+	pamtest_free_env(r.env);
+	free(r.shown);
 }
 
 /* Every code is born expired: the resend does not help either. */
@@ -856,26 +874,27 @@ static void test_mudbase_server_max_attempts(void **state)
 
 /*
  * Mudbase answers an expired code like a wrong one ("Invalid or expired
- * OTP", 400).  Real expiry (2 s lifetime, verify 3.5 s late), then Enter
- * sends a new code, which works.
+ * OTP", 400).  Real expiry (the code runs out in the mock's record before
+ * it is typed), then Enter sends a new code, which works.
  */
 static void test_mudbase_expired_then_resend(void **state)
 {
 	struct conf c = { MUDBASE_ONLY };
+	struct pam_run r = { .service = "bv", .user = "alice",
+			     .answer = expire_then_resend };
 
 	(void)state;
 	write_conf(&c);
-	mock_config("{\"mudbase_ttl\": 2}");
-	mock_fault("{\"endpoint\": \"mudbase-verify\", \"kind\": \"delay\", "
-		   "\"seconds\": 3.5, \"count\": 1}");
-	assert_rc(run_auth("bv", "alice", ANSWERS(CODE, "", CODE), NULL),
-		  PAM_SUCCESS);
+	assert_rc(run_pam(&r), PAM_SUCCESS);
+	assert_int_equal(r.prompts, 3);
 	assert_err("Wrong code. 2 attempt(s) left.");
 	assert_int_equal(count_in_bufs(info_buf,
 				       "A verification code was sent by SMS"),
 			 2);
 	assert_requests(P_MB_SEND, 2);
 	assert_requests(P_MB_VERIFY, 2);
+	pamtest_free_env(r.env);
+	free(r.shown);
 }
 
 static void test_mudbase_send_rate_limit_real(void **state)
