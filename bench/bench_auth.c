@@ -219,8 +219,9 @@ series_finish(struct series *s)
 		sum += s->us[i];
 	qsort(s->us, (size_t)s->n, sizeof(*s->us), cmp_double);
 	s->mean = s->n ? sum / s->n : 0;
-	s->median = s->n == 0 ? 0 : s->n % 2 ? s->us[s->n / 2] :
-		    (s->us[s->n / 2 - 1] + s->us[s->n / 2]) / 2;
+	s->median = s->n == 0  ? 0
+		    : s->n % 2 ? s->us[s->n / 2]
+			       : (s->us[s->n / 2 - 1] + s->us[s->n / 2]) / 2;
 	/* Nearest rank: the smallest value >= 90% of the samples. */
 	s->p90 = s->n ? s->us[(9 * s->n + 9) / 10 - 1] : 0;
 	s->done = s->n > 0;
@@ -340,7 +341,7 @@ static struct {
 static void
 agent_serve(FILE *in, FILE *out)
 {
-	struct sink body = { NULL, 0, 0, true };
+	struct sink body = {NULL, 0, 0, true};
 	struct curl_slist *json_hdr;
 	char *line = NULL, *path, *data, url[1024];
 	size_t linecap = 0;
@@ -499,7 +500,7 @@ mock_reset(void)
 /* PAM.                                                                    */
 
 struct conv_data {
-	const char *code;   /* the answer, or NULL: read it from outbox */
+	const char *code; /* the answer, or NULL: read it from outbox */
 	const char *outbox;
 	int prompts;
 	char last_error[256];
@@ -536,8 +537,8 @@ code_from_outbox(const char *path)
 }
 
 static int
-conversation(int n, const struct pam_message **msg,
-	     struct pam_response **resp, void *appdata)
+conversation(int n, const struct pam_message **msg, struct pam_response **resp,
+	     void *appdata)
 {
 	struct conv_data *cd = appdata;
 	struct pam_response *r = calloc((size_t)n, sizeof(*r));
@@ -577,8 +578,8 @@ fail:
 static double
 login(const char *service, const char *user, const char *code)
 {
-	struct conv_data cd = { code, env.outbox, 0, "" };
-	struct pam_conv conv = { conversation, &cd };
+	struct conv_data cd = {code, env.outbox, 0, ""};
+	struct pam_conv conv = {conversation, &cd};
 	pam_handle_t *pamh = NULL;
 	double t0, t1;
 	int rc;
@@ -628,11 +629,10 @@ login_local(void)
 /* Floor B: the bare libcurl client.                                       */
 
 static char bare_buf[BODY_MAX + 1];
-static struct sink bare_sink = { bare_buf, 0, sizeof(bare_buf), false };
+static struct sink bare_sink = {bare_buf, 0, sizeof(bare_buf), false};
 
 static void
-bare_post(CURL *e, struct curl_slist *hdrs, const char *path,
-	  const char *body)
+bare_post(CURL *e, struct curl_slist *hdrs, const char *path, const char *body)
 {
 	char url[1024];
 	long status = 0;
@@ -704,7 +704,8 @@ bare_login(void)
 	curl.easy_setopt(e, CURLOPT_CAINFO, env.ca);
 	curl.easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 5L);
 	curl.easy_setopt(e, CURLOPT_TIMEOUT, 10L);
-	curl.easy_setopt(e, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+	curl.easy_setopt(e, CURLOPT_USERAGENT,
+			 PACKAGE_NAME "/" PACKAGE_VERSION);
 	curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, sink_write);
 	curl.easy_setopt(e, CURLOPT_WRITEDATA, &bare_sink);
 
@@ -737,7 +738,7 @@ hash_three(void)
 {
 	static struct crypt_data cd;
 	static const char token[] =
-		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 	char salt[CRYPT_GENSALT_OUTPUT_SIZE], hash[CRYPT_OUTPUT_SIZE];
 	const char *h;
 	double t0, t1;
@@ -771,7 +772,8 @@ remove_flat_dir(const char *path)
 	if (d == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
 		unlink(file);
@@ -790,8 +792,8 @@ remove_flat_dir(const char *path)
 static void
 child_pam_wrapper_setup(void)
 {
-	struct conv_data cd = { NULL, env.outbox, 0, "" };
-	struct pam_conv conv = { conversation, &cd };
+	struct conv_data cd = {NULL, env.outbox, 0, ""};
+	struct pam_conv conv = {conversation, &cd};
 	pam_handle_t *pamh = NULL;
 
 	if (pam_start("other", env.user, &conv, &pamh) != PAM_SUCCESS)
@@ -831,12 +833,12 @@ typedef double (*op_fn)(void);
 struct op {
 	struct series s;
 	op_fn fn;
-	bool fork;      /* in a fresh process */
-	bool host;      /* ... with host_libs loaded first */
-	bool curl;      /* ... with libcurl loaded and initialised first */
+	bool fork; /* in a fresh process */
+	bool host; /* ... with host_libs loaded first */
+	bool curl; /* ... with libcurl loaded and initialised first */
 	const struct op *floor;
 	long want_conns, want_reqs; /* per iteration; -1: any */
-	long conns, reqs;           /* counted over the timed iterations */
+	long conns, reqs;	    /* counted over the timed iterations */
 };
 
 /* Run op->fn in a new process forked for it; the time the child measured. */
@@ -915,7 +917,7 @@ rounds(struct op *ops, size_t nops, int count, bool record)
 			if (record) {
 				ops[k].s.us[ops[k].s.n++] = us;
 				ops[k].conns +=
-					after.connections - before.connections;
+				    after.connections - before.connections;
 				ops[k].reqs += after.requests - before.requests;
 			}
 			before = after;
@@ -935,7 +937,7 @@ rounds(struct op *ops, size_t nops, int count, bool record)
 static void
 normalize(char *s)
 {
-	static const char *const keys[] = { "\"token\":\"", "\"connection\":" };
+	static const char *const keys[] = {"\"token\":\"", "\"connection\":"};
 	char *p, *q;
 	size_t k;
 
@@ -973,8 +975,10 @@ same_requests(const struct op *module_op, const struct op *bare_op)
 	normalize(bare);
 	same = strcmp(module, bare) == 0;
 	if (!same)
-		fprintf(stderr, "module requests:\n%.3000s\nbare client "
-			"requests:\n%.3000s\n", module, bare);
+		fprintf(stderr,
+			"module requests:\n%.3000s\nbare client "
+			"requests:\n%.3000s\n",
+			module, bare);
 	free(module);
 	free(bare);
 	return same;
@@ -1154,35 +1158,35 @@ main(int argc, char **argv)
 	host = host_libs[0] != '\0';
 
 	memset(ops, 0, sizeof(ops));
-#define OP(i, t, l, f, fk, h, c, fl, wc, wr)                              \
-	do {                                                              \
-		series_init(&ops[i].s, t, l, iterations);                 \
-		ops[i].fn = f;                                            \
-		ops[i].fork = fk;                                         \
-		ops[i].host = h;                                          \
-		ops[i].curl = c;                                          \
-		ops[i].floor = fl;                                        \
-		ops[i].want_conns = wc;                                   \
-		ops[i].want_reqs = wr;                                    \
+#define OP(i, t, l, f, fk, h, c, fl, wc, wr)                                   \
+	do {                                                                   \
+		series_init(&ops[i].s, t, l, iterations);                      \
+		ops[i].fn = f;                                                 \
+		ops[i].fork = fk;                                              \
+		ops[i].host = h;                                               \
+		ops[i].curl = c;                                               \
+		ops[i].floor = fl;                                             \
+		ops[i].want_conns = wc;                                        \
+		ops[i].want_reqs = wr;                                         \
 	} while (0)
 	OP(A, "A", "floor A: pam_permit stack", login_permit, true, false,
 	   false, NULL, 0, 0);
-	OP(S, "S", "module: load + skip, cold", login_skip, true, false,
+	OP(S, "S", "module: load + skip, cold", login_skip, true, false, false,
+	   &ops[A], 0, 0);
+	OP(S1, "S'", "module: load + skip, sshd's libs", login_skip, true, true,
 	   false, &ops[A], 0, 0);
-	OP(S1, "S'", "module: load + skip, sshd's libs", login_skip, true,
-	   true, false, &ops[A], 0, 0);
-	OP(S2, "S\"", "module: load + skip, libcurl resident", login_skip,
-	   true, false, true, &ops[A], 0, 0);
-	OP(B, "B", "floor B: bare libcurl, same 3 requests", bare_login,
-	   true, false, true, NULL, 1, 3);
+	OP(S2, "S\"", "module: load + skip, libcurl resident", login_skip, true,
+	   false, true, &ops[A], 0, 0);
+	OP(B, "B", "floor B: bare libcurl, same 3 requests", bare_login, true,
+	   false, true, NULL, 1, 3);
 	OP(F, "F", "module: BaxVerify login, cold", login_bax, true, false,
 	   false, &ops[B], 1, 3);
 	OP(F1, "F'", "module: BaxVerify login, sshd's libs", login_bax, true,
 	   true, false, &ops[B], 1, 3);
 	OP(F2, "F\"", "module: BaxVerify login, libcurl resident", login_bax,
 	   true, false, true, &ops[B], 1, 3);
-	OP(C, "C", "floor C: crypt_r x3 (a local login's)", hash_three,
-	   false, false, false, NULL, -1, -1);
+	OP(C, "C", "floor C: crypt_r x3 (a local login's)", hash_three, false,
+	   false, false, NULL, -1, -1);
 	OP(L, "L", "module: local provider login, cold", login_local, true,
 	   false, false, &ops[C], 0, 0);
 #undef OP
@@ -1204,8 +1208,10 @@ main(int argc, char **argv)
 	rounds(ops, NOPS, iterations, true);
 
 	/* Memory: logins in this one process, libcurl loaded. */
-	fprintf(stderr, "bench_auth: %d BaxVerify logins and %d skipped users "
-		"in one process...\n", iterations, iterations);
+	fprintf(stderr,
+		"bench_auth: %d BaxVerify logins and %d skipped users "
+		"in one process...\n",
+		iterations, iterations);
 	curl_load();
 	for (i = 0; i < warmup; i++) {
 		login_bax();
@@ -1223,8 +1229,8 @@ main(int argc, char **argv)
 
 	/* The figures. */
 	printf("pam_baxverify %s: %d iterations per operation after %d "
-	       "warm-up, interleaved, in one run.\n", PACKAGE_VERSION,
-	       iterations, warmup);
+	       "warm-up, interleaved, in one run.\n",
+	       PACKAGE_VERSION, iterations, warmup);
 	printf("Each login: pam_start + pam_authenticate + pam_end in a fresh "
 	       "process, as with sudo and sshd\n(timed in a forked child after "
 	       "pam_wrapper's set-up). What the child has loaded first:\n"
@@ -1236,8 +1242,7 @@ main(int argc, char **argv)
 	print_wrapped("                    ", host ? host_libs : "(not run)");
 	putchar('\n');
 	printf("   %-44s %10s %10s %10s  %-5s %8s %8s\n", "operation",
-	       "mean us", "median us", "p90 us", "floor", "x median",
-	       "x mean");
+	       "mean us", "median us", "p90 us", "floor", "x median", "x mean");
 	for (i = 0; i < NOPS; i++)
 		row(&ops[i]);
 
@@ -1246,43 +1251,47 @@ main(int argc, char **argv)
 	printf("%-47s %10.0f %12s %10.0f\n",
 	       "the module on a skipped user (S - A)",
 	       ops[S].s.median - ops[A].s.median,
-	       host ? fmt_us(ops[S1].s.median - ops[A].s.median, b1,
-			     sizeof(b1)) : "-",
+	       host ? fmt_us(ops[S1].s.median - ops[A].s.median, b1, sizeof(b1))
+		    : "-",
 	       ops[S2].s.median - ops[A].s.median);
 	printf("%-47s %10.0f %12s %10.0f\n",
 	       "a BaxVerify login over the bare client (F - B)",
 	       ops[F].s.median - ops[B].s.median,
-	       host ? fmt_us(ops[F1].s.median - ops[B].s.median, b1,
-			     sizeof(b1)) : "-",
+	       host ? fmt_us(ops[F1].s.median - ops[B].s.median, b1, sizeof(b1))
+		    : "-",
 	       ops[F2].s.median - ops[B].s.median);
 	printf("A local login: hashing (C) is %.0f%% of it (median); the rest "
-	       "is %.0f us.\n", 100.0 * ops[C].s.median / ops[L].s.median,
+	       "is %.0f us.\n",
+	       100.0 * ops[C].s.median / ops[L].s.median,
 	       ops[L].s.median - ops[C].s.median);
 
 	printf("\nChecks (TCP connections/API requests per operation, from "
 	       "GET /_mock/stats around each):\n");
 	check(counts_ok(&ops[F]) && counts_ok(&ops[F1]) && counts_ok(&ops[F2]),
 	      "BaxVerify login: %s cold, %s sshd's libs, %s libcurl resident "
-	      "(want 1/3)", per(&ops[F], b1, sizeof(b1)),
-	      per(&ops[F1], b2, sizeof(b2)), per(&ops[F2], b3, sizeof(b3)));
+	      "(want 1/3)",
+	      per(&ops[F], b1, sizeof(b1)), per(&ops[F1], b2, sizeof(b2)),
+	      per(&ops[F2], b3, sizeof(b3)));
 	check(counts_ok(&ops[S]) && counts_ok(&ops[S1]) && counts_ok(&ops[S2]),
 	      "skipped user: %s cold, %s sshd's libs, %s libcurl resident "
-	      "(want 0/0)", per(&ops[S], b1, sizeof(b1)),
-	      per(&ops[S1], b2, sizeof(b2)), per(&ops[S2], b3, sizeof(b3)));
+	      "(want 0/0)",
+	      per(&ops[S], b1, sizeof(b1)), per(&ops[S1], b2, sizeof(b2)),
+	      per(&ops[S2], b3, sizeof(b3)));
 	check(counts_ok(&ops[L]) && counts_ok(&ops[A]),
 	      "local provider login: %s; pam_permit: %s (want 0/0)",
 	      per(&ops[L], b1, sizeof(b1)), per(&ops[A], b2, sizeof(b2)));
 	check(counts_ok(&ops[B]), "bare client: %s (want 1/3)",
 	      per(&ops[B], b1, sizeof(b1)));
 	check(same, "the bare client's requests equal the module's (method, "
-	      "path, headers, bodies;\n       token and connection ids "
-	      "aside)");
+		    "path, headers, bodies;\n       token and connection ids "
+		    "aside)");
 
 	printf("\nResident set of this process over %d BaxVerify logins and "
 	       "%d skipped users in it (libcurl\nloaded): %+ld KiB (%+.0f "
 	       "bytes per pair), %+ld KiB of it over the second half; %ld KiB "
 	       "at\nstart, %ld KiB at the end (libcurl loaded in it "
-	       "included).\n", iterations, iterations, rss1 - rss0,
+	       "included).\n",
+	       iterations, iterations, rss1 - rss0,
 	       1024.0 * (double)(rss1 - rss0) / iterations, rss1 - rss_half,
 	       rss_start, rss1);
 	printf("Run time %.1f s.\n", (now_us() - t_start) / 1e6);

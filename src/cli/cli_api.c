@@ -22,19 +22,19 @@
 
 /* The channel a send or verify is for. */
 struct asked_channel {
-	const char *name;        /* as given or chosen, for messages; NULL:
+	const char *name;	 /* as given or chosen, for messages; NULL:
 				    any (validate-token) */
-	bool valid;              /* name is a channel... */
+	bool valid;		 /* name is a channel... */
 	enum bv_channel channel; /* ...this one */
 };
 
 /* What one send, verify or validate run needs. */
 struct api_run {
 	struct provider_session session; /* the providers, in process */
-	const struct bv_provider *p;     /* the one picked, selected */
+	const struct bv_provider *p;	 /* the one picked, selected */
 	struct asked_channel asked;
 	struct bv_contact contact;
-	const char *dest;                /* in contact, or NULL: any */
+	const char *dest; /* in contact, or NULL: any */
 	struct bv_outcome out;
 	char masked[EMAIL_MAX + 16];
 };
@@ -64,10 +64,9 @@ pick_provider(const struct bv_config *cfg, const char *name,
 	const char *channel = asked->name;
 
 	if (channel == NULL || asked->valid)
-		p = engine_pick_provider(cfg, name,
-					 channel ? asked->channel
-						 : BV_CHANNEL_COUNT,
-					 need_validate);
+		p = engine_pick_provider(
+		    cfg, name, channel ? asked->channel : BV_CHANNEL_COUNT,
+		    need_validate);
 	if (p != NULL)
 		return p;
 	if (name != NULL)
@@ -221,8 +220,7 @@ refuse_options(const char *cmd, const struct api_args *a, const char *ok)
 	if ((a->id && !strchr(ok, 'i')) || (a->user && !strchr(ok, 'u')) ||
 	    (a->channel && !strchr(ok, 'c')) ||
 	    (a->show_token && !strchr(ok, 's')) ||
-	    (a->consume && !strchr(ok, 'k')) ||
-	    (a->file && !strchr(ok, 'f')))
+	    (a->consume && !strchr(ok, 'k')) || (a->file && !strchr(ok, 'f')))
 		return cli_usage_error(cmd, "option not valid here");
 	return -1;
 }

@@ -20,7 +20,6 @@
 #include "../store/store.h"
 #include "cli.h"
 
-
 /* Keep the first failure's status: the most basic problem comes first. */
 static void
 note(int *status, int s)
@@ -121,7 +120,7 @@ report_destinations(struct cli *cli, const struct bv_engine *e,
 static int
 check_user(struct cli *cli, const char *user)
 {
-	struct bv_log log = { .debug = false, .sink = quiet_sink };
+	struct bv_log log = {.debug = false, .sink = quiet_sink};
 	enum engine_selection sel = ENGINE_NO_DESTINATION;
 	struct bv_engine e;
 	char who[192];
@@ -188,8 +187,10 @@ check_phones(struct cli *cli)
 	rc = phones_lookup(&cli->cfg, "#", &cli->log, &c);
 	contact_clear(&c);
 	if (rc != BV_OK) {
-		fprintf(stderr, "phones: %s refused (the module denies every "
-			"user it asks a code for)\n", cli->cfg.phones_file);
+		fprintf(stderr,
+			"phones: %s refused (the module denies every "
+			"user it asks a code for)\n",
+			cli->cfg.phones_file);
 		return cli_status_for(rc);
 	}
 	printf("phones: %s: ok\n", cli->cfg.phones_file);
@@ -260,7 +261,7 @@ static int
 check_provider(struct cli *cli, const char *name)
 {
 	const struct bv_provider_info *p = provider_info_find(name);
-	struct bv_outcome out = { .attempts_left = -1 };
+	struct bv_outcome out = {.attempts_left = -1};
 	char said[PATH_MAX + 128];
 	enum bv_result rc;
 

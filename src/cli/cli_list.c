@@ -80,7 +80,8 @@ module_accepts(struct cli *cli)
 	bv_free_secret(text);
 	if (rc == BV_OK)
 		return CLI_OK;
-	fprintf(stderr, "baxverify: %s is refused by the module: every "
+	fprintf(stderr,
+		"baxverify: %s is refused by the module: every "
 		"login it asks for a code fails until this is fixed\n",
 		cli->cfg.phones_file);
 	return cli_status_for(rc);

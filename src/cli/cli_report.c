@@ -82,7 +82,7 @@ scalar_text(const cJSON *it, char *out, size_t outsz)
 static int
 bax_get(struct cli *cli, const char *path, cJSON **root)
 {
-	struct bv_outcome out = { .attempts_left = -1 };
+	struct bv_outcome out = {.attempts_left = -1};
 	enum bv_result rc;
 	int status;
 

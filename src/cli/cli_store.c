@@ -218,8 +218,9 @@ report_reset(const struct cleared *c, const char *user)
 		printf(" an ended lockout;");
 	}
 	printf(" %ld failed verification%s; %zu recent send%s; %zu grace "
-	       "window%s\n", c->failures, c->failures == 1 ? "" : "s",
-	       c->nsends, c->nsends == 1 ? "" : "s", c->nremember,
+	       "window%s\n",
+	       c->failures, c->failures == 1 ? "" : "s", c->nsends,
+	       c->nsends == 1 ? "" : "s", c->nremember,
 	       c->nremember == 1 ? "" : "s");
 }
 

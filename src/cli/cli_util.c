@@ -296,8 +296,8 @@ secret_from_file(struct cli *cli, const char *file, int *status)
 	 * file owned by root (or us) with no group or other access.  The
 	 * reasons are logged to stderr, naming the file.
 	 */
-	if (cfg_read_trusted_file(path, true, SECRET_LINE_MAX, &cli->log,
-				  &text, &len) != BV_OK)
+	if (cfg_read_trusted_file(path, true, SECRET_LINE_MAX, &cli->log, &text,
+				  &len) != BV_OK)
 		goto out;
 	text[strcspn(text, "\r\n")] = '\0';
 	if (text[0] == '\0') {

@@ -11,10 +11,10 @@ static const struct {
 	const char *name;  /* configuration, protocol, environment */
 	const char *label; /* the user's lines */
 } channels[BV_CHANNEL_COUNT] = {
-	[BV_CHANNEL_SMS] = { "sms", "SMS" },
-	[BV_CHANNEL_VOICE] = { "voice", "voice call" },
-	[BV_CHANNEL_WHATSAPP] = { "whatsapp", "WhatsApp" },
-	[BV_CHANNEL_EMAIL] = { "email", "email" },
+    [BV_CHANNEL_SMS] = {"sms", "SMS"},
+    [BV_CHANNEL_VOICE] = {"voice", "voice call"},
+    [BV_CHANNEL_WHATSAPP] = {"whatsapp", "WhatsApp"},
+    [BV_CHANNEL_EMAIL] = {"email", "email"},
 };
 
 /* A value from outside the enum (a corrupted state) reads as SMS. */
@@ -58,8 +58,7 @@ channel_is_email(enum bv_channel c)
 bool
 channel_set_has(unsigned set, enum bv_channel c)
 {
-	return (unsigned)c < BV_CHANNEL_COUNT &&
-	       (set & BV_CHANNEL_BIT(c)) != 0;
+	return (unsigned)c < BV_CHANNEL_COUNT && (set & BV_CHANNEL_BIT(c)) != 0;
 }
 
 enum bv_channel

@@ -48,7 +48,8 @@ child_open_trusted(const char *path, char *why, size_t whysz)
 	}
 	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		snprintf(why, whysz, "not owned by root or writable by group "
+		snprintf(why, whysz,
+			 "not owned by root or writable by group "
 			 "or others");
 		goto bad;
 	}
@@ -77,7 +78,8 @@ close_listed(int from)
 			break;
 		}
 		for (off = 0; off < n;) {
-			/* struct linux_dirent64: ino, off, reclen, type, name */
+			/* struct linux_dirent64: ino, off, reclen, type, name
+			 */
 			unsigned short reclen;
 			const char *name = buf + off + 19;
 
@@ -102,7 +104,7 @@ child_close_from(int from)
 #ifdef SYS_close_range
 	if (syscall(SYS_close_range, (unsigned)from, ~0U, 0) == 0)
 		return true;
-	/* ENOSYS (kernel before 5.9), or anything else: list them. */
+		/* ENOSYS (kernel before 5.9), or anything else: list them. */
 #endif
 	return close_listed(from);
 }
@@ -138,7 +140,7 @@ reset_reserved(int sig)
 		unsigned long flags;
 		void (*restorer)(void);
 		unsigned long mask;
-	} ksa = { SIG_DFL, 0, NULL, 0 };
+	} ksa = {SIG_DFL, 0, NULL, 0};
 
 	(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
 #else
@@ -168,7 +170,7 @@ reset_signals(void)
 static bool
 set_limit(int resource, rlim_t soft, rlim_t hard)
 {
-	struct rlimit rl = { .rlim_cur = soft, .rlim_max = hard };
+	struct rlimit rl = {.rlim_cur = soft, .rlim_max = hard};
 
 	if (setrlimit(resource, &rl) == 0)
 		return true;
@@ -180,8 +182,8 @@ set_limit(int resource, rlim_t soft, rlim_t hard)
 	 */
 	if (getrlimit(resource, &rl) != 0)
 		return false;
-	if (soft != RLIM_INFINITY && (rl.rlim_max == RLIM_INFINITY ||
-				      soft < rl.rlim_max))
+	if (soft != RLIM_INFINITY &&
+	    (rl.rlim_max == RLIM_INFINITY || soft < rl.rlim_max))
 		rl.rlim_cur = soft;
 	else
 		rl.rlim_cur = rl.rlim_max;
@@ -226,7 +228,7 @@ write_best_effort(const char *path, const char *text)
 static void
 reset_share(void)
 {
-	struct sched_param none = { .sched_priority = 0 };
+	struct sched_param none = {.sched_priority = 0};
 	cpu_set_t all;
 	int cpu;
 
@@ -249,7 +251,7 @@ reset_share(void)
 void
 child_exec(int exec_fd, char *const argv[])
 {
-	char *const envp[] = { NULL };
+	char *const envp[] = {NULL};
 
 	if (!take_root() || !reset_signals() || !reset_limits())
 		return;

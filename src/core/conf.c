@@ -37,36 +37,33 @@
  * providers' keys are in src/providers/NAME_info.c.
  */
 static const struct cfg_key core_keys[] = {
-	{ "provider", NULL, CFG_NAMES, OFF(providers), &cfg_check_word, 0, 0 },
-	{ "helper", NULL, CFG_STRING, OFF(helper), &cfg_check_abs_path, 0, 0 },
-	{ "channels", NULL, CFG_CHANNELS, OFF(channels), NULL, 0, 0 },
-	{ "store.dir", NULL, CFG_STRING, OFF(store_dir), &cfg_check_abs_path, 0,
-	  0 },
-	{ "limits.max_sends_per_hour", NULL, CFG_INT, OFF(max_sends_per_hour),
-	  NULL, 0, CFG_MAX_SENDS_PER_HOUR },
-	{ "limits.deny", NULL, CFG_INT, OFF(deny), NULL, 0, 1000 },
-	{ "limits.unlock_time", NULL, CFG_INT, OFF(unlock_time), NULL, 1,
-	  86400 * 7 },
-	{ "recovery.enabled", NULL, CFG_BOOL, OFF(recovery), NULL, 0, 0 },
-	{ "remember", "remember", CFG_INT, OFF(remember), NULL, 0, 86400 },
-	{ "http.ca_file", NULL, CFG_STRING, OFF(http.ca_file), &cfg_check_path,
-	  0, 0 },
-	{ "http.connect_timeout", NULL, CFG_INT, OFF(http.connect_timeout),
-	  NULL, 1, 60 },
-	{ "http.timeout", NULL, CFG_INT, OFF(http.timeout), NULL, 1, 120 },
-	{ "http.proxy", NULL, CFG_STRING, OFF(http.proxy), &cfg_check_proxy, 0,
-	  0 },
-	{ "phones.file", NULL, CFG_STRING, OFF(phones_file),
-	  &cfg_check_abs_path, 0, 0 },
-	{ "phones.gecos", NULL, CFG_BOOL, OFF(phones_gecos), NULL, 0, 0 },
-	{ "prompt", NULL, CFG_STRING, OFF(prompt), &cfg_check_nonempty, 0, 0 },
-	{ "max_tries", NULL, CFG_INT, OFF(max_tries), NULL, 1, 10 },
-	{ "max_sends", NULL, CFG_INT, OFF(max_sends), NULL, 1, 5 },
-	{ "failmode", "failmode", CFG_FAILMODE, OFF(failmode), NULL, 0, 0 },
-	{ "nullok", "nullok", CFG_BOOL, OFF(nullok), NULL, 0, 0 },
-	{ "debug", "debug", CFG_BOOL, OFF(debug), NULL, 0, 0 },
-	{ "groups", NULL, CFG_STRLIST, OFF(groups), &cfg_check_nonempty, 0, 0 },
-	{ NULL, "consume_token", CFG_BOOL, OFF(consume_token), NULL, 0, 0 },
+    {"provider", NULL, CFG_NAMES, OFF(providers), &cfg_check_word, 0, 0},
+    {"helper", NULL, CFG_STRING, OFF(helper), &cfg_check_abs_path, 0, 0},
+    {"channels", NULL, CFG_CHANNELS, OFF(channels), NULL, 0, 0},
+    {"store.dir", NULL, CFG_STRING, OFF(store_dir), &cfg_check_abs_path, 0, 0},
+    {"limits.max_sends_per_hour", NULL, CFG_INT, OFF(max_sends_per_hour), NULL,
+     0, CFG_MAX_SENDS_PER_HOUR},
+    {"limits.deny", NULL, CFG_INT, OFF(deny), NULL, 0, 1000},
+    {"limits.unlock_time", NULL, CFG_INT, OFF(unlock_time), NULL, 1, 86400 * 7},
+    {"recovery.enabled", NULL, CFG_BOOL, OFF(recovery), NULL, 0, 0},
+    {"remember", "remember", CFG_INT, OFF(remember), NULL, 0, 86400},
+    {"http.ca_file", NULL, CFG_STRING, OFF(http.ca_file), &cfg_check_path, 0,
+     0},
+    {"http.connect_timeout", NULL, CFG_INT, OFF(http.connect_timeout), NULL, 1,
+     60},
+    {"http.timeout", NULL, CFG_INT, OFF(http.timeout), NULL, 1, 120},
+    {"http.proxy", NULL, CFG_STRING, OFF(http.proxy), &cfg_check_proxy, 0, 0},
+    {"phones.file", NULL, CFG_STRING, OFF(phones_file), &cfg_check_abs_path, 0,
+     0},
+    {"phones.gecos", NULL, CFG_BOOL, OFF(phones_gecos), NULL, 0, 0},
+    {"prompt", NULL, CFG_STRING, OFF(prompt), &cfg_check_nonempty, 0, 0},
+    {"max_tries", NULL, CFG_INT, OFF(max_tries), NULL, 1, 10},
+    {"max_sends", NULL, CFG_INT, OFF(max_sends), NULL, 1, 5},
+    {"failmode", "failmode", CFG_FAILMODE, OFF(failmode), NULL, 0, 0},
+    {"nullok", "nullok", CFG_BOOL, OFF(nullok), NULL, 0, 0},
+    {"debug", "debug", CFG_BOOL, OFF(debug), NULL, 0, 0},
+    {"groups", NULL, CFG_STRLIST, OFF(groups), &cfg_check_nonempty, 0, 0},
+    {NULL, "consume_token", CFG_BOOL, OFF(consume_token), NULL, 0, 0},
 };
 
 #define NCORE (sizeof(core_keys) / sizeof(core_keys[0]))
@@ -78,10 +75,10 @@ static const struct cfg_key core_keys[] = {
 struct loader {
 	struct bv_config *cfg;
 	const struct bv_log *log;
-	bool channels_empty;     /* "channels = [];" */
-	bool channel_twice;      /* a channel of "channels" came again... */
-	enum bv_channel twice;   /* ...this one... */
-	size_t twice_at;         /* ...after this many others */
+	bool channels_empty;   /* "channels = [];" */
+	bool channel_twice;    /* a channel of "channels" came again... */
+	enum bv_channel twice; /* ...this one... */
+	size_t twice_at;       /* ...after this many others */
 };
 
 /* A key, and the struct its value goes to: cfg or a provider's own. */
@@ -107,8 +104,7 @@ catalog_index(const struct bv_config *cfg, const char *name)
 
 /* The key called name: the core's, or one of a provider's group. */
 static bool
-key_by_name(const struct bv_config *cfg, const char *name,
-	    struct key_ref *ref)
+key_by_name(const struct bv_config *cfg, const char *name, struct key_ref *ref)
 {
 	size_t i;
 
@@ -281,7 +277,7 @@ wipe_parsed_secrets(const struct bv_config *cfg, const config_t *lc)
 			v = NULL;
 			if (is_secret(k) && k->name != NULL &&
 			    config_lookup_string(lc, k->name, &v) ==
-				    CONFIG_TRUE)
+				CONFIG_TRUE)
 				bv_wipe_str(v);
 		}
 }
@@ -357,8 +353,10 @@ read_trusted(const char *path, size_t maxlen, const struct bv_log *log,
 			rc = BV_NOMEM;
 			goto out;
 		}
-		bv_log(log, LOG_ERR, "%s: read error or file changed while "
-		       "read: %m", path);
+		bv_log(log, LOG_ERR,
+		       "%s: read error or file changed while "
+		       "read: %m",
+		       path);
 		goto out;
 	}
 	*text = buf;
@@ -440,10 +438,10 @@ fill_string_defaults(struct bv_config *cfg)
 		char **slot;
 		const char *value;
 	} d[] = {
-		{ &cfg->phones_file, BV_DEFAULT_PHONES },
-		{ &cfg->store_dir, BV_DEFAULT_STORE },
-		{ &cfg->helper, BV_DEFAULT_HELPER },
-		{ &cfg->prompt, "Verification code: " },
+	    {&cfg->phones_file, BV_DEFAULT_PHONES},
+	    {&cfg->store_dir, BV_DEFAULT_STORE},
+	    {&cfg->helper, BV_DEFAULT_HELPER},
+	    {&cfg->prompt, "Verification code: "},
 	};
 	size_t i;
 
@@ -550,8 +548,8 @@ apply_args(struct bv_config *cfg, int argc, const char **argv,
 		if (rc == BV_NOMEM)
 			return rc;
 		if (rc != BV_OK) {
-			bv_log(log, LOG_ERR, "invalid module argument \"%.64s\"",
-			       argv[i]);
+			bv_log(log, LOG_ERR,
+			       "invalid module argument \"%.64s\"", argv[i]);
 			return rc;
 		}
 	}
@@ -663,8 +661,8 @@ check_channels(const struct loader *ld)
 	for (i = 0; i <= cfg->nchannels; i++) {
 		if (ld->channel_twice && i == ld->twice_at) {
 			bv_log(ld->log, LOG_ERR,
-			       "%s: channel \"%s\" is listed twice",
-			       cfg->path, channel_name(ld->twice));
+			       "%s: channel \"%s\" is listed twice", cfg->path,
+			       channel_name(ld->twice));
 			return BV_CONFIG;
 		}
 		if (i < cfg->nchannels &&
@@ -695,14 +693,18 @@ check_ca_file(const struct loader *ld)
 		return BV_OK;
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		bv_log(ld->log, LOG_ERR, "%s: http.ca_file %s cannot be read: "
-		       "%s", ld->cfg->path, path, strerror(errno));
+		bv_log(ld->log, LOG_ERR,
+		       "%s: http.ca_file %s cannot be read: "
+		       "%s",
+		       ld->cfg->path, path, strerror(errno));
 		return BV_CONFIG;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		bv_log(ld->log, LOG_ERR, "%s: http.ca_file %s is not a regular "
-		       "file", ld->cfg->path, path);
+		bv_log(ld->log, LOG_ERR,
+		       "%s: http.ca_file %s is not a regular "
+		       "file",
+		       ld->cfg->path, path);
 		return BV_CONFIG;
 	}
 	close(fd);
@@ -734,8 +736,7 @@ check_config(const struct loader *ld)
 }
 
 const void *
-cfg_provider_conf(const struct bv_config *cfg,
-		  const struct bv_provider_info *p)
+cfg_provider_conf(const struct bv_config *cfg, const struct bv_provider_info *p)
 {
 	size_t i;
 
@@ -752,9 +753,9 @@ cfg_load(struct bv_config *cfg, int argc, const char **argv,
 	 const struct bv_provider_info *const *catalog,
 	 const struct bv_log *log)
 {
-	static const struct bv_provider_info *const none[] = { NULL };
+	static const struct bv_provider_info *const none[] = {NULL};
 	const char *path = BV_DEFAULT_CONF;
-	struct loader ld = { .cfg = cfg, .log = log };
+	struct loader ld = {.cfg = cfg, .log = log};
 	enum bv_result rc;
 	int i;
 

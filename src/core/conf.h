@@ -28,20 +28,20 @@ struct bv_provider_info;
 
 enum bv_failmode {
 	BV_FAILMODE_SECURE = 0, /* service unreachable: deny */
-	BV_FAILMODE_SAFE        /* service unreachable: let the user in, loudly */
+	BV_FAILMODE_SAFE /* service unreachable: let the user in, loudly */
 };
 
 struct bv_http_config {
-	char *ca_file;         /* extra CA bundle, or NULL */
-	long connect_timeout;  /* seconds */
-	long timeout;          /* seconds, whole request */
-	char *proxy;           /* explicit proxy URL, or NULL: never from env */
+	char *ca_file;	      /* extra CA bundle, or NULL */
+	long connect_timeout; /* seconds */
+	long timeout;	      /* seconds, whole request */
+	char *proxy;	      /* explicit proxy URL, or NULL: never from env */
 };
 
 struct bv_config {
-	char *path;            /* the file this came from */
-	char *helper;          /* baxverify-helper, root-owned */
-	char **providers;      /* names, NULL-terminated, failover order */
+	char *path;	  /* the file this came from */
+	char *helper;	  /* baxverify-helper, root-owned */
+	char **providers; /* names, NULL-terminated, failover order */
 	/* The providers of this build (cfg_load's catalog, NULL-terminated)
 	   and each one's own group: provider_conf[i] is catalog[i]'s
 	   struct (cfg_provider_conf). */
@@ -50,12 +50,12 @@ struct bv_config {
 	/* The channel menu, in order; none (0): the first provider's own. */
 	enum bv_channel channels[BV_CHANNEL_COUNT];
 	size_t nchannels;
-	char *store_dir;       /* the local store */
+	char *store_dir;	 /* the local store */
 	long max_sends_per_hour; /* per user, across processes; 0: off */
-	long deny;             /* failed verifications before a lockout */
-	long unlock_time;      /* seconds a lockout lasts */
-	bool recovery;         /* accept recovery codes at the prompt */
-	long remember;         /* grace seconds after a success; 0: off */
+	long deny;		 /* failed verifications before a lockout */
+	long unlock_time;	 /* seconds a lockout lasts */
+	bool recovery;		 /* accept recovery codes at the prompt */
+	long remember;		 /* grace seconds after a success; 0: off */
 	struct bv_http_config http;
 	char *phones_file;
 	bool phones_gecos;
@@ -65,8 +65,8 @@ struct bv_config {
 	enum bv_failmode failmode;
 	bool nullok;
 	bool debug;
-	bool consume_token;    /* module argument, session side */
-	char **groups;         /* NULL-terminated fnmatch patterns, "!" negates */
+	bool consume_token; /* module argument, session side */
+	char **groups;	    /* NULL-terminated fnmatch patterns, "!" negates */
 };
 
 /*

@@ -117,27 +117,19 @@ proxy_ok(const char *s)
 	       (strstr(s, "://") != NULL && strchr(s, ' ') == NULL);
 }
 
-const struct cfg_check cfg_check_nonempty = {
-	nonempty_ok, "a non-empty string", false
-};
-const struct cfg_check cfg_check_https_url = {
-	https_url_ok, "an https:// URL", false
-};
-const struct cfg_check cfg_check_path = {
-	path_ok, "an absolute path", false
-};
-const struct cfg_check cfg_check_abs_path = {
-	abs_path_ok, "an absolute path", false
-};
+const struct cfg_check cfg_check_nonempty = {nonempty_ok, "a non-empty string",
+					     false};
+const struct cfg_check cfg_check_https_url = {https_url_ok, "an https:// URL",
+					      false};
+const struct cfg_check cfg_check_path = {path_ok, "an absolute path", false};
+const struct cfg_check cfg_check_abs_path = {abs_path_ok, "an absolute path",
+					     false};
 const struct cfg_check cfg_check_word = {
-	word_ok, "a word of letters, digits, '_' and '-'", false
-};
+    word_ok, "a word of letters, digits, '_' and '-'", false};
 const struct cfg_check cfg_check_proxy = {
-	proxy_ok, "a proxy URL such as http://proxy:3128", false
-};
-const struct cfg_check cfg_check_secret = {
-	nonempty_ok, "a non-empty string", true
-};
+    proxy_ok, "a proxy URL such as http://proxy:3128", false};
+const struct cfg_check cfg_check_secret = {nonempty_ok, "a non-empty string",
+					   true};
 
 static bool
 string_ok(const struct cfg_key *k, const char *s)
@@ -211,8 +203,8 @@ free_strlist(char **list)
 
 /* A libconfig array or list of strings into a NULL-terminated vector. */
 static enum bv_result
-set_strlist(void *base, const struct cfg_key *k,
-	    const config_setting_t *s, const char **expected)
+set_strlist(void *base, const struct cfg_key *k, const config_setting_t *s,
+	    const char **expected)
 {
 	char ***slot = slot_of(base, k);
 	bool single = config_setting_type(s) == CONFIG_TYPE_STRING;
@@ -244,8 +236,8 @@ set_strlist(void *base, const struct cfg_key *k,
 
 /* A string, a failure mode or a channel: text in double quotes. */
 static enum bv_result
-set_text_setting(void *base, const struct cfg_key *k,
-		 const config_setting_t *s, const char **expected)
+set_text_setting(void *base, const struct cfg_key *k, const config_setting_t *s,
+		 const char **expected)
 {
 	const char *v = config_setting_get_string(s);
 
@@ -324,8 +316,7 @@ set_int_text(void *base, const struct cfg_key *k, const char *v)
 
 	errno = 0;
 	n = strtol(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || n < k->min ||
-	    n > k->max)
+	if (errno != 0 || end == v || *end != '\0' || n < k->min || n > k->max)
 		return BV_CONFIG;
 	*(long *)slot_of(base, k) = n;
 	return BV_OK;

@@ -49,14 +49,14 @@ struct cfg_check {
 extern const struct cfg_check cfg_check_nonempty;  /* not empty */
 extern const struct cfg_check cfg_check_https_url; /* https://..., no
 						      spaces */
-extern const struct cfg_check cfg_check_path;      /* absolute, or ""
+extern const struct cfg_check cfg_check_path;	   /* absolute, or ""
 						      for unset */
 extern const struct cfg_check cfg_check_abs_path;  /* absolute */
-extern const struct cfg_check cfg_check_word;      /* letters, digits,
+extern const struct cfg_check cfg_check_word;	   /* letters, digits,
 						      _ and -, not empty */
-extern const struct cfg_check cfg_check_proxy;     /* "", or
+extern const struct cfg_check cfg_check_proxy;	   /* "", or
 						      scheme://host[:port] */
-extern const struct cfg_check cfg_check_secret;    /* not empty, a
+extern const struct cfg_check cfg_check_secret;	   /* not empty, a
 						      secret */
 
 struct cfg_key {
@@ -83,12 +83,11 @@ const struct cfg_key *cfg_key_find(const struct cfg_key *keys, size_t n,
 				   const char *name);
 
 /* The key whose module argument is the len bytes at arg, or NULL. */
-const struct cfg_key *cfg_key_find_arg(const struct cfg_key *keys,
-				       size_t n, const char *arg, size_t len);
+const struct cfg_key *cfg_key_find_arg(const struct cfg_key *keys, size_t n,
+				       const char *arg, size_t len);
 
 /* Does some key of the table live in group ("http" of "http.timeout")? */
-bool cfg_key_in_group(const struct cfg_key *keys, size_t n,
-		      const char *group);
+bool cfg_key_in_group(const struct cfg_key *keys, size_t n, const char *group);
 
 /*
  * Set k's value in base (the struct its table describes) from a setting

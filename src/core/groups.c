@@ -91,8 +91,10 @@ log_lookup(const struct bv_log *log, const char *user, const char *what,
 	if (err == 0) {
 		bv_log(log, LOG_ERR, "user=%s: cannot read %s", clean, what);
 	} else if (err == ERANGE) {
-		bv_log(log, LOG_ERR, "user=%s: cannot read %s: larger than "
-		       "%d bytes", clean, what, ENTRY_BUF_MAX);
+		bv_log(log, LOG_ERR,
+		       "user=%s: cannot read %s: larger than "
+		       "%d bytes",
+		       clean, what, ENTRY_BUF_MAX);
 	} else {
 		errno = err;
 		bv_log(log, LOG_ERR, "user=%s: cannot read %s: %m", clean,
@@ -101,10 +103,10 @@ log_lookup(const struct bv_log *log, const char *user, const char *what,
 }
 
 enum bv_result
-groups_getpwnam(const char *user, const struct bv_log *log,
-		struct passwd *pw, char **buf, bool *found)
+groups_getpwnam(const char *user, const struct bv_log *log, struct passwd *pw,
+		char **buf, bool *found)
 {
-	struct entry_buf b = { NULL, 0 };
+	struct entry_buf b = {NULL, 0};
 	struct passwd *res = NULL;
 	enum bv_result rc = BV_NOMEM;
 	int err = ERANGE;
@@ -157,8 +159,8 @@ lookup_group(gid_t gid, const char *user, const struct bv_log *log,
 
 /* All of user's groups (primary gid included) into *gids, *ngids. */
 static enum bv_result
-user_gids(const char *user, gid_t gid, const struct bv_log *log,
-	  gid_t **gids, int *ngids)
+user_gids(const char *user, gid_t gid, const struct bv_log *log, gid_t **gids,
+	  int *ngids)
 {
 	int size = GIDS_START, want;
 	gid_t *p;
@@ -179,8 +181,11 @@ user_gids(const char *user, gid_t gid, const struct bv_log *log,
 			break;
 		size = want;
 	}
-	log_lookup(log, user, want > GIDS_MAX ? "the group list (more than "
-		   "65536 groups)" : "the group list", 0);
+	log_lookup(log, user,
+		   want > GIDS_MAX ? "the group list (more than "
+				     "65536 groups)"
+				   : "the group list",
+		   0);
 	return BV_INTERNAL;
 }
 
@@ -191,7 +196,7 @@ match_groups(char *const *patterns, const char *user, const gid_t *gids,
 	     int ngids, const struct bv_log *log, bool *want_out,
 	     bool *excluded_out)
 {
-	struct entry_buf b = { NULL, 0 };
+	struct entry_buf b = {NULL, 0};
 	bool want = false, excluded = false, found;
 	enum bv_result rc = BV_OK;
 	int i;
@@ -216,7 +221,7 @@ static enum bv_result
 named_member(const char *name, const char *user, gid_t primary,
 	     const struct bv_log *log, bool *member)
 {
-	struct entry_buf b = { NULL, 0 };
+	struct entry_buf b = {NULL, 0};
 	struct group gr, *res = NULL;
 	enum bv_result rc = BV_NOMEM;
 	char what[80];

@@ -4,8 +4,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <stdbool.h>
 #include <netdb.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,8 +109,7 @@ set_safe_options(struct http_client *c)
 	rc |= curl_easy_setopt(h, CURLOPT_CAPATH, SYSTEM_CA_DIR);
 	/* "" disables the *_proxy environment variables. */
 	rc |= curl_easy_setopt(h, CURLOPT_PROXY, hc->proxy ? hc->proxy : "");
-	rc |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT,
-			       hc->connect_timeout);
+	rc |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, hc->connect_timeout);
 	rc |= curl_easy_setopt(h, CURLOPT_TIMEOUT, hc->timeout);
 	/*
 	 * One connection per authentication leaves a TLS session cache
@@ -206,13 +205,19 @@ pin_entry(const char *host, const char *port, const struct addrinfo *ai,
 	int n = 0;
 
 	used = (size_t)snprintf(out, outsz, "%s:%s:", host, port);
-	for (; ai != NULL && n < PIN_MAX_ADDRS && used < outsz; ai = ai->ai_next) {
+	for (; ai != NULL && n < PIN_MAX_ADDRS && used < outsz;
+	     ai = ai->ai_next) {
 		char addr[INET6_ADDRSTRLEN];
-		const void *raw = ai->ai_family == AF_INET6 ?
-			(const void *)&((const struct sockaddr_in6 *)
-				(const void *)ai->ai_addr)->sin6_addr :
-			(const void *)&((const struct sockaddr_in *)
-				(const void *)ai->ai_addr)->sin_addr;
+		const void *raw =
+		    ai->ai_family == AF_INET6
+			? (const void *)&(
+			      (const struct sockaddr_in6 *)(const void *)
+				  ai->ai_addr)
+			      ->sin6_addr
+			: (const void *)&(
+			      (const struct sockaddr_in *)(const void *)
+				  ai->ai_addr)
+			      ->sin_addr;
 
 		if (inet_ntop(ai->ai_family, raw, addr, sizeof(addr)) == NULL)
 			continue;
@@ -254,7 +259,7 @@ pinned(const struct http_client *c, const char *host, const char *port)
 static enum bv_result
 pin_host(struct http_client *c, const char *url, char *why, size_t whysz)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
 	char *host = NULL, *port = NULL, entry[1024];
 	struct curl_slist *tmp;
 	enum bv_result rc = BV_CONFIG;
@@ -264,10 +269,10 @@ pin_host(struct http_client *c, const char *url, char *why, size_t whysz)
 	if (u == NULL)
 		return BV_NOMEM;
 	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
-		    CURLUE_OK ||
+		CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
-		    CURLUE_OK) {
+		CURLUE_OK) {
 		snprintf(why, whysz, "cannot parse the URL");
 		goto out;
 	}
@@ -287,8 +292,8 @@ pin_host(struct http_client *c, const char *url, char *why, size_t whysz)
 			 gai_strerror(err));
 		rc = err == EAI_MEMORY ? BV_NOMEM : BV_INTERNAL;
 	} else {
-		rc = pin_entry(host, port, ai, entry, sizeof(entry), why,
-			       whysz);
+		rc =
+		    pin_entry(host, port, ai, entry, sizeof(entry), why, whysz);
 	}
 	if (rc == BV_OK) {
 		tmp = curl_slist_append(c->pins, entry);
@@ -311,7 +316,7 @@ http_request(struct http_client *c, const char *method, const char *url,
 	     const char *const *headers, const char *body,
 	     struct http_response *resp)
 {
-	struct sink sink = { NULL, 0, 0 };
+	struct sink sink = {NULL, 0, 0};
 	struct curl_slist *hdrs = NULL;
 	enum bv_result rc = BV_NOMEM;
 	CURLcode cc;

@@ -20,8 +20,8 @@
 struct http_client;
 
 struct http_response {
-	long status;   /* HTTP status, 0 when no response arrived */
-	char *body;    /* NUL-terminated, wiped on clear (may hold a token) */
+	long status; /* HTTP status, 0 when no response arrived */
+	char *body;  /* NUL-terminated, wiped on clear (may hold a token) */
 	size_t len;
 	char error[128]; /* what went wrong below HTTP, for the log */
 };

@@ -68,8 +68,7 @@ email_is_valid(const char *s)
 		    strchr("\"'\\,;<>()[]#", *p) != NULL)
 			return false;
 	p = strchr(at + 1, '.');
-	return p != NULL && p != at + 1 && p[1] != '\0' &&
-	       s[n - 1] != '.';
+	return p != NULL && p != at + 1 && p[1] != '\0' && s[n - 1] != '.';
 }
 
 void
@@ -167,7 +166,8 @@ scan_phones(const char *path, char *text, const char *user,
 		if (kind == PHONES_LINE_EMPTY)
 			continue;
 		if (kind == PHONES_LINE_INVALID) {
-			bv_log(log, LOG_ERR, "%s:%d: invalid phone number or "
+			bv_log(log, LOG_ERR,
+			       "%s:%d: invalid phone number or "
 			       "email (expected \"user DEST [DEST]\", each "
 			       "DEST a +E164 number or an email address)",
 			       path, lineno);

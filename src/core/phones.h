@@ -42,7 +42,7 @@ void email_mask(const char *email, char *out, size_t outsz);
 
 /* Where a user's codes may go; either may be NULL. */
 struct bv_contact {
-	char *phone;           /* E.164 */
+	char *phone; /* E.164 */
 	char *email;
 };
 

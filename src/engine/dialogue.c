@@ -11,9 +11,9 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "engine.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
+#include "engine.h"
 
 /* Wrong menu answers before giving up. */
 #define MENU_TRIES 3
@@ -39,7 +39,7 @@ ask_menu(struct bv_engine *e, const enum bv_channel *list, size_t n,
 				"Where should the verification code go?");
 	for (i = 0; i < n && used < sizeof(text); i++) {
 		engine_mask(list[i], engine_destination(e, list[i]), masked,
-			  sizeof(masked));
+			    sizeof(masked));
 		used += (size_t)snprintf(text + used, sizeof(text) - used,
 					 "\n  %zu) %s to %s", i + 1,
 					 channel_label(list[i]), masked);
@@ -114,8 +114,8 @@ send_code(struct bv_engine *e)
 	rc = BV_CONFIG;
 	for (i = e->provider_idx; e->cfg->providers[i] != NULL; i++) {
 		const struct bv_provider_info *p =
-			provider_info_find(e->cfg->providers[i]);
-		struct bv_outcome out = { .attempts_left = -1 };
+		    provider_info_find(e->cfg->providers[i]);
+		struct bv_outcome out = {.attempts_left = -1};
 
 		if (!provider_has_channel(p, e->channel))
 			continue;
@@ -124,10 +124,10 @@ send_code(struct bv_engine *e)
 			e->provider = p;
 			e->provider_idx = i;
 			engine_log(e, LOG_DEBUG, "code %ld sent to %s via %s",
-				  e->sends, e->masked, p->name);
+				   e->sends, e->masked, p->name);
 			engine_info(e,
-			    "A verification code was sent by %s to %s.",
-			    channel_label(e->channel), e->masked);
+				    "A verification code was sent by %s to %s.",
+				    channel_label(e->channel), e->masked);
 			return BV_OK;
 		}
 		engine_log_outcome(e, p->name, rc, &out);
@@ -136,9 +136,11 @@ send_code(struct bv_engine *e)
 		rejected = rejected || rc == BV_REJECTED;
 	}
 	if (rc == BV_CONFIG)
-		engine_log(e, LOG_ERR, "no configured provider from %s on "
-			  "sends by %s", e->cfg->providers[e->provider_idx],
-			  channel_name(e->channel));
+		engine_log(e, LOG_ERR,
+			   "no configured provider from %s on "
+			   "sends by %s",
+			   e->cfg->providers[e->provider_idx],
+			   channel_name(e->channel));
 	/* An account problem anywhere is not an outage: failmode stays out. */
 	return rejected ? BV_REJECTED : rc;
 }
@@ -192,14 +194,15 @@ count_failure(struct bv_engine *e, long left)
 static enum bv_result
 try_answer(struct bv_engine *e, const char *answer)
 {
-	struct bv_outcome out = { .attempts_left = -1 };
+	struct bv_outcome out = {.attempts_left = -1};
 	char code[RECOVERY_DIGITS + 1];
 	enum bv_result rc;
 	long left;
 
 	e->tries++;
 	left = e->cfg->max_tries - e->tries;
-	if (e->cfg->recovery && recovery_normalize(answer, code, sizeof(code))) {
+	if (e->cfg->recovery &&
+	    recovery_normalize(answer, code, sizeof(code))) {
 		rc = try_recovery(e, code);
 		explicit_bzero(code, sizeof(code));
 		return rc == BV_WRONG_CODE ? count_failure(e, left) : rc;
@@ -212,14 +215,13 @@ try_answer(struct bv_engine *e, const char *answer)
 	if (!code_normalize(answer, code, sizeof(code))) {
 		/* Not worth one of the service's attempts. */
 		engine_log(e, LOG_NOTICE, "answer is not a code (try %ld)",
-			  e->tries);
+			   e->tries);
 		if (left <= 0)
 			return BV_MAX_ATTEMPTS;
 		engine_error(e, "Enter only the digits of the code.");
 		return BV_WRONG_CODE;
 	}
-	rc = e->port.check(e->port.arg, e->provider, code, &e->proof,
-			   &out);
+	rc = e->port.check(e->port.arg, e->provider, code, &e->proof, &out);
 	explicit_bzero(code, sizeof(code));
 	if (rc == BV_OK)
 		return rc;
@@ -239,7 +241,7 @@ try_answer(struct bv_engine *e, const char *answer)
 	}
 	if (rc == BV_EXPIRED && e->sends < e->cfg->max_sends) {
 		engine_error(e, "The code has expired. Press Enter for a new "
-			     "code.");
+				"code.");
 		return left > 0 ? BV_WRONG_CODE : BV_EXPIRED;
 	}
 	return rc;
@@ -279,16 +281,18 @@ offer_recovery(struct bv_engine *e, enum bv_result failed)
 {
 	size_t left = 0;
 
-	if (!e->cfg->recovery || (failed != BV_UNAVAILABLE &&
-				  failed != BV_REJECTED))
+	if (!e->cfg->recovery ||
+	    (failed != BV_UNAVAILABLE && failed != BV_REJECTED))
 		return failed;
 	if (engine_recovery_left(e, &left) != BV_OK || left == 0)
 		return failed;
-	engine_error(e, failed == BV_UNAVAILABLE ?
-	    "The verification service is unreachable. Enter a recovery code, "
-	    "or press Enter to cancel." :
-	    "No code could be sent. Enter a recovery code, or press Enter "
-	    "to cancel.");
+	engine_error(e, failed == BV_UNAVAILABLE
+			    ? "The verification service is unreachable. Enter "
+			      "a recovery code, "
+			      "or press Enter to cancel."
+			    : "No code could be sent. Enter a recovery code, "
+			      "or press Enter "
+			      "to cancel.");
 	e->offered_recovery = failed;
 	return BV_OK;
 }
@@ -335,7 +339,7 @@ engine_dialogue(struct bv_engine *e)
 enum bv_result
 engine_confirm(struct bv_engine *e)
 {
-	struct bv_outcome out = { .attempts_left = -1 };
+	struct bv_outcome out = {.attempts_left = -1};
 	enum bv_result rc;
 
 	if (e->recovered)
@@ -343,8 +347,8 @@ engine_confirm(struct bv_engine *e)
 	/* Local proofs were made a moment ago; nothing to ask anyone. */
 	if (!provider_confirms_proof(e->cfg, e->provider))
 		return BV_OK;
-	rc = e->port.validate(e->port.arg, e->provider, e->dest,
-			      e->proof.token, false, &out);
+	rc = e->port.validate(e->port.arg, e->provider, e->dest, e->proof.token,
+			      false, &out);
 	if (rc != BV_OK && rc != BV_NOMEM)
 		engine_log_outcome(e, e->provider->name, rc, &out);
 	return rc;
@@ -354,7 +358,7 @@ enum bv_result
 engine_consume(struct bv_engine *e, const char *pname, const char *dest,
 	       const char *token, bool *skipped)
 {
-	struct bv_outcome out = { .attempts_left = -1 };
+	struct bv_outcome out = {.attempts_left = -1};
 	enum bv_result rc;
 
 	*skipped = false;
@@ -367,18 +371,20 @@ engine_consume(struct bv_engine *e, const char *pname, const char *dest,
 		return BV_OK;
 	}
 	if (e->provider == NULL || !provider_is_listed(e->cfg, e->provider)) {
-		engine_log(e, LOG_ERR, "session: proof from provider \"%.32s\" "
-			   "that is not configured", pname);
+		engine_log(e, LOG_ERR,
+			   "session: proof from provider \"%.32s\" "
+			   "that is not configured",
+			   pname);
 		return BV_REJECTED;
 	}
-	rc = e->port.validate(e->port.arg, e->provider, dest, token, true,
-			      &out);
+	rc =
+	    e->port.validate(e->port.arg, e->provider, dest, token, true, &out);
 	if (rc != BV_OK && rc != BV_NOMEM)
 		engine_log_outcome(e, pname, rc, &out);
 	if (rc == BV_OK)
 		engine_log(e, LOG_INFO, "session: proof %s at %s",
 			   provider_consumes(e->provider) ? "consumed"
-							   : "confirmed",
+							  : "confirmed",
 			   pname);
 	return rc;
 }

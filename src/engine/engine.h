@@ -55,8 +55,7 @@ struct bv_port {
 				const char *code, struct bv_proof *proof,
 				struct bv_outcome *out);
 	/* dest NULL: any destination. */
-	enum bv_result (*validate)(void *arg,
-				   const struct bv_provider_info *p,
+	enum bv_result (*validate)(void *arg, const struct bv_provider_info *p,
 				   const char *dest, const char *token,
 				   bool consume, struct bv_outcome *out);
 	void *arg;
@@ -64,7 +63,7 @@ struct bv_port {
 
 /* Whether the user is asked for a code (engine_select). */
 enum engine_selection {
-	ENGINE_ASK = 0,       /* has somewhere a configured channel goes */
+	ENGINE_ASK = 0,	      /* has somewhere a configured channel goes */
 	ENGINE_SKIP_GROUPS,   /* in none of the configured groups */
 	ENGINE_SKIP_NULLOK,   /* nowhere to send, and nullok */
 	ENGINE_NO_DESTINATION /* nowhere to send: denied */
@@ -74,27 +73,27 @@ struct bv_engine {
 	/* Given by the caller, which keeps them alive. */
 	const struct bv_config *cfg;
 	const struct bv_log *log;
-	const char *user;       /* as given: lookups and the store */
-	const char *who;        /* "user=U service=S rhost=H" for log lines */
-	const char *grace_key;  /* this session's grace window, or NULL */
+	const char *user;      /* as given: lookups and the store */
+	const char *who;       /* "user=U service=S rhost=H" for log lines */
+	const char *grace_key; /* this session's grace window, or NULL */
 	struct bv_conv conv;
 	struct bv_port port;
-	time_t (*clock)(void);  /* NULL: time(NULL) */
+	time_t (*clock)(void); /* NULL: time(NULL) */
 
 	/* The verification's state. */
 	struct bv_contact contact;
 	enum bv_channel channel; /* chosen channel (SMS until chosen) */
-	const char *dest;       /* contact.phone or contact.email */
+	const char *dest;	 /* contact.phone or contact.email */
 	char masked[ENGINE_MASKED_MAX];
-	size_t provider_idx;    /* into cfg->providers: who sent the code */
+	size_t provider_idx; /* into cfg->providers: who sent the code */
 	const struct bv_provider_info *provider; /* NULL until a send */
 	struct bv_proof proof;
 	long sends;
 	long tries;
-	time_t retry_at;        /* when a local limit or lockout ends */
-	bool recovered;         /* signed in with a recovery code */
+	time_t retry_at; /* when a local limit or lockout ends */
+	bool recovered;	 /* signed in with a recovery code */
 	enum bv_result offered_recovery; /* why no code went out */
-	bool abort_logged;      /* BV_ABORTED whose reason is logged */
+	bool abort_logged;		 /* BV_ABORTED whose reason is logged */
 };
 
 /* Fill the caller's part of e (cfg, log, user, who, conv, port). */
@@ -114,16 +113,15 @@ time_t engine_now(const struct bv_engine *e);
  * skip or deny (logged).  BV_OK with *sel set, or the error of a group
  * or phones lookup (logged).
  */
-enum bv_result engine_select(struct bv_engine *e,
-			     enum engine_selection *sel);
+enum bv_result engine_select(struct bv_engine *e, enum engine_selection *sel);
 
 /* The channels this user can be offered, in order; returns the count. */
-size_t engine_usable_channels(const struct bv_engine *e,
-			      enum bv_channel *out, size_t max);
+size_t engine_usable_channels(const struct bv_engine *e, enum bv_channel *out,
+			      size_t max);
 
 /* The channels the configuration offers (asked about), in order. */
-size_t engine_wanted_channels(const struct bv_config *cfg,
-			      enum bv_channel *out, size_t max);
+size_t engine_wanted_channels(const struct bv_config *cfg, enum bv_channel *out,
+			      size_t max);
 
 /* The user's destination for channel (phone or email), or NULL. */
 const char *engine_destination(const struct bv_engine *e,
@@ -146,9 +144,10 @@ enum bv_channel engine_default_channel(const struct bv_config *cfg,
  * channel (any when BV_CHANNEL_COUNT) and, with need_validate, can
  * confirm a proof.  NULL when there is none.
  */
-const struct bv_provider_info *
-engine_pick_provider(const struct bv_config *cfg, const char *name,
-		     enum bv_channel channel, bool need_validate);
+const struct bv_provider_info *engine_pick_provider(const struct bv_config *cfg,
+						    const char *name,
+						    enum bv_channel channel,
+						    bool need_validate);
 
 /* dialogue.c: what the user goes through */
 
@@ -202,14 +201,14 @@ bool engine_grace_key(const char *const *fields, size_t nfields, char *out,
 
 /* "who: message" at prio. */
 void engine_log(const struct bv_engine *e, int prio, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* A provider's failure or refusal, with its code, HTTP status and URL. */
 void engine_log_outcome(const struct bv_engine *e, const char *provider,
 			enum bv_result rc, const struct bv_outcome *out);
 /* A line to the user through the conversation. */
 void engine_info(const struct bv_engine *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void engine_error(const struct bv_engine *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 #endif /* BV_ENGINE_H */

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "engine.h"
 #include "../store/store.h"
+#include "engine.h"
 
 /*
  * Append one field of the grace key to out (size outsz, used *o): '|'
@@ -67,14 +67,15 @@ engine_grace_key(const char *const *fields, size_t nfields, char *out,
  * locked the user while this one waited at the prompt.
  */
 static enum bv_result
-check_locked(struct bv_engine *e, const struct store_record *rec,
-	     time_t now)
+check_locked(struct bv_engine *e, const struct store_record *rec, time_t now)
 {
 	if (rec->locked_until <= now)
 		return BV_OK;
 	e->retry_at = rec->locked_until;
-	engine_log(e, LOG_NOTICE, "denied: locked out after %ld failed "
-		  "verifications", rec->failures);
+	engine_log(e, LOG_NOTICE,
+		   "denied: locked out after %ld failed "
+		   "verifications",
+		   rec->failures);
 	return BV_LOCKED;
 }
 
@@ -142,9 +143,10 @@ engine_count_send(struct bv_engine *e)
 	if ((long)txn.rec.nsends >= e->cfg->max_sends_per_hour) {
 		/* sends[] is in time order: the oldest frees a slot first. */
 		e->retry_at = txn.rec.sends[0] + 3600;
-		engine_log(e, LOG_NOTICE, "send refused: %zu codes in the last "
-			  "hour (limits.max_sends_per_hour = %ld)",
-			  txn.rec.nsends, e->cfg->max_sends_per_hour);
+		engine_log(e, LOG_NOTICE,
+			   "send refused: %zu codes in the last "
+			   "hour (limits.max_sends_per_hour = %ld)",
+			   txn.rec.nsends, e->cfg->max_sends_per_hour);
 		rc = BV_RATE_LIMITED;
 		goto out;
 	}
@@ -179,9 +181,10 @@ engine_failed(struct bv_engine *e)
 	}
 	rc = store_commit(&txn);
 	if (rc == BV_OK && txn.rec.locked_until > now) {
-		engine_log(e, LOG_WARNING, "locked out for %lds after %ld "
-			  "failed verifications", e->cfg->unlock_time,
-			  txn.rec.failures);
+		engine_log(e, LOG_WARNING,
+			   "locked out for %lds after %ld "
+			   "failed verifications",
+			   e->cfg->unlock_time, txn.rec.failures);
 		rc = BV_LOCKED;
 	}
 out:
@@ -265,7 +268,7 @@ engine_use_recovery(struct bv_engine *e, const char *digits, bool *used)
 	rc = store_commit(&txn);
 	if (rc == BV_OK)
 		engine_log(e, LOG_NOTICE, "RECOVERY CODE USED; %zu left",
-			  txn.rec.nrecovery);
+			   txn.rec.nrecovery);
 	else
 		*used = false;
 out:

@@ -33,8 +33,8 @@ engine_log_outcome(const struct bv_engine *e, const char *provider,
 	int prio = LOG_NOTICE;
 
 	if (rc == BV_REJECTED || rc == BV_UNAVAILABLE ||
-	    rc == BV_BAD_DESTINATION || rc == BV_INTERNAL ||
-	    rc == BV_CONFIG || rc == BV_NOMEM)
+	    rc == BV_BAD_DESTINATION || rc == BV_INTERNAL || rc == BV_CONFIG ||
+	    rc == BV_NOMEM)
 		prio = LOG_ERR;
 	if (out->code[0] != '\0')
 		engine_log(e, prio, "%s via %s refused: %s (HTTP %ld): %s%s%s",
@@ -53,9 +53,9 @@ engine_log_outcome(const struct bv_engine *e, const char *provider,
 }
 
 /* Format a line for the user and hand it to one of the callbacks. */
-static void tell(const struct bv_engine *e,
-		 void (*line)(void *, const char *), const char *fmt,
-		 va_list ap) __attribute__((format(printf, 3, 0)));
+static void tell(const struct bv_engine *e, void (*line)(void *, const char *),
+		 const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 static void
 tell(const struct bv_engine *e, void (*line)(void *, const char *),

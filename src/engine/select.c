@@ -9,9 +9,9 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "engine.h"
 #include "../core/groups.h"
 #include "../core/wipe.h"
+#include "engine.h"
 
 void
 engine_init(struct bv_engine *e, const struct bv_config *cfg,
@@ -40,13 +40,11 @@ engine_now(const struct bv_engine *e)
 const char *
 engine_destination(const struct bv_engine *e, enum bv_channel channel)
 {
-	return channel_is_email(channel) ? e->contact.email
-					 : e->contact.phone;
+	return channel_is_email(channel) ? e->contact.email : e->contact.phone;
 }
 
 void
-engine_mask(enum bv_channel channel, const char *dest, char *out,
-	    size_t outsz)
+engine_mask(enum bv_channel channel, const char *dest, char *out, size_t outsz)
 {
 	if (channel_is_email(channel))
 		email_mask(dest, out, outsz);
@@ -146,7 +144,8 @@ engine_select(struct bv_engine *e, enum engine_selection *sel)
 	if (rc != BV_OK)
 		return rc;
 	if (!applies) {
-		engine_log(e, LOG_DEBUG, "skipped: not in the configured groups");
+		engine_log(e, LOG_DEBUG,
+			   "skipped: not in the configured groups");
 		*sel = ENGINE_SKIP_GROUPS;
 		return BV_OK;
 	}
@@ -156,7 +155,8 @@ engine_select(struct bv_engine *e, enum engine_selection *sel)
 	if (engine_usable_channels(e, channels, ENGINE_MAX_CHANNELS) > 0) {
 		*sel = ENGINE_ASK;
 	} else if (e->cfg->nullok) {
-		engine_log(e, LOG_INFO, "skipped: no phone registered (nullok)");
+		engine_log(e, LOG_INFO,
+			   "skipped: no phone registered (nullok)");
 		*sel = ENGINE_SKIP_NULLOK;
 	} else {
 		engine_log(e, LOG_NOTICE, "denied: no phone registered");

@@ -56,8 +56,8 @@ resolve(void)
 	c = dlsym(RTLD_NEXT, "calloc");
 	r = dlsym(RTLD_NEXT, "realloc");
 	next_calloc = c != NULL ? (void *(*)(size_t, size_t))c : __libc_calloc;
-	next_realloc = r != NULL ? (void *(*)(void *, size_t))r
-				 : __libc_realloc;
+	next_realloc =
+	    r != NULL ? (void *(*)(void *, size_t))r : __libc_realloc;
 	next_malloc = m != NULL ? (void *(*)(size_t))m : __libc_malloc;
 	resolving = 0;
 }

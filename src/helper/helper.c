@@ -15,22 +15,22 @@
 
 #include <fcntl.h>
 #include <stdbool.h>
-#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
-#include "alloc.h"
-#include "proto.h"
 #include "../core/conf.h"
 #include "../core/http.h"
 #include "../core/log.h"
 #include "../core/wipe.h"
 #include "../providers/catalog.h"
 #include "../providers/session.h"
+#include "alloc.h"
+#include "proto.h"
 
 /* The socket to the module. */
 #define SOCK_FD 0
@@ -44,12 +44,12 @@
 struct helper {
 	int fd;
 	struct bv_log log;
-	struct proto_msg hello;  /* kept: the config points into it */
+	struct proto_msg hello; /* kept: the config points into it */
 	struct bv_config cfg;
 	/* The listed providers in process: one connection per
 	   authentication, each one's per-login state. */
 	struct provider_session session;
-	bool limits_ok;          /* no resource limit below ours */
+	bool limits_ok; /* no resource limit below ours */
 };
 
 static void
@@ -100,8 +100,8 @@ hello(struct helper *h)
 	h->log.debug = strcmp(proto_get(&h->hello, 3), "1") == 0;
 	for (i = HELLO_ARGS; i < n; i++)
 		args[i - HELLO_ARGS] = h->hello.field[i];
-	rc = cfg_load(&h->cfg, (int)(n - HELLO_ARGS), args,
-		      provider_catalog(), &h->log);
+	rc = cfg_load(&h->cfg, (int)(n - HELLO_ARGS), args, provider_catalog(),
+		      &h->log);
 	if (rc == BV_OK)
 		rc = session_open(&h->session, &h->cfg, &h->log,
 				  proto_get(&h->hello, 1),
@@ -123,16 +123,15 @@ do_send(struct helper *h, const struct proto_msg *m, struct bv_outcome *out)
 }
 
 static enum bv_result
-do_check(struct helper *h, const struct proto_msg *m,
-	 struct bv_outcome *out, struct bv_proof *proof)
+do_check(struct helper *h, const struct proto_msg *m, struct bv_outcome *out,
+	 struct bv_proof *proof)
 {
 	return session_check(&h->session, provider_info_find(proto_get(m, 0)),
 			     proto_get(m, 1), proof, out);
 }
 
 static enum bv_result
-do_validate(struct helper *h, const struct proto_msg *m,
-	    struct bv_outcome *out)
+do_validate(struct helper *h, const struct proto_msg *m, struct bv_outcome *out)
 {
 	const char *dest = proto_get(m, 1);
 
@@ -167,7 +166,7 @@ waited_to_run_ms(void)
 		return -1;
 	ns = strtoll(p + 1, &p, 10);
 	return p != NULL && (*p == ' ' || *p == '\n') ? (long)(ns / 1000000)
-						       : -1;
+						      : -1;
 }
 
 /* At least min (RLIM_INFINITY: unlimited) in the soft limit? */
@@ -213,7 +212,8 @@ judge_outage(struct helper *h, long waited_before, long t0,
 	long waited = waited_to_run_ms(), elapsed = proto_now_ms() - t0;
 
 	if (!h->limits_ok) {
-		bv_log(&h->log, LOG_ERR, "helper: runs under resource limits "
+		bv_log(&h->log, LOG_ERR,
+		       "helper: runs under resource limits "
 		       "below its own: not taken for an outage (%s)",
 		       out->detail);
 		return BV_INTERNAL;
@@ -222,7 +222,8 @@ judge_outage(struct helper *h, long waited_before, long t0,
 	    (waited - waited_before < STARVED_MS ||
 	     (waited - waited_before) * STARVED_SHARE < elapsed))
 		return BV_UNAVAILABLE;
-	bv_log(&h->log, LOG_ERR, "helper: kept from running for %ld of "
+	bv_log(&h->log, LOG_ERR,
+	       "helper: kept from running for %ld of "
 	       "%ld ms: not taken for an outage (%s)",
 	       waited >= 0 && waited_before >= 0 ? waited - waited_before : -1,
 	       elapsed, out->detail);
@@ -233,8 +234,8 @@ judge_outage(struct helper *h, long waited_before, long t0,
 static enum bv_result
 serve(struct helper *h, const struct proto_msg *m)
 {
-	struct bv_outcome out = { .attempts_left = -1, .action = "" };
-	struct bv_proof proof = { 0 };
+	struct bv_outcome out = {.attempts_left = -1, .action = ""};
+	struct bv_proof proof = {0};
 	unsigned long failed = alloc_failures();
 	long waited = waited_to_run_ms(), t0 = proto_now_ms();
 	enum bv_result rc;
@@ -256,8 +257,10 @@ serve(struct helper *h, const struct proto_msg *m)
 		rc = judge_outage(h, waited, t0, &out);
 	if (alloc_failures() != failed && rc != BV_NOMEM) {
 		/* Whatever the library made of it, it was not an outage. */
-		bv_log(&h->log, LOG_CRIT, "helper: an allocation failed "
-		       "during %s (%s)", out.action, bv_result_name(rc));
+		bv_log(&h->log, LOG_CRIT,
+		       "helper: an allocation failed "
+		       "during %s (%s)",
+		       out.action, bv_result_name(rc));
 		bv_proof_clear(&proof);
 		rc = BV_NOMEM;
 	}
@@ -278,9 +281,9 @@ finish(struct helper *h)
 int
 main(void)
 {
-	struct helper h = { .fd = SOCK_FD };
-	struct bv_outcome none = { .attempts_left = -1, .action = "" };
-	struct bv_proof no_proof = { 0 };
+	struct helper h = {.fd = SOCK_FD};
+	struct bv_outcome none = {.attempts_left = -1, .action = ""};
+	struct bv_proof no_proof = {0};
 	struct proto_msg req;
 	const char *why = NULL;
 	enum bv_result rc;

@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto.h"
 #include "../core/wipe.h"
+#include "proto.h"
 
 long
 proto_now_ms(void)
@@ -157,7 +157,7 @@ static enum bv_result
 read_all(int fd, long deadline, unsigned char *buf, size_t len,
 	 const char **why)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	ssize_t n;
 	long wait;
 	int r;
@@ -166,8 +166,10 @@ read_all(int fd, long deadline, unsigned char *buf, size_t len,
 		wait = deadline < 0 ? -1 : deadline - proto_now_ms();
 		/* Past the deadline (say, this process was stopped): what
 		   already arrived still counts. */
-		r = poll(&pfd, 1, wait < 0 && deadline >= 0 ? 0 :
-			 wait > INT_MAX ? INT_MAX : (int)wait);
+		r = poll(&pfd, 1,
+			 wait < 0 && deadline >= 0 ? 0
+			 : wait > INT_MAX	   ? INT_MAX
+						   : (int)wait);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r == 0) {
@@ -189,8 +191,7 @@ read_all(int fd, long deadline, unsigned char *buf, size_t len,
 
 /* Split a frame's payload into fields. */
 static enum bv_result
-parse(const unsigned char *p, size_t len, struct proto_msg *m,
-      const char **why)
+parse(const unsigned char *p, size_t len, struct proto_msg *m, const char **why)
 {
 	size_t o = 1, n;
 

@@ -78,8 +78,7 @@ void proto_clear(struct proto_msg *m);
  * Send one frame whole.  BV_OK, BV_NOMEM, or BV_INTERNAL when the peer is
  * gone or the frame would be too large (why says which).
  */
-enum bv_result proto_write(int fd, const struct proto_msg *m,
-			   const char **why);
+enum bv_result proto_write(int fd, const struct proto_msg *m, const char **why);
 
 /*
  * Read one frame, waiting until deadline (proto_now_ms() clock; -1: no

@@ -25,25 +25,25 @@ struct auth_state {
 	struct bv_log log;
 	struct bv_config cfg;
 	const char *service;
-	const char *pam_user;   /* as PAM gave it, for lookups */
-	int argc;               /* the module arguments, for the helper */
+	const char *pam_user; /* as PAM gave it, for lookups */
+	int argc;	      /* the module arguments, for the helper */
 	const char **argv;
-	char user[128];         /* sanitised, for log lines */
-	char rhost[128];        /* sanitised, "-" when unset */
-	char who[320];          /* "user=U service=S rhost=H", for log lines */
+	char user[128];	 /* sanitised, for log lines */
+	char rhost[128]; /* sanitised, "-" when unset */
+	char who[320];	 /* "user=U service=S rhost=H", for log lines */
 	char grace[GRACE_KEY_MAX];
-	struct bv_engine eng;   /* the verification */
-	struct remote remote;   /* the helper, once a provider is needed */
-	bool no_user;           /* pam_get_user gave no user */
-	int pam_rc;             /* what a failed PAM call (the conversation,
-				   pam_get_user) returned, for verdict() */
+	struct bv_engine eng; /* the verification */
+	struct remote remote; /* the helper, once a provider is needed */
+	bool no_user;	      /* pam_get_user gave no user */
+	int pam_rc;	      /* what a failed PAM call (the conversation,
+				 pam_get_user) returned, for verdict() */
 };
 
 /* conv.c: the engine's conversation, through the application's. */
 struct bv_conv conv_adapter(struct auth_state *st);
 /* A line to the user (PAM_TEXT_INFO or PAM_ERROR_MSG). */
 void say(struct auth_state *st, int style, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* verdict.c: the one mapping from a result to a PAM code. */
 int verdict(struct auth_state *st, enum bv_result rc,

@@ -19,8 +19,9 @@ conv_prompt(void *arg, bool echo, const char *text, char **answer)
 	int rc;
 
 	*answer = NULL;
-	rc = pam_prompt(st->pamh, echo ? PAM_PROMPT_ECHO_ON :
-			PAM_PROMPT_ECHO_OFF, answer, "%s", text);
+	rc = pam_prompt(st->pamh,
+			echo ? PAM_PROMPT_ECHO_ON : PAM_PROMPT_ECHO_OFF, answer,
+			"%s", text);
 	if (rc == PAM_SUCCESS && *answer == NULL) {
 		/* Some applications answer "nothing" with NULL. */
 		*answer = calloc(1, 1);
@@ -50,10 +51,10 @@ struct bv_conv
 conv_adapter(struct auth_state *st)
 {
 	struct bv_conv conv = {
-		.prompt = conv_prompt,
-		.info = conv_info,
-		.error = conv_error,
-		.arg = st,
+	    .prompt = conv_prompt,
+	    .info = conv_info,
+	    .error = conv_error,
+	    .arg = st,
 	};
 
 	return conv;

@@ -22,9 +22,9 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
-#include "auth.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
+#include "auth.h"
 
 /* pam_set_data keys, for modules in the same process. */
 #define DATA_TOKEN "baxverify_token"
@@ -100,8 +100,10 @@ export_proof(struct auth_state *st)
 	snprintf(expires, sizeof(expires), "%lld", (long long)e->proof.expires);
 	rc = put_env(st->pamh, "BAXVERIFY_TOKEN", e->proof.token);
 	if (rc == BV_OK)
-		rc = put_env(st->pamh, channel_is_email(e->channel)
-			     ? "BAXVERIFY_EMAIL" : "BAXVERIFY_PHONE", e->dest);
+		rc = put_env(st->pamh,
+			     channel_is_email(e->channel) ? "BAXVERIFY_EMAIL"
+							  : "BAXVERIFY_PHONE",
+			     e->dest);
 	if (rc == BV_OK)
 		rc = put_env(st->pamh, "BAXVERIFY_TOKEN_EXPIRES", expires);
 	if (rc == BV_OK)
@@ -199,7 +201,8 @@ grace_key(struct auth_state *st)
 	if (engine_grace_key(fields, 4, st->grace, sizeof(st->grace)))
 		st->eng.grace_key = st->grace;
 	else
-		engine_log(&st->eng, LOG_DEBUG, "no grace window: the service, "
+		engine_log(&st->eng, LOG_DEBUG,
+			   "no grace window: the service, "
 			   "terminal and remote host are too long for a key");
 }
 
@@ -244,8 +247,10 @@ begin(struct auth_state *st, pam_handle_t *pamh, int argc, const char **argv)
 	rc = cfg_load(&st->cfg, argc, argv, provider_catalog(), &st->log);
 	st->log.debug = st->log.debug || st->cfg.debug;
 	if (rc == BV_CONFIG)
-		engine_log(&st->eng, LOG_ERR, "denied: configuration %s is "
-			   "unusable", st->cfg.path ? st->cfg.path : "-");
+		engine_log(&st->eng, LOG_ERR,
+			   "denied: configuration %s is "
+			   "unusable",
+			   st->cfg.path ? st->cfg.path : "-");
 	return rc;
 }
 
@@ -269,7 +274,8 @@ authenticate(struct auth_state *st)
 	rc = engine_begin(e, &granted);
 	if (rc != BV_OK || granted) {
 		if (granted)
-			engine_log(e, LOG_INFO, "granted: verified within the "
+			engine_log(e, LOG_INFO,
+				   "granted: verified within the "
 				   "last %lds on this service and terminal",
 				   st->cfg.remember);
 		return rc;
@@ -292,10 +298,9 @@ authenticate(struct auth_state *st)
 }
 
 PAM_EXTERN int
-pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
-		    const char **argv)
+pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	struct auth_state st = { 0 };
+	struct auth_state st = {0};
 	enum engine_selection sel = ENGINE_ASK;
 	enum bv_result rc;
 	int pam_rc;
@@ -359,10 +364,9 @@ consume(struct auth_state *st, bool *done)
 }
 
 PAM_EXTERN int
-pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
-		    const char **argv)
+pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	struct auth_state st = { 0 };
+	struct auth_state st = {0};
 	enum bv_result rc = BV_OK;
 	bool done = false;
 	int pam_rc;
@@ -385,8 +389,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 }
 
 PAM_EXTERN int
-pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
-		     const char **argv)
+pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	(void)pamh;
 	(void)flags;

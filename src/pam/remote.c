@@ -22,11 +22,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "auth.h"
-#include "remote.h"
 #include "../core/child.h"
 #include "../core/text.h"
 #include "../helper/proto.h"
+#include "auth.h"
+#include "remote.h"
 
 /* Beyond the longest timeout the helper itself applies: the store's lock
    wait and the helper's start. */
@@ -47,7 +47,7 @@ budget_ms(const struct auth_state *st)
 static void
 exec_helper(int exe, int sock)
 {
-	char *const argv[] = { (char *)(uintptr_t)"baxverify-helper", NULL };
+	char *const argv[] = {(char *)(uintptr_t) "baxverify-helper", NULL};
 	int e, s, null;
 
 	e = fcntl(exe, F_DUPFD, CHILD_HIGH_FD);
@@ -96,8 +96,7 @@ describe_exit(struct auth_state *st, bool closed, char *out, size_t outsz)
 	if (w != r->pid)
 		return;
 	if (WIFSIGNALED(status))
-		snprintf(out, outsz, "; killed by signal %d",
-			 WTERMSIG(status));
+		snprintf(out, outsz, "; killed by signal %d", WTERMSIG(status));
 	else if (WIFSTOPPED(status))
 		snprintf(out, outsz, "; stopped by signal %d",
 			 WSTOPSIG(status));
@@ -119,7 +118,7 @@ helper_failed(struct auth_state *st, const char *what, const char *why)
 	if (st->remote.pid > 0)
 		kill(st->remote.pid, SIGKILL);
 	engine_log(&st->eng, LOG_ERR, "denied: helper failed during %s: %s%s",
-		  what, why, how);
+		   what, why, how);
 	remote_stop(st);
 	return BV_INTERNAL;
 }
@@ -135,7 +134,7 @@ helper_failed(struct auth_state *st, const char *what, const char *why)
 static bool
 child_signal_ready(struct remote *r)
 {
-	struct sigaction now, dfl = { .sa_handler = SIG_DFL };
+	struct sigaction now, dfl = {.sa_handler = SIG_DFL};
 	sigset_t chld;
 
 	if (sigaction(SIGCHLD, NULL, &now) != 0)
@@ -159,18 +158,19 @@ static enum bv_result
 spawn(struct auth_state *st)
 {
 	struct remote *r = &st->remote;
-	int sv[2] = { -1, -1 }, exe;
+	int sv[2] = {-1, -1}, exe;
 	char why[128];
 	enum bv_result rc = BV_INTERNAL;
 
 	exe = child_open_trusted(st->cfg.helper, why, sizeof(why));
 	if (exe < 0) {
 		engine_log(&st->eng, LOG_ERR, "denied: helper %s refused: %s",
-			  st->cfg.helper, why);
+			   st->cfg.helper, why);
 		return BV_CONFIG;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		engine_log(&st->eng, LOG_ERR, "denied: no socket for the helper: %m");
+		engine_log(&st->eng, LOG_ERR,
+			   "denied: no socket for the helper: %m");
 		goto out;
 	}
 	if (!child_signal_ready(r)) {
@@ -183,7 +183,8 @@ spawn(struct auth_state *st)
 		_exit(127);
 	}
 	if (r->pid < 0) {
-		engine_log(&st->eng, LOG_ERR, "denied: cannot start the helper: %m");
+		engine_log(&st->eng, LOG_ERR,
+			   "denied: cannot start the helper: %m");
 		r->pid = 0;
 		goto out;
 	}
@@ -262,8 +263,8 @@ reply_result(const struct proto_msg *rep, enum bv_result *rc)
 static const char *
 action_name(const char *s)
 {
-	static const char *const known[] = { "send", "verify", "validate",
-					     "consume" };
+	static const char *const known[] = {"send", "verify", "validate",
+					    "consume"};
 	size_t i;
 
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -275,8 +276,7 @@ action_name(const char *s)
 static void
 read_outcome(const struct proto_msg *rep, struct bv_outcome *out)
 {
-	text_sanitize(out->code, sizeof(out->code),
-		      proto_get(rep, REPLY_CODE));
+	text_sanitize(out->code, sizeof(out->code), proto_get(rep, REPLY_CODE));
 	text_sanitize(out->message, sizeof(out->message),
 		      proto_get(rep, REPLY_MESSAGE));
 	text_sanitize(out->help_url, sizeof(out->help_url),
@@ -298,7 +298,7 @@ static enum bv_result
 request(struct auth_state *st, const char *what, struct proto_msg *req,
 	struct bv_outcome *out, struct bv_proof *proof)
 {
-	struct proto_msg rep = { 0 };
+	struct proto_msg rep = {0};
 	enum bv_result rc;
 	long expires = 0;
 
@@ -335,7 +335,7 @@ enum bv_result
 remote_start(struct auth_state *st, const char *user)
 {
 	struct proto_msg hello;
-	struct bv_outcome out = { .attempts_left = -1 };
+	struct bv_outcome out = {.attempts_left = -1};
 	enum bv_result rc;
 	bool ok;
 	int i;
@@ -364,8 +364,8 @@ remote_start(struct auth_state *st, const char *user)
 }
 
 static enum bv_result
-port_send(void *arg, const struct bv_provider_info *p,
-	  enum bv_channel channel, const char *dest, struct bv_outcome *out)
+port_send(void *arg, const struct bv_provider_info *p, enum bv_channel channel,
+	  const char *dest, struct bv_outcome *out)
 {
 	struct auth_state *st = arg;
 	struct proto_msg m;
@@ -423,10 +423,10 @@ struct bv_port
 remote_port(struct auth_state *st)
 {
 	struct bv_port port = {
-		.send = port_send,
-		.check = port_check,
-		.validate = port_validate,
-		.arg = st,
+	    .send = port_send,
+	    .check = port_check,
+	    .validate = port_validate,
+	    .arg = st,
 	};
 
 	return port;

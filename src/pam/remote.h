@@ -22,12 +22,12 @@
 struct auth_state;
 
 struct remote {
-	const char *user;           /* whose record the helper may touch */
-	pid_t pid;                  /* 0: not started */
-	int fd;                     /* our end of the socket, -1: none */
-	bool chld_saved;            /* old_chld holds the caller's action */
+	const char *user; /* whose record the helper may touch */
+	pid_t pid;	  /* 0: not started */
+	int fd;		  /* our end of the socket, -1: none */
+	bool chld_saved;  /* old_chld holds the caller's action */
 	struct sigaction old_chld;
-	bool mask_saved;            /* old_mask holds the caller's mask */
+	bool mask_saved; /* old_mask holds the caller's mask */
 	sigset_t old_mask;
 };
 

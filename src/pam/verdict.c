@@ -46,7 +46,8 @@ selection_verdict(struct auth_state *st, enum engine_selection sel)
 	case ENGINE_NO_DESTINATION:
 		break;
 	}
-	say(st, PAM_ERROR_MSG, "No phone number is registered for your "
+	say(st, PAM_ERROR_MSG,
+	    "No phone number is registered for your "
 	    "account. Contact your administrator.");
 	return PAM_AUTH_ERR;
 }
@@ -55,13 +56,16 @@ static int
 outage_verdict(struct auth_state *st)
 {
 	if (st->cfg.failmode == BV_FAILMODE_SAFE) {
-		engine_log(&st->eng, LOG_WARNING, "ALLOWED WITHOUT A CODE: "
+		engine_log(&st->eng, LOG_WARNING,
+			   "ALLOWED WITHOUT A CODE: "
 			   "service unavailable and failmode=safe");
-		say(st, PAM_TEXT_INFO, "The verification service is "
+		say(st, PAM_TEXT_INFO,
+		    "The verification service is "
 		    "unreachable; signing in without a code.");
 		return PAM_SUCCESS;
 	}
-	say(st, PAM_ERROR_MSG, "The verification service is unreachable. "
+	say(st, PAM_ERROR_MSG,
+	    "The verification service is unreachable. "
 	    "Try again later.");
 	return PAM_AUTHINFO_UNAVAIL;
 }
@@ -78,7 +82,8 @@ verdict(struct auth_state *st, enum bv_result rc, enum engine_selection sel)
 		say(st, PAM_ERROR_MSG, "Wrong code.");
 		return PAM_AUTH_ERR;
 	case BV_MAX_ATTEMPTS:
-		engine_log(&st->eng, LOG_NOTICE, "denied: too many wrong codes");
+		engine_log(&st->eng, LOG_NOTICE,
+			   "denied: too many wrong codes");
 		say(st, PAM_ERROR_MSG, "Too many wrong codes.");
 		return PAM_MAXTRIES;
 	case BV_EXPIRED:
@@ -86,24 +91,31 @@ verdict(struct auth_state *st, enum bv_result rc, enum engine_selection sel)
 		return PAM_AUTH_ERR;
 	case BV_RATE_LIMITED:
 		if (st->eng.retry_at > 0)
-			say(st, PAM_ERROR_MSG, "Too many codes requested. Try "
-			    "again in %ld minute(s).", minutes_until(st));
+			say(st, PAM_ERROR_MSG,
+			    "Too many codes requested. Try "
+			    "again in %ld minute(s).",
+			    minutes_until(st));
 		else
-			say(st, PAM_ERROR_MSG, "Too many codes requested. Wait "
+			say(st, PAM_ERROR_MSG,
+			    "Too many codes requested. Wait "
 			    "a few minutes and try again.");
 		return PAM_AUTH_ERR;
 	case BV_LOCKED:
-		say(st, PAM_ERROR_MSG, "Too many failed attempts. Try again in "
-		    "%ld minute(s).", minutes_until(st));
+		say(st, PAM_ERROR_MSG,
+		    "Too many failed attempts. Try again in "
+		    "%ld minute(s).",
+		    minutes_until(st));
 		return PAM_AUTH_ERR;
 	case BV_BAD_DESTINATION:
-		say(st, PAM_ERROR_MSG, "Your registered %s is not valid. "
+		say(st, PAM_ERROR_MSG,
+		    "Your registered %s is not valid. "
 		    "Contact your administrator.",
 		    channel_is_email(channel) ? "email address"
 					      : "phone number");
 		return PAM_AUTH_ERR;
 	case BV_REJECTED:
-		say(st, PAM_ERROR_MSG, "Verification is not possible right "
+		say(st, PAM_ERROR_MSG,
+		    "Verification is not possible right "
 		    "now: the %s service needs attention from your "
 		    "administrator.",
 		    channel == BV_CHANNEL_SMS ? "SMS" : "verification");
@@ -111,7 +123,8 @@ verdict(struct auth_state *st, enum bv_result rc, enum engine_selection sel)
 	case BV_UNAVAILABLE:
 		return outage_verdict(st);
 	case BV_CONFIG:
-		say(st, PAM_ERROR_MSG, "Two-factor verification is "
+		say(st, PAM_ERROR_MSG,
+		    "Two-factor verification is "
 		    "misconfigured. Contact your administrator.");
 		return PAM_SERVICE_ERR;
 	case BV_ABORTED:
@@ -126,7 +139,8 @@ verdict(struct auth_state *st, enum bv_result rc, enum engine_selection sel)
 	case BV_INTERNAL:
 		/* The log line said what broke; whatever it was, the caller
 		   could have caused it, so it is never an outage. */
-		say(st, PAM_ERROR_MSG, "Verification failed on this host. "
+		say(st, PAM_ERROR_MSG,
+		    "Verification failed on this host. "
 		    "Contact your administrator.");
 		return PAM_AUTH_ERR;
 	}
@@ -139,7 +153,8 @@ session_verdict(struct auth_state *st, enum bv_result rc, bool done)
 	if (rc == BV_OK)
 		return done ? PAM_SUCCESS : PAM_IGNORE;
 	if (rc == BV_UNAVAILABLE && st->cfg.failmode == BV_FAILMODE_SAFE) {
-		engine_log(&st->eng, LOG_WARNING, "session: proof NOT "
+		engine_log(&st->eng, LOG_WARNING,
+			   "session: proof NOT "
 			   "consumed: service unavailable and failmode=safe");
 		return PAM_SUCCESS;
 	}

@@ -29,8 +29,7 @@ enum bv_result api_conf_require(const char *path, const char *group,
  * trailing white space.  BV_OK, BV_NOMEM, or BV_CONFIG (logged, naming
  * the config or key file).
  */
-enum bv_result api_conf_key(const char *path, const char *group,
-			    char **api_key, const char *api_key_file,
-			    const struct bv_log *log);
+enum bv_result api_conf_key(const char *path, const char *group, char **api_key,
+			    const char *api_key_file, const struct bv_log *log);
 
 #endif /* BV_PROVIDER_API_CONF_H */

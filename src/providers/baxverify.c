@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "baxverify.h"
-#include "common.h"
 #include "../core/json.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
+#include "baxverify.h"
+#include "common.h"
 
 /* The probe's call: a day of statistics needs the key and the project. */
 #define BAX_PROBE_PATH "/auth/sms/stats?days=1"
@@ -34,26 +34,26 @@ static const struct {
 	const char *code;
 	enum bv_result result;
 } error_codes[] = {
-	/* The user's side of things: retry, resend, wait, or ask. */
-	{ "BAXVERIFY_OTP_INVALID", BV_WRONG_CODE },
-	{ "BAXVERIFY_OTP_EXPIRED", BV_EXPIRED },
-	{ "BAXVERIFY_OTP_MAX_ATTEMPTS", BV_MAX_ATTEMPTS },
-	{ "BAXVERIFY_RATE_LIMIT", BV_RATE_LIMITED },
-	{ "BAXVERIFY_INVALID_PHONE", BV_BAD_DESTINATION },
-	/* The account or our configuration: an administrator must act. */
-	{ "BAXVERIFY_FEATURE_DISABLED", BV_REJECTED },
-	{ "BAXVERIFY_PLAN_NOT_INCLUDED", BV_REJECTED },
-	{ "BAXVERIFY_API_KEY_SCOPE", BV_REJECTED },
-	{ "BAXVERIFY_SENDER_NOT_CONFIGURED", BV_REJECTED },
-	{ "BAXVERIFY_INSUFFICIENT_CREDITS", BV_REJECTED },
-	{ "BAXVERIFY_VERIFY_FEE_CREDITS", BV_REJECTED },
-	{ "BAXVERIFY_NO_SUBSCRIPTION", BV_REJECTED },
-	{ "BAXVERIFY_PROJECT_INACTIVE", BV_REJECTED },
-	{ "BAXVERIFY_PROJECT_HEADER_REQUIRED", BV_REJECTED },
-	{ "BAXVERIFY_API_KEY_PROJECT_MISMATCH", BV_REJECTED },
-	{ "BAXVERIFY_SMS_SEND_FAILED", BV_REJECTED },
-	{ "BAXVERIFY_TOKEN_INVALID", BV_REJECTED },
-	{ "BAXVERIFY_TOKEN_CONSUMED", BV_REJECTED },
+    /* The user's side of things: retry, resend, wait, or ask. */
+    {"BAXVERIFY_OTP_INVALID", BV_WRONG_CODE},
+    {"BAXVERIFY_OTP_EXPIRED", BV_EXPIRED},
+    {"BAXVERIFY_OTP_MAX_ATTEMPTS", BV_MAX_ATTEMPTS},
+    {"BAXVERIFY_RATE_LIMIT", BV_RATE_LIMITED},
+    {"BAXVERIFY_INVALID_PHONE", BV_BAD_DESTINATION},
+    /* The account or our configuration: an administrator must act. */
+    {"BAXVERIFY_FEATURE_DISABLED", BV_REJECTED},
+    {"BAXVERIFY_PLAN_NOT_INCLUDED", BV_REJECTED},
+    {"BAXVERIFY_API_KEY_SCOPE", BV_REJECTED},
+    {"BAXVERIFY_SENDER_NOT_CONFIGURED", BV_REJECTED},
+    {"BAXVERIFY_INSUFFICIENT_CREDITS", BV_REJECTED},
+    {"BAXVERIFY_VERIFY_FEE_CREDITS", BV_REJECTED},
+    {"BAXVERIFY_NO_SUBSCRIPTION", BV_REJECTED},
+    {"BAXVERIFY_PROJECT_INACTIVE", BV_REJECTED},
+    {"BAXVERIFY_PROJECT_HEADER_REQUIRED", BV_REJECTED},
+    {"BAXVERIFY_API_KEY_PROJECT_MISMATCH", BV_REJECTED},
+    {"BAXVERIFY_SMS_SEND_FAILED", BV_REJECTED},
+    {"BAXVERIFY_TOKEN_INVALID", BV_REJECTED},
+    {"BAXVERIFY_TOKEN_CONSUMED", BV_REJECTED},
 };
 
 enum bv_result
@@ -84,8 +84,8 @@ baxverify_parse_error(long status, const char *body, size_t len,
 	code = json_string(err, "code");
 	if (!cJSON_IsObject(root) || code == NULL || *code == '\0') {
 		rc = provider_undocumented(
-			status, "error response is not the documented envelope",
-			out);
+		    status, "error response is not the documented envelope",
+		    out);
 		goto out;
 	}
 	text_sanitize(out->code, sizeof(out->code), code);
@@ -113,7 +113,7 @@ bax_post(struct bv_ctx *ctx, const char *path, cJSON *req,
 	char *body = json_print_wipe(req);
 	char *auth = provider_bearer(c->api_key);
 	char *project = provider_header("X-Project-Id", c->project_id);
-	const char *headers[] = { auth, project, NULL };
+	const char *headers[] = {auth, project, NULL};
 	enum bv_result rc = BV_NOMEM;
 
 	if (body == NULL || auth == NULL || project == NULL)
@@ -135,10 +135,10 @@ baxverify_get(struct bv_ctx *ctx, const char *path_query, cJSON **root,
 	      struct bv_outcome *out)
 {
 	const struct baxverify_config *c = conf_of(ctx);
-	struct http_response resp = { 0 };
+	struct http_response resp = {0};
 	char *auth = provider_bearer(c->api_key);
 	char *project = provider_header("X-Project-Id", c->project_id);
-	const char *headers[] = { auth, project, NULL };
+	const char *headers[] = {auth, project, NULL};
 	enum bv_result rc = BV_NOMEM;
 
 	*root = NULL;
@@ -165,14 +165,14 @@ out:
 static enum bv_result
 bax_send(struct bv_ctx *ctx, struct bv_outcome *out)
 {
-	struct http_response resp = { 0 };
+	struct http_response resp = {0};
 	cJSON *req = cJSON_CreateObject(), *root = NULL;
 	enum bv_result rc = BV_NOMEM;
 
 	out->action = "send";
 	if (cJSON_AddStringToObject(req, "phone", ctx->dest) == NULL ||
 	    cJSON_AddStringToObject(req, "purpose", conf_of(ctx)->purpose) ==
-		    NULL) {
+		NULL) {
 		json_wipe_delete(req);
 		goto out;
 	}
@@ -186,8 +186,8 @@ bax_send(struct bv_ctx *ctx, struct bv_outcome *out)
 		root = provider_parse_object(&resp);
 		if (root == NULL)
 			rc = provider_undocumented(
-				resp.status, "send answer is not a JSON object",
-				out);
+			    resp.status, "send answer is not a JSON object",
+			    out);
 	}
 out:
 	json_wipe_delete(root);
@@ -220,9 +220,8 @@ baxverify_parse_verified(const struct bv_ctx *ctx,
 	    strlen(token) > 8192 || !cJSON_IsNumber(expires) ||
 	    expires->valuedouble <= 0 || expires->valuedouble > 86400) {
 		rc = provider_undocumented(
-			resp->status,
-			"verify answer lacks verified/accessToken/expiresIn",
-			out);
+		    resp->status,
+		    "verify answer lacks verified/accessToken/expiresIn", out);
 		goto out;
 	}
 	if (phone != NULL && strcmp(phone, ctx->dest) != 0) {
@@ -243,7 +242,7 @@ static enum bv_result
 bax_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 	  struct bv_outcome *out)
 {
-	struct http_response resp = { 0 };
+	struct http_response resp = {0};
 	cJSON *req = cJSON_CreateObject();
 	enum bv_result rc = BV_NOMEM;
 
@@ -263,8 +262,7 @@ out:
 
 enum bv_result
 baxverify_parse_valid(const struct bv_ctx *ctx,
-		      const struct http_response *resp,
-		      struct bv_outcome *out)
+		      const struct http_response *resp, struct bv_outcome *out)
 {
 	cJSON *root = provider_parse_object(resp);
 	const cJSON *valid = cJSON_GetObjectItemCaseSensitive(root, "valid");
@@ -273,8 +271,8 @@ baxverify_parse_valid(const struct bv_ctx *ctx,
 
 	if (!cJSON_IsBool(valid) || phone == NULL) {
 		rc = provider_undocumented(
-			resp->status, "validate-token answer lacks valid/phone",
-			out);
+		    resp->status, "validate-token answer lacks valid/phone",
+		    out);
 		goto out;
 	}
 	rc = BV_REJECTED;
@@ -295,7 +293,7 @@ static enum bv_result
 bax_validate(struct bv_ctx *ctx, const char *token, bool consume,
 	     struct bv_outcome *out)
 {
-	struct http_response resp = { 0 };
+	struct http_response resp = {0};
 	cJSON *req = cJSON_CreateObject();
 	enum bv_result rc = BV_NOMEM;
 
@@ -315,8 +313,7 @@ out:
 
 /* baxverify check: one authenticated read that changes nothing. */
 static enum bv_result
-bax_probe(struct bv_ctx *ctx, char *said, size_t saidsz,
-	  struct bv_outcome *out)
+bax_probe(struct bv_ctx *ctx, char *said, size_t saidsz, struct bv_outcome *out)
 {
 	cJSON *root = NULL;
 	enum bv_result rc;
@@ -331,9 +328,9 @@ bax_probe(struct bv_ctx *ctx, char *said, size_t saidsz,
 }
 
 const struct bv_provider baxverify_provider = {
-	.info = &baxverify_info,
-	.send = bax_send,
-	.check = bax_check,
-	.validate = bax_validate,
-	.probe = bax_probe,
+    .info = &baxverify_info,
+    .send = bax_send,
+    .check = bax_check,
+    .validate = bax_validate,
+    .probe = bax_probe,
 };

@@ -14,12 +14,12 @@ struct cJSON;
 
 /* The baxverify.* group (baxverify_info.c has its key table). */
 struct baxverify_config {
-	char *api_url;         /* https base URL, no trailing slash */
-	char *api_key;         /* secret: from the file or api_key_file */
+	char *api_url; /* https base URL, no trailing slash */
+	char *api_key; /* secret: from the file or api_key_file */
 	char *api_key_file;
-	char *project_id;      /* X-Project-Id */
-	char *purpose;         /* sent with each code: LOGIN, SUDO, ... */
-	bool validate_token;   /* confirm the proof before a login passes */
+	char *project_id;    /* X-Project-Id */
+	char *purpose;	     /* sent with each code: LOGIN, SUDO, ... */
+	bool validate_token; /* confirm the proof before a login passes */
 };
 
 extern const struct bv_provider_info baxverify_info;
@@ -35,8 +35,8 @@ enum bv_result baxverify_code_result(const char *code);
  * Read an error response (status >= 400) into out and return its result.
  * A body that is not the documented envelope is BV_UNAVAILABLE.
  */
-enum bv_result baxverify_parse_error(long status, const char *body,
-				     size_t len, struct bv_outcome *out);
+enum bv_result baxverify_parse_error(long status, const char *body, size_t len,
+				     struct bv_outcome *out);
 
 /*
  * Read a 2xx answer of POST /auth/sms/verify for ctx->dest.  BV_OK with

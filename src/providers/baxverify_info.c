@@ -17,18 +17,18 @@
 
 /* The baxverify.* group.  An entry here is all it takes to add a key. */
 static const struct cfg_key keys[] = {
-	{ "baxverify.api_url", NULL, CFG_STRING, BAX(api_url),
-	  &cfg_check_https_url, 0, 0 },
-	{ "baxverify.project_id", NULL, CFG_STRING, BAX(project_id),
-	  &cfg_check_nonempty, 0, 0 },
-	{ "baxverify.api_key", NULL, CFG_STRING, BAX(api_key),
-	  &cfg_check_secret, 0, 0 },
-	{ "baxverify.api_key_file", NULL, CFG_STRING, BAX(api_key_file),
-	  &cfg_check_path, 0, 0 },
-	{ "baxverify.purpose", "purpose", CFG_STRING, BAX(purpose),
-	  &cfg_check_word, 0, 0 },
-	{ "baxverify.validate_token", NULL, CFG_BOOL, BAX(validate_token), NULL,
-	  0, 0 },
+    {"baxverify.api_url", NULL, CFG_STRING, BAX(api_url), &cfg_check_https_url,
+     0, 0},
+    {"baxverify.project_id", NULL, CFG_STRING, BAX(project_id),
+     &cfg_check_nonempty, 0, 0},
+    {"baxverify.api_key", NULL, CFG_STRING, BAX(api_key), &cfg_check_secret, 0,
+     0},
+    {"baxverify.api_key_file", NULL, CFG_STRING, BAX(api_key_file),
+     &cfg_check_path, 0, 0},
+    {"baxverify.purpose", "purpose", CFG_STRING, BAX(purpose), &cfg_check_word,
+     0, 0},
+    {"baxverify.validate_token", NULL, CFG_BOOL, BAX(validate_token), NULL, 0,
+     0},
 };
 
 static enum bv_result
@@ -67,13 +67,13 @@ bax_validate_token(const void *conf)
 
 /* BaxVerify SMS OTP (the default provider). */
 const struct bv_provider_info baxverify_info = {
-	.name = "baxverify",
-	.caps = BV_CAP_VALIDATE | BV_CAP_CONSUMES,
-	.channels = BV_CHANNEL_BIT(BV_CHANNEL_SMS),
-	.keys = keys,
-	.nkeys = sizeof(keys) / sizeof(keys[0]),
-	.conf_size = sizeof(struct baxverify_config),
-	.defaults = bax_defaults,
-	.check = bax_check,
-	.validate_token = bax_validate_token,
+    .name = "baxverify",
+    .caps = BV_CAP_VALIDATE | BV_CAP_CONSUMES,
+    .channels = BV_CHANNEL_BIT(BV_CHANNEL_SMS),
+    .keys = keys,
+    .nkeys = sizeof(keys) / sizeof(keys[0]),
+    .conf_size = sizeof(struct baxverify_config),
+    .defaults = bax_defaults,
+    .check = bax_check,
+    .validate_token = bax_validate_token,
 };

@@ -10,21 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "provider.h"
+#include "../core/wipe.h"
 #include "baxverify.h"
 #include "local.h"
 #include "mudbase.h"
+#include "provider.h"
 #include "tryvox.h"
-#include "../core/wipe.h"
 
 /* NULL-terminated; the first entry is the default provider.  One line
    per provider, in registry.c's order. */
 static const struct bv_provider_info *const catalog[] = {
-	&baxverify_info,
-	&tryvox_info,
-	&mudbase_info,
-	&local_info,
-	NULL,
+    &baxverify_info, &tryvox_info, &mudbase_info, &local_info, NULL,
 };
 
 const struct bv_provider_info *const *
@@ -63,8 +59,7 @@ provider_is_listed(const struct bv_config *cfg,
 }
 
 bool
-provider_has_channel(const struct bv_provider_info *p,
-		     enum bv_channel channel)
+provider_has_channel(const struct bv_provider_info *p, enum bv_channel channel)
 {
 	return p != NULL && channel_set_has(p->channels, channel);
 }

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
 #include "../core/json.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
+#include "common.h"
 
 /* Room for the caller's headers plus the two JSON ones and the end. */
 #define MAX_HEADERS 8
@@ -86,8 +86,7 @@ enum bv_result
 provider_undocumented(long status, const char *what, struct bv_outcome *out)
 {
 	if (status >= 300 && status < 400)
-		snprintf(out->detail, sizeof(out->detail),
-			 "redirect refused");
+		snprintf(out->detail, sizeof(out->detail), "redirect refused");
 	else if (status >= 500)
 		snprintf(out->detail, sizeof(out->detail), "server error");
 	else

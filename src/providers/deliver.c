@@ -26,10 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "deliver.h"
 #include "../core/child.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
+#include "deliver.h"
 
 /* What we keep of the command's error output: its first line is all we
    ever log, and that only as a short excerpt. */
@@ -57,7 +57,7 @@ deliver_format(const char *tmpl, const char *code)
 	if (out == NULL)
 		return NULL;
 	for (p = tmpl; *p != '\0'; p++) {
-		char one[2] = { *p, '\0' };
+		char one[2] = {*p, '\0'};
 
 		add = one;
 		if (p[0] == '%' && p[1] == 'c')
@@ -189,7 +189,8 @@ mask_text(char *dst, size_t dstsz, const char *s, bool cut)
 
 		n = word ? email_len(s + i) : 0;
 		if (n > 0) {
-			ok = put(dst, dstsz, &o, "\xe2\x80\xa6@\xe2\x80\xa6", 7);
+			ok =
+			    put(dst, dstsz, &o, "\xe2\x80\xa6@\xe2\x80\xa6", 7);
 		} else if (s[i] == '+' && (n = phone_len(s + i)) > 0) {
 			ok = put(dst, dstsz, &o, "+\xe2\x80\xa6", 4);
 		} else if (is_digit(s[i])) {
@@ -278,8 +279,8 @@ static void
 start_child(int exec_fd, const char *command, const char *dest, int in,
 	    int null, int err)
 {
-	char *const argv[] = { (char *)(uintptr_t)command,
-			       (char *)(uintptr_t)dest, NULL };
+	char *const argv[] = {(char *)(uintptr_t)command,
+			      (char *)(uintptr_t)dest, NULL};
 	int report = err;
 	ssize_t told;
 
@@ -306,16 +307,16 @@ enum run_end {
 	END_SIGNALED, /* value: the signal */
 	END_STOPPED,
 	END_TIMEOUT,
-	END_WAIT_ERR  /* value: errno of waitpid */
+	END_WAIT_ERR /* value: errno of waitpid */
 };
 
 struct run {
 	pid_t pid;
-	int err;                  /* read end of its stderr, non-blocking */
-	long deadline;            /* now_ms() when it is killed */
+	int err;       /* read end of its stderr, non-blocking */
+	long deadline; /* now_ms() when it is killed */
 	char errbuf[STDERR_KEEP + 1];
 	size_t got;
-	bool cut;                 /* it printed more than we kept */
+	bool cut; /* it printed more than we kept */
 	enum run_end end;
 	int value;
 };
@@ -398,12 +399,12 @@ reap(struct run *r)
 			return;
 		}
 		if (open_err) {
-			struct pollfd pfd = { .fd = r->err, .events = POLLIN };
+			struct pollfd pfd = {.fd = r->err, .events = POLLIN};
 
 			if (poll(&pfd, 1, TICK_MS) > 0)
 				open_err = collect(r);
 		} else {
-			struct timespec t = { 0, TICK_MS * 1000 * 1000 };
+			struct timespec t = {0, TICK_MS * 1000 * 1000};
 
 			nanosleep(&t, NULL);
 		}
@@ -504,7 +505,7 @@ static enum bv_result
 spawn(const struct local_config *lc, int exec_fd, const char *dest,
       const char *message, struct bv_outcome *out)
 {
-	int in[2] = { -1, -1 }, err[2] = { -1, -1 }, null = -1;
+	int in[2] = {-1, -1}, err[2] = {-1, -1}, null = -1;
 	struct sigaction dfl, old;
 	bool saved = false;
 	struct run r;
@@ -590,14 +591,16 @@ kind_of(int fd, int err)
 	struct stat st;
 
 	if (fd < 0)
-		return err == ELOOP ? "a symlink" :
-		       err == EISDIR ? "a directory" : "a FIFO or socket";
+		return err == ELOOP    ? "a symlink"
+		       : err == EISDIR ? "a directory"
+				       : "a FIFO or socket";
 	if (fstat(fd, &st) != 0)
 		return "unknown";
-	return S_ISFIFO(st.st_mode) ? "a FIFO" :
-	       S_ISSOCK(st.st_mode) ? "a socket" :
-	       S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" :
-	       "not a regular file";
+	return S_ISFIFO(st.st_mode)   ? "a FIFO"
+	       : S_ISSOCK(st.st_mode) ? "a socket"
+	       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)
+		   ? "a device"
+		   : "not a regular file";
 }
 
 /*
@@ -614,8 +617,9 @@ open_outbox(const char *path, struct bv_outcome *out, enum bv_result *rc)
 	struct stat st;
 	int fd, err;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-				O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+	fd = open(path,
+		  O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+		      O_NOCTTY | O_NONBLOCK,
 		  0600);
 	err = fd < 0 ? errno : 0;
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))

@@ -40,9 +40,8 @@ char *deliver_format(const char *tmpl, const char *code);
  * (never through a symlink, never blocking on a FIFO).  BV_CONFIG when
  * the path is not a regular file, BV_INTERNAL when it cannot be written.
  */
-enum bv_result deliver_message(const struct local_config *lc,
-			       const char *dest, const char *message,
-			       struct bv_outcome *out);
+enum bv_result deliver_message(const struct local_config *lc, const char *dest,
+			       const char *message, struct bv_outcome *out);
 
 /*
  * For "baxverify check", sending nothing: delivery = "command": the

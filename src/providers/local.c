@@ -18,11 +18,11 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "deliver.h"
-#include "local.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
 #include "../store/store.h"
+#include "deliver.h"
+#include "local.h"
 
 /* Proof tokens: 32 random bytes, hex. */
 #define TOKEN_BYTES 32
@@ -141,9 +141,9 @@ remember_code(struct bv_ctx *ctx, const char *code)
 			if (strcmp(txn.rec.codes[i].hash, st->code_hash) != 0)
 				i++;
 			else
-				txn.rec.ncodes = drop(txn.rec.codes,
-						      txn.rec.ncodes,
-						      sizeof(txn.rec.codes[0]), i);
+				txn.rec.ncodes =
+				    drop(txn.rec.codes, txn.rec.ncodes,
+					 sizeof(txn.rec.codes[0]), i);
 		}
 		if (txn.rec.ncodes == STORE_MAX_CODES)
 			txn.rec.ncodes = drop(txn.rec.codes, txn.rec.ncodes,
@@ -226,8 +226,8 @@ add_token(struct store_record *rec, const char *hash, time_t expires)
 	struct store_token *t;
 
 	if (rec->ntokens == STORE_MAX_TOKENS)
-		rec->ntokens = drop(rec->tokens, rec->ntokens,
-				    sizeof(rec->tokens[0]), 0);
+		rec->ntokens =
+		    drop(rec->tokens, rec->ntokens, sizeof(rec->tokens[0]), 0);
 	t = &rec->tokens[rec->ntokens++];
 	t->expires = expires;
 	snprintf(t->hash, sizeof(t->hash), "%s", hash);
@@ -266,9 +266,9 @@ find_code(struct bv_ctx *ctx, const char *code, char *hit,
 	if (rc != BV_OK)
 		return rc;
 	if (ncodes == 0 || nlive == 0) {
-		snprintf(out->detail, sizeof(out->detail), ncodes == 0 ?
-			 "no live code (expired or never sent)" :
-			 "every live code has had its attempts");
+		snprintf(out->detail, sizeof(out->detail),
+			 ncodes == 0 ? "no live code (expired or never sent)"
+				     : "every live code has had its attempts");
 		return ncodes == 0 ? BV_EXPIRED : BV_MAX_ATTEMPTS;
 	}
 	for (i = 0; i < nlive && hit[0] == '\0'; i++)
@@ -296,8 +296,10 @@ apply_check(struct bv_ctx *ctx, struct store_record *rec, const char *hit,
 		for (i = 0; i < rec->ncodes; i++)
 			rec->codes[i].attempts++;
 		/* The newest code is the one this login is waiting for. */
-		out->attempts_left = rec->ncodes == 0 ? 0 :
-			lc->max_attempts - rec->codes[rec->ncodes - 1].attempts;
+		out->attempts_left =
+		    rec->ncodes == 0 ? 0
+				     : lc->max_attempts -
+					   rec->codes[rec->ncodes - 1].attempts;
 		if (out->attempts_left < 0)
 			out->attempts_left = 0;
 		snprintf(out->detail, sizeof(out->detail), "code mismatch");
@@ -324,7 +326,7 @@ local_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 {
 	char token[2 * TOKEN_BYTES + 1] = "";
 	char hit[STORE_HASH_MAX], token_hash[STORE_HASH_MAX] = "";
-	struct store_txn txn = { 0 };
+	struct store_txn txn = {0};
 	enum bv_result rc, wrc;
 
 	out->action = "verify";
@@ -396,10 +398,10 @@ local_probe(struct bv_ctx *ctx, char *said, size_t saidsz,
 }
 
 const struct bv_provider local_provider = {
-	.info = &local_info,
-	.state_size = sizeof(struct local_state),
-	.send = local_send,
-	.check = local_check,
-	.validate = local_validate,
-	.probe = local_probe,
+    .info = &local_info,
+    .state_size = sizeof(struct local_state),
+    .send = local_send,
+    .check = local_check,
+    .validate = local_validate,
+    .probe = local_probe,
 };

@@ -11,14 +11,14 @@
 
 /* The local.* group (local_info.c has its key table). */
 struct local_config {
-	char *delivery;        /* "command" or "file" */
-	char *command;         /* argv[0]; argv[1] is the destination */
-	char *file;            /* delivery = "file": appended to */
-	char *message;         /* template: %c code, %h host name, %% */
+	char *delivery; /* "command" or "file" */
+	char *command;	/* argv[0]; argv[1] is the destination */
+	char *file;	/* delivery = "file": appended to */
+	char *message;	/* template: %c code, %h host name, %% */
 	long code_length;
-	long ttl;              /* seconds a code lives */
-	long max_attempts;     /* wrong tries per code */
-	long timeout;          /* seconds the command may run */
+	long ttl;	   /* seconds a code lives */
+	long max_attempts; /* wrong tries per code */
+	long timeout;	   /* seconds the command may run */
 };
 
 extern const struct bv_provider_info local_info;

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "local.h"
 #include "../core/text.h"
+#include "local.h"
 
 #define LOC(field) offsetof(struct local_config, field)
 
@@ -40,27 +40,22 @@ template_ok(const char *s)
 }
 
 static const struct cfg_check delivery_check = {
-	delivery_ok, "\"command\" or \"file\"", false
-};
+    delivery_ok, "\"command\" or \"file\"", false};
 static const struct cfg_check template_check = {
-	template_ok, "text with %c (the code); %h is the host, %% a percent",
-	false
-};
+    template_ok, "text with %c (the code); %h is the host, %% a percent",
+    false};
 
 /* The local.* group.  An entry here is all it takes to add a key. */
 static const struct cfg_key keys[] = {
-	{ "local.delivery", NULL, CFG_STRING, LOC(delivery),
-	  &delivery_check, 0, 0 },
-	{ "local.command", NULL, CFG_STRING, LOC(command), &cfg_check_path, 0,
-	  0 },
-	{ "local.file", NULL, CFG_STRING, LOC(file), &cfg_check_path, 0, 0 },
-	{ "local.message", NULL, CFG_STRING, LOC(message), &template_check,
-	  0, 0 },
-	{ "local.code_length", NULL, CFG_INT, LOC(code_length), NULL,
-	  CODE_MIN_DIGITS, CODE_MAX_DIGITS },
-	{ "local.ttl", NULL, CFG_INT, LOC(ttl), NULL, 30, 3600 },
-	{ "local.max_attempts", NULL, CFG_INT, LOC(max_attempts), NULL, 1, 20 },
-	{ "local.timeout", NULL, CFG_INT, LOC(timeout), NULL, 1, 120 },
+    {"local.delivery", NULL, CFG_STRING, LOC(delivery), &delivery_check, 0, 0},
+    {"local.command", NULL, CFG_STRING, LOC(command), &cfg_check_path, 0, 0},
+    {"local.file", NULL, CFG_STRING, LOC(file), &cfg_check_path, 0, 0},
+    {"local.message", NULL, CFG_STRING, LOC(message), &template_check, 0, 0},
+    {"local.code_length", NULL, CFG_INT, LOC(code_length), NULL,
+     CODE_MIN_DIGITS, CODE_MAX_DIGITS},
+    {"local.ttl", NULL, CFG_INT, LOC(ttl), NULL, 30, 3600},
+    {"local.max_attempts", NULL, CFG_INT, LOC(max_attempts), NULL, 1, 20},
+    {"local.timeout", NULL, CFG_INT, LOC(timeout), NULL, 1, 120},
 };
 
 static enum bv_result
@@ -85,9 +80,10 @@ local_check(void *conf, const char *path, const struct bv_log *log)
 	bool command = strcmp(c->delivery, "command") == 0;
 
 	if ((command && c->command == NULL) || (!command && c->file == NULL)) {
-		bv_log(log, LOG_ERR, "%s: local.delivery = \"%s\" needs "
-		       "local.%s", path, c->delivery,
-		       command ? "command" : "file");
+		bv_log(log, LOG_ERR,
+		       "%s: local.delivery = \"%s\" needs "
+		       "local.%s",
+		       path, c->delivery, command ? "command" : "file");
 		return BV_CONFIG;
 	}
 	return BV_OK;
@@ -107,13 +103,13 @@ local_timeout(const void *conf)
  * there is no service to confirm them with (no validate_token).
  */
 const struct bv_provider_info local_info = {
-	.name = "local",
-	.caps = BV_CAP_VALIDATE | BV_CAP_CONSUMES | BV_CAP_USER_STATE,
-	.channels = BV_CHANNEL_BIT(BV_CHANNEL_SMS),
-	.keys = keys,
-	.nkeys = sizeof(keys) / sizeof(keys[0]),
-	.conf_size = sizeof(struct local_config),
-	.defaults = local_defaults,
-	.check = local_check,
-	.timeout = local_timeout,
+    .name = "local",
+    .caps = BV_CAP_VALIDATE | BV_CAP_CONSUMES | BV_CAP_USER_STATE,
+    .channels = BV_CHANNEL_BIT(BV_CHANNEL_SMS),
+    .keys = keys,
+    .nkeys = sizeof(keys) / sizeof(keys[0]),
+    .conf_size = sizeof(struct local_config),
+    .defaults = local_defaults,
+    .check = local_check,
+    .timeout = local_timeout,
 };

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common.h"
-#include "mudbase.h"
 #include "../core/json.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
+#include "common.h"
+#include "mudbase.h"
 
 /* This provider's own group, from the context. */
 static const struct mudbase_config *
@@ -39,7 +39,7 @@ mudbase_status_result(long status, const char *action)
 		return verify ? BV_WRONG_CODE : BV_REJECTED;
 	case 429: /* rate limited; at verify, too many attempts */
 		return verify ? BV_MAX_ATTEMPTS : BV_RATE_LIMITED;
-	default:  /* 403, 404 (project unknown), anything else */
+	default: /* 403, 404 (project unknown), anything else */
 		return BV_REJECTED;
 	}
 }
@@ -54,9 +54,10 @@ mudbase_parse_error(const struct http_response *resp, struct bv_outcome *out)
 
 	if (resp->status < 400 || resp->status >= 500 || msg == NULL) {
 		rc = provider_undocumented(
-			resp->status, "error response is not the documented "
-				      "error body",
-			out);
+		    resp->status,
+		    "error response is not the documented "
+		    "error body",
+		    out);
 		goto out;
 	}
 	text_sanitize(out->code, sizeof(out->code), json_string(root, "code"));
@@ -79,8 +80,8 @@ mudbase_parse_answer(const struct http_response *resp, cJSON **root,
 		return mudbase_parse_error(resp, out);
 	*root = provider_parse_object(resp);
 	if (*root == NULL)
-		return provider_undocumented(resp->status,
-					     "answer is not a JSON object", out);
+		return provider_undocumented(
+		    resp->status, "answer is not a JSON object", out);
 	return BV_OK;
 }
 
@@ -89,7 +90,7 @@ static enum bv_result
 mud_post(struct bv_ctx *ctx, const char *path, cJSON *req, cJSON **root,
 	 struct bv_outcome *out)
 {
-	struct http_response resp = { 0 };
+	struct http_response resp = {0};
 	char *body = json_print_wipe(req);
 	enum bv_result rc = BV_NOMEM;
 
@@ -136,8 +137,8 @@ mudbase_parse_verified(const cJSON *root, struct bv_proof *proof,
 		       struct bv_outcome *out)
 {
 	const char *token = json_string(root, "token");
-	const cJSON *expires = cJSON_GetObjectItemCaseSensitive(root,
-							       "expiresIn");
+	const cJSON *expires =
+	    cJSON_GetObjectItemCaseSensitive(root, "expiresIn");
 
 	if (token == NULL || *token == '\0' || strlen(token) > 8192 ||
 	    !cJSON_IsNumber(expires) || expires->valuedouble <= 0 ||
@@ -177,20 +178,20 @@ out:
 
 /* baxverify check: the public endpoints take no key to try. */
 static enum bv_result
-mud_probe(struct bv_ctx *ctx, char *said, size_t saidsz,
-	  struct bv_outcome *out)
+mud_probe(struct bv_ctx *ctx, char *said, size_t saidsz, struct bv_outcome *out)
 {
 	(void)ctx;
 	(void)out;
-	snprintf(said, saidsz, "no authenticated endpoint to test; "
+	snprintf(said, saidsz,
+		 "no authenticated endpoint to test; "
 		 "configuration valid");
 	return BV_OK;
 }
 
 const struct bv_provider mudbase_provider = {
-	.info = &mudbase_info,
-	.send = mud_send,
-	.check = mud_check,
-	.validate = NULL, /* Mudbase has no endpoint to validate a token */
-	.probe = mud_probe,
+    .info = &mudbase_info,
+    .send = mud_send,
+    .check = mud_check,
+    .validate = NULL, /* Mudbase has no endpoint to validate a token */
+    .probe = mud_probe,
 };

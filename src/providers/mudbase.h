@@ -13,8 +13,8 @@ struct cJSON;
 
 /* The mudbase.* group (mudbase_info.c has its key table). */
 struct mudbase_config {
-	char *api_url;         /* https base URL, no trailing slash */
-	char *project_id;      /* in every request's body */
+	char *api_url;		 /* https base URL, no trailing slash */
+	char *project_id;	 /* in every request's body */
 	enum bv_channel channel; /* "method": its own channel */
 };
 

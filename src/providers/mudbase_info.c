@@ -20,11 +20,11 @@
  * channel is called "method", as in Mudbase's API.
  */
 static const struct cfg_key keys[] = {
-	{ "mudbase.api_url", NULL, CFG_STRING, MUD(api_url),
-	  &cfg_check_https_url, 0, 0 },
-	{ "mudbase.project_id", NULL, CFG_STRING, MUD(project_id),
-	  &cfg_check_nonempty, 0, 0 },
-	{ "mudbase.method", NULL, CFG_CHANNEL, MUD(channel), NULL, 0, 0 },
+    {"mudbase.api_url", NULL, CFG_STRING, MUD(api_url), &cfg_check_https_url, 0,
+     0},
+    {"mudbase.project_id", NULL, CFG_STRING, MUD(project_id),
+     &cfg_check_nonempty, 0, 0},
+    {"mudbase.method", NULL, CFG_CHANNEL, MUD(channel), NULL, 0, 0},
 };
 
 static enum bv_result
@@ -57,14 +57,14 @@ mud_own_channel(const void *conf)
 
 /* Mudbase OTP: no endpoint to confirm or spend a token. */
 const struct bv_provider_info mudbase_info = {
-	.name = "mudbase",
-	.caps = 0,
-	.channels = BV_CHANNEL_BIT(BV_CHANNEL_SMS) |
-		    BV_CHANNEL_BIT(BV_CHANNEL_EMAIL),
-	.keys = keys,
-	.nkeys = sizeof(keys) / sizeof(keys[0]),
-	.conf_size = sizeof(struct mudbase_config),
-	.defaults = mud_defaults,
-	.check = mud_check,
-	.own_channel = mud_own_channel,
+    .name = "mudbase",
+    .caps = 0,
+    .channels =
+	BV_CHANNEL_BIT(BV_CHANNEL_SMS) | BV_CHANNEL_BIT(BV_CHANNEL_EMAIL),
+    .keys = keys,
+    .nkeys = sizeof(keys) / sizeof(keys[0]),
+    .conf_size = sizeof(struct mudbase_config),
+    .defaults = mud_defaults,
+    .check = mud_check,
+    .own_channel = mud_own_channel,
 };

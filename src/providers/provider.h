@@ -25,46 +25,46 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "catalog.h"
 #include "../core/channel.h"
 #include "../core/conf.h"
 #include "../core/http.h"
 #include "../core/log.h"
 #include "../core/result.h"
+#include "catalog.h"
 
 /* What the service said, beyond the result: for logs, never secrets. */
 struct bv_outcome {
-	long http_status;    /* 0 when no HTTP response arrived */
-	char code[64];       /* the API's error code, sanitised, or "" */
-	char message[256];   /* the API's error message, sanitised, or "" */
-	char help_url[256];  /* details.helpUrl, sanitised, or "" */
-	char detail[128];    /* transport or protocol problem, or "" */
-	const char *action;  /* "send", "verify", "validate" */
-	long attempts_left;  /* the service's count after a wrong code, or -1 */
+	long http_status;   /* 0 when no HTTP response arrived */
+	char code[64];	    /* the API's error code, sanitised, or "" */
+	char message[256];  /* the API's error message, sanitised, or "" */
+	char help_url[256]; /* details.helpUrl, sanitised, or "" */
+	char detail[128];   /* transport or protocol problem, or "" */
+	const char *action; /* "send", "verify", "validate" */
+	long attempts_left; /* the service's count after a wrong code, or -1 */
 };
 
 /* The proof of a successful check. */
 struct bv_proof {
-	char *token;         /* secret: free with bv_proof_clear */
-	time_t expires;      /* Unix time, 0 when unknown */
+	char *token;	/* secret: free with bv_proof_clear */
+	time_t expires; /* Unix time, 0 when unknown */
 };
 
 /* One authentication's state, shared by the provider's calls. */
 struct bv_ctx {
 	const struct bv_config *cfg;
-	const void *conf;         /* this provider's own config group
+	const void *conf;	  /* this provider's own config group
 				     (struct tryvox_config, ...):
 				     cfg_provider_conf() */
-	void *state;              /* this provider's per-login state
+	void *state;		  /* this provider's per-login state
 				     (provider_state_new), or NULL when it
 				     keeps none */
 	struct http_client *http; /* one connection per authentication */
 	const struct bv_log *log;
-	const char *user;         /* whose code it is (the local store) */
-	const char *who;          /* "user=... service=... rhost=..." for a
-				     provider's own log lines */
-	const char *dest;         /* E.164 phone or email address */
-	enum bv_channel channel;  /* how the code goes to dest */
+	const char *user;	 /* whose code it is (the local store) */
+	const char *who;	 /* "user=... service=... rhost=..." for a
+				    provider's own log lines */
+	const char *dest;	 /* E.164 phone or email address */
+	enum bv_channel channel; /* how the code goes to dest */
 };
 
 struct bv_provider {
@@ -84,8 +84,7 @@ struct bv_provider {
 	enum bv_result (*send)(struct bv_ctx *ctx, struct bv_outcome *out);
 	/* Check a normalised code; on BV_OK fill proof. */
 	enum bv_result (*check)(struct bv_ctx *ctx, const char *code,
-				struct bv_proof *proof,
-				struct bv_outcome *out);
+				struct bv_proof *proof, struct bv_outcome *out);
 	/* Confirm a proof is valid for ctx->dest (any destination when
 	   ctx->dest is NULL); consume marks it used.  NULL when the service
 	   offers no such check (then info lacks BV_CAP_VALIDATE). */
@@ -97,8 +96,8 @@ struct bv_provider {
 	   the delivery command).  said (size saidsz) gets the line to show
 	   after "NAME: " whatever the result, or "" when out tells the
 	   failure instead.  ctx->state is NULL. */
-	enum bv_result (*probe)(struct bv_ctx *ctx, char *said,
-				size_t saidsz, struct bv_outcome *out);
+	enum bv_result (*probe)(struct bv_ctx *ctx, char *said, size_t saidsz,
+				struct bv_outcome *out);
 
 	/* BV_CAP_REFERENCE only (else NULL): the reference send left in
 	   state, for an administrator to carry to a later check, and when

@@ -7,20 +7,20 @@
 
 #include <stdlib.h>
 
-#include "provider.h"
+#include "../core/wipe.h"
 #include "baxverify.h"
 #include "local.h"
 #include "mudbase.h"
+#include "provider.h"
 #include "tryvox.h"
-#include "../core/wipe.h"
 
 /* NULL-terminated, in the catalog's order: one line per provider. */
 static const struct bv_provider *const providers[] = {
-	&baxverify_provider, /* BaxVerify SMS OTP (primary) */
-	&tryvox_provider,    /* Tryvox Verify: sms, voice, whatsapp, email */
-	&mudbase_provider,   /* Mudbase OTP: sms, email; no API key */
-	&local_provider,     /* codes made and checked on this host */
-	NULL,
+    &baxverify_provider, /* BaxVerify SMS OTP (primary) */
+    &tryvox_provider,	 /* Tryvox Verify: sms, voice, whatsapp, email */
+    &mudbase_provider,	 /* Mudbase OTP: sms, email; no API key */
+    &local_provider,	 /* codes made and checked on this host */
+    NULL,
 };
 
 const struct bv_provider *const *

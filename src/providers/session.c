@@ -105,8 +105,7 @@ session_target(struct provider_session *s, enum bv_channel channel,
 
 enum bv_result
 session_send(struct provider_session *s, const struct bv_provider_info *p,
-	     enum bv_channel channel, const char *dest,
-	     struct bv_outcome *out)
+	     enum bv_channel channel, const char *dest, struct bv_outcome *out)
 {
 	const struct bv_provider *ops = session_select(s, p);
 	enum bv_result rc;
@@ -123,8 +122,7 @@ session_send(struct provider_session *s, const struct bv_provider_info *p,
 
 enum bv_result
 session_check(struct provider_session *s, const struct bv_provider_info *p,
-	      const char *code, struct bv_proof *proof,
-	      struct bv_outcome *out)
+	      const char *code, struct bv_proof *proof, struct bv_outcome *out)
 {
 	const struct bv_provider *ops = session_select(s, p);
 
@@ -136,9 +134,9 @@ session_check(struct provider_session *s, const struct bv_provider_info *p,
 }
 
 enum bv_result
-session_validate(struct provider_session *s,
-		 const struct bv_provider_info *p, const char *dest,
-		 const char *token, bool consume, struct bv_outcome *out)
+session_validate(struct provider_session *s, const struct bv_provider_info *p,
+		 const char *dest, const char *token, bool consume,
+		 struct bv_outcome *out)
 {
 	const struct bv_provider *ops = session_select(s, p);
 	enum bv_result rc;
@@ -164,8 +162,8 @@ session_probe(struct provider_session *s, const struct bv_provider_info *p,
 }
 
 static enum bv_result
-port_send(void *arg, const struct bv_provider_info *p,
-	  enum bv_channel channel, const char *dest, struct bv_outcome *out)
+port_send(void *arg, const struct bv_provider_info *p, enum bv_channel channel,
+	  const char *dest, struct bv_outcome *out)
 {
 	return session_send(arg, p, channel, dest, out);
 }
@@ -188,10 +186,10 @@ struct bv_port
 session_port(struct provider_session *s)
 {
 	struct bv_port port = {
-		.send = port_send,
-		.check = port_check,
-		.validate = port_validate,
-		.arg = s,
+	    .send = port_send,
+	    .check = port_check,
+	    .validate = port_validate,
+	    .arg = s,
 	};
 
 	return port;

@@ -19,9 +19,9 @@
 struct provider_session {
 	const struct bv_config *cfg;
 	struct http_client *http;
-	void **states;       /* per listed provider, cfg->providers' order */
-	char *dest;          /* the destination of the last send, owned */
-	struct bv_ctx ctx;   /* the selected provider's context */
+	void **states;	   /* per listed provider, cfg->providers' order */
+	char *dest;	   /* the destination of the last send, owned */
+	struct bv_ctx ctx; /* the selected provider's context */
 };
 
 /*
@@ -60,9 +60,8 @@ enum bv_result session_send(struct provider_session *s,
 			    enum bv_channel channel, const char *dest,
 			    struct bv_outcome *out);
 enum bv_result session_check(struct provider_session *s,
-			     const struct bv_provider_info *p,
-			     const char *code, struct bv_proof *proof,
-			     struct bv_outcome *out);
+			     const struct bv_provider_info *p, const char *code,
+			     struct bv_proof *proof, struct bv_outcome *out);
 /* dest NULL: any destination. */
 enum bv_result session_validate(struct provider_session *s,
 				const struct bv_provider_info *p,

@@ -14,11 +14,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "common.h"
-#include "tryvox.h"
 #include "../core/json.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
+#include "common.h"
+#include "tryvox.h"
 
 /* A verification_id longer than this is not one the documents promise. */
 #define TVX_ID_MAX 128
@@ -65,15 +65,15 @@ static const struct {
 	const char *code;
 	enum bv_result result;
 } error_codes[] = {
-	{ "VERIFICATION_FAILED", BV_WRONG_CODE },     /* 400 or 422 */
-	{ "MAX_ATTEMPTS_EXCEEDED", BV_MAX_ATTEMPTS }, /* 429, id is dead */
-	{ "NOT_FOUND", BV_EXPIRED },       /* expired, approved or failed */
-	{ "RATE_LIMITED", BV_RATE_LIMITED },
-	{ "UNAUTHORIZED", BV_REJECTED },   /* key missing, invalid, expired */
-	{ "FORBIDDEN", BV_REJECTED },      /* key lacks permission */
-	{ "DELIVERY_FAILED", BV_UNAVAILABLE }, /* 502: upstream channel */
-	{ "INTERNAL_ERROR", BV_UNAVAILABLE },
-	{ "VALIDATION_FAILED", BV_REJECTED },  /* see tryvox_code_result */
+    {"VERIFICATION_FAILED", BV_WRONG_CODE},	/* 400 or 422 */
+    {"MAX_ATTEMPTS_EXCEEDED", BV_MAX_ATTEMPTS}, /* 429, id is dead */
+    {"NOT_FOUND", BV_EXPIRED}, /* expired, approved or failed */
+    {"RATE_LIMITED", BV_RATE_LIMITED},
+    {"UNAUTHORIZED", BV_REJECTED},	 /* key missing, invalid, expired */
+    {"FORBIDDEN", BV_REJECTED},		 /* key lacks permission */
+    {"DELIVERY_FAILED", BV_UNAVAILABLE}, /* 502: upstream channel */
+    {"INTERNAL_ERROR", BV_UNAVAILABLE},
+    {"VALIDATION_FAILED", BV_REJECTED}, /* see tryvox_code_result */
 };
 
 enum bv_result
@@ -102,8 +102,8 @@ tryvox_parse_error(const struct http_response *resp, struct bv_outcome *out)
 
 	if (code == NULL || *code == '\0' || resp->status < 400) {
 		rc = provider_undocumented(
-			resp->status,
-			"error response is not the documented envelope", out);
+		    resp->status,
+		    "error response is not the documented envelope", out);
 		goto out;
 	}
 	text_sanitize(out->code, sizeof(out->code), code);
@@ -129,9 +129,8 @@ tryvox_parse_answer(const struct http_response *resp, cJSON **root,
 	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(*root, "data"))) {
 		json_wipe_delete(*root);
 		*root = NULL;
-		return provider_undocumented(resp->status,
-					     "answer has no \"data\" object",
-					     out);
+		return provider_undocumented(
+		    resp->status, "answer has no \"data\" object", out);
 	}
 	return BV_OK;
 }
@@ -145,11 +144,11 @@ tvx_request(struct bv_ctx *ctx, const char *method, const char *path,
 	    cJSON *req, cJSON **root, struct bv_outcome *out)
 {
 	const struct tryvox_config *c = conf_of(ctx);
-	struct http_response resp = { 0 };
+	struct http_response resp = {0};
 	char *body = req ? json_print_wipe(req) : NULL;
 	char *auth = provider_bearer(c->api_key);
 	char *tenant = provider_header("X-Tenant-ID", c->tenant_id);
-	const char *headers[] = { auth, tenant, NULL };
+	const char *headers[] = {auth, tenant, NULL};
 	enum bv_result rc = BV_NOMEM;
 
 	*root = NULL;
@@ -275,7 +274,7 @@ tryvox_parse_wrong_code(const cJSON *root, struct bv_outcome *out)
 	    tries->valuedouble >= 0 && max->valuedouble <= TVX_ATTEMPTS_MAX &&
 	    max->valuedouble >= tries->valuedouble)
 		out->attempts_left =
-			(long)(max->valuedouble - tries->valuedouble);
+		    (long)(max->valuedouble - tries->valuedouble);
 	return BV_WRONG_CODE;
 }
 
@@ -286,7 +285,7 @@ tryvox_parse_wrong_code(const cJSON *root, struct bv_outcome *out)
 static enum bv_result
 after_wrong_code(struct bv_ctx *ctx, struct bv_outcome *out)
 {
-	struct bv_outcome sout = { 0 };
+	struct bv_outcome sout = {0};
 	const char *who = ctx->who ? ctx->who : "-";
 	cJSON *root = NULL;
 	enum bv_result rc = BV_WRONG_CODE;
@@ -295,18 +294,21 @@ after_wrong_code(struct bv_ctx *ctx, struct bv_outcome *out)
 	if (tvx_status(ctx, state_of(ctx)->id, &root, &sout) != BV_OK) {
 		/* The wrong code stands; only the count is unknown. */
 		if (sout.code[0] != '\0')
-			bv_log(ctx->log, LOG_WARNING, "%s: status via tryvox "
-			       "refused: %s (HTTP %ld): %s", who,
-			       sout.code, sout.http_status, sout.message);
+			bv_log(ctx->log, LOG_WARNING,
+			       "%s: status via tryvox "
+			       "refused: %s (HTTP %ld): %s",
+			       who, sout.code, sout.http_status, sout.message);
 		else if (sout.http_status > 0)
-			bv_log(ctx->log, LOG_WARNING, "%s: status via tryvox "
-			       "failed: %s (HTTP %ld)", who,
-			       sout.detail[0] ? sout.detail : "no detail",
+			bv_log(ctx->log, LOG_WARNING,
+			       "%s: status via tryvox "
+			       "failed: %s (HTTP %ld)",
+			       who, sout.detail[0] ? sout.detail : "no detail",
 			       sout.http_status);
 		else
-			bv_log(ctx->log, LOG_WARNING, "%s: status via tryvox "
-			       "failed: %s", who,
-			       sout.detail[0] ? sout.detail : "no detail");
+			bv_log(ctx->log, LOG_WARNING,
+			       "%s: status via tryvox "
+			       "failed: %s",
+			       who, sout.detail[0] ? sout.detail : "no detail");
 		goto out;
 	}
 	rc = tryvox_parse_wrong_code(root, out);
@@ -333,8 +335,7 @@ tryvox_parse_checked(const struct bv_ctx *ctx, const cJSON *root,
 	}
 	proof->token = strdup(st->id);
 	/* The verification lives 10 minutes from its start. */
-	proof->expires = st->expires > 0 ? st->expires
-					 : time(NULL) + TVX_TTL;
+	proof->expires = st->expires > 0 ? st->expires : time(NULL) + TVX_TTL;
 	return proof->token ? BV_OK : BV_NOMEM;
 }
 
@@ -404,8 +405,7 @@ tvx_validate(struct bv_ctx *ctx, const char *token, bool consume,
 
 /* baxverify check: the status of a verification that cannot exist. */
 static enum bv_result
-tvx_probe(struct bv_ctx *ctx, char *said, size_t saidsz,
-	  struct bv_outcome *out)
+tvx_probe(struct bv_ctx *ctx, char *said, size_t saidsz, struct bv_outcome *out)
 {
 	enum bv_result rc;
 
@@ -442,13 +442,13 @@ tvx_set_reference(void *state, const char *ref)
 }
 
 const struct bv_provider tryvox_provider = {
-	.info = &tryvox_info,
-	.state_size = sizeof(struct tryvox_state),
-	.state_clear = tryvox_state_clear,
-	.send = tvx_send,
-	.check = tvx_check,
-	.validate = tvx_validate,
-	.probe = tvx_probe,
-	.reference = tvx_reference,
-	.set_reference = tvx_set_reference,
+    .info = &tryvox_info,
+    .state_size = sizeof(struct tryvox_state),
+    .state_clear = tryvox_state_clear,
+    .send = tvx_send,
+    .check = tvx_check,
+    .validate = tvx_validate,
+    .probe = tvx_probe,
+    .reference = tvx_reference,
+    .set_reference = tvx_set_reference,
 };

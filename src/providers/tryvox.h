@@ -15,20 +15,20 @@ struct cJSON;
 
 /* The tryvox.* group (tryvox_info.c has its key table). */
 struct tryvox_config {
-	char *api_url;         /* https base URL, no trailing slash */
-	char *api_key;         /* secret: from the file or api_key_file */
+	char *api_url; /* https base URL, no trailing slash */
+	char *api_key; /* secret: from the file or api_key_file */
 	char *api_key_file;
-	char *tenant_id;       /* X-Tenant-ID */
+	char *tenant_id;	 /* X-Tenant-ID */
 	enum bv_channel channel; /* its own channel */
-	char *app_name;        /* named in the message */
+	char *app_name;		 /* named in the message */
 	long code_length;
-	bool validate_token;   /* confirm the proof before a login passes */
+	bool validate_token; /* confirm the proof before a login passes */
 };
 
 /* One login's verification: what start gave, for check and status. */
 struct tryvox_state {
-	char *id;              /* verification_id, or NULL */
-	time_t expires;        /* its expires_at, 0 if unknown */
+	char *id;	/* verification_id, or NULL */
+	time_t expires; /* its expires_at, 0 if unknown */
 };
 
 extern const struct bv_provider_info tryvox_info;
@@ -63,8 +63,7 @@ enum bv_result tryvox_parse_error(const struct http_response *resp,
  * json_wipe_delete), else BV_UNAVAILABLE and *root NULL.
  */
 enum bv_result tryvox_parse_answer(const struct http_response *resp,
-				   struct cJSON **root,
-				   struct bv_outcome *out);
+				   struct cJSON **root, struct bv_outcome *out);
 
 /*
  * A start answer (root from tryvox_parse_answer): a usable

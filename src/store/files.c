@@ -16,13 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store.h"
 #include "../core/fileio.h"
 #include "../core/wipe.h"
+#include "store.h"
 
 /* One open record: the directory, the lock, the file's names. */
 struct files_txn {
-	int lock_fd;                /* -1 when not open */
+	int lock_fd; /* -1 when not open */
 	int dir_fd;
 	char name[STORE_KEY_MAX];   /* the user's file name in the dir */
 	char legacy[STORE_KEY_MAX]; /* the record read was written under
@@ -78,7 +78,8 @@ open_dir(const char *dir, const struct bv_log *log, int *fd)
 
 	*fd = -1;
 	if (dir == NULL || dir[0] != '/') {
-		bv_log(log, LOG_ERR, "store: directory must be an absolute path");
+		bv_log(log, LOG_ERR,
+		       "store: directory must be an absolute path");
 		return BV_CONFIG;
 	}
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -110,14 +111,14 @@ static enum bv_result
 take_lock(struct store_txn *txn, const char *dir)
 {
 	struct files_txn *ft = txn->impl;
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	struct timespec ten_ms = { 0, 10 * 1000 * 1000 };
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	struct timespec ten_ms = {0, 10 * 1000 * 1000};
 	char lock[STORE_KEY_MAX + 8];
 	int i;
 
 	snprintf(lock, sizeof(lock), "%s.lock", ft->name);
 	ft->lock_fd = openat(ft->dir_fd, lock,
-			      O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+			     O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (ft->lock_fd < 0) {
 		bv_log(txn->log, LOG_ERR, "store: cannot open %s/%s: %m", dir,
 		       lock);
@@ -169,7 +170,7 @@ open_file(const struct store_txn *txn, const char *name)
 	/* O_NONBLOCK: a FIFO in its place is refused, not waited on. */
 	return openat(ft->dir_fd, name,
 		      O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-			      O_NONBLOCK);
+			  O_NONBLOCK);
 }
 
 /*
@@ -201,8 +202,10 @@ read_record(struct store_txn *txn, const char *dir)
 		ft->legacy[0] = '\0'; /* the new name wins */
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size > STORE_FILE_MAX) {
-		bv_log(txn->log, LOG_ERR, "store: %s/%s is unreadable or not "
-		       "a regular file of sane size", dir, name);
+		bv_log(txn->log, LOG_ERR,
+		       "store: %s/%s is unreadable or not "
+		       "a regular file of sane size",
+		       dir, name);
 		goto out;
 	}
 	got = (size_t)st.st_size;
@@ -210,7 +213,8 @@ read_record(struct store_txn *txn, const char *dir)
 		buf = NULL;
 	if (buf == NULL || !store_parse(buf, got, &txn->rec)) {
 		/* Never reset: a damaged file could hide a lockout. */
-		bv_log(txn->log, LOG_ERR, "store: %s/%s is damaged; denying "
+		bv_log(txn->log, LOG_ERR,
+		       "store: %s/%s is damaged; denying "
 		       "until an administrator repairs or removes it",
 		       dir, name);
 		memset(&txn->rec, 0, sizeof(txn->rec));
@@ -227,8 +231,7 @@ out:
 }
 
 static enum bv_result
-files_open(const struct bv_config *cfg, const char *user,
-	   struct store_txn *txn)
+files_open(const struct bv_config *cfg, const char *user, struct store_txn *txn)
 {
 	struct files_txn *ft = calloc(1, sizeof(*ft));
 	const char *dir = cfg->store_dir;
@@ -267,9 +270,9 @@ files_commit(struct store_txn *txn)
 		return BV_NOMEM;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", ft->name);
 	/* We hold the lock, so the temporary name is ours alone. */
-	fd = openat(ft->dir_fd, tmp,
-		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
+	fd =
+	    openat(ft->dir_fd, tmp,
+		   O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || !bv_write_all(fd, text, strlen(text)) || fsync(fd) != 0) {
 		bv_log(txn->log, LOG_ERR, "store: cannot write %s: %m", tmp);
 		goto out;
@@ -284,10 +287,12 @@ files_commit(struct store_txn *txn)
 	fd = -1;
 	/* Moved from the legacy name: that file is stale now.  Left behind
 	   it would do no harm (the new name wins), so only a warning. */
-	if (ft->legacy[0] != '\0' &&
-	    unlinkat(ft->dir_fd, ft->legacy, 0) != 0 && errno != ENOENT)
-		bv_log(txn->log, LOG_WARNING, "store: cannot remove %s, "
-		       "replaced by %s: %m", ft->legacy, ft->name);
+	if (ft->legacy[0] != '\0' && unlinkat(ft->dir_fd, ft->legacy, 0) != 0 &&
+	    errno != ENOENT)
+		bv_log(txn->log, LOG_WARNING,
+		       "store: cannot remove %s, "
+		       "replaced by %s: %m",
+		       ft->legacy, ft->name);
 	ft->legacy[0] = '\0';
 	/* The rename (and unlink) must reach the disk too. */
 	fsync(ft->dir_fd);
@@ -317,8 +322,8 @@ files_close(struct store_txn *txn)
 }
 
 const struct store_backend store_files = {
-	.name = "files",
-	.open = files_open,
-	.commit = files_commit,
-	.close = files_close,
+    .name = "files",
+    .open = files_open,
+    .commit = files_commit,
+    .close = files_close,
 };

@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
 #include "../core/wipe.h"
+#include "store.h"
 
 #define MAX_FIELDS 4
 
@@ -177,9 +177,8 @@ store_parse(const char *text, size_t len, struct store_record *rec)
 }
 
 /* Append to a growing buffer; false when it would not fit. */
-static bool
-add(char *buf, size_t size, size_t *used, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static bool add(char *buf, size_t size, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static bool
 add(char *buf, size_t size, size_t *used, const char *fmt, ...)
@@ -199,24 +198,24 @@ add(char *buf, size_t size, size_t *used, const char *fmt, ...)
 char *
 store_format(const struct store_record *rec)
 {
-	size_t size = 4096 + STORE_MAX_RECOVERY * (STORE_HASH_MAX + 16) +
-		      (STORE_MAX_CODES + STORE_MAX_TOKENS) *
-			      (STORE_HASH_MAX + 48) +
-		      STORE_MAX_REMEMBER * (STORE_KEY_MAX + 32) +
-		      STORE_MAX_SENDS * 32;
+	size_t size =
+	    4096 + STORE_MAX_RECOVERY * (STORE_HASH_MAX + 16) +
+	    (STORE_MAX_CODES + STORE_MAX_TOKENS) * (STORE_HASH_MAX + 48) +
+	    STORE_MAX_REMEMBER * (STORE_KEY_MAX + 32) + STORE_MAX_SENDS * 32;
 	char *buf = calloc(1, size);
 	size_t used = 0, i;
 	bool ok;
 
 	if (buf == NULL)
 		return NULL;
-	ok = add(buf, size, &used, "# pam_baxverify store record\n"
-				   "version 1\n");
+	ok = add(buf, size, &used,
+		 "# pam_baxverify store record\n"
+		 "version 1\n");
 	for (i = 0; i < rec->ncodes; i++)
-		ok = ok && add(buf, size, &used, "code %s %lld %ld\n",
-			       rec->codes[i].hash,
-			       (long long)rec->codes[i].expires,
-			       rec->codes[i].attempts);
+		ok = ok &&
+		     add(buf, size, &used, "code %s %lld %ld\n",
+			 rec->codes[i].hash, (long long)rec->codes[i].expires,
+			 rec->codes[i].attempts);
 	for (i = 0; i < rec->ntokens; i++)
 		ok = ok && add(buf, size, &used, "token %s %lld\n",
 			       rec->tokens[i].hash,
@@ -229,8 +228,8 @@ store_format(const struct store_record *rec)
 		ok = ok && add(buf, size, &used, "locked_until %lld\n",
 			       (long long)rec->locked_until);
 	for (i = 0; i < rec->nrecovery; i++)
-		ok = ok && add(buf, size, &used, "recovery %s\n",
-			       rec->recovery[i]);
+		ok = ok &&
+		     add(buf, size, &used, "recovery %s\n", rec->recovery[i]);
 	for (i = 0; i < rec->nremember; i++)
 		ok = ok && add(buf, size, &used, "remember %s %lld\n",
 			       rec->remember[i].key,

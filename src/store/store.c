@@ -12,13 +12,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "store.h"
 #include "../core/wipe.h"
+#include "store.h"
 
 /* NULL-terminated; the first is the default. */
 static const struct store_backend *const backends[] = {
-	&store_files, /* one file per user in store.dir */
-	NULL,
+    &store_files, /* one file per user in store.dir */
+    NULL,
 };
 
 enum bv_result

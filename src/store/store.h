@@ -47,7 +47,7 @@ struct store_remember {
 struct store_code {
 	char hash[STORE_HASH_MAX];
 	time_t expires;
-	long attempts;                   /* wrong tries while it lived */
+	long attempts; /* wrong tries while it lived */
 };
 
 struct store_token {
@@ -64,10 +64,10 @@ struct store_record {
 	struct store_token tokens[STORE_MAX_TOKENS];
 	size_t ntokens;
 	/* Limits. */
-	time_t sends[STORE_MAX_SENDS];   /* times of recent sends */
+	time_t sends[STORE_MAX_SENDS]; /* times of recent sends */
 	size_t nsends;
-	long failures;                   /* failed verifications in a row */
-	time_t locked_until;             /* 0 when not locked */
+	long failures;	     /* failed verifications in a row */
+	time_t locked_until; /* 0 when not locked */
 	/* Break-glass codes, single use. */
 	char recovery[STORE_MAX_RECOVERY][STORE_HASH_MAX];
 	size_t nrecovery;
@@ -81,9 +81,9 @@ struct store_backend;
 /* One open record.  All zero: not open (safe to close). */
 struct store_txn {
 	const struct store_backend *backend;
-	void *impl;                 /* the backend's own state */
+	void *impl; /* the backend's own state */
 	const struct bv_log *log;
-	struct store_record rec;    /* as read; change it, then commit */
+	struct store_record rec; /* as read; change it, then commit */
 };
 
 /*

@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Report a broken invariant on stdout and stderr, then abort(). */
 void fuzz_fail(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
+    __attribute__((format(printf, 1, 2), noreturn));
 
 /*
  * The private directory of this process (mode 0700, created by mkdtemp
@@ -70,8 +70,7 @@ void fuzz_check_call(enum bv_result rc, unsigned long failed,
 		     const struct bv_outcome *out, const char *who);
 
 /* A fresh outcome for one call, as a provider sets it up. */
-void fuzz_outcome_init(struct bv_outcome *out, const char *action,
-		       long status);
+void fuzz_outcome_init(struct bv_outcome *out, const char *action, long status);
 
 /*
  * Allocation-failure injection (wrap.c, targets linked with

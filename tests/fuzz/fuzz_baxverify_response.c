@@ -20,9 +20,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "fuzz.h"
 #include "../../src/core/wipe.h"
 #include "../../src/providers/baxverify.h"
+#include "fuzz.h"
 
 /* The phone of the seeds' answers. */
 #define DEST "+15551230000"
@@ -42,7 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bv_ctx ctx;
 	struct http_response resp;
 	struct bv_outcome out;
-	struct bv_proof proof = { NULL, 0 };
+	struct bv_proof proof = {NULL, 0};
 	unsigned long before;
 	enum bv_result rc;
 	bool any_dest;
@@ -63,7 +63,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	before = fuzz_alloc_failures();
 	rc = baxverify_parse_error(resp.status, resp.body, resp.len, &out);
 	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
-		   "baxverify_parse_error");
+			"baxverify_parse_error");
 	if (rc == BV_OK)
 		fuzz_fail("baxverify_parse_error said OK (status %ld)",
 			  resp.status);
@@ -78,10 +78,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	before = fuzz_alloc_failures();
 	rc = baxverify_parse_verified(&ctx, &resp, &proof, &out);
 	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
-		   "baxverify_parse_verified");
-	if (rc == BV_OK && (proof.token == NULL || proof.token[0] == '\0' ||
-			    strlen(proof.token) > 8192 ||
-			    proof.expires <= time(NULL) - 1))
+			"baxverify_parse_verified");
+	if (rc == BV_OK &&
+	    (proof.token == NULL || proof.token[0] == '\0' ||
+	     strlen(proof.token) > 8192 || proof.expires <= time(NULL) - 1))
 		fuzz_fail("baxverify_parse_verified: OK without a good proof");
 	if (rc != BV_OK && proof.token != NULL)
 		fuzz_fail("baxverify_parse_verified: a token without OK");
@@ -93,7 +93,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	before = fuzz_alloc_failures();
 	rc = baxverify_parse_valid(&ctx, &resp, &out);
 	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
-		   "baxverify_parse_valid");
+			"baxverify_parse_valid");
 	if (rc != BV_OK && rc != BV_REJECTED && rc != BV_UNAVAILABLE)
 		fuzz_fail("baxverify_parse_valid returned %d", (int)rc);
 out:

@@ -28,7 +28,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fuzz.h"
 #include "../../src/core/conf.h"
 #include "../../src/core/text.h"
 #include "../../src/providers/baxverify.h"
@@ -36,6 +35,7 @@
 #include "../../src/providers/mudbase.h"
 #include "../../src/providers/provider.h"
 #include "../../src/providers/tryvox.h"
+#include "fuzz.h"
 
 /* The prefix of a seed's path that stands for the private directory. */
 #define FUZZ_PREFIX "/fuzz/"
@@ -88,8 +88,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* Key files a seed may name as /fuzz/NAME: good, open, empty. */
 	fuzz_write_file("key", KEY_TEXT, sizeof(KEY_TEXT) - 1, 0600, path,
 			sizeof(path));
-	fuzz_write_file("key-open", KEY_TEXT, sizeof(KEY_TEXT) - 1, 0644,
-			path, sizeof(path));
+	fuzz_write_file("key-open", KEY_TEXT, sizeof(KEY_TEXT) - 1, 0644, path,
+			sizeof(path));
 	fuzz_write_file("key-empty", " \n", sizeof(" \n") - 1, 0600, path,
 			sizeof(path));
 	return 0;
@@ -222,7 +222,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bv_config cfg;
-	struct bv_log log = { .pamh = NULL };
+	struct bv_log log = {.pamh = NULL};
 	char path[4096];
 	unsigned long failed;
 	enum bv_result rc;

@@ -24,10 +24,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "fuzz.h"
 #include "../../src/core/json.h"
 #include "../../src/core/wipe.h"
 #include "../../src/providers/mudbase.h"
+#include "fuzz.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -41,10 +41,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const actions[] = { "send", "verify" };
+	static const char *const actions[] = {"send", "verify"};
 	struct http_response resp;
 	struct bv_outcome out;
-	struct bv_proof proof = { NULL, 0 };
+	struct bv_proof proof = {NULL, 0};
 	cJSON *root = NULL;
 	const char *action;
 	unsigned long before;
@@ -63,7 +63,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	before = fuzz_alloc_failures();
 	rc = mudbase_parse_error(&resp, &out);
 	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
-		   "mudbase_parse_error");
+			"mudbase_parse_error");
 	if (rc == BV_OK)
 		fuzz_fail("mudbase_parse_error said OK (status %ld)",
 			  resp.status);
@@ -74,7 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	before = fuzz_alloc_failures();
 	rc = mudbase_parse_answer(&resp, &root, &out);
 	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
-		   "mudbase_parse_answer");
+			"mudbase_parse_answer");
 	if (rc == BV_OK && (resp.status < 200 || resp.status >= 300))
 		fuzz_fail("mudbase_parse_answer: OK for status %ld",
 			  resp.status);
@@ -88,10 +88,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	before = fuzz_alloc_failures();
 	rc = mudbase_parse_verified(root, &proof, &out);
 	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
-		   "mudbase_parse_verified");
-	if (rc == BV_OK && (proof.token == NULL || proof.token[0] == '\0' ||
-			    strlen(proof.token) > 8192 ||
-			    proof.expires <= time(NULL) - 1))
+			"mudbase_parse_verified");
+	if (rc == BV_OK &&
+	    (proof.token == NULL || proof.token[0] == '\0' ||
+	     strlen(proof.token) > 8192 || proof.expires <= time(NULL) - 1))
 		fuzz_fail("mudbase_parse_verified: OK without a good proof");
 	if (rc != BV_OK && proof.token != NULL)
 		fuzz_fail("mudbase_parse_verified: a token without OK");

@@ -13,13 +13,13 @@
 
 #include <string.h>
 
-#include "fuzz.h"
 #include "../../src/core/conf.h"
 #include "../../src/core/phones.h"
+#include "fuzz.h"
 
 /* Users of the seeds, root, and names that only look alike. */
-static const char *const users[] = { "alice", "bob", "erin", "root",
-				     "x", "alice2" };
+static const char *const users[] = {"alice", "bob", "erin",
+				    "root",  "x",   "alice2"};
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -34,7 +34,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bv_config cfg;
-	struct bv_log log = { .pamh = NULL };
+	struct bv_log log = {.pamh = NULL};
 	char path[4096];
 	size_t i;
 
@@ -44,7 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.phones_file = path;
 	cfg.phones_gecos = false;
 	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
-		struct bv_contact c = { NULL, NULL };
+		struct bv_contact c = {NULL, NULL};
 		enum bv_result rc = phones_lookup(&cfg, users[i], &log, &c);
 
 		if (rc != BV_OK && rc != BV_CONFIG)
@@ -52,7 +52,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  (int)rc);
 		if (rc != BV_OK && (c.phone != NULL || c.email != NULL))
 			fuzz_fail("phones_lookup(%s): a contact after an "
-				  "error", users[i]);
+				  "error",
+				  users[i]);
 		if (c.phone != NULL && !phone_is_e164(c.phone))
 			fuzz_fail("phones_lookup(%s): phone is not E.164",
 				  users[i]);

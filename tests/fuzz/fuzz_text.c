@@ -30,8 +30,8 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "fuzz.h"
 #include "../../src/core/text.h"
+#include "fuzz.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -45,8 +45,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* What text_sanitize must make of a text, with unlimited room. */
 struct expected {
-	char *text;     /* the whole output */
-	size_t len;     /* strlen(text) */
+	char *text;	/* the whole output */
+	size_t len;	/* strlen(text) */
 	size_t *bounds; /* bounds[i]: the end of the i-th character */
 	size_t nbounds;
 };
@@ -127,7 +127,8 @@ check_output(const char *out, size_t size, const struct expected *e)
 	if (e->len < size) {
 		if (strcmp(out, e->text) != 0)
 			fuzz_fail("text_sanitize(%zu): \"%s\", the oracle says "
-				  "\"%s\"", size, out, e->text);
+				  "\"%s\"",
+				  size, out, e->text);
 		return;
 	}
 	/* Cut: the mark when there is room for it. */
@@ -135,14 +136,15 @@ check_output(const char *out, size_t size, const struct expected *e)
 	if (strncmp(out, e->text, keep) != 0 ||
 	    strcmp(out + keep, size > 4 ? "..." : "") != 0)
 		fuzz_fail("text_sanitize(%zu): cut as \"%s\"; the oracle "
-			  "keeps %zu bytes of \"%s\"%s", size, out, keep,
-			  e->text, size > 4 ? " then \"...\"" : "");
+			  "keeps %zu bytes of \"%s\"%s",
+			  size, out, keep, e->text,
+			  size > 4 ? " then \"...\"" : "");
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const size_t sizes[] = { 1, 2, 3, 4, 5, 6, 8, 16, 64, 128, 256 };
+	static const size_t sizes[] = {1, 2, 3, 4, 5, 6, 8, 16, 64, 128, 256};
 	char *in = fuzz_strndup(data, size), *out, *again;
 	size_t i, big = strlen(in) + 1;
 	struct expected e;

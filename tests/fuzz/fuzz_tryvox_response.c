@@ -26,10 +26,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "fuzz.h"
 #include "../../src/core/json.h"
 #include "../../src/core/wipe.h"
 #include "../../src/providers/tryvox.h"
+#include "fuzz.h"
 
 /* The destination of the seeds' answers, and start's id. */
 #define DEST "+15551230000"
@@ -49,10 +49,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static void
 steps(const cJSON *root, long status, bool any_dest)
 {
-	struct tryvox_state st = { NULL, 0 };
+	struct tryvox_state st = {NULL, 0};
 	struct bv_ctx ctx;
 	struct bv_outcome out;
-	struct bv_proof proof = { NULL, 0 };
+	struct bv_proof proof = {NULL, 0};
 	unsigned long before;
 	enum bv_result rc;
 	size_t n;
@@ -64,7 +64,7 @@ steps(const cJSON *root, long status, bool any_dest)
 	before = fuzz_alloc_failures();
 	rc = tryvox_parse_started(&ctx, root, &out);
 	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
-		   "tryvox_parse_started");
+			"tryvox_parse_started");
 	if ((rc == BV_OK) != (st.id != NULL))
 		fuzz_fail("tryvox_parse_started: OK and id disagree");
 	if (st.id != NULL) {
@@ -85,7 +85,7 @@ steps(const cJSON *root, long status, bool any_dest)
 	before = fuzz_alloc_failures();
 	rc = tryvox_parse_checked(&ctx, root, &proof, &out);
 	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
-		   "tryvox_parse_checked");
+			"tryvox_parse_checked");
 	if ((rc == BV_OK) != (proof.token != NULL))
 		fuzz_fail("tryvox_parse_checked: OK and token disagree");
 	if (proof.token != NULL && strcmp(proof.token, st.id) != 0)
@@ -115,7 +115,7 @@ out:
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const actions[] = { "send", "verify" };
+	static const char *const actions[] = {"send", "verify"};
 	struct http_response resp;
 	struct bv_outcome out;
 	cJSON *root = NULL;
@@ -139,7 +139,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	before = fuzz_alloc_failures();
 	rc = tryvox_parse_error(&resp, &out);
 	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
-		   "tryvox_parse_error");
+			"tryvox_parse_error");
 	if (rc == BV_OK)
 		fuzz_fail("tryvox_parse_error said OK (status %ld)",
 			  resp.status);
@@ -150,7 +150,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	before = fuzz_alloc_failures();
 	rc = tryvox_parse_answer(&resp, &root, &out);
 	fuzz_check_call(rc, fuzz_alloc_failures() - before, &out,
-		   "tryvox_parse_answer");
+			"tryvox_parse_answer");
 	if (rc == BV_OK && !ok2xx)
 		fuzz_fail("tryvox_parse_answer: OK for status %ld",
 			  resp.status);

@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fuzz.h"
 #include "../../src/providers/provider.h"
+#include "fuzz.h"
 
 static char dir_path[4096];
 
@@ -84,8 +84,8 @@ fuzz_dir(void)
 }
 
 void
-fuzz_write_file(const char *name, const void *data, size_t len,
-		unsigned mode, char *path, size_t pathsz)
+fuzz_write_file(const char *name, const void *data, size_t len, unsigned mode,
+		char *path, size_t pathsz)
 {
 	const char *p = data;
 	ssize_t w;
@@ -127,8 +127,8 @@ fuzz_strndup(const uint8_t *data, size_t len)
 long
 fuzz_status(uint8_t byte)
 {
-	static const long statuses[] = { 200, 201, 400, 401, 403,
-					 404, 422, 429, 500, 502 };
+	static const long statuses[] = {200, 201, 400, 401, 403,
+					404, 422, 429, 500, 502};
 
 	return statuses[byte % (sizeof(statuses) / sizeof(statuses[0]))];
 }

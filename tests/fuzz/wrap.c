@@ -31,10 +31,10 @@ void *__wrap_realloc(void *ptr, size_t size);
 char *__wrap_strdup(const char *s);
 
 static bool armed;
-static bool fail_later;         /* fail every allocation after the Nth */
-static unsigned long fail_at;   /* N, counted from 1 */
-static unsigned long count;     /* allocations since fuzz_alloc_arm */
-static unsigned long failures;  /* of them, failed on purpose */
+static bool fail_later;	       /* fail every allocation after the Nth */
+static unsigned long fail_at;  /* N, counted from 1 */
+static unsigned long count;    /* allocations since fuzz_alloc_arm */
+static unsigned long failures; /* of them, failed on purpose */
 
 /* Count one allocation; true when this one must fail. */
 static bool
@@ -79,7 +79,7 @@ __wrap_strdup(const char *s)
 void
 fuzz_alloc_init(void)
 {
-	cJSON_Hooks hooks = { __wrap_malloc, free };
+	cJSON_Hooks hooks = {__wrap_malloc, free};
 
 	/* cJSON then reallocates by malloc + copy: that counts too. */
 	cJSON_InitHooks(&hooks);

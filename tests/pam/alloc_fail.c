@@ -41,14 +41,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
 #include <link.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The module whose allocations are "own", by file name. */
 #define MODULE_NAME "pam_baxverify.so"
@@ -57,13 +57,13 @@
 #define LIVE_SLOTS 65536u
 
 struct bv_alloc_stats {
-	long all;          /* allocations while armed */
-	long own;          /* of which called from the module */
-	int fired;         /* the chosen one returned NULL */
-	int fired_own;     /* ... and it was called from the module */
+	long all;		/* allocations while armed */
+	long own;		/* of which called from the module */
+	int fired;		/* the chosen one returned NULL */
+	int fired_own;		/* ... and it was called from the module */
 	uintptr_t fired_offset; /* caller's offset in the module, or 0 */
 	uintptr_t fired_caller; /* caller's absolute address */
-	bool module_found; /* the module was loaded at arm time */
+	bool module_found;	/* the module was loaded at arm time */
 };
 
 /* Exported: declared here to satisfy -Wmissing-prototypes. */
@@ -96,7 +96,7 @@ static long fail_at;
 static struct bv_alloc_stats st;
 
 static struct {
-	uintptr_t ptr;    /* 0: empty; 1: deleted */
+	uintptr_t ptr;	  /* 0: empty; 1: deleted */
 	uintptr_t offset; /* of the allocating call in the module */
 } live[LIVE_SLOTS];
 static size_t n_live;
@@ -105,7 +105,8 @@ static volatile int live_lock;
 /* ------------------------------------------------------------------ */
 /* Where the module is.                                                */
 
-static int find_module(struct dl_phdr_info *info, size_t size, void *data)
+static int
+find_module(struct dl_phdr_info *info, size_t size, void *data)
 {
 	const char *name = info->dlpi_name;
 	size_t len = name != NULL ? strlen(name) : 0;
@@ -129,7 +130,8 @@ static int find_module(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
-static bool is_own(uintptr_t caller)
+static bool
+is_own(uintptr_t caller)
 {
 	for (size_t i = 0; i < n_ranges; i++) {
 		if (caller >= ranges[i].lo && caller < ranges[i].hi)
@@ -141,23 +143,27 @@ static bool is_own(uintptr_t caller)
 /* ------------------------------------------------------------------ */
 /* The table of our live allocations.                                  */
 
-static void lock(void)
+static void
+lock(void)
 {
 	while (__atomic_exchange_n(&live_lock, 1, __ATOMIC_ACQUIRE) != 0)
 		;
 }
 
-static void unlock(void)
+static void
+unlock(void)
 {
 	__atomic_store_n(&live_lock, 0, __ATOMIC_RELEASE);
 }
 
-static size_t slot_of(uintptr_t p)
+static size_t
+slot_of(uintptr_t p)
 {
 	return (size_t)((p >> 4) * 0x9E3779B97F4A7C15ull) & (LIVE_SLOTS - 1);
 }
 
-static void track(void *p, uintptr_t caller)
+static void
+track(void *p, uintptr_t caller)
 {
 	size_t i;
 
@@ -177,7 +183,8 @@ static void track(void *p, uintptr_t caller)
 }
 
 /* Forget p; true when it was ours.  *offset gets its allocating call. */
-static bool untrack(void *p, uintptr_t *offset)
+static bool
+untrack(void *p, uintptr_t *offset)
 {
 	bool found = false;
 	size_t i;
@@ -204,7 +211,8 @@ static bool untrack(void *p, uintptr_t *offset)
 /* The decision.                                                       */
 
 /* Count this allocation; true when it is the one to fail. */
-static bool should_fail(uintptr_t caller, bool *own)
+static bool
+should_fail(uintptr_t caller, bool *own)
 {
 	long n;
 
@@ -232,7 +240,8 @@ static bool should_fail(uintptr_t caller, bool *own)
 
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
-static void *do_malloc(size_t n, uintptr_t caller)
+static void *
+do_malloc(size_t n, uintptr_t caller)
 {
 	bool own;
 	void *p;
@@ -247,12 +256,14 @@ static void *do_malloc(size_t n, uintptr_t caller)
 	return p;
 }
 
-void *malloc(size_t n)
+void *
+malloc(size_t n)
 {
 	return do_malloc(n, CALLER);
 }
 
-void *calloc(size_t nmemb, size_t n)
+void *
+calloc(size_t nmemb, size_t n)
 {
 	uintptr_t caller = CALLER;
 	bool own;
@@ -268,7 +279,8 @@ void *calloc(size_t nmemb, size_t n)
 	return p;
 }
 
-void *realloc(void *p, size_t n)
+void *
+realloc(void *p, size_t n)
 {
 	uintptr_t caller = CALLER, offset = 0;
 	bool own, was_own;
@@ -293,7 +305,8 @@ void *realloc(void *p, size_t n)
 	return q;
 }
 
-void free(void *p)
+void
+free(void *p)
 {
 	(void)untrack(p, NULL);
 	__libc_free(p);
@@ -301,7 +314,8 @@ void free(void *p)
 
 /* Our own, so that one strdup is one counted allocation (glibc's would
    call malloc again) and its caller is the one that matters. */
-char *strdup(const char *s)
+char *
+strdup(const char *s)
 {
 	size_t n = strlen(s) + 1;
 	char *p = do_malloc(n, CALLER);
@@ -311,7 +325,8 @@ char *strdup(const char *s)
 	return p;
 }
 
-char *strndup(const char *s, size_t max)
+char *
+strndup(const char *s, size_t max)
 {
 	size_t n = strnlen(s, max);
 	char *p = do_malloc(n + 1, CALLER);
@@ -326,7 +341,8 @@ char *strndup(const char *s, size_t max)
 /* ------------------------------------------------------------------ */
 /* The test's controls.                                                */
 
-void bv_alloc_fail_arm(int only_own, long at)
+void
+bv_alloc_fail_arm(int only_own, long at)
 {
 	n_ranges = 0;
 	module_base = 0;
@@ -338,17 +354,20 @@ void bv_alloc_fail_arm(int only_own, long at)
 	__atomic_store_n(&armed, 1, __ATOMIC_SEQ_CST);
 }
 
-void bv_alloc_fail_disarm(void)
+void
+bv_alloc_fail_disarm(void)
 {
 	__atomic_store_n(&armed, 0, __ATOMIC_SEQ_CST);
 }
 
-void bv_alloc_fail_stats(struct bv_alloc_stats *out)
+void
+bv_alloc_fail_stats(struct bv_alloc_stats *out)
 {
 	*out = st;
 }
 
-size_t bv_alloc_fail_live(unsigned long *offsets, size_t max)
+size_t
+bv_alloc_fail_live(unsigned long *offsets, size_t max)
 {
 	size_t n = 0;
 
@@ -377,7 +396,8 @@ size_t bv_alloc_fail_live(unsigned long *offsets, size_t max)
 static void arm_from_env(void) __attribute__((constructor));
 static void report_at_exit(void) __attribute__((destructor));
 
-static void arm_from_env(void)
+static void
+arm_from_env(void)
 {
 	const char *at = getenv("BV_ALLOC_FAIL_AT");
 
@@ -385,7 +405,8 @@ static void arm_from_env(void)
 		bv_alloc_fail_arm(0, strtol(at, NULL, 10));
 }
 
-static void report_at_exit(void)
+static void
+report_at_exit(void)
 {
 	const char *path = getenv("BV_ALLOC_FAIL_REPORT");
 	char line[64];

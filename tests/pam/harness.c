@@ -40,7 +40,8 @@ char outbox_path[4096];
 /* ------------------------------------------------------------------ */
 /* Fixtures.                                                           */
 
-int harness_group_setup(void **state)
+int
+harness_group_setup(void **state)
 {
 	(void)state;
 	testdir = getenv("BV_TESTDIR");
@@ -81,7 +82,8 @@ int harness_group_setup(void **state)
 	return 0;
 }
 
-int harness_group_teardown(void **state)
+int
+harness_group_teardown(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < MAX_MSGS; i++) {
@@ -95,7 +97,8 @@ int harness_group_teardown(void **state)
 
 /* Remove the local store (its files and the directory); the module
    creates it again, mode 0700, when it needs it. */
-static void empty_store(void)
+static void
+empty_store(void)
 {
 	DIR *d = opendir(store_path);
 	struct dirent *e;
@@ -113,7 +116,8 @@ static void empty_store(void)
 	(void)rmdir(store_path);
 }
 
-int harness_setup(void **state)
+int
+harness_setup(void **state)
 {
 	(void)state;
 	begin_transaction();
@@ -135,7 +139,8 @@ int harness_setup(void **state)
 
 /* Per case: the secret-hygiene check (harness_leaks.c); a leak fails the
    case. */
-int harness_teardown(void **state)
+int
+harness_teardown(void **state)
 {
 	bool clean;
 
@@ -151,8 +156,9 @@ int harness_teardown(void **state)
 /* ------------------------------------------------------------------ */
 /* The table-driven main.                                              */
 
-void add_case(struct CMUnitTest *all, size_t *n, char *name,
-	      CMUnitTestFunction fn, const void *row)
+void
+add_case(struct CMUnitTest *all, size_t *n, char *name, CMUnitTestFunction fn,
+	 const void *row)
 {
 	all[*n].name = name;
 	all[*n].test_func = fn;
@@ -162,7 +168,8 @@ void add_case(struct CMUnitTest *all, size_t *n, char *name,
 	(*n)++;
 }
 
-char *case_name(const char *fn, const char *a, const char *b)
+char *
+case_name(const char *fn, const char *a, const char *b)
 {
 	char buf[256];
 
@@ -173,8 +180,9 @@ char *case_name(const char *fn, const char *a, const char *b)
 	return strdup(buf);
 }
 
-int harness_run(const char *group, struct CMUnitTest *all, size_t n,
-		const char *only)
+int
+harness_run(const char *group, struct CMUnitTest *all, size_t n,
+	    const char *only)
 {
 	/* An optional argument runs only the cases whose name contains it. */
 	if (only != NULL) {

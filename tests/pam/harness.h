@@ -50,10 +50,10 @@
 #ifndef BV_TEST_HARNESS_H
 #define BV_TEST_HARNESS_H
 
+#include <cmocka.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
-#include <cmocka.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -90,26 +90,27 @@
 #define ERIN_EMAIL_MASKED "e\u2022\u2022\u2022@example.com"
 
 /* User-visible lines, from the design (spec section "The flow"). */
-#define MSG_NO_PHONE \
-	"No phone number is registered for your account. " \
+#define MSG_NO_PHONE                                                           \
+	"No phone number is registered for your account. "                     \
 	"Contact your administrator."
 #define MSG_DIGITS "Enter only the digits of the code."
 #define MSG_NO_CODE "No code entered."
 #define MSG_TOO_MANY "Too many wrong codes."
 #define MSG_EXPIRED_AGAIN "The code has expired. Press Enter for a new code."
 #define MSG_EXPIRED "The code has expired."
-#define MSG_RATE \
-	"Too many codes requested. Wait a few minutes and try again."
-#define MSG_BAD_PHONE \
-	"Your registered phone number is not valid. Contact your administrator."
-#define MSG_ADMIN \
-	"Verification is not possible right now: the SMS service needs " \
+#define MSG_RATE "Too many codes requested. Wait a few minutes and try again."
+#define MSG_BAD_PHONE                                                          \
+	"Your registered phone number is not valid. Contact your "             \
+	"administrator."
+#define MSG_ADMIN                                                              \
+	"Verification is not possible right now: the SMS service needs "       \
 	"attention from your administrator."
 #define MSG_UNREACH "The verification service is unreachable. Try again later."
-#define MSG_SAFE \
+#define MSG_SAFE                                                               \
 	"The verification service is unreachable; signing in without a code."
-#define MSG_MISCONF \
-	"Two-factor verification is misconfigured. Contact your administrator."
+#define MSG_MISCONF                                                            \
+	"Two-factor verification is misconfigured. Contact your "              \
+	"administrator."
 
 /* syslog priorities as the shim records them: LOG_AUTHPRIV | level. */
 #define PRIO(level) (LOG_AUTHPRIV | (level))
@@ -151,7 +152,7 @@ extern const char *syslog_file;
 extern char conf_path[4096];
 extern char phones_path[4096];
 extern char key_path[4096];
-extern char store_path[4096];   /* store.dir: emptied before every case */
+extern char store_path[4096]; /* store.dir: emptied before every case */
 /* local.file of the local provider, one "PHONE: MESSAGE" line per code;
    removed before and after every case. */
 extern char outbox_path[4096];
@@ -165,8 +166,7 @@ extern char *err_buf[MAX_MSGS];
 
 const char *pam_rc_name(int rc);
 
-#define assert_rc(got, want) \
-	assert_rc_at((got), (want), __FILE__, __LINE__)
+#define assert_rc(got, want) assert_rc_at((got), (want), __FILE__, __LINE__)
 void assert_rc_at(int got, int want, const char *file, int line);
 
 /* s must never reach syslog, the user or the PAM environment. */
@@ -186,7 +186,7 @@ struct sbuf {
 };
 
 void sb_printf(struct sbuf *sb, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 unsigned count_lines(const char *s);
 
 /* A TCP port on 127.0.0.1 that is bound but not listening: refused.
@@ -235,39 +235,39 @@ enum key_place { KEY_INLINE = 0, KEY_IN_FILE, KEY_NONE };
 
 /* What a case wants in baxverify.conf; zero means "the default". */
 struct conf {
-	const char *api_url;      /* NULL: $BV_MOCK_URL/v1 */
-	enum key_place key;       /* where the BaxVerify API key goes */
-	mode_t mode;              /* of the conf file; 0: 0600 */
-	mode_t key_mode;          /* of the key file; 0: 0600 */
-	bool system_ca;           /* no ca_file: trust only the system CAs */
-	int connect_timeout;      /* 0: 5 */
-	int timeout;              /* 0: 5 */
-	const char *failmode;     /* NULL: not written */
-	int max_tries;            /* 0: not written */
-	int max_sends;            /* 0: not written */
-	const char *validate;     /* "true"/"false", NULL: not written */
-	const char *phones;       /* phones.file, NULL: the test's file */
-	const char *groups;       /* libconfig list text, NULL: not written */
-	const char *extra;        /* top-level text appended verbatim */
+	const char *api_url;  /* NULL: $BV_MOCK_URL/v1 */
+	enum key_place key;   /* where the BaxVerify API key goes */
+	mode_t mode;	      /* of the conf file; 0: 0600 */
+	mode_t key_mode;      /* of the key file; 0: 0600 */
+	bool system_ca;	      /* no ca_file: trust only the system CAs */
+	int connect_timeout;  /* 0: 5 */
+	int timeout;	      /* 0: 5 */
+	const char *failmode; /* NULL: not written */
+	int max_tries;	      /* 0: not written */
+	int max_sends;	      /* 0: not written */
+	const char *validate; /* "true"/"false", NULL: not written */
+	const char *phones;   /* phones.file, NULL: the test's file */
+	const char *groups;   /* libconfig list text, NULL: not written */
+	const char *extra;    /* top-level text appended verbatim */
 	/* Providers. */
-	const char *provider;     /* value of "provider" as libconfig text,
-				     e.g. "\"tryvox\"" or "[\"baxverify\",
-				     \"tryvox\"]"; NULL: "\"baxverify\"" */
-	const char *tryvox;       /* non-NULL: write a tryvox group (api_url,
-				     api_key, tenant_id) plus these lines */
-	const char *tryvox_url;   /* tryvox.api_url; NULL: the mock */
-	const char *tryvox_key;   /* tryvox.api_key; NULL: TRYVOX_KEY */
-	const char *tenant_id;    /* tryvox.tenant_id; NULL: TENANT_ID */
-	const char *mudbase;      /* non-NULL: write a mudbase group (api_url,
-				     project_id) plus these lines */
-	const char *mudbase_url;  /* mudbase.api_url; NULL: the mock */
+	const char *provider;	 /* value of "provider" as libconfig text,
+				    e.g. "\"tryvox\"" or "[\"baxverify\",
+				    \"tryvox\"]"; NULL: "\"baxverify\"" */
+	const char *tryvox;	 /* non-NULL: write a tryvox group (api_url,
+				    api_key, tenant_id) plus these lines */
+	const char *tryvox_url;	 /* tryvox.api_url; NULL: the mock */
+	const char *tryvox_key;	 /* tryvox.api_key; NULL: TRYVOX_KEY */
+	const char *tenant_id;	 /* tryvox.tenant_id; NULL: TENANT_ID */
+	const char *mudbase;	 /* non-NULL: write a mudbase group (api_url,
+				    project_id) plus these lines */
+	const char *mudbase_url; /* mudbase.api_url; NULL: the mock */
 	const char *mudbase_project; /* NULL: MUDBASE_PROJECT */
-	const char *channels;     /* "channels" as libconfig text, or NULL */
-	const char *sections;     /* further top-level groups, verbatim */
+	const char *channels;	     /* "channels" as libconfig text, or NULL */
+	const char *sections;	     /* further top-level groups, verbatim */
 	/* The local store is always the scratch store_path. */
-	const char *limits;       /* body of a "limits" group, or NULL: the
-				     module's defaults */
-	const char *helper;       /* helper path; NULL: $BV_HELPER */
+	const char *limits; /* body of a "limits" group, or NULL: the
+			       module's defaults */
+	const char *helper; /* helper path; NULL: $BV_HELPER */
 };
 
 /*
@@ -280,38 +280,38 @@ void write_default_conf(void);
 /* ------------------------------------------------------------------ */
 /* One PAM transaction.                                                */
 
-#define ANSWERS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define ANSWERS(...) ((const char *const[]){__VA_ARGS__, NULL})
 /* An empty (NULL-terminated) list: no echo-on prompt may come. */
-#define NO_ANSWERS ((const char *const[]){ NULL })
+#define NO_ANSWERS ((const char *const[]){NULL})
 
 struct pam_run {
 	const char *service;
 	const char *user;
-	const char *const *codes;  /* echo-off answers (the code prompt);
-				      once used up, each prompt gets NULL,
-				      which the module reads as Enter */
-	const char *const *menu;   /* echo-on answers (the channel menu);
-				      NULL: none (a menu then fails with
-				      PAM_CONV_ERR) */
-	bool session;              /* pam_open_session after a success */
+	const char *const *codes; /* echo-off answers (the code prompt);
+				     once used up, each prompt gets NULL,
+				     which the module reads as Enter */
+	const char *const *menu;  /* echo-on answers (the channel menu);
+				     NULL: none (a menu then fails with
+				     PAM_CONV_ERR) */
+	bool session;		  /* pam_open_session after a success */
 	/* Out. */
-	int auth_rc;               /* IGNORE_MARKER already mapped */
-	int session_rc;            /* -1 when the session was not opened */
-	char **env;                /* the PAM environment at the end (free
-				      with pamtest_free_env); always set */
+	int auth_rc;	/* IGNORE_MARKER already mapped */
+	int session_rc; /* -1 when the session was not opened */
+	char **env;	/* the PAM environment at the end (free
+			   with pamtest_free_env); always set */
 
 	/*
 	 * Optional.  Any of these makes run_pam drive libpam itself, with a
 	 * conversation of the harness that behaves like libpamtest's (same
 	 * buffers, same answers) and also counts the prompts.
 	 */
-	const char *tty;           /* PAM_TTY before pam_authenticate */
-	const char *rhost;         /* PAM_RHOST before pam_authenticate */
+	const char *tty;   /* PAM_TTY before pam_authenticate */
+	const char *rhost; /* PAM_RHOST before pam_authenticate */
 	/* The answer to the n-th (0-based) code prompt, asked when the
 	   prompt comes (a case may read the code just delivered, or change
 	   the store first); NULL is Enter.  Replaces codes. */
 	const char *(*answer)(int n, void *arg);
-	void *arg;                 /* for answer and after_auth */
+	void *arg; /* for answer and after_auth */
 	/* PAM_USER for pam_open_session, as sudo sets the target user
 	   between the phases; NULL: unchanged. */
 	const char *session_user;
@@ -319,9 +319,9 @@ struct pam_run {
 	   only). */
 	void (*after_auth)(struct pam_run *r);
 	/* Out, from the harness's conversation (0 and NULL otherwise). */
-	int prompts;               /* code and menu prompts answered */
-	char *shown;               /* what the user saw, one message per
-				      line (free it) */
+	int prompts; /* code and menu prompts answered */
+	char *shown; /* what the user saw, one message per
+			line (free it) */
 };
 
 /*
@@ -382,10 +382,10 @@ void assert_not_said_at(const char *needle, int line);
  */
 bool log_has(int prio, const char *const *needles);
 
-#define LOGGED(...) ((const char *const[]){ __VA_ARGS__, NULL })
-#define assert_logged(prio, ...) \
+#define LOGGED(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define assert_logged(prio, ...)                                               \
 	assert_logged_at((prio), LOGGED(__VA_ARGS__), __LINE__)
-#define assert_not_logged(...) \
+#define assert_not_logged(...)                                                 \
 	assert_not_logged_at(LOGGED(__VA_ARGS__), __LINE__)
 void assert_logged_at(int prio, const char *const *needles, int line);
 void assert_not_logged_at(const char *const *needles, int line);
@@ -394,7 +394,7 @@ int count_logged(const char *needle);
 
 #define assert_requests(path, n) assert_requests_at((path), (n), __LINE__)
 void assert_requests_at(const char *path, int want, int line);
-#define assert_requests_prefix(prefix, n) \
+#define assert_requests_prefix(prefix, n)                                      \
 	assert_requests_prefix_at((prefix), (n), __LINE__)
 void assert_requests_prefix_at(const char *prefix, int want, int line);
 
@@ -409,7 +409,10 @@ int harness_setup(void **state);
 /* Per case: the secret-hygiene check; a leak fails the case. */
 int harness_teardown(void **state);
 
-#define T(f) { #f, f, harness_setup, harness_teardown, NULL }
+#define T(f)                                                                   \
+	{                                                                      \
+#f, f, harness_setup, harness_teardown, NULL                   \
+	}
 
 /* Append one table row as a cmocka case named name, state row. */
 void add_case(struct CMUnitTest *all, size_t *n, char *name,

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void assert_rc_at(int got, int want, const char *file, int line)
+void
+assert_rc_at(int got, int want, const char *file, int line)
 {
 	if (got != want) {
 		print_error("%s:%d: PAM returned %s (%d), expected %s (%d)\n",
@@ -22,7 +23,8 @@ void assert_rc_at(int got, int want, const char *file, int line)
 	}
 }
 
-bool in_bufs(char **bufs, const char *needle)
+bool
+in_bufs(char **bufs, const char *needle)
 {
 	for (size_t i = 0; i < MAX_MSGS; i++) {
 		if (strstr(bufs[i], needle) != NULL)
@@ -31,7 +33,8 @@ bool in_bufs(char **bufs, const char *needle)
 	return false;
 }
 
-int count_in_bufs(char **bufs, const char *needle)
+int
+count_in_bufs(char **bufs, const char *needle)
 {
 	int n = 0;
 
@@ -42,7 +45,8 @@ int count_in_bufs(char **bufs, const char *needle)
 	return n;
 }
 
-void dump_user_messages(void)
+void
+dump_user_messages(void)
 {
 	for (size_t i = 0; i < MAX_MSGS; i++) {
 		if (info_buf[i][0] != '\0')
@@ -54,7 +58,8 @@ void dump_user_messages(void)
 	}
 }
 
-void dump_syslog(void)
+void
+dump_syslog(void)
 {
 	char *log = read_whole_file(syslog_file);
 
@@ -62,7 +67,8 @@ void dump_syslog(void)
 	free(log);
 }
 
-void assert_said(char **bufs, const char *kind, const char *needle, int line)
+void
+assert_said(char **bufs, const char *kind, const char *needle, int line)
 {
 	if (!in_bufs(bufs, needle)) {
 		print_error("line %d: no %s message containing \"%s\"\n", line,
@@ -73,7 +79,8 @@ void assert_said(char **bufs, const char *kind, const char *needle, int line)
 	}
 }
 
-void assert_not_said_at(const char *needle, int line)
+void
+assert_not_said_at(const char *needle, int line)
 {
 	if (in_bufs(info_buf, needle) || in_bufs(err_buf, needle)) {
 		print_error("line %d: user was shown \"%s\"\n", line, needle);
@@ -82,7 +89,8 @@ void assert_not_said_at(const char *needle, int line)
 	}
 }
 
-bool log_has(int prio, const char *const *needles)
+bool
+log_has(int prio, const char *const *needles)
 {
 	char *log = read_whole_file(syslog_file);
 	char *ln = log;
@@ -113,7 +121,8 @@ bool log_has(int prio, const char *const *needles)
 	return found;
 }
 
-int count_logged(const char *needle)
+int
+count_logged(const char *needle)
 {
 	char *log = read_whole_file(syslog_file);
 	int n = 0;
@@ -131,18 +140,20 @@ int count_logged(const char *needle)
 	return n;
 }
 
-static void print_needles(const char *const *needles)
+static void
+print_needles(const char *const *needles)
 {
 	for (size_t i = 0; needles[i] != NULL; i++)
 		print_error(" [%s]", needles[i]);
 	print_error("\n");
 }
 
-void assert_logged_at(int prio, const char *const *needles, int line)
+void
+assert_logged_at(int prio, const char *const *needles, int line)
 {
 	if (!log_has(prio, needles)) {
-		print_error("line %d: no syslog line (priority %d) with:",
-			    line, prio);
+		print_error("line %d: no syslog line (priority %d) with:", line,
+			    prio);
 		print_needles(needles);
 		dump_syslog();
 		dump_user_messages();
@@ -150,7 +161,8 @@ void assert_logged_at(int prio, const char *const *needles, int line)
 	}
 }
 
-void assert_not_logged_at(const char *const *needles, int line)
+void
+assert_not_logged_at(const char *const *needles, int line)
 {
 	if (log_has(ANY_PRIO, needles)) {
 		print_error("line %d: unexpected syslog line with:", line);
@@ -160,18 +172,20 @@ void assert_not_logged_at(const char *const *needles, int line)
 	}
 }
 
-void assert_requests_at(const char *path, int want, int line)
+void
+assert_requests_at(const char *path, int want, int line)
 {
 	int got = mock_count(path);
 
 	if (got != want) {
-		print_error("line %d: %d request(s) to %s, expected %d\n",
-			    line, got, path != NULL ? path : "the API", want);
+		print_error("line %d: %d request(s) to %s, expected %d\n", line,
+			    got, path != NULL ? path : "the API", want);
 		fail();
 	}
 }
 
-void assert_requests_prefix_at(const char *prefix, int want, int line)
+void
+assert_requests_prefix_at(const char *prefix, int want, int line)
 {
 	int got = mock_count_prefix(prefix);
 

@@ -35,9 +35,10 @@ struct conf_args {
 };
 
 static void add_arg(struct conf_args *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
-static void add_arg(struct conf_args *a, const char *fmt, ...)
+static void
+add_arg(struct conf_args *a, const char *fmt, ...)
 {
 	va_list ap;
 	int rc;
@@ -51,14 +52,14 @@ static void add_arg(struct conf_args *a, const char *fmt, ...)
 }
 
 /* KEY as a libconfig string: quotes and backslashes escaped. */
-static void add_str(struct conf_args *a, const char *key, const char *value)
+static void
+add_str(struct conf_args *a, const char *key, const char *value)
 {
-	struct sbuf sb = { NULL, 0, 0 };
+	struct sbuf sb = {NULL, 0, 0};
 
 	sb_printf(&sb, "%s=\"", key);
 	for (const char *p = value; *p != '\0'; p++)
-		sb_printf(&sb, "%s%c", *p == '"' || *p == '\\' ? "\\" : "",
-			  *p);
+		sb_printf(&sb, "%s%c", *p == '"' || *p == '\\' ? "\\" : "", *p);
 	sb_printf(&sb, "\"");
 	add_arg(a, "%s", sb.s);
 	free(sb.s);
@@ -66,10 +67,12 @@ static void add_str(struct conf_args *a, const char *key, const char *value)
 
 /* The settings c stands for, in bv_conf_text's terms (--bare: all of
    them are here). */
-static void conf_settings(const struct conf *c, struct conf_args *a)
+static void
+conf_settings(const struct conf *c, struct conf_args *a)
 {
 	char url[4096];
-	const char *helper = c->helper != NULL ? c->helper : getenv("BV_HELPER");
+	const char *helper =
+	    c->helper != NULL ? c->helper : getenv("BV_HELPER");
 
 	snprintf(url, sizeof(url), "%s/v1", mock_url);
 	add_arg(a, "--bare");
@@ -137,7 +140,8 @@ static void conf_settings(const struct conf *c, struct conf_args *a)
 
 /* This environment without LD_PRELOAD: the writer is a shell and awk,
    not a program under test (nor under ASan or an allocation shim). */
-static char **writer_env(void)
+static char **
+writer_env(void)
 {
 	size_t n = 0, k = 0;
 	char **env;
@@ -154,7 +158,8 @@ static char **writer_env(void)
 }
 
 /* Run $BV_WRITE_CONF with a's arguments; its output, allocated. */
-static char *run_writer(const struct conf_args *a)
+static char *
+run_writer(const struct conf_args *a)
 {
 	const char *writer = getenv("BV_WRITE_CONF");
 	static char sh[] = "sh";
@@ -218,14 +223,15 @@ static char *run_writer(const struct conf_args *a)
 }
 
 /* The text for a's arguments: from the cache, else from the writer. */
-static const char *conf_text(const struct conf_args *a)
+static const char *
+conf_text(const struct conf_args *a)
 {
 	static struct {
 		char *key;
 		char *text;
 	} cache[CACHE_SLOTS];
 	static unsigned next;
-	struct sbuf key = { NULL, 0, 0 };
+	struct sbuf key = {NULL, 0, 0};
 	unsigned slot;
 
 	for (int i = 0; i < a->n; i++)
@@ -245,9 +251,10 @@ static const char *conf_text(const struct conf_args *a)
 	return cache[slot].text;
 }
 
-unsigned write_conf(const struct conf *c)
+unsigned
+write_conf(const struct conf *c)
 {
-	struct conf_args a = { .n = 0 };
+	struct conf_args a = {.n = 0};
 	const char *text;
 	unsigned extra_line;
 	size_t len;
@@ -277,9 +284,10 @@ unsigned write_conf(const struct conf *c)
 	return extra_line;
 }
 
-void write_default_conf(void)
+void
+write_default_conf(void)
 {
-	const struct conf c = { 0 };
+	const struct conf c = {0};
 
 	write_conf(&c);
 }

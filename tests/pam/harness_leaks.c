@@ -32,7 +32,8 @@ static struct {
 } secrets[MAX_SECRETS];
 static size_t n_secrets;
 
-static void add_secret_flag(const char *s, bool env_ok)
+static void
+add_secret_flag(const char *s, bool env_ok)
 {
 	if (s == NULL || s[0] == '\0')
 		return;
@@ -50,17 +51,20 @@ static void add_secret_flag(const char *s, bool env_ok)
 	n_secrets++;
 }
 
-void add_secret(const char *s)
+void
+add_secret(const char *s)
 {
 	add_secret_flag(s, false);
 }
 
-void add_token_secret(const char *s)
+void
+add_token_secret(const char *s)
 {
 	add_secret_flag(s, true);
 }
 
-static void clear_secrets(void)
+static void
+clear_secrets(void)
 {
 	for (size_t i = 0; i < n_secrets; i++) {
 		free(secrets[i].s);
@@ -74,13 +78,15 @@ static void clear_secrets(void)
  * handled is a secret for syslog and the user.  (Tokens and ids may sit in
  * the PAM environment: BAXVERIFY_TOKEN exports them.)
  */
-static void collect_secrets_from_mock(void)
+static void
+collect_secrets_from_mock(void)
 {
 	cJSON *reqs = mock_requests();
 	cJSON *outbox = mock_outbox();
 	const cJSON *item;
 
-	cJSON_ArrayForEach(item, reqs) {
+	cJSON_ArrayForEach(item, reqs)
+	{
 		cJSON *b = mock_body_of(item);
 		const char *p = json_str(item, "path");
 
@@ -93,7 +99,8 @@ static void collect_secrets_from_mock(void)
 		if (p != NULL && strncmp(p, "/v1/verify/ver_", 15) == 0)
 			add_token_secret(p + strlen("/v1/verify/"));
 	}
-	cJSON_ArrayForEach(item, outbox) {
+	cJSON_ArrayForEach(item, outbox)
+	{
 		const char *code = json_str(item, "code");
 
 		add_token_secret(json_str(item, "verification_id"));
@@ -107,15 +114,16 @@ static void collect_secrets_from_mock(void)
 
 /* The exported token (whatever the provider) is a secret for syslog and
    the user. */
-static void collect_secrets_from_env(void)
+static void
+collect_secrets_from_env(void)
 {
 	const char *p = env_seen;
 
 	while (p != NULL && (p = strstr(p, "BAXVERIFY_TOKEN=")) != NULL) {
 		const char *v = p + strlen("BAXVERIFY_TOKEN=");
 		const char *nl = strchr(v, '\n');
-		char *tok = strndup(v, nl != NULL ? (size_t)(nl - v)
-						  : strlen(v));
+		char *tok =
+		    strndup(v, nl != NULL ? (size_t)(nl - v) : strlen(v));
 
 		assert_non_null(tok);
 		add_token_secret(tok);
@@ -129,7 +137,8 @@ static void collect_secrets_from_env(void)
  * MESSAGE" per line, the code a word of digits in the message.  (Shorter
  * codes than 6 digits would match innocent text, as above.)
  */
-static void collect_secrets_from_outbox(void)
+static void
+collect_secrets_from_outbox(void)
 {
 	char *box = read_whole_file(outbox_path);
 	char *save = NULL;
@@ -143,8 +152,8 @@ static void collect_secrets_from_outbox(void)
 			continue;
 		for (char *w = strtok_r(msg + 2, " ", &wsave); w != NULL;
 		     w = strtok_r(NULL, " ", &wsave)) {
-			if (strlen(w) >= 6 && strspn(w, "0123456789") ==
-						       strlen(w))
+			if (strlen(w) >= 6 &&
+			    strspn(w, "0123456789") == strlen(w))
 				add_secret(w);
 		}
 	}
@@ -154,13 +163,15 @@ static void collect_secrets_from_outbox(void)
 /* ------------------------------------------------------------------ */
 /* JWTs: the Mudbase token and refreshToken (and BaxVerify's token).   */
 
-static bool b64url_char(char ch)
+static bool
+b64url_char(char ch)
 {
 	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
 	       (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
 }
 
-static int b64url_value(char ch)
+static int
+b64url_value(char ch)
 {
 	if (ch >= 'A' && ch <= 'Z')
 		return ch - 'A';
@@ -172,7 +183,8 @@ static int b64url_value(char ch)
 }
 
 /* Decode len base64url characters (no padding) into a new string. */
-static char *b64url_decode(const char *s, size_t len)
+static char *
+b64url_decode(const char *s, size_t len)
 {
 	char *out = calloc(1, len + 1);
 	unsigned acc = 0;
@@ -197,7 +209,8 @@ static char *b64url_decode(const char *s, size_t len)
  * its start and sets *len and *claims (the decoded payload, free it), or
  * NULL when there is none.
  */
-static const char *next_jwt(const char **from, size_t *len, char **claims)
+static const char *
+next_jwt(const char **from, size_t *len, char **claims)
 {
 	const char *p = *from;
 
@@ -228,7 +241,8 @@ static const char *next_jwt(const char **from, size_t *len, char **claims)
 	return NULL;
 }
 
-char *jwt_payload(const char *jwt)
+char *
+jwt_payload(const char *jwt)
 {
 	const char *dot1 = jwt != NULL ? strchr(jwt, '.') : NULL;
 	const char *dot2 = dot1 != NULL ? strchr(dot1 + 1, '.') : NULL;
@@ -242,7 +256,8 @@ char *jwt_payload(const char *jwt)
 	return b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1));
 }
 
-static bool claims_are_refresh(const char *claims)
+static bool
+claims_are_refresh(const char *claims)
 {
 	cJSON *j = cJSON_Parse(claims);
 	const char *type = json_str(j, "type");
@@ -253,18 +268,18 @@ static bool claims_are_refresh(const char *claims)
 }
 
 /* Any JWT in what the user saw or in syslog is a leak. */
-static bool jwt_leak(const char *text, const char *where)
+static bool
+jwt_leak(const char *text, const char *where)
 {
 	const char *from = text, *jwt;
 	size_t len;
 	char *claims;
 	bool leak = false;
 
-	while (from != NULL &&
-	       (jwt = next_jwt(&from, &len, &claims)) != NULL) {
+	while (from != NULL && (jwt = next_jwt(&from, &len, &claims)) != NULL) {
 		print_error("SECRET LEAK: %s contains a %s JWT \"%.*s\"\n",
-			    where, claims_are_refresh(claims) ? "refresh"
-							      : "token",
+			    where,
+			    claims_are_refresh(claims) ? "refresh" : "token",
 			    (int)len, jwt);
 		free(claims);
 		leak = true;
@@ -276,7 +291,8 @@ static bool jwt_leak(const char *text, const char *where)
  * In the PAM environment only BAXVERIFY_TOKEN may hold a JWT, and never a
  * refresh token.
  */
-static bool env_jwt_leak(const char *env)
+static bool
+env_jwt_leak(const char *env)
 {
 	const char *line = env;
 	bool leak = false;
@@ -313,7 +329,8 @@ static bool env_jwt_leak(const char *env)
 /* ------------------------------------------------------------------ */
 /* Which key each API may see.                                         */
 
-static bool request_leak(const cJSON *req)
+static bool
+request_leak(const cJSON *req)
 {
 	const char *path = json_str(req, "path");
 	const cJSON *h = cJSON_GetObjectItemCaseSensitive(req, "headers");
@@ -329,7 +346,8 @@ static bool request_leak(const cJSON *req)
 	if (mud && (cJSON_GetObjectItemCaseSensitive(h, "authorization") ||
 		    cJSON_GetObjectItemCaseSensitive(h, "x-api-key"))) {
 		print_error("KEY LEAK: Mudbase request %s carried an "
-			    "Authorization/X-Api-Key header\n", path);
+			    "Authorization/X-Api-Key header\n",
+			    path);
 		leak = true;
 	}
 	if (!bax && strstr(text, API_KEY) != NULL) {
@@ -344,20 +362,21 @@ static bool request_leak(const cJSON *req)
 	return leak;
 }
 
-static bool requests_leak(void)
+static bool
+requests_leak(void)
 {
 	cJSON *reqs = mock_requests();
 	const cJSON *req;
 	bool leak = false;
 
-	cJSON_ArrayForEach(req, reqs)
-		leak = request_leak(req) || leak;
+	cJSON_ArrayForEach(req, reqs) leak = request_leak(req) || leak;
 	cJSON_Delete(reqs);
 	return leak;
 }
 
 /* Is s in text as a whole word (between blanks or line ends)? */
-static bool has_word(const char *text, const char *s)
+static bool
+has_word(const char *text, const char *s)
 {
 	size_t n = strlen(s);
 
@@ -376,7 +395,8 @@ static bool has_word(const char *text, const char *s)
  * found in a file of it.  Short secrets (codes) count as a whole field
  * only, so that a digit run inside a timestamp is no false alarm.
  */
-static bool store_leak(void)
+static bool
+store_leak(void)
 {
 	DIR *d = opendir(store_path);
 	struct dirent *e;
@@ -398,7 +418,8 @@ static bool store_leak(void)
 			if (strlen(sec) >= 16 ? strstr(text, sec) != NULL
 					      : has_word(text, sec)) {
 				print_error("SECRET LEAK: store file %s "
-					    "contains \"%s\"\n", path, sec);
+					    "contains \"%s\"\n",
+					    path, sec);
 				leak = true;
 			}
 		}
@@ -411,17 +432,20 @@ static bool store_leak(void)
 /* ------------------------------------------------------------------ */
 /* What the harness calls.                                             */
 
-void hygiene_keep_shown(const char *m)
+void
+hygiene_keep_shown(const char *m)
 {
 	append_line(&transcript, &transcript_len, m);
 }
 
-void hygiene_keep_env(const char *line)
+void
+hygiene_keep_env(const char *line)
 {
 	append_line(&env_seen, &env_seen_len, line);
 }
 
-void hygiene_reset(void)
+void
+hygiene_reset(void)
 {
 	clear_secrets();
 	free(transcript);
@@ -434,7 +458,8 @@ void hygiene_reset(void)
 	assert_non_null(env_seen);
 }
 
-void hygiene_free(void)
+void
+hygiene_free(void)
 {
 	clear_secrets();
 	free(transcript);
@@ -450,11 +475,12 @@ void hygiene_free(void)
  * wrong API or a secret in the store is reported.  True when clean; the
  * case's secrets are forgotten either way.
  */
-bool hygiene_check(void)
+bool
+hygiene_check(void)
 {
 	static const char *const full_dests[] = {
-		ALICE_PHONE + 1, ROOT_PHONE + 1, DAVE_PHONE + 1, DAVE_EMAIL,
-		ERIN_EMAIL,
+	    ALICE_PHONE + 1, ROOT_PHONE + 1, DAVE_PHONE + 1,
+	    DAVE_EMAIL,	     ERIN_EMAIL,
 	};
 	char *log;
 	bool leak = false;
@@ -478,7 +504,8 @@ bool hygiene_check(void)
 		if (!secrets[s].env_ok && strlen(secrets[s].s) >= 10 &&
 		    strstr(env_seen, secrets[s].s) != NULL) {
 			print_error("SECRET LEAK: PAM environment contains "
-				    "\"%s\"\n", secrets[s].s);
+				    "\"%s\"\n",
+				    secrets[s].s);
 			leak = true;
 		}
 	}
@@ -488,7 +515,8 @@ bool hygiene_check(void)
 	for (size_t i = 0; i < NELEM(full_dests); i++) {
 		if (strstr(transcript, full_dests[i]) != NULL) {
 			print_error("DESTINATION LEAK: user was shown the "
-				    "full \"%s\"\n", full_dests[i]);
+				    "full \"%s\"\n",
+				    full_dests[i]);
 			leak = true;
 		}
 	}
@@ -503,4 +531,3 @@ bool hygiene_check(void)
 	clear_secrets();
 	return !leak;
 }
-

@@ -12,7 +12,8 @@
 
 #include <curl/curl.h>
 
-static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
+static size_t
+collect(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct http_reply *r = userp;
 	size_t n = size * nmemb;
@@ -27,9 +28,10 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
-struct http_reply mock_http(const char *path, const char *body, bool bearer)
+struct http_reply
+mock_http(const char *path, const char *body, bool bearer)
 {
-	struct http_reply r = { 0, NULL, 0 };
+	struct http_reply r = {0, NULL, 0};
 	struct curl_slist *hdrs = NULL;
 	char url[4096];
 	CURL *c;
@@ -40,8 +42,8 @@ struct http_reply mock_http(const char *path, const char *body, bool bearer)
 	assert_non_null(c);
 	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 	if (bearer) {
-		hdrs = curl_slist_append(hdrs,
-					 "Authorization: Bearer " API_KEY);
+		hdrs =
+		    curl_slist_append(hdrs, "Authorization: Bearer " API_KEY);
 		hdrs = curl_slist_append(hdrs, "X-Project-Id: " PROJECT_ID);
 	}
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -65,30 +67,34 @@ struct http_reply mock_http(const char *path, const char *body, bool bearer)
 	return r;
 }
 
-void mock_post(const char *path, const char *json)
+void
+mock_post(const char *path, const char *json)
 {
 	struct http_reply r = mock_http(path, json, false);
 
 	if (r.status < 200 || r.status > 299) {
-		print_error("mock POST %s %s -> %ld %s\n", path, json,
-			    r.status, r.body);
+		print_error("mock POST %s %s -> %ld %s\n", path, json, r.status,
+			    r.body);
 		free(r.body);
 		fail();
 	}
 	free(r.body);
 }
 
-void mock_config(const char *json)
+void
+mock_config(const char *json)
 {
 	mock_post("/_mock/config", json);
 }
 
-void mock_fault(const char *json)
+void
+mock_fault(const char *json)
 {
 	mock_post("/_mock/fault", json);
 }
 
-cJSON *mock_get_json(const char *path)
+cJSON *
+mock_get_json(const char *path)
 {
 	struct http_reply r = mock_http(path, NULL, false);
 	cJSON *j;
@@ -104,7 +110,8 @@ cJSON *mock_get_json(const char *path)
 	return j;
 }
 
-static cJSON *mock_array(const char *path, const char *member)
+static cJSON *
+mock_array(const char *path, const char *member)
 {
 	cJSON *j = mock_get_json(path);
 	cJSON *a = cJSON_DetachItemFromObject(j, member);
@@ -114,17 +121,20 @@ static cJSON *mock_array(const char *path, const char *member)
 	return a;
 }
 
-cJSON *mock_requests(void)
+cJSON *
+mock_requests(void)
 {
 	return mock_array("/_mock/requests", "requests");
 }
 
-cJSON *mock_outbox(void)
+cJSON *
+mock_outbox(void)
 {
 	return mock_array("/_mock/outbox", "messages");
 }
 
-const char *json_str(const cJSON *obj, const char *name)
+const char *
+json_str(const cJSON *obj, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
 
@@ -132,13 +142,15 @@ const char *json_str(const cJSON *obj, const char *name)
 }
 
 /* Requests whose path equals path (exact) or starts with it (prefix). */
-static int count_matching(const char *path, bool prefix)
+static int
+count_matching(const char *path, bool prefix)
 {
 	cJSON *reqs = mock_requests();
 	const cJSON *req;
 	int n = 0;
 
-	cJSON_ArrayForEach(req, reqs) {
+	cJSON_ArrayForEach(req, reqs)
+	{
 		const char *p = json_str(req, "path");
 
 		if (path == NULL ||
@@ -150,17 +162,20 @@ static int count_matching(const char *path, bool prefix)
 	return n;
 }
 
-int mock_count(const char *path)
+int
+mock_count(const char *path)
 {
 	return count_matching(path, false);
 }
 
-int mock_count_prefix(const char *prefix)
+int
+mock_count_prefix(const char *prefix)
 {
 	return count_matching(prefix, true);
 }
 
-long mock_stat(const char *name)
+long
+mock_stat(const char *name)
 {
 	cJSON *j = mock_get_json("/_mock/stats");
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
@@ -173,7 +188,8 @@ long mock_stat(const char *name)
 }
 
 /* The mock records a JSON body parsed, other text as a string. */
-cJSON *mock_body_of(const cJSON *req)
+cJSON *
+mock_body_of(const cJSON *req)
 {
 	const cJSON *b = cJSON_GetObjectItemCaseSensitive(req, "body");
 
@@ -184,13 +200,15 @@ cJSON *mock_body_of(const cJSON *req)
 	return NULL;
 }
 
-cJSON *mock_request_body(const char *path, int nth)
+cJSON *
+mock_request_body(const char *path, int nth)
 {
 	cJSON *reqs = mock_requests();
 	const cJSON *req;
 	cJSON *body = NULL;
 
-	cJSON_ArrayForEach(req, reqs) {
+	cJSON_ArrayForEach(req, reqs)
+	{
 		const char *p = json_str(req, "path");
 
 		if (p == NULL || strcmp(p, path) != 0)

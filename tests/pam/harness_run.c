@@ -33,7 +33,8 @@ static const char *answers[MAX_ANSWERS];
 static const char *menu_answers[MAX_ANSWERS];
 
 /* Fresh message buffers: libpamtest copies without a terminating NUL. */
-void begin_transaction(void)
+void
+begin_transaction(void)
 {
 	memset(answers, 0, sizeof(answers));
 	memset(menu_answers, 0, sizeof(menu_answers));
@@ -45,11 +46,12 @@ void begin_transaction(void)
 
 /* Keep what the user saw and the PAM environment for the teardown's
    hygiene check. */
-static void end_transaction(char **env)
+static void
+end_transaction(char **env)
 {
 	for (size_t i = 0; i < 2 * MAX_MSGS; i++) {
-		const char *m = i < MAX_MSGS ? info_buf[i]
-					     : err_buf[i - MAX_MSGS];
+		const char *m =
+		    i < MAX_MSGS ? info_buf[i] : err_buf[i - MAX_MSGS];
 
 		if (m[0] != '\0')
 			hygiene_keep_shown(m);
@@ -66,17 +68,18 @@ static void end_transaction(char **env)
 
 struct own_conv {
 	struct pam_run *r;
-	int n_off;          /* code prompts so far */
-	int n_on;           /* menu prompts so far */
+	int n_off; /* code prompts so far */
+	int n_on;  /* menu prompts so far */
 	int n_info;
 	int n_err;
 	char *given[MAX_ANSWERS]; /* copies of the answers handed out */
 	int n_given;
-	char *shown;        /* every message, one per line */
+	char *shown; /* every message, one per line */
 	size_t shown_len;
 };
 
-static size_t list_len(const char *const *list)
+static size_t
+list_len(const char *const *list)
 {
 	size_t n = 0;
 
@@ -85,7 +88,8 @@ static size_t list_len(const char *const *list)
 	return n;
 }
 
-static void shown_add(struct own_conv *c, const char *m)
+static void
+shown_add(struct own_conv *c, const char *m)
 {
 	size_t n = strlen(m);
 	char *ns = realloc(c->shown, c->shown_len + n + 2);
@@ -100,13 +104,15 @@ static void shown_add(struct own_conv *c, const char *m)
 }
 
 /* Copy a message into the next zeroed buffer, as libpamtest does. */
-static void keep_message(char **bufs, int *n, const char *m)
+static void
+keep_message(char **bufs, int *n, const char *m)
 {
 	if (*n < MAX_MSGS)
 		snprintf(bufs[(*n)++], PAM_MAX_MSG_SIZE + 1, "%s", m);
 }
 
-static const char *next_answer(struct own_conv *c, int style)
+static const char *
+next_answer(struct own_conv *c, int style)
 {
 	const struct pam_run *r = c->r;
 	const char *a = NULL;
@@ -128,8 +134,9 @@ static const char *next_answer(struct own_conv *c, int style)
 	return a;
 }
 
-static int own_conv_fn(int num_msg, const struct pam_message **msg,
-		       struct pam_response **resp, void *appdata)
+static int
+own_conv_fn(int num_msg, const struct pam_message **msg,
+	    struct pam_response **resp, void *appdata)
 {
 	struct own_conv *c = appdata;
 	struct pam_response *out;
@@ -185,15 +192,16 @@ static bool in_child; /* after_auth (cmocka) is not for children */
  * then it says it is ready and waits for the common start.
  */
 struct start_gate {
-	int go;     /* read end: EOF is the start */
-	int ready;  /* write end: one byte once pam_start is done */
+	int go;	   /* read end: EOF is the start */
+	int ready; /* write end: one byte once pam_start is done */
 };
 
-static void start_locked(bool lock)
+static void
+start_locked(bool lock)
 {
 	char path[8192];
 	static int fd = -1;
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 
 	if (fd < 0) {
 		snprintf(path, sizeof(path), "%s/.pam_start.lock", testdir);
@@ -207,10 +215,10 @@ static void start_locked(bool lock)
 }
 
 /* One transaction through libpam with the harness's conversation. */
-static void run_direct(struct pam_run *r, struct own_conv *c,
-		       const struct start_gate *gate)
+static void
+run_direct(struct pam_run *r, struct own_conv *c, const struct start_gate *gate)
 {
-	struct pam_conv conv = { own_conv_fn, c };
+	struct pam_conv conv = {own_conv_fn, c};
 	pam_handle_t *ph = NULL;
 	int rc;
 	char b = 'r';
@@ -243,8 +251,10 @@ static void run_direct(struct pam_run *r, struct own_conv *c,
 	if (r->after_auth != NULL && !in_child)
 		r->after_auth(r);
 	if (r->session && r->auth_rc == PAM_SUCCESS) {
-		r->session_rc = r->session_user == NULL ? PAM_SUCCESS :
-				pam_set_item(ph, PAM_USER, r->session_user);
+		r->session_rc =
+		    r->session_user == NULL
+			? PAM_SUCCESS
+			: pam_set_item(ph, PAM_USER, r->session_user);
 		if (r->session_rc == PAM_SUCCESS)
 			r->session_rc = pam_open_session(ph, 0);
 		pamtest_free_env(r->env);
@@ -257,7 +267,8 @@ static void run_direct(struct pam_run *r, struct own_conv *c,
 		r->session_rc = PAM_IGNORE;
 }
 
-static bool wants_own_conv(const struct pam_run *r)
+static bool
+wants_own_conv(const struct pam_run *r)
 {
 	return r->tty != NULL || r->rhost != NULL || r->answer != NULL ||
 	       r->after_auth != NULL || r->session_user != NULL;
@@ -265,7 +276,8 @@ static bool wants_own_conv(const struct pam_run *r)
 
 /* Back in the test: the answers become secrets, the rest is kept for
    the hygiene check. */
-static void finish_own(struct pam_run *r, struct own_conv *c)
+static void
+finish_own(struct pam_run *r, struct own_conv *c)
 {
 	for (int i = 0; i < c->n_given; i++) {
 		if (c->given[i] != NULL && strlen(c->given[i]) >= 6)
@@ -277,7 +289,8 @@ static void finish_own(struct pam_run *r, struct own_conv *c)
 	end_transaction(r->env);
 }
 
-static bool write_all(int fd, const char *buf, size_t len)
+static bool
+write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t w = write(fd, buf, len);
@@ -290,21 +303,22 @@ static bool write_all(int fd, const char *buf, size_t len)
 	return true;
 }
 
-static bool put_entry(int fd, char kind, const char *text)
+static bool
+put_entry(int fd, char kind, const char *text)
 {
-	return write_all(fd, &kind, 1) &&
-	       write_all(fd, text, strlen(text) + 1);
+	return write_all(fd, &kind, 1) && write_all(fd, text, strlen(text) + 1);
 }
 
 /*
  * The child's own pam_wrapper directory (see struct start_gate): removed
  * before _exit, which skips pam_wrapper's destructor; never the parent's.
  */
-static void drop_pwrap_dir(const char *parent_dir)
+static void
+drop_pwrap_dir(const char *parent_dir)
 {
 	const char *dir = getenv("PAM_WRAPPER_RUNTIME_DIR");
 	char path[8192];
-	const char *sub[] = { "lib", "" };
+	const char *sub[] = {"lib", ""};
 
 	if (dir == NULL || strncmp(dir, "/tmp/pam.", 9) != 0 ||
 	    (parent_dir != NULL && strcmp(dir, parent_dir) == 0))
@@ -337,10 +351,11 @@ static void drop_pwrap_dir(const char *parent_dir)
  * a NUL-terminated text: I info, E error, V environment, A answer given,
  * S everything shown.  Never returns.
  */
-static void child_main(struct pam_run *r, const struct start_gate *gate,
-		       int out, const char *parent_pwrap_dir)
+static void
+child_main(struct pam_run *r, const struct start_gate *gate, int out,
+	   const char *parent_pwrap_dir)
 {
-	struct own_conv c = { 0 };
+	struct own_conv c = {0};
 	char head[64];
 	bool ok;
 
@@ -378,7 +393,8 @@ static void child_main(struct pam_run *r, const struct start_gate *gate,
 }
 
 /* "auth session prompts" */
-static void parse_head(const char *p, struct pam_run *r)
+static void
+parse_head(const char *p, struct pam_run *r)
 {
 	char *end;
 
@@ -393,7 +409,8 @@ static void parse_head(const char *p, struct pam_run *r)
 }
 
 /* Read the child's report into r (and the message buffers). */
-static void parse_child(struct pam_run *r, const char *data, size_t len)
+static void
+parse_child(struct pam_run *r, const char *data, size_t len)
 {
 	const char *p = data, *end = data + len;
 	size_t nenv = 0, cap = 8;
@@ -419,8 +436,8 @@ static void parse_child(struct pam_run *r, const char *data, size_t len)
 			break;
 		case 'V':
 			if (nenv + 1 >= cap) {
-				char **ne = realloc(r->env,
-						    2 * cap * sizeof(*ne));
+				char **ne =
+				    realloc(r->env, 2 * cap * sizeof(*ne));
 
 				assert_non_null(ne);
 				r->env = ne;
@@ -449,7 +466,8 @@ static void parse_child(struct pam_run *r, const char *data, size_t len)
 }
 
 /* All a child reported, until it closed its end; free it. */
-static char *read_report(int fd, size_t *len)
+static char *
+read_report(int fd, size_t *len)
 {
 	size_t cap = 4096;
 	char *buf = malloc(cap);
@@ -477,14 +495,16 @@ static char *read_report(int fd, size_t *len)
 }
 
 /* A pipe whose ends no program the module runs inherits. */
-static void cloexec_pipe(int p[2])
+static void
+cloexec_pipe(int p[2])
 {
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(fcntl(p[0], F_SETFD, FD_CLOEXEC), 0);
 	assert_int_equal(fcntl(p[1], F_SETFD, FD_CLOEXEC), 0);
 }
 
-void run_pam_parallel(struct pam_run *runs, size_t n)
+void
+run_pam_parallel(struct pam_run *runs, size_t n)
 {
 	pid_t *pids = calloc(n, sizeof(*pids));
 	int *fds = calloc(n, sizeof(*fds));
@@ -506,7 +526,7 @@ void run_pam_parallel(struct pam_run *runs, size_t n)
 		pids[i] = fork();
 		assert_true(pids[i] >= 0);
 		if (pids[i] == 0) {
-			struct start_gate gate = { go[0], ready[1] };
+			struct start_gate gate = {go[0], ready[1]};
 
 			close(go[1]);
 			close(ready[0]);
@@ -523,10 +543,9 @@ void run_pam_parallel(struct pam_run *runs, size_t n)
 	 */
 	close(ready[1]);
 	while (nready < n) {
-		struct pollfd pfd = { .fd = ready[0], .events = POLLIN };
+		struct pollfd pfd = {.fd = ready[0], .events = POLLIN};
 
-		if (poll(&pfd, 1, 10 * 1000) <= 0 ||
-		    read(ready[0], &b, 1) != 1)
+		if (poll(&pfd, 1, 10 * 1000) <= 0 || read(ready[0], &b, 1) != 1)
 			break;
 		nready++;
 	}
@@ -543,7 +562,8 @@ void run_pam_parallel(struct pam_run *runs, size_t n)
 		assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			print_error("child %zu (pid %d) ended with status "
-				    "0x%x\n", i, (int)pids[i], status);
+				    "0x%x\n",
+				    i, (int)pids[i], status);
 			fail();
 		}
 		begin_transaction();
@@ -555,19 +575,21 @@ void run_pam_parallel(struct pam_run *runs, size_t n)
 	free(fds);
 }
 
-int run_pam_child(struct pam_run *r)
+int
+run_pam_child(struct pam_run *r)
 {
 	run_pam_parallel(r, 1);
 	return r->auth_rc;
 }
 
-int run_pam(struct pam_run *r)
+int
+run_pam(struct pam_run *r)
 {
 	struct pamtest_conv_data conv = {
-		.in_echo_off = answers,
-		.in_echo_on = menu_answers,
-		.out_err = err_buf,
-		.out_info = info_buf,
+	    .in_echo_off = answers,
+	    .in_echo_on = menu_answers,
+	    .out_err = err_buf,
+	    .out_info = info_buf,
 	};
 	/*
 	 * KEEPHANDLE first: libpamtest stops at the first operation whose
@@ -575,15 +597,15 @@ int run_pam(struct pam_run *r)
 	 * either way, so the environment can be read whatever the outcome.
 	 */
 	struct pam_testcase tests[] = {
-		pam_test(PAMTEST_KEEPHANDLE, 0),
-		pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
-		pam_test(PAMTEST_OPEN_SESSION, PAM_SUCCESS),
+	    pam_test(PAMTEST_KEEPHANDLE, 0),
+	    pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
+	    pam_test(PAMTEST_OPEN_SESSION, PAM_SUCCESS),
 	};
 	pam_handle_t *ph;
 	size_t n = 0;
 
 	if (wants_own_conv(r)) {
-		struct own_conv c = { 0 };
+		struct own_conv c = {0};
 
 		begin_transaction();
 		run_direct(r, &c, NULL);
@@ -591,27 +613,26 @@ int run_pam(struct pam_run *r)
 		return r->auth_rc;
 	}
 	begin_transaction();
-	for (; r->codes != NULL && r->codes[n] != NULL &&
-	       n < MAX_ANSWERS / 2; n++) {
+	for (; r->codes != NULL && r->codes[n] != NULL && n < MAX_ANSWERS / 2;
+	     n++) {
 		answers[n] = r->codes[n];
 		/* Short answers ("12") would match innocent log text. */
 		if (strlen(r->codes[n]) >= 6)
 			add_secret(r->codes[n]);
 	}
-	for (n = 0; r->menu != NULL && r->menu[n] != NULL &&
-		    n < MAX_ANSWERS / 2; n++)
+	for (n = 0;
+	     r->menu != NULL && r->menu[n] != NULL && n < MAX_ANSWERS / 2; n++)
 		menu_answers[n] = r->menu[n];
 
 	tests[2].op_rv = -1;
-	(void)_pamtest(r->service, r->user, &conv, tests,
-		       r->session ? 3 : 2, NULL);
+	(void)_pamtest(r->service, r->user, &conv, tests, r->session ? 3 : 2,
+		       NULL);
 	ph = tests[0].case_out.ph;
 	assert_non_null(ph);
 	r->env = pam_getenvlist(ph);
 	r->auth_rc = tests[1].op_rv;
-	r->session_rc = r->session && r->auth_rc == PAM_SUCCESS
-				? tests[2].op_rv
-				: -1;
+	r->session_rc =
+	    r->session && r->auth_rc == PAM_SUCCESS ? tests[2].op_rv : -1;
 	(void)pam_end(ph, r->session_rc >= 0 ? r->session_rc : r->auth_rc);
 	end_transaction(r->env);
 	if (r->auth_rc == IGNORE_MARKER)
@@ -621,15 +642,15 @@ int run_pam(struct pam_run *r)
 	return r->auth_rc;
 }
 
-int run_auth_menu(const char *service, const char *user,
-		  const char *const *codes, const char *const *menu,
-		  char ***envp)
+int
+run_auth_menu(const char *service, const char *user, const char *const *codes,
+	      const char *const *menu, char ***envp)
 {
 	struct pam_run r = {
-		.service = service,
-		.user = user,
-		.codes = codes,
-		.menu = menu,
+	    .service = service,
+	    .user = user,
+	    .codes = codes,
+	    .menu = menu,
 	};
 
 	run_pam(&r);
@@ -640,13 +661,15 @@ int run_auth_menu(const char *service, const char *user,
 	return r.auth_rc;
 }
 
-int run_auth(const char *service, const char *user, const char *const *ans,
-	     char ***envp)
+int
+run_auth(const char *service, const char *user, const char *const *ans,
+	 char ***envp)
 {
 	return run_auth_menu(service, user, ans, NULL, envp);
 }
 
-const char *env_get(char **env, const char *name)
+const char *
+env_get(char **env, const char *name)
 {
 	size_t nlen = strlen(name);
 

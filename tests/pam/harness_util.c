@@ -18,27 +18,43 @@
 #include <time.h>
 #include <unistd.h>
 
-const char *pam_rc_name(int rc)
+const char *
+pam_rc_name(int rc)
 {
 	switch (rc) {
-	case PAM_SUCCESS: return "PAM_SUCCESS";
-	case PAM_AUTH_ERR: return "PAM_AUTH_ERR";
-	case PAM_MAXTRIES: return "PAM_MAXTRIES";
-	case PAM_AUTHINFO_UNAVAIL: return "PAM_AUTHINFO_UNAVAIL";
-	case PAM_SERVICE_ERR: return "PAM_SERVICE_ERR";
-	case PAM_IGNORE: return "PAM_IGNORE";
-	case PAM_USER_UNKNOWN: return "PAM_USER_UNKNOWN";
-	case PAM_SESSION_ERR: return "PAM_SESSION_ERR";
-	case PAM_PERM_DENIED: return "PAM_PERM_DENIED";
-	case PAM_BUF_ERR: return "PAM_BUF_ERR";
-	case PAM_CONV_ERR: return "PAM_CONV_ERR";
-	case PAM_SYSTEM_ERR: return "PAM_SYSTEM_ERR";
-	case PAM_INCOMPLETE: return "PAM_INCOMPLETE";
-	default: return "PAM_(other)";
+	case PAM_SUCCESS:
+		return "PAM_SUCCESS";
+	case PAM_AUTH_ERR:
+		return "PAM_AUTH_ERR";
+	case PAM_MAXTRIES:
+		return "PAM_MAXTRIES";
+	case PAM_AUTHINFO_UNAVAIL:
+		return "PAM_AUTHINFO_UNAVAIL";
+	case PAM_SERVICE_ERR:
+		return "PAM_SERVICE_ERR";
+	case PAM_IGNORE:
+		return "PAM_IGNORE";
+	case PAM_USER_UNKNOWN:
+		return "PAM_USER_UNKNOWN";
+	case PAM_SESSION_ERR:
+		return "PAM_SESSION_ERR";
+	case PAM_PERM_DENIED:
+		return "PAM_PERM_DENIED";
+	case PAM_BUF_ERR:
+		return "PAM_BUF_ERR";
+	case PAM_CONV_ERR:
+		return "PAM_CONV_ERR";
+	case PAM_SYSTEM_ERR:
+		return "PAM_SYSTEM_ERR";
+	case PAM_INCOMPLETE:
+		return "PAM_INCOMPLETE";
+	default:
+		return "PAM_(other)";
 	}
 }
 
-char *read_whole_file(const char *path)
+char *
+read_whole_file(const char *path)
 {
 	FILE *f;
 	char *buf = NULL;
@@ -68,7 +84,8 @@ char *read_whole_file(const char *path)
 	return buf;
 }
 
-void write_file(const char *path, const char *text, mode_t mode)
+void
+write_file(const char *path, const char *text, mode_t mode)
 {
 	int fd;
 	size_t len = strlen(text);
@@ -81,7 +98,8 @@ void write_file(const char *path, const char *text, mode_t mode)
 	assert_int_equal(close(fd), 0);
 }
 
-void sb_printf(struct sbuf *sb, const char *fmt, ...)
+void
+sb_printf(struct sbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -104,7 +122,8 @@ void sb_printf(struct sbuf *sb, const char *fmt, ...)
 	sb->len += (size_t)n;
 }
 
-unsigned count_lines(const char *s)
+unsigned
+count_lines(const char *s)
 {
 	unsigned n = 0;
 
@@ -115,7 +134,8 @@ unsigned count_lines(const char *s)
 	return n;
 }
 
-void append_line(char **buf, size_t *len, const char *text)
+void
+append_line(char **buf, size_t *len, const char *text)
 {
 	size_t n = strlen(text);
 	char *nb = realloc(*buf, *len + n + 2);
@@ -128,9 +148,10 @@ void append_line(char **buf, size_t *len, const char *text)
 	(*buf)[*len] = '\0';
 }
 
-int closed_port(int *port)
+int
+closed_port(int *port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t len = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -142,7 +163,8 @@ int closed_port(int *port)
 	return fd;
 }
 
-double now_s(void)
+double
+now_s(void)
 {
 	struct timespec ts;
 

@@ -32,7 +32,8 @@
 void __syslog_chk(int priority, int flag, const char *fmt, ...);
 void __vsyslog_chk(int priority, int flag, const char *fmt, va_list ap);
 
-static void capture_write(int priority, const char *fmt, va_list ap)
+static void
+capture_write(int priority, const char *fmt, va_list ap)
 {
 	char line[CAPTURE_LINE_MAX];
 	const char *path;
@@ -78,12 +79,14 @@ out:
 	errno = saved_errno;
 }
 
-void vsyslog(int priority, const char *fmt, va_list ap)
+void
+vsyslog(int priority, const char *fmt, va_list ap)
 {
 	capture_write(priority, fmt, ap);
 }
 
-void syslog(int priority, const char *fmt, ...)
+void
+syslog(int priority, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -92,13 +95,15 @@ void syslog(int priority, const char *fmt, ...)
 	va_end(ap);
 }
 
-void __vsyslog_chk(int priority, int flag, const char *fmt, va_list ap)
+void
+__vsyslog_chk(int priority, int flag, const char *fmt, va_list ap)
 {
 	(void)flag;
 	capture_write(priority, fmt, ap);
 }
 
-void __syslog_chk(int priority, int flag, const char *fmt, ...)
+void
+__syslog_chk(int priority, int flag, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -108,13 +113,15 @@ void __syslog_chk(int priority, int flag, const char *fmt, ...)
 	va_end(ap);
 }
 
-void openlog(const char *ident, int option, int facility)
+void
+openlog(const char *ident, int option, int facility)
 {
 	(void)ident;
 	(void)option;
 	(void)facility;
 }
 
-void closelog(void)
+void
+closelog(void)
 {
 }

@@ -50,13 +50,13 @@
  * Environment hygiene, with the variables set in this process around the
  * logins (as a su-like caller would leave them for sudo or login):
  * https_proxy, HTTPS_PROXY, http_proxy and ALL_PROXY pointing at a
- * listener of the test must get no connection from the module (a plain libcurl request in the same environment does, which
- * shows the variables are live); CURL_CA_BUNDLE, SSL_CERT_FILE and
- * SSL_CERT_DIR trusting the self-signed mock must not make the module
- * trust it (with ca_file or with the system CAs), while the proper mock
- * still works; and error text from the server holding ANSI escapes, BEL,
- * NUL, DEL, a C1 CSI, CR LF and 25-100 KB of it reaches neither syslog nor
- * the user with a control byte, nor unbounded.
+ * listener of the test must get no connection from the module (a plain libcurl
+ * request in the same environment does, which shows the variables are live);
+ * CURL_CA_BUNDLE, SSL_CERT_FILE and SSL_CERT_DIR trusting the self-signed mock
+ * must not make the module trust it (with ca_file or with the system CAs),
+ * while the proper mock still works; and error text from the server holding
+ * ANSI escapes, BEL, NUL, DEL, a C1 CSI, CR LF and 25-100 KB of it reaches
+ * neither syslog nor the user with a control byte, nor unbounded.
  *
  * Services: bv (failmode from the configuration: secure), bv_safe
  * (failmode=safe as a module argument).
@@ -125,24 +125,25 @@ static struct {
 	int port;
 	int wake[2];
 	enum fwd_mode mode; /* for new connections */
-	int target;         /* upstream port in FWD_PASS */
-	unsigned req;       /* requests made to the loop ... */
-	unsigned done;      /* ... and carried out */
-	bool cut;           /* close every open connection */
+	int target;	    /* upstream port in FWD_PASS */
+	unsigned req;	    /* requests made to the loop ... */
+	unsigned done;	    /* ... and carried out */
+	bool cut;	    /* close every open connection */
 	bool stop;
 	struct fwd_pair p[FWD_MAX];
 	int n;
 	int accepted;
 } fwd = {
-	.mu = PTHREAD_MUTEX_INITIALIZER,
-	.cv = PTHREAD_COND_INITIALIZER,
-	.lfd = -1,
-	.wake = { -1, -1 },
+    .mu = PTHREAD_MUTEX_INITIALIZER,
+    .cv = PTHREAD_COND_INITIALIZER,
+    .lfd = -1,
+    .wake = {-1, -1},
 };
 
-static int connect_local(int port)
+static int
+connect_local(int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
@@ -157,9 +158,10 @@ static int connect_local(int port)
 }
 
 /* A listening socket on 127.0.0.1, port chosen by the kernel. */
-static int listen_local(int *port)
+static int
+listen_local(int *port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t len = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -172,7 +174,8 @@ static int listen_local(int *port)
 	return fd;
 }
 
-static bool send_all(int fd, const char *buf, size_t len)
+static bool
+send_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t w = send(fd, buf, len, MSG_NOSIGNAL);
@@ -185,7 +188,8 @@ static bool send_all(int fd, const char *buf, size_t len)
 	return true;
 }
 
-static void pair_close(struct fwd_pair *p)
+static void
+pair_close(struct fwd_pair *p)
 {
 	if (p->c >= 0)
 		close(p->c);
@@ -196,7 +200,8 @@ static void pair_close(struct fwd_pair *p)
 }
 
 /* Called by the loop, with the lock held. */
-static void fwd_accept(void)
+static void
+fwd_accept(void)
 {
 	int c = accept4(fwd.lfd, NULL, NULL, SOCK_CLOEXEC);
 	int u = -1;
@@ -214,18 +219,18 @@ static void fwd_accept(void)
 			close(c);
 			return;
 		}
-		(void)setsockopt(u, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
+		(void)setsockopt(u, IPPROTO_TCP, TCP_NODELAY, &(int){1},
 				 sizeof(int));
 	}
-	(void)setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
-			 sizeof(int));
+	(void)setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	fwd.p[fwd.n].c = c;
 	fwd.p[fwd.n].u = u;
 	fwd.n++;
 }
 
 /* Data on one side of pair i: pass it on (or, held, swallow it). */
-static void fwd_relay(int i, bool from_client)
+static void
+fwd_relay(int i, bool from_client)
 {
 	struct fwd_pair *p = &fwd.p[i];
 	int src = from_client ? p->c : p->u;
@@ -244,7 +249,8 @@ static void fwd_relay(int i, bool from_client)
 		pair_close(p);
 }
 
-static void fwd_apply_requests(void)
+static void
+fwd_apply_requests(void)
 {
 	if (fwd.req == fwd.done)
 		return;
@@ -262,7 +268,8 @@ static void fwd_apply_requests(void)
 	pthread_cond_broadcast(&fwd.cv);
 }
 
-static void *fwd_loop(void *arg)
+static void *
+fwd_loop(void *arg)
 {
 	struct pollfd pfd[2 + 2 * FWD_MAX];
 	int who[2 + 2 * FWD_MAX]; /* pair * 2 + side (0 client, 1 upstream) */
@@ -328,7 +335,8 @@ static void *fwd_loop(void *arg)
 }
 
 /* Ask the loop to carry out what was set; wait until it has. */
-static void fwd_request_locked(void)
+static void
+fwd_request_locked(void)
 {
 	unsigned want = ++fwd.req;
 
@@ -339,7 +347,8 @@ static void fwd_request_locked(void)
 		pthread_cond_wait(&fwd.cv, &fwd.mu);
 }
 
-static void fwd_start(enum fwd_mode mode, int target)
+static void
+fwd_start(enum fwd_mode mode, int target)
 {
 	assert_false(fwd.running);
 	assert_int_equal(pipe2(fwd.wake, O_CLOEXEC | O_NONBLOCK), 0);
@@ -362,7 +371,8 @@ static void fwd_start(enum fwd_mode mode, int target)
 
 /* New connections get mode (target in FWD_PASS); cut closes the open
    ones.  Safe to call from the conversation: no cmocka in here. */
-static void fwd_switch(enum fwd_mode mode, int target, bool cut)
+static void
+fwd_switch(enum fwd_mode mode, int target, bool cut)
 {
 	pthread_mutex_lock(&fwd.mu);
 	fwd.mode = mode;
@@ -372,7 +382,8 @@ static void fwd_switch(enum fwd_mode mode, int target, bool cut)
 	pthread_mutex_unlock(&fwd.mu);
 }
 
-static void fwd_stop(void)
+static void
+fwd_stop(void)
 {
 	if (!fwd.running)
 		return;
@@ -402,19 +413,16 @@ struct step {
 };
 
 static const struct step steps[] = {
-	{ "baxverify", "send", "send", "send", false, false, false },
-	{ "baxverify", "verify", "verify", "verify", true, false, false },
-	{ "baxverify", "validate", "validate-token", "validate", true, true,
-	  false },
-	{ "tryvox", "send", "tryvox-start", "send", false, false, false },
-	{ "tryvox", "verify", "tryvox-check", "verify", true, false, false },
-	{ "tryvox", "validate", "tryvox-status", "validate", true, true,
-	  false },
-	{ "tryvox", "status after a wrong code", "tryvox-status", "status",
-	  true, true, true },
-	{ "mudbase", "send", "mudbase-send", "send", false, false, false },
-	{ "mudbase", "verify", "mudbase-verify", "verify", true, false,
-	  false },
+    {"baxverify", "send", "send", "send", false, false, false},
+    {"baxverify", "verify", "verify", "verify", true, false, false},
+    {"baxverify", "validate", "validate-token", "validate", true, true, false},
+    {"tryvox", "send", "tryvox-start", "send", false, false, false},
+    {"tryvox", "verify", "tryvox-check", "verify", true, false, false},
+    {"tryvox", "validate", "tryvox-status", "validate", true, true, false},
+    {"tryvox", "status after a wrong code", "tryvox-status", "status", true,
+     true, true},
+    {"mudbase", "send", "mudbase-send", "send", false, false, false},
+    {"mudbase", "verify", "mudbase-verify", "verify", true, false, false},
 };
 
 enum fault_id {
@@ -443,52 +451,145 @@ enum modes { BOTH, SECURE_ONLY, SAFE_ONLY };
 struct fault {
 	enum fault_id id;
 	const char *name;
-	bool transport;      /* the forwarder makes it, not the mock */
-	enum fwd_mode mode;  /* transport: what new connections get */
-	int *port;           /* FWD_PASS: where they go */
-	const char *mock;    /* mock fault JSON members, else NULL */
+	bool transport;	    /* the forwarder makes it, not the mock */
+	enum fwd_mode mode; /* transport: what new connections get */
+	int *port;	    /* FWD_PASS: where they go */
+	const char *mock;   /* mock fault JSON members, else NULL */
 	enum modes modes;
 	/* The failure's log line holds one of these. */
 	const char *needles[4];
 };
 
 static const struct fault faults[] = {
-	{ F_REFUSED, "connection refused", true, FWD_REFUSE, NULL, NULL,
-	  BOTH, { "Couldn't connect", "onnection refused" } },
-	{ F_DNS, "DNS failure", true, FWD_PASS, NULL, NULL, BOTH,
-	  { "resolve" } },
-	{ F_TLS, "TLS handshake failure (plain HTTP)", true, FWD_PASS,
-	  &plain_port, NULL, BOTH, { "SSL", "TLS" } },
-	{ F_WRONGHOST, "certificate for another host", true, FWD_PASS,
-	  &wronghost_port, NULL, BOTH, { "SSL", "certificate" } },
-	{ F_EXPIRED, "expired certificate", true, FWD_PASS, &expired_port,
-	  NULL, BOTH, { "SSL", "certificate" } },
-	{ F_SELFSIGNED, "self-signed certificate", true, FWD_PASS,
-	  &selfsigned_port, NULL, BOTH, { "SSL", "certificate" } },
-	{ F_HANG_ACCEPT, "hang after accept", true, FWD_HANG, NULL, NULL,
-	  SECURE_ONLY, { "Timeout", "timed out" } },
-	{ F_HANG_REQUEST, "hang after the request", false, FWD_PASS, NULL,
-	  "\"kind\": \"hang\"", SAFE_ONLY, { "Timeout", "timed out" } },
-	{ F_TRICKLE, "slow trickle (1 byte/s)", false, FWD_PASS, NULL,
-	  "\"kind\": \"trickle\", \"interval\": 1.0", SAFE_ONLY,
-	  { "Timeout", "timed out" } },
-	{ F_HTTP500, "HTTP 500 with HTML", false, FWD_PASS, NULL,
-	  "\"kind\": \"http500\"", BOTH, { "HTTP 500" } },
-	{ F_EMPTY, "empty body (200)", false, FWD_PASS, NULL,
-	  "\"kind\": \"empty\"", BOTH, { "HTTP 200" } },
-	{ F_TRUNCATED, "truncated body", false, FWD_PASS, NULL,
-	  "\"kind\": \"truncated\"", BOTH, { "partial", "truncat" } },
-	{ F_MALFORMED, "malformed JSON", false, FWD_PASS, NULL,
-	  "\"kind\": \"malformed\"", BOTH, { "HTTP 200" } },
-	{ F_WRONGSHAPE, "JSON of the wrong shape", false, FWD_PASS, NULL,
-	  "\"kind\": \"wrongshape\"", BOTH, { "HTTP 200" } },
-	{ F_OVERSIZED, "oversized body (200 KiB)", false, FWD_PASS, NULL,
-	  "\"kind\": \"oversized\"", BOTH, { "larger than" } },
-	{ F_REDIRECT, "redirect to another host", false, FWD_PASS, NULL,
-	  "\"kind\": \"redirect\"", BOTH, { "redirect", "HTTP 302" } },
-	{ F_429, "429 with Retry-After", false, FWD_PASS, NULL,
-	  "\"kind\": \"ratelimit\", \"retry_after\": 30", BOTH,
-	  { "HTTP 429" } },
+    {F_REFUSED,
+     "connection refused",
+     true,
+     FWD_REFUSE,
+     NULL,
+     NULL,
+     BOTH,
+     {"Couldn't connect", "onnection refused"}},
+    {F_DNS, "DNS failure", true, FWD_PASS, NULL, NULL, BOTH, {"resolve"}},
+    {F_TLS,
+     "TLS handshake failure (plain HTTP)",
+     true,
+     FWD_PASS,
+     &plain_port,
+     NULL,
+     BOTH,
+     {"SSL", "TLS"}},
+    {F_WRONGHOST,
+     "certificate for another host",
+     true,
+     FWD_PASS,
+     &wronghost_port,
+     NULL,
+     BOTH,
+     {"SSL", "certificate"}},
+    {F_EXPIRED,
+     "expired certificate",
+     true,
+     FWD_PASS,
+     &expired_port,
+     NULL,
+     BOTH,
+     {"SSL", "certificate"}},
+    {F_SELFSIGNED,
+     "self-signed certificate",
+     true,
+     FWD_PASS,
+     &selfsigned_port,
+     NULL,
+     BOTH,
+     {"SSL", "certificate"}},
+    {F_HANG_ACCEPT,
+     "hang after accept",
+     true,
+     FWD_HANG,
+     NULL,
+     NULL,
+     SECURE_ONLY,
+     {"Timeout", "timed out"}},
+    {F_HANG_REQUEST,
+     "hang after the request",
+     false,
+     FWD_PASS,
+     NULL,
+     "\"kind\": \"hang\"",
+     SAFE_ONLY,
+     {"Timeout", "timed out"}},
+    {F_TRICKLE,
+     "slow trickle (1 byte/s)",
+     false,
+     FWD_PASS,
+     NULL,
+     "\"kind\": \"trickle\", \"interval\": 1.0",
+     SAFE_ONLY,
+     {"Timeout", "timed out"}},
+    {F_HTTP500,
+     "HTTP 500 with HTML",
+     false,
+     FWD_PASS,
+     NULL,
+     "\"kind\": \"http500\"",
+     BOTH,
+     {"HTTP 500"}},
+    {F_EMPTY,
+     "empty body (200)",
+     false,
+     FWD_PASS,
+     NULL,
+     "\"kind\": \"empty\"",
+     BOTH,
+     {"HTTP 200"}},
+    {F_TRUNCATED,
+     "truncated body",
+     false,
+     FWD_PASS,
+     NULL,
+     "\"kind\": \"truncated\"",
+     BOTH,
+     {"partial", "truncat"}},
+    {F_MALFORMED,
+     "malformed JSON",
+     false,
+     FWD_PASS,
+     NULL,
+     "\"kind\": \"malformed\"",
+     BOTH,
+     {"HTTP 200"}},
+    {F_WRONGSHAPE,
+     "JSON of the wrong shape",
+     false,
+     FWD_PASS,
+     NULL,
+     "\"kind\": \"wrongshape\"",
+     BOTH,
+     {"HTTP 200"}},
+    {F_OVERSIZED,
+     "oversized body (200 KiB)",
+     false,
+     FWD_PASS,
+     NULL,
+     "\"kind\": \"oversized\"",
+     BOTH,
+     {"larger than"}},
+    {F_REDIRECT,
+     "redirect to another host",
+     false,
+     FWD_PASS,
+     NULL,
+     "\"kind\": \"redirect\"",
+     BOTH,
+     {"redirect", "HTTP 302"}},
+    {F_429,
+     "429 with Retry-After",
+     false,
+     FWD_PASS,
+     NULL,
+     "\"kind\": \"ratelimit\", \"retry_after\": 30",
+     BOTH,
+     {"HTTP 429"}},
 };
 
 /* One cell of the matrix and, once run, its result. */
@@ -496,13 +597,13 @@ struct row {
 	const struct step *step;
 	const struct fault *fault;
 	bool safe;
-	const char *na;     /* not applicable: why (not run) */
+	const char *na; /* not applicable: why (not run) */
 	/* Results. */
 	bool ran;
 	int rc;
 	double seconds;
-	char line[256];     /* the failure's log line, prefix cut */
-	char check[256];    /* "ok" or what failed */
+	char line[256];	 /* the failure's log line, prefix cut */
+	char check[256]; /* "ok" or what failed */
 };
 
 static struct row *rows;
@@ -512,22 +613,22 @@ static size_t n_rows;
 struct want {
 	int rc;
 	bool allowed;
-	const char *msg;      /* the user must see this */
-	const char *action;   /* the failure's log line is about this step */
+	const char *msg;    /* the user must see this */
+	const char *action; /* the failure's log line is about this step */
 	const char *const *needles;
-	int lines;            /* failure lines in all ("via PROVIDER") */
+	int lines; /* failure lines in all ("via PROVIDER") */
 };
 
-static const char *const expired_needles[] = { "BAXVERIFY_OTP_EXPIRED",
-					       NULL };
+static const char *const expired_needles[] = {"BAXVERIFY_OTP_EXPIRED", NULL};
 
-static bool is(const struct step *s, const char *provider, const char *name)
+static bool
+is(const struct step *s, const char *provider, const char *name)
 {
-	return strcmp(s->provider, provider) == 0 &&
-	       strcmp(s->name, name) == 0;
+	return strcmp(s->provider, provider) == 0 && strcmp(s->name, name) == 0;
 }
 
-static void expected(const struct row *r, struct want *w)
+static void
+expected(const struct row *r, struct want *w)
 {
 	const struct step *s = r->step;
 	enum fault_id f = r->fault->id;
@@ -582,7 +683,8 @@ struct hook_ctx {
 };
 
 /* The code prompt: between send and verify.  No cmocka in here. */
-static const char *answer_hook(int n, void *arg)
+static const char *
+answer_hook(int n, void *arg)
 {
 	struct hook_ctx *h = arg;
 
@@ -593,8 +695,9 @@ static const char *answer_hook(int n, void *arg)
 	return h->answer;
 }
 
-static void conf_for(const struct step *s, const char *url, struct conf *c,
-		     char *bax_url, size_t bax_len)
+static void
+conf_for(const struct step *s, const char *url, struct conf *c, char *bax_url,
+	 size_t bax_len)
 {
 	snprintf(bax_url, bax_len, "%s/v1", url);
 	c->connect_timeout = TIMEOUT;
@@ -605,8 +708,8 @@ static void conf_for(const struct step *s, const char *url, struct conf *c,
 	if (strcmp(s->provider, "tryvox") == 0) {
 		c->provider = "\"tryvox\"";
 		c->tryvox = strcmp(s->action, "validate") == 0
-				    ? "  validate_token = true;"
-				    : "";
+				? "  validate_token = true;"
+				: "";
 		c->tryvox_url = url;
 	} else if (strcmp(s->provider, "mudbase") == 0) {
 		c->provider = "\"mudbase\"";
@@ -616,7 +719,8 @@ static void conf_for(const struct step *s, const char *url, struct conf *c,
 }
 
 /* The message part of a syslog line: after "rhost=...: ". */
-static const char *log_text(const char *line)
+static const char *
+log_text(const char *line)
 {
 	const char *p = strstr(line, " rhost=");
 	const char *q = p != NULL ? strstr(p, ": ") : NULL;
@@ -628,8 +732,9 @@ static const char *log_text(const char *line)
  * The failure lines of provider in syslog: how many in all, how many
  * about action, and the first of those (message part) in out.
  */
-static void failure_lines(const char *provider, const char *action,
-			  int *all, int *mine, char *out, size_t outsz)
+static void
+failure_lines(const char *provider, const char *action, int *all, int *mine,
+	      char *out, size_t outsz)
 {
 	char *log = read_whole_file(syslog_file);
 	char failed[64], refused[64], head[64];
@@ -656,7 +761,8 @@ static void failure_lines(const char *provider, const char *action,
 	free(log);
 }
 
-static bool has_any(const char *text, const char *const *needles)
+static bool
+has_any(const char *text, const char *const *needles)
 {
 	for (size_t i = 0; needles[i] != NULL; i++) {
 		if (strstr(text, needles[i]) != NULL)
@@ -665,13 +771,15 @@ static bool has_any(const char *text, const char *const *needles)
 	return false;
 }
 
-static bool shown(const char *needle)
+static bool
+shown(const char *needle)
 {
 	return in_bufs(info_buf, needle) || in_bufs(err_buf, needle);
 }
 
 /* The first broken promise of the cell, in r->check; false if any. */
-static bool judge(struct row *r, const struct want *w)
+static bool
+judge(struct row *r, const struct want *w)
 {
 	int all, mine;
 	char *check = r->check;
@@ -680,8 +788,7 @@ static bool judge(struct row *r, const struct want *w)
 	failure_lines(r->step->provider, w->action, &all, &mine, r->line,
 		      sizeof(r->line));
 	if (r->rc == PAM_SUCCESS && !w->allowed)
-		snprintf(check, sz, "ALLOWED: expected %s",
-			 pam_rc_name(w->rc));
+		snprintf(check, sz, "ALLOWED: expected %s", pam_rc_name(w->rc));
 	else if (r->rc != w->rc)
 		snprintf(check, sz, "PAM code %s, expected %s",
 			 pam_rc_name(r->rc), pam_rc_name(w->rc));
@@ -694,8 +801,10 @@ static bool judge(struct row *r, const struct want *w)
 			  LOGGED("ALLOWED WITHOUT A CODE", "failmode=safe")))
 		snprintf(check, sz, "no WARNING line for the fail-open");
 	else if (r->seconds >= ONE_TIMEOUT_S(TIMEOUT))
-		snprintf(check, sz, "took %.2f s: more than one timeout of "
-			 "%d s", r->seconds, TIMEOUT);
+		snprintf(check, sz,
+			 "took %.2f s: more than one timeout of "
+			 "%d s",
+			 r->seconds, TIMEOUT);
 	else if (mine != 1)
 		snprintf(check, sz,
 			 "%d log lines \"%s via %s ...\", expected 1", mine,
@@ -714,18 +823,19 @@ static bool judge(struct row *r, const struct want *w)
 	return strcmp(check, "ok") == 0;
 }
 
-static void test_cell(void **state)
+static void
+test_cell(void **state)
 {
 	struct row *r = *state;
 	const struct step *s = r->step;
 	const struct fault *f = r->fault;
-	struct conf c = { 0 };
-	struct hook_ctx h = { .answer = s->wrong_code ? WRONG : CODE };
+	struct conf c = {0};
+	struct hook_ctx h = {.answer = s->wrong_code ? WRONG : CODE};
 	struct pam_run run = {
-		.service = r->safe ? "bv_safe" : "bv",
-		.user = "alice",
-		.answer = answer_hook,
-		.arg = &h,
+	    .service = r->safe ? "bv_safe" : "bv",
+	    .user = "alice",
+	    .answer = answer_hook,
+	    .arg = &h,
 	};
 	struct want w;
 	char url[256], bax_url[300], json[512];
@@ -758,7 +868,8 @@ static void test_cell(void **state)
 		if (s->keeps_conn) {
 			snprintf(json, sizeof(json),
 				 "{\"endpoint\": \"%s\", \"count\": 1, "
-				 "\"kind\": \"drop\"}", s->endpoint);
+				 "\"kind\": \"drop\"}",
+				 s->endpoint);
 			mock_fault(json);
 		}
 	}
@@ -786,13 +897,14 @@ static void test_cell(void **state)
 /* Environment hygiene.                                                */
 
 static const char *const proxy_vars[] = {
-	"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY",
-	"ALL_PROXY",   "all_proxy",
+    "https_proxy", "HTTPS_PROXY", "http_proxy",
+    "HTTP_PROXY",  "ALL_PROXY",	  "all_proxy",
 };
-static const char *const ca_vars[] = { "CURL_CA_BUNDLE", "SSL_CERT_FILE",
-				       "SSL_CERT_DIR" };
+static const char *const ca_vars[] = {"CURL_CA_BUNDLE", "SSL_CERT_FILE",
+				      "SSL_CERT_DIR"};
 
-static void unset_env_vars(void)
+static void
+unset_env_vars(void)
 {
 	for (size_t i = 0; i < NELEM(proxy_vars); i++)
 		unsetenv(proxy_vars[i]);
@@ -801,7 +913,8 @@ static void unset_env_vars(void)
 }
 
 /* Connections waiting on a listener nobody accepted from. */
-static int pending(int lfd)
+static int
+pending(int lfd)
 {
 	int n = 0;
 	int fd;
@@ -814,7 +927,8 @@ static int pending(int lfd)
 	return n;
 }
 
-static size_t discard(char *data, size_t size, size_t nmemb, void *userp)
+static size_t
+discard(char *data, size_t size, size_t nmemb, void *userp)
 {
 	(void)data;
 	(void)userp;
@@ -825,7 +939,8 @@ static size_t discard(char *data, size_t size, size_t nmemb, void *userp)
  * A libcurl request as any program would make it (no proxy or CA option
  * set but the CA file given); returns the HTTP status, 0 on failure.
  */
-static long plain_get(const char *url, const char *cainfo, long timeout)
+static long
+plain_get(const char *url, const char *cainfo, long timeout)
 {
 	CURL *h = curl_easy_init();
 	long status = 0;
@@ -843,14 +958,19 @@ static long plain_get(const char *url, const char *cainfo, long timeout)
 	return status;
 }
 
-static void test_env_proxy_ignored(void **state)
+static void
+test_env_proxy_ignored(void **state)
 {
 	static const struct conf confs[] = {
-		{ .timeout = TIMEOUT, .connect_timeout = TIMEOUT },
-		{ .timeout = TIMEOUT, .connect_timeout = TIMEOUT,
-		  .provider = "\"tryvox\"", .tryvox = "" },
-		{ .timeout = TIMEOUT, .connect_timeout = TIMEOUT,
-		  .provider = "\"mudbase\"", .mudbase = "" },
+	    {.timeout = TIMEOUT, .connect_timeout = TIMEOUT},
+	    {.timeout = TIMEOUT,
+	     .connect_timeout = TIMEOUT,
+	     .provider = "\"tryvox\"",
+	     .tryvox = ""},
+	    {.timeout = TIMEOUT,
+	     .connect_timeout = TIMEOUT,
+	     .provider = "\"mudbase\"",
+	     .mudbase = ""},
 	};
 	char proxy[64], url[300];
 	int port, lfd, rc[NELEM(confs)], by_module, by_plain;
@@ -884,8 +1004,8 @@ static void test_env_proxy_ignored(void **state)
 			print_error("with *_proxy set, %s: %s (%.2f s for "
 				    "all), %d connection(s) to the proxy\n",
 				    confs[i].provider != NULL
-					    ? confs[i].provider
-					    : "baxverify",
+					? confs[i].provider
+					: "baxverify",
 				    pam_rc_name(rc[i]), secs, by_module);
 			dump_syslog();
 			fail();
@@ -899,7 +1019,8 @@ static void test_env_proxy_ignored(void **state)
 	}
 }
 
-static void set_ca_env(void)
+static void
+set_ca_env(void)
 {
 	setenv("CURL_CA_BUNDLE", selfsigned_pem, 1);
 	setenv("SSL_CERT_FILE", selfsigned_pem, 1);
@@ -907,7 +1028,8 @@ static void set_ca_env(void)
 }
 
 /* A GET to another mock instance, trusting only cainfo; its JSON. */
-static cJSON *other_mock_json(int port, const char *cainfo, const char *path)
+static cJSON *
+other_mock_json(int port, const char *cainfo, const char *path)
 {
 	CURL *h = curl_easy_init();
 	char url[256], *buf = NULL;
@@ -934,7 +1056,8 @@ static cJSON *other_mock_json(int port, const char *cainfo, const char *path)
 	return j;
 }
 
-static long json_num(const cJSON *j, const char *name)
+static long
+json_num(const cJSON *j, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
 
@@ -942,32 +1065,34 @@ static long json_num(const cJSON *j, const char *name)
 }
 
 /* Against the self-signed mock with the CA variables trusting it. */
-static void env_ca_selfsigned(bool system_ca)
+static void
+env_ca_selfsigned(bool system_ca)
 {
-	struct conf c = { .timeout = TIMEOUT, .connect_timeout = TIMEOUT,
-			  .system_ca = system_ca };
+	struct conf c = {.timeout = TIMEOUT,
+			 .connect_timeout = TIMEOUT,
+			 .system_ca = system_ca};
 	char url[256];
 	cJSON *before, *after;
 	long fails;
 	int rc;
 
-	snprintf(url, sizeof(url), "https://127.0.0.1:%d/v1",
-		 selfsigned_port);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/v1", selfsigned_port);
 	c.api_url = url;
 	write_conf(&c);
 	/* The control: its own certificate does trust the mock. */
-	before = other_mock_json(selfsigned_port, selfsigned_pem,
-				 "/_mock/stats");
+	before =
+	    other_mock_json(selfsigned_port, selfsigned_pem, "/_mock/stats");
 	if (before == NULL) {
 		print_error("control failed: %s does not let libcurl reach "
-			    "the self-signed mock\n", selfsigned_pem);
+			    "the self-signed mock\n",
+			    selfsigned_pem);
 		fail();
 	}
 	set_ca_env();
 	rc = run_auth("bv", "alice", ANSWERS(CODE), NULL);
 	unset_env_vars();
-	after = other_mock_json(selfsigned_port, selfsigned_pem,
-				"/_mock/stats");
+	after =
+	    other_mock_json(selfsigned_port, selfsigned_pem, "/_mock/stats");
 	assert_non_null(after);
 	fails = json_num(after, "handshake_failures") -
 		json_num(before, "handshake_failures");
@@ -976,7 +1101,8 @@ static void env_ca_selfsigned(bool system_ca)
 		print_error("%s with CURL_CA_BUNDLE/SSL_CERT_FILE/SSL_CERT_DIR "
 			    "trusting the self-signed mock: %s, %ld API "
 			    "request(s) reached it, %ld handshake(s) "
-			    "failed\n", system_ca ? "system CAs" : "ca_file",
+			    "failed\n",
+			    system_ca ? "system CAs" : "ca_file",
 			    pam_rc_name(rc), json_num(after, "requests"),
 			    fails);
 		dump_syslog();
@@ -987,21 +1113,24 @@ static void env_ca_selfsigned(bool system_ca)
 	cJSON_Delete(after);
 }
 
-static void test_env_ca_ignored_ca_file(void **state)
+static void
+test_env_ca_ignored_ca_file(void **state)
 {
 	(void)state;
 	env_ca_selfsigned(false);
 }
 
-static void test_env_ca_ignored_system(void **state)
+static void
+test_env_ca_ignored_system(void **state)
 {
 	(void)state;
 	env_ca_selfsigned(true);
 }
 
-static void test_env_ca_proper_mock_works(void **state)
+static void
+test_env_ca_proper_mock_works(void **state)
 {
-	struct conf c = { .timeout = TIMEOUT, .connect_timeout = TIMEOUT };
+	struct conf c = {.timeout = TIMEOUT, .connect_timeout = TIMEOUT};
 	int rc;
 
 	(void)state;
@@ -1019,49 +1148,50 @@ static void test_env_ca_proper_mock_works(void **state)
  * title sequence, DEL, a C1 CSI (U+009B), then NUL and more text: as JSON
  * escapes, which the mock turns back into those bytes on the wire.
  */
-#define EVIL_JSON \
-	"\\u001b[2J\\u001b[31mRED\\u0007BEL\\r\\nFAKE log line " \
+#define EVIL_JSON                                                              \
+	"\\u001b[2J\\u001b[31mRED\\u0007BEL\\r\\nFAKE log line "               \
 	"\\u001b]0;owned\\u0007 \\u007fDEL \\u009bC1 \\u0000after-NUL"
 #define LONG_UNIT "\\u001b[1mLONG\\u0007 " /* 10 bytes once decoded */
 
 struct ctl_case {
 	const char *name;
 	const char *endpoint;
-	const char *provider;  /* NULL: baxverify */
+	const char *provider; /* NULL: baxverify */
 	const char *code;
 	int status;
-	int long_units;        /* 0: EVIL_JSON as the message */
-	const char *evidence;  /* syslog must show this (sanitised) */
-	bool ran;              /* for the table */
+	int long_units;	      /* 0: EVIL_JSON as the message */
+	const char *evidence; /* syslog must show this (sanitised) */
+	bool ran;	      /* for the table */
 	bool ok;
 };
 
 static struct ctl_case ctl_cases[] = {
-	{ "baxverify message", "send", NULL, "BAXVERIFY_SMS_SEND_FAILED", 400,
-	  0, "RED?BEL", false, false },
-	{ "baxverify code", "send", NULL,
-	  "EVIL\\u001b[31m\\u0007\\r\\nCODE", 400, 0, "EVIL?[31m???CODE",
-	  false, false },
-	{ "tryvox message", "tryvox-start", "tryvox", "FORBIDDEN", 403, 0,
-	  "RED?BEL", false, false },
-	{ "mudbase message", "mudbase-send", "mudbase", "forbidden", 403, 0,
-	  "RED?BEL", false, false },
-	/* 25 KB of escapes: within the 64 KiB cap, parsed and cut. */
-	{ "25 KB message", "send", NULL, "BAXVERIFY_SMS_SEND_FAILED", 400,
-	  2500, "[1mLONG", false, false },
-	/* 100 KB: over the cap, refused unread. */
-	{ "100 KB message", "send", NULL, "BAXVERIFY_SMS_SEND_FAILED", 400,
-	  10000, "larger than", false, false },
+    {"baxverify message", "send", NULL, "BAXVERIFY_SMS_SEND_FAILED", 400, 0,
+     "RED?BEL", false, false},
+    {"baxverify code", "send", NULL, "EVIL\\u001b[31m\\u0007\\r\\nCODE", 400, 0,
+     "EVIL?[31m???CODE", false, false},
+    {"tryvox message", "tryvox-start", "tryvox", "FORBIDDEN", 403, 0, "RED?BEL",
+     false, false},
+    {"mudbase message", "mudbase-send", "mudbase", "forbidden", 403, 0,
+     "RED?BEL", false, false},
+    /* 25 KB of escapes: within the 64 KiB cap, parsed and cut. */
+    {"25 KB message", "send", NULL, "BAXVERIFY_SMS_SEND_FAILED", 400, 2500,
+     "[1mLONG", false, false},
+    /* 100 KB: over the cap, refused unread. */
+    {"100 KB message", "send", NULL, "BAXVERIFY_SMS_SEND_FAILED", 400, 10000,
+     "larger than", false, false},
 };
 
-static bool is_control(const unsigned char *p)
+static bool
+is_control(const unsigned char *p)
 {
 	return *p < 0x20 || *p == 0x7f ||
 	       (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f);
 }
 
 /* The first control byte of text (lines split at sep), or NULL. */
-static const char *find_control(const char *text, char sep)
+static const char *
+find_control(const char *text, char sep)
 {
 	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
 		if (*p != (unsigned char)sep && is_control(p))
@@ -1070,7 +1200,8 @@ static const char *find_control(const char *text, char sep)
 	return NULL;
 }
 
-static size_t longest_line(const char *text)
+static size_t
+longest_line(const char *text)
 {
 	size_t best = 0;
 
@@ -1085,19 +1216,21 @@ static size_t longest_line(const char *text)
 	return best;
 }
 
-static const char *ctl_answer(int n, void *arg)
+static const char *
+ctl_answer(int n, void *arg)
 {
 	(void)arg;
 	return n == 0 ? CODE : NULL;
 }
 
-static void test_control_chars(void **state)
+static void
+test_control_chars(void **state)
 {
 	struct ctl_case *t = *state;
-	struct conf c = { .timeout = TIMEOUT, .connect_timeout = TIMEOUT };
-	struct pam_run run = { .service = "bv", .user = "alice",
-			       .answer = ctl_answer };
-	struct sbuf fault = { NULL, 0, 0 };
+	struct conf c = {.timeout = TIMEOUT, .connect_timeout = TIMEOUT};
+	struct pam_run run = {
+	    .service = "bv", .user = "alice", .answer = ctl_answer};
+	struct sbuf fault = {NULL, 0, 0};
 	const char *bad;
 	char *log;
 	size_t loglen, userlen;
@@ -1111,9 +1244,11 @@ static void test_control_chars(void **state)
 		c.mudbase = "";
 	}
 	write_conf(&c);
-	sb_printf(&fault, "{\"endpoint\": \"%s\", \"kind\": \"error\", "
+	sb_printf(&fault,
+		  "{\"endpoint\": \"%s\", \"kind\": \"error\", "
 		  "\"count\": 1, \"code\": \"%s\", \"status\": %d, "
-		  "\"message\": \"", t->endpoint, t->code, t->status);
+		  "\"message\": \"",
+		  t->endpoint, t->code, t->status);
 	if (t->long_units == 0)
 		sb_printf(&fault, "%s", EVIL_JSON);
 	for (int i = 0; i < t->long_units; i++)
@@ -1157,8 +1292,8 @@ static void test_control_chars(void **state)
 		fail_msg("%s: user message of %zu bytes", t->name, userlen);
 	if (strstr(log, t->evidence) == NULL) {
 		print_error("%s: syslog does not show \"%s\": the server's "
-			    "text was not logged as expected\n", t->name,
-			    t->evidence);
+			    "text was not logged as expected\n",
+			    t->name, t->evidence);
 		dump_syslog();
 		fail();
 	}
@@ -1171,7 +1306,8 @@ static void test_control_chars(void **state)
 /* The table in docs/.                                                 */
 
 /* Markdown-safe copy of s: '|' and '`' escaped, cut at max bytes. */
-static void md_cell(FILE *f, const char *s, size_t max)
+static void
+md_cell(FILE *f, const char *s, size_t max)
 {
 	size_t n = 0;
 
@@ -1187,7 +1323,8 @@ static void md_cell(FILE *f, const char *s, size_t max)
 		fputs("…", f);
 }
 
-static const char *verdict_name(const struct row *r)
+static const char *
+verdict_name(const struct row *r)
 {
 	if (r->na != NULL)
 		return "n/a";
@@ -1206,22 +1343,26 @@ struct hygiene_check {
 };
 
 static struct hygiene_check hygiene[] = {
-	{ "proxy variables", "https_proxy, HTTPS_PROXY, http_proxy, "
-	  "ALL_PROXY at a listener of the test: a login with each provider "
-	  "succeeds, no connection to it", test_env_proxy_ignored, false,
-	  false },
-	{ "CA variables, ca_file", "CURL_CA_BUNDLE, SSL_CERT_FILE, "
-	  "SSL_CERT_DIR trusting the self-signed mock: refused",
-	  test_env_ca_ignored_ca_file, false, false },
-	{ "CA variables, system CAs", "the same without ca_file: refused",
-	  test_env_ca_ignored_system, false, false },
-	{ "CA variables, proper mock", "the same variables, the proper mock "
-	  "with ca_file: success", test_env_ca_proper_mock_works, false,
-	  false },
+    {"proxy variables",
+     "https_proxy, HTTPS_PROXY, http_proxy, "
+     "ALL_PROXY at a listener of the test: a login with each provider "
+     "succeeds, no connection to it",
+     test_env_proxy_ignored, false, false},
+    {"CA variables, ca_file",
+     "CURL_CA_BUNDLE, SSL_CERT_FILE, "
+     "SSL_CERT_DIR trusting the self-signed mock: refused",
+     test_env_ca_ignored_ca_file, false, false},
+    {"CA variables, system CAs", "the same without ca_file: refused",
+     test_env_ca_ignored_system, false, false},
+    {"CA variables, proper mock",
+     "the same variables, the proper mock "
+     "with ca_file: success",
+     test_env_ca_proper_mock_works, false, false},
 };
 
 /* Runs one check; ok only when it returned (fail() jumps over). */
-static void test_hygiene(void **state)
+static void
+test_hygiene(void **state)
 {
 	struct hygiene_check *h = *state;
 
@@ -1230,7 +1371,8 @@ static void test_hygiene(void **state)
 	h->ok = true;
 }
 
-static void write_matrix(const char *path)
+static void
+write_matrix(const char *path)
 {
 	char tmp[4200];
 	FILE *f;
@@ -1314,18 +1456,21 @@ static void write_matrix(const char *path)
 		fprintf(f, "| %s | %s | %s |\n", hygiene[i].name,
 			hygiene[i].what,
 			!hygiene[i].ran ? "not run"
-					: hygiene[i].ok ? "ok" : "FAIL");
+			: hygiene[i].ok ? "ok"
+					: "FAIL");
 	for (size_t i = 0; i < NELEM(ctl_cases); i++)
-		fprintf(f, "| control characters: %s | error answer at %s "
-			   "(%s): no control byte in syslog or to the user, "
-			   "lines bounded | %s |\n", ctl_cases[i].name,
-			ctl_cases[i].endpoint,
+		fprintf(f,
+			"| control characters: %s | error answer at %s "
+			"(%s): no control byte in syslog or to the user, "
+			"lines bounded | %s |\n",
+			ctl_cases[i].name, ctl_cases[i].endpoint,
 			ctl_cases[i].long_units > 0
-				? "ESC and BEL, 10 bytes a unit"
-				: "ANSI escapes, BEL, CR LF, OSC, DEL, C1 CSI, "
-				  "NUL",
+			    ? "ESC and BEL, 10 bytes a unit"
+			    : "ANSI escapes, BEL, CR LF, OSC, DEL, C1 CSI, "
+			      "NUL",
 			!ctl_cases[i].ran ? "not run"
-					  : ctl_cases[i].ok ? "ok" : "FAIL");
+			: ctl_cases[i].ok ? "ok"
+					  : "FAIL");
 	if (fchmod(fileno(f), 0644) != 0 || fclose(f) != 0 ||
 	    rename(tmp, path) != 0) {
 		print_error("cannot write %s: %s\n", path, strerror(errno));
@@ -1338,14 +1483,16 @@ static void write_matrix(const char *path)
 /* ------------------------------------------------------------------ */
 /* Fixtures and main.                                                  */
 
-static int cell_setup(void **state)
+static int
+cell_setup(void **state)
 {
 	return harness_setup(state);
 }
 
 /* The forwarder and the variables go whatever happened; then the
    hygiene check, whose verdict the table shows too. */
-static int cell_teardown(void **state)
+static int
+cell_teardown(void **state)
 {
 	struct row *r = *state;
 	int rc;
@@ -1359,14 +1506,16 @@ static int cell_teardown(void **state)
 	return rc;
 }
 
-static int hyg_teardown(void **state)
+static int
+hyg_teardown(void **state)
 {
 	fwd_stop();
 	unset_env_vars();
 	return harness_teardown(state);
 }
 
-static int ctl_teardown(void **state)
+static int
+ctl_teardown(void **state)
 {
 	struct ctl_case *t = *state;
 	int rc = hyg_teardown(state);
@@ -1376,7 +1525,8 @@ static int ctl_teardown(void **state)
 	return rc;
 }
 
-static int hygiene_teardown(void **state)
+static int
+hygiene_teardown(void **state)
 {
 	struct hygiene_check *h = *state;
 	int rc = hyg_teardown(state);
@@ -1386,7 +1536,8 @@ static int hygiene_teardown(void **state)
 	return rc;
 }
 
-static int env_port(const char *name)
+static int
+env_port(const char *name)
 {
 	const char *v = getenv(name);
 	char *end;
@@ -1398,7 +1549,8 @@ static int env_port(const char *name)
 	return end != v && *end == '\0' && p > 0 && p < 65536 ? (int)p : -1;
 }
 
-static void add_rows(void)
+static void
+add_rows(void)
 {
 	size_t max = NELEM(steps) * NELEM(faults) * 2;
 
@@ -1427,7 +1579,8 @@ static void add_rows(void)
 	}
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	const char *only = argc > 1 ? argv[1] : NULL;
 	const char *docs = getenv("BV_FAULT_MATRIX");
@@ -1469,29 +1622,28 @@ int main(int argc, char **argv)
 			continue;
 		snprintf(buf, sizeof(buf), "fault(%s, %s, %s, %s)",
 			 rows[i].step->provider, rows[i].step->name,
-			 rows[i].fault->name,
-			 rows[i].safe ? "safe" : "secure");
+			 rows[i].fault->name, rows[i].safe ? "safe" : "secure");
 		names[n] = strdup(buf);
-		all[n] = (struct CMUnitTest){ names[n], test_cell, cell_setup,
-					      cell_teardown, &rows[i] };
+		all[n] = (struct CMUnitTest){names[n], test_cell, cell_setup,
+					     cell_teardown, &rows[i]};
 		n++;
 	}
 	for (size_t i = 0; i < NELEM(ctl_cases); i++) {
 		names[n] = case_name("control_chars", ctl_cases[i].name, NULL);
-		all[n] = (struct CMUnitTest){ names[n], test_control_chars,
-					      harness_setup, ctl_teardown,
-					      &ctl_cases[i] };
+		all[n] = (struct CMUnitTest){names[n], test_control_chars,
+					     harness_setup, ctl_teardown,
+					     &ctl_cases[i]};
 		n++;
 	}
 	for (size_t i = 0; i < NELEM(hygiene); i++) {
 		names[n] = strdup(hygiene[i].name);
-		all[n] = (struct CMUnitTest){ names[n], test_hygiene,
-					      harness_setup, hygiene_teardown,
-					      &hygiene[i] };
+		all[n] =
+		    (struct CMUnitTest){names[n], test_hygiene, harness_setup,
+					hygiene_teardown, &hygiene[i]};
 		n++;
 	}
-	failed = harness_run("pam_baxverify faults and environment", all, n,
-			     only);
+	failed =
+	    harness_run("pam_baxverify faults and environment", all, n, only);
 	print_message("fault matrix and hygiene: %.1f s\n", now_s() - t0);
 	if (docs != NULL && docs[0] != '\0' && only == NULL)
 		write_matrix(docs);

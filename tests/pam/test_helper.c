@@ -32,7 +32,7 @@ static char record[4096];
 static void
 use_script(const char *body, mode_t mode)
 {
-	struct conf c = { 0 };
+	struct conf c = {0};
 	char text[20000];
 
 	snprintf(script, sizeof(script), "%s/helper.sh", testdir);
@@ -63,7 +63,8 @@ helper_pid(void)
 		if (f == NULL)
 			continue;
 		if (fgets(stat, sizeof(stat), f) != NULL &&
-		    sscanf(stat, "%d (%63[^)]) %*c %d", &pid, comm, &ppid) == 3 &&
+		    sscanf(stat, "%d (%63[^)]) %*c %d", &pid, comm, &ppid) ==
+			3 &&
 		    ppid == getpid() && strcmp(comm, "baxverify-helpe") == 0)
 			found = pid;
 		fclose(f);
@@ -99,9 +100,10 @@ assert_denied_by_helper(int rc, const char *how)
 	assert_not_logged("ALLOWED WITHOUT A CODE");
 }
 
-static void test_helper_missing(void **state)
+static void
+test_helper_missing(void **state)
 {
-	struct conf c = { 0 };
+	struct conf c = {0};
 	char path[4096];
 
 	(void)state;
@@ -114,7 +116,8 @@ static void test_helper_missing(void **state)
 	assert_requests(NULL, 0);
 }
 
-static void test_helper_group_writable(void **state)
+static void
+test_helper_group_writable(void **state)
 {
 	(void)state;
 	use_script("exec true", 0775);
@@ -123,40 +126,43 @@ static void test_helper_group_writable(void **state)
 	assert_logged(PRIO(LOG_ERR), "helper", "writable by group");
 }
 
-static void test_helper_exits_at_once(void **state)
+static void
+test_helper_exits_at_once(void **state)
 {
 	(void)state;
 	use_script("exit 0", 0755);
 	assert_denied_by_helper(
-		run_auth("bv_safe", "alice", ANSWERS(CODE), NULL),
-		"during start");
+	    run_auth("bv_safe", "alice", ANSWERS(CODE), NULL), "during start");
 }
 
-static void test_helper_kills_itself(void **state)
+static void
+test_helper_kills_itself(void **state)
 {
 	(void)state;
 	use_script("kill -KILL $$", 0755);
 	assert_denied_by_helper(
-		run_auth("bv_safe", "alice", ANSWERS(CODE), NULL),
-		"killed by signal 9");
+	    run_auth("bv_safe", "alice", ANSWERS(CODE), NULL),
+	    "killed by signal 9");
 }
 
-static void test_helper_talks_garbage(void **state)
+static void
+test_helper_talks_garbage(void **state)
 {
 	(void)state;
 	/* "zzzz" as a frame length is 2 GB: over the cap. */
 	use_script("printf zzzzzzzzzzzz >&0; cat >/dev/null", 0755);
 	assert_denied_by_helper(
-		run_auth("bv_safe", "alice", ANSWERS(CODE), NULL),
-		"malformed message");
+	    run_auth("bv_safe", "alice", ANSWERS(CODE), NULL),
+	    "malformed message");
 }
 
-static void test_helper_killed_at_prompt(void **state)
+static void
+test_helper_killed_at_prompt(void **state)
 {
-	struct pam_run r = { .service = "bv_safe", .user = "alice",
-			     .answer = signal_helper };
+	struct pam_run r = {
+	    .service = "bv_safe", .user = "alice", .answer = signal_helper};
 	int sig = SIGKILL;
-	struct conf c = { 0 };
+	struct conf c = {0};
 
 	(void)state;
 	write_conf(&c);
@@ -168,15 +174,16 @@ static void test_helper_killed_at_prompt(void **state)
 	done(&r);
 }
 
-static void test_helper_stopped_at_prompt(void **state)
+static void
+test_helper_stopped_at_prompt(void **state)
 {
-	struct pam_run r = { .service = "bv_safe", .user = "alice",
-			     .answer = signal_helper };
+	struct pam_run r = {
+	    .service = "bv_safe", .user = "alice", .answer = signal_helper};
 	/* The code is sent before the prompt: that request must not run
 	   out (harness.h); the stopped helper then waits out the module's
 	   deadline, FAULT_TIMEOUT + 10 s. */
-	struct conf c = { .timeout = FAULT_TIMEOUT,
-			  .connect_timeout = FAULT_TIMEOUT };
+	struct conf c = {.timeout = FAULT_TIMEOUT,
+			 .connect_timeout = FAULT_TIMEOUT};
 	int sig = SIGSTOP;
 
 	(void)state;
@@ -194,10 +201,10 @@ static void test_helper_stopped_at_prompt(void **state)
  * environment with a key-log file and a preload, a signal ignored, one
  * blocked, SIGCHLD ignored, umask 0, and a descriptor left open.
  */
-static void test_helper_gets_nothing_of_ours(void **state)
+static void
+test_helper_gets_nothing_of_ours(void **state)
 {
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_chld,
-			 now;
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_chld, now;
 	char body[8192], keylog[4096], line[512];
 	sigset_t block, old_mask;
 	mode_t old_umask;
@@ -211,7 +218,8 @@ static void test_helper_gets_nothing_of_ours(void **state)
 		 " echo \"umask $(umask)\"; echo \"core $(ulimit -c)\";"
 		 " for fd in /proc/$$/fd/*; do echo \"fd ${fd##*/}\"; done;"
 		 " } >'%s/helper.record'\n"
-		 "exec '%s'", testdir, getenv("BV_HELPER"));
+		 "exec '%s'",
+		 testdir, getenv("BV_HELPER"));
 	use_script(body, 0755);
 	setenv("SSLKEYLOGFILE", keylog, 1);
 	setenv("LD_PRELOAD", "/nonexistent/preload.so", 1);
@@ -266,7 +274,6 @@ static void test_helper_gets_nothing_of_ours(void **state)
 	fclose(f);
 }
 
-
 /* The helper's allocation count and whether the chosen one failed. */
 static long
 read_report(const char *path, int *fired)
@@ -289,12 +296,13 @@ read_report(const char *path, int *fired)
  * never a success, never "ALLOWED WITHOUT A CODE".  An allocation failure
  * the libraries report as a network error would be just that.
  */
-static void test_helper_allocation_failures(void **state)
+static void
+test_helper_allocation_failures(void **state)
 {
 	const char *shim = getenv("BV_ALLOC_FAIL_SHIM");
 	const char *budget_s = getenv("BV_HELPER_ALLOC_BUDGET");
 	char body[16384], failat[4096], report[4096], at[32];
-	struct conf c = { .max_tries = 1 };
+	struct conf c = {.max_tries = 1};
 	long total, step, budget, i, runs = 0, changed = 0;
 	int f, rc;
 
@@ -326,7 +334,8 @@ static void test_helper_allocation_failures(void **state)
 		rc = run_auth("bv_safe", "alice", ANSWERS("000000"), NULL);
 		if (rc == PAM_SUCCESS) {
 			print_error("allocation %ld of %ld failed: and the "
-				    "wrong code was let in\n", i, total);
+				    "wrong code was let in\n",
+				    i, total);
 			dump_syslog();
 			fail();
 		}
@@ -338,8 +347,8 @@ static void test_helper_allocation_failures(void **state)
 	assert_not_logged("ALLOWED WITHOUT A CODE");
 	print_message("  %ld helper allocations; %ld runs, %ld denied "
 		      "otherwise than for the wrong code: %d out of memory, "
-		      "%d helper died\n", total, runs, changed,
-		      count_logged("out of memory"),
+		      "%d helper died\n",
+		      total, runs, changed, count_logged("out of memory"),
 		      count_logged("denied: helper failed"));
 	/* The injection really bit (the count is stable from run to run). */
 	assert_true(changed * 4 > runs);
@@ -350,7 +359,8 @@ static void test_helper_allocation_failures(void **state)
  * codes: no invalid access, no definite or indirect leak.  (The module's
  * own loop of 1,000 logins runs under valgrind in run-hardening.sh.)
  */
-static void test_helper_under_valgrind(void **state)
+static void
+test_helper_under_valgrind(void **state)
 {
 	char body[16384], logs[4096], path[8192], line[512];
 	struct dirent *e;
@@ -368,19 +378,20 @@ static void test_helper_under_valgrind(void **state)
 		 "exec /usr/bin/valgrind -q --leak-check=full "
 		 "--errors-for-leak-kinds=definite,indirect "
 		 "--show-leak-kinds=definite,indirect "
-		 "--log-file='%s/vg.%%p' '%s'", logs, getenv("BV_HELPER"));
+		 "--log-file='%s/vg.%%p' '%s'",
+		 logs, getenv("BV_HELPER"));
 	use_script(body, 0755);
 	/* valgrind slows the helper down many times: long timeouts. */
 	{
-		struct conf c = { .helper = script, .timeout = 30,
-				  .connect_timeout = 30 };
+		struct conf c = {
+		    .helper = script, .timeout = 30, .connect_timeout = 30};
 
 		write_conf(&c);
 	}
 	/* Three logins: the mock's own send limit allows three. */
 	assert_rc(run_auth("bv", "alice", ANSWERS(CODE), NULL), PAM_SUCCESS);
-	assert_rc(run_auth("bv", "alice", ANSWERS("000000", "111111",
-						 "222222"), NULL),
+	assert_rc(run_auth("bv", "alice", ANSWERS("000000", "111111", "222222"),
+			   NULL),
 		  PAM_MAXTRIES);
 	assert_rc(run_auth("bv_session", "alice", ANSWERS(CODE), NULL),
 		  PAM_SUCCESS);
@@ -407,12 +418,13 @@ static void test_helper_under_valgrind(void **state)
 
 /* The helper resolves names itself; a name that does not exist is an
    outage (the resolver's own answer), one that does is used. */
-static void test_helper_resolves_names(void **state)
+static void
+test_helper_resolves_names(void **state)
 {
 	char url[512];
 	const char *port = strrchr(mock_url, ':');
-	struct conf c = { .timeout = FAULT_TIMEOUT,
-			  .connect_timeout = FAULT_TIMEOUT };
+	struct conf c = {.timeout = FAULT_TIMEOUT,
+			 .connect_timeout = FAULT_TIMEOUT};
 
 	(void)state;
 	assert_non_null(port);
@@ -433,11 +445,12 @@ static void test_helper_resolves_names(void **state)
 
 /* A CA file libcurl cannot read is the administrator's error, never an
    outage: denied under failmode = "safe" too. */
-static void test_helper_bad_ca_file_is_config(void **state)
+static void
+test_helper_bad_ca_file_is_config(void **state)
 {
 	const char *saved = ca_file;
 	char bad[4096];
-	struct conf c = { 0 };
+	struct conf c = {0};
 
 	(void)state;
 	snprintf(bad, sizeof(bad), "%s/not-a-ca.pem", testdir);
@@ -467,10 +480,11 @@ count_chld(int sig)
 
 /* A host's own SIGCHLD handler that reaps any child (sshd's) stays in
    place, cannot take the helper from the module, and hears of it. */
-static void test_helper_keeps_host_sigchld_handler(void **state)
+static void
+test_helper_keeps_host_sigchld_handler(void **state)
 {
-	struct sigaction sa = { .sa_handler = count_chld }, old, now;
-	struct conf c = { 0 };
+	struct sigaction sa = {.sa_handler = count_chld}, old, now;
+	struct conf c = {0};
 	int rc;
 
 	(void)state;
@@ -493,11 +507,12 @@ static void test_helper_keeps_host_sigchld_handler(void **state)
  * the outage is one as usual.  The run is in a child: a lowered hard
  * limit cannot be raised again.
  */
-static void test_helper_low_limits_no_outage(void **state)
+static void
+test_helper_low_limits_no_outage(void **state)
 {
-	struct conf c = { .timeout = 2, .connect_timeout = 2 };
+	struct conf c = {.timeout = 2, .connect_timeout = 2};
 	char url[128], body[8192], *seen;
-	struct rlimit rl = { 1UL << 31, 1UL << 31 };
+	struct rlimit rl = {1UL << 31, 1UL << 31};
 	int port, fd, status = 0;
 	pid_t pid;
 
@@ -535,23 +550,24 @@ static void test_helper_low_limits_no_outage(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	T(test_helper_missing),
-	T(test_helper_group_writable),
-	T(test_helper_exits_at_once),
-	T(test_helper_kills_itself),
-	T(test_helper_talks_garbage),
-	T(test_helper_killed_at_prompt),
-	T(test_helper_stopped_at_prompt),
-	T(test_helper_gets_nothing_of_ours),
-	T(test_helper_allocation_failures),
-	T(test_helper_resolves_names),
-	T(test_helper_bad_ca_file_is_config),
-	T(test_helper_keeps_host_sigchld_handler),
-	T(test_helper_low_limits_no_outage),
-	T(test_helper_under_valgrind),
+    T(test_helper_missing),
+    T(test_helper_group_writable),
+    T(test_helper_exits_at_once),
+    T(test_helper_kills_itself),
+    T(test_helper_talks_garbage),
+    T(test_helper_killed_at_prompt),
+    T(test_helper_stopped_at_prompt),
+    T(test_helper_gets_nothing_of_ours),
+    T(test_helper_allocation_failures),
+    T(test_helper_resolves_names),
+    T(test_helper_bad_ca_file_is_config),
+    T(test_helper_keeps_host_sigchld_handler),
+    T(test_helper_low_limits_no_outage),
+    T(test_helper_under_valgrind),
 };
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	struct CMUnitTest all[NELEM(tests)];
 	size_t n = 0;

@@ -45,8 +45,8 @@
 #define MSG_SENT "A verification code was sent by SMS to " ALICE_MASKED "."
 #define MSG_LOCKED "Too many failed attempts. Try again in "
 #define MSG_LIMIT "Too many codes requested. Try again in "
-#define MSG_OFFER \
-	"The verification service is unreachable. Enter a recovery " \
+#define MSG_OFFER                                                              \
+	"The verification service is unreachable. Enter a recovery "           \
 	"code, or press Enter to cancel."
 #define LOG_VERIFIED "verified " ALICE_MASKED " by local (SMS)"
 /* BV_INTERNAL: this host's own failure, never an outage. */
@@ -58,18 +58,18 @@
 /* ------------------------------------------------------------------ */
 /* Plans: answers computed when the prompt comes.                      */
 
-#define PLAN(...) ((void *)(uintptr_t)(const char *const[]){ __VA_ARGS__, \
-							     NULL })
+#define PLAN(...) ((void *)(uintptr_t)(const char *const[]){__VA_ARGS__, NULL})
 
 /* A login of user on service answered by the plan; fields may follow. */
-#define LOGIN(svc, usr, plan) \
+#define LOGIN(svc, usr, plan)                                                  \
 	.service = (svc), .user = (usr), .answer = plan_answer, .arg = (plan)
 
 /*
  * The answer hooks run in child processes too: nothing from here to
  * plan_answer uses cmocka, and files are read without its assertions.
  */
-static char *slurp(const char *path)
+static char *
+slurp(const char *path)
 {
 	FILE *f = fopen(path, "re");
 	char *buf = NULL;
@@ -99,7 +99,8 @@ static char *slurp(const char *path)
 
 /* The code of the nth delivery (-1: the newest), from outbox_path: the
    first word of the message that is 4 to 8 digits. */
-static bool outbox_code(int nth, char *out, size_t outsz)
+static bool
+outbox_code(int nth, char *out, size_t outsz)
 {
 	char *box = slurp(outbox_path), *line, *save = NULL, *msg;
 	int count = 0;
@@ -132,7 +133,8 @@ static bool outbox_code(int nth, char *out, size_t outsz)
 	return ok;
 }
 
-static void store_file(const char *user, char *out, size_t outsz)
+static void
+store_file(const char *user, char *out, size_t outsz)
 {
 	snprintf(out, outsz, "%s/%s", store_path, user);
 }
@@ -143,7 +145,8 @@ static void store_file(const char *user, char *out, size_t outsz)
  * module holds no lock while it waits for an answer; the file is
  * replaced by rename, as the module does.
  */
-static bool expire_code(void)
+static bool
+expire_code(void)
 {
 	char path[8192], tmp[8300];
 	char *text, *code, *f2, *f3;
@@ -163,8 +166,8 @@ static bool expire_code(void)
 	}
 	snprintf(tmp, sizeof(tmp), "%s.test", path);
 	f = fopen(tmp, "we");
-	ok = f != NULL &&
-	     fprintf(f, "%.*s 1%s", (int)(f2 - text), text, f3) > 0;
+	ok =
+	    f != NULL && fprintf(f, "%.*s 1%s", (int)(f2 - text), text, f3) > 0;
 	ok = f != NULL && fclose(f) == 0 && ok;
 	ok = ok && rename(tmp, path) == 0;
 	free(text);
@@ -175,7 +178,8 @@ static bool expire_code(void)
  * Let alice's lockout run out without waiting for the clock: its
  * "locked_until TIME" becomes "locked_until 1", replaced by rename.
  */
-static bool end_lockout(void)
+static bool
+end_lockout(void)
 {
 	char path[8192], tmp[8300];
 	char *text, *line, *eol;
@@ -202,7 +206,8 @@ static bool end_lockout(void)
 	return ok;
 }
 
-static const char *plan_answer(int n, void *arg)
+static const char *
+plan_answer(int n, void *arg)
 {
 	const char *const *plan = arg;
 	static char code[32];
@@ -235,9 +240,10 @@ static char local_group[16384];
 
 /* provider = "local", delivery to the outbox file, plus more lines of
    the local group. */
-static struct conf local_file(const char *more)
+static struct conf
+local_file(const char *more)
 {
-	struct conf c = { .provider = "\"local\"", .sections = local_group };
+	struct conf c = {.provider = "\"local\"", .sections = local_group};
 
 	snprintf(local_group, sizeof(local_group),
 		 "local = {\n  delivery = \"file\";\n  file = \"%s\";\n%s};",
@@ -246,9 +252,10 @@ static struct conf local_file(const char *more)
 }
 
 /* provider = "local", delivery by the script (in the scratch dir). */
-static struct conf local_command(const char *script, const char *more)
+static struct conf
+local_command(const char *script, const char *more)
 {
-	struct conf c = { .provider = "\"local\"", .sections = local_group };
+	struct conf c = {.provider = "\"local\"", .sections = local_group};
 
 	snprintf(local_group, sizeof(local_group),
 		 "local = {\n  delivery = \"command\";\n"
@@ -260,12 +267,14 @@ static struct conf local_command(const char *script, const char *more)
 /* ------------------------------------------------------------------ */
 /* Looking at files.                                                   */
 
-static void scratch_file(const char *name, char *out, size_t outsz)
+static void
+scratch_file(const char *name, char *out, size_t outsz)
 {
 	snprintf(out, outsz, "%s/%s", testdir, name);
 }
 
-static char *read_scratch(const char *name)
+static char *
+read_scratch(const char *name)
 {
 	char path[8192];
 
@@ -273,7 +282,8 @@ static char *read_scratch(const char *name)
 	return read_whole_file(path);
 }
 
-static unsigned outbox_lines(void)
+static unsigned
+outbox_lines(void)
 {
 	char *box = read_whole_file(outbox_path);
 	unsigned n = count_lines(box);
@@ -283,7 +293,8 @@ static unsigned outbox_lines(void)
 }
 
 #define assert_outbox(n) assert_outbox_at((n), __LINE__)
-static void assert_outbox_at(unsigned want, int line)
+static void
+assert_outbox_at(unsigned want, int line)
 {
 	unsigned got = outbox_lines();
 
@@ -297,7 +308,8 @@ static void assert_outbox_at(unsigned want, int line)
 	}
 }
 
-static char *store_text(const char *user)
+static char *
+store_text(const char *user)
 {
 	char path[8192];
 
@@ -306,7 +318,8 @@ static char *store_text(const char *user)
 }
 
 /* How many lines of user's record start with "key ". */
-static int store_count(const char *user, const char *key)
+static int
+store_count(const char *user, const char *key)
 {
 	char *text = store_text(user);
 	size_t klen = strlen(key);
@@ -325,7 +338,8 @@ static int store_count(const char *user, const char *key)
 
 /* The number in field (1-based, after the key) of user's first "key"
    line; -1 when there is no such line or field. */
-static long long store_field(const char *user, const char *key, int field)
+static long long
+store_field(const char *user, const char *key, int field)
 {
 	char *text = store_text(user), *save = NULL;
 	long long v = -1;
@@ -346,10 +360,10 @@ static long long store_field(const char *user, const char *key, int field)
 	return v;
 }
 
-#define assert_store(user, key, want) \
+#define assert_store(user, key, want)                                          \
 	assert_store_at((user), (key), (want), __LINE__)
-static void assert_store_at(const char *user, const char *key,
-			    long long want, int line)
+static void
+assert_store_at(const char *user, const char *key, long long want, int line)
 {
 	long long got = store_field(user, key, 1);
 
@@ -357,13 +371,15 @@ static void assert_store_at(const char *user, const char *key,
 		char *text = store_text(user);
 
 		print_error("line %d: store %s: \"%s\" is %lld, expected "
-			    "%lld:\n%s", line, user, key, got, want, text);
+			    "%lld:\n%s",
+			    line, user, key, got, want, text);
 		free(text);
 		fail();
 	}
 }
 
-static void done(struct pam_run *r)
+static void
+done(struct pam_run *r)
 {
 	pamtest_free_env(r->env);
 	r->env = NULL;
@@ -372,7 +388,8 @@ static void done(struct pam_run *r)
 }
 
 /* A 64-hex-digit token. */
-static bool hex64(const char *s)
+static bool
+hex64(const char *s)
 {
 	return s != NULL && strlen(s) == 64 &&
 	       strspn(s, "0123456789abcdef") == 64;
@@ -380,7 +397,8 @@ static bool hex64(const char *s)
 
 /* The N of "...Try again in N minute(s)." after prefix in what the user
    saw, or -1. */
-static long minutes_in(const char *shown, const char *prefix)
+static long
+minutes_in(const char *shown, const char *prefix)
 {
 	const char *p = shown != NULL ? strstr(shown, prefix) : NULL;
 	char *end;
@@ -401,11 +419,12 @@ static long minutes_in(const char *shown, const char *prefix)
  * pam_wrapper; its exit status, and what it printed (stdout and stderr)
  * in *out when out is not NULL.
  */
-static int run_cli(char **out, ...)
+static int
+run_cli(char **out, ...)
 {
 	const char *cli = getenv("BV_CLI");
 	const char *argv[16];
-	struct sbuf text = { NULL, 0, 0 };
+	struct sbuf text = {NULL, 0, 0};
 	char chunk[1024];
 	int p[2], argc = 0, status = 0;
 	ssize_t got;
@@ -457,8 +476,8 @@ static int run_cli(char **out, ...)
 
 /* "baxverify validate-token --file F --user USER": a token is never
    given on the command line (the CLI refuses it there). */
-static int validate_token_cli(char **out, const char *token,
-			      const char *user)
+static int
+validate_token_cli(char **out, const char *token, const char *user)
 {
 	char path[8192];
 	int rc;
@@ -478,8 +497,8 @@ static int validate_token_cli(char **out, const char *token,
  * ("NNNN-NNNN-NNNN").  Each, in that form and as bare digits, is a
  * secret for the rest of the case.
  */
-static void make_recovery(const char *user, char codes[][RECOVERY_LEN + 1],
-			  int n)
+static void
+make_recovery(const char *user, char codes[][RECOVERY_LEN + 1], int n)
 {
 	char count[16], *out = NULL;
 	const char *p;
@@ -508,8 +527,7 @@ static void make_recovery(const char *user, char codes[][RECOVERY_LEN + 1],
 		p += RECOVERY_LEN - 1;
 	}
 	if (got != n) {
-		print_error("expected %d codes, found %d in:\n%s", n, got,
-			    out);
+		print_error("expected %d codes, found %d in:\n%s", n, got, out);
 		fail();
 	}
 	free(out);
@@ -524,7 +542,8 @@ static char token_seen[128];
 
 /* Between authentication and session: the proof is in the store and
    the administrator's command confirms it (without spending it). */
-static void check_proof_recorded(struct pam_run *r)
+static void
+check_proof_recorded(struct pam_run *r)
 {
 	const char *token = env_get(r->env, "BAXVERIFY_TOKEN");
 	char *out = NULL;
@@ -541,7 +560,8 @@ static void check_proof_recorded(struct pam_run *r)
 
 /* The store is a 0700 directory the module made, its record and the
    outbox (it holds codes) 0600 files. */
-static void assert_modes(void)
+static void
+assert_modes(void)
 {
 	struct stat st;
 	char path[8192];
@@ -556,13 +576,13 @@ static void assert_modes(void)
 	assert_int_equal(st.st_mode & 07777, 0600);
 }
 
-static void test_local_success(void **state)
+static void
+test_local_success(void **state)
 {
 	struct conf c = local_file(NULL);
-	struct pam_run r = { LOGIN("bv_session_ignore", "alice",
-				   PLAN("@latest")),
-			     .session = true,
-			     .after_auth = check_proof_recorded };
+	struct pam_run r = {
+	    LOGIN("bv_session_ignore", "alice", PLAN("@latest")),
+	    .session = true, .after_auth = check_proof_recorded};
 	char host[256] = "", want[512], code[32], *box, *out = NULL;
 	time_t t0 = time(NULL);
 	long long exp;
@@ -585,8 +605,10 @@ static void test_local_success(void **state)
 	assert_true(outbox_code(0, code, sizeof(code)));
 	assert_int_equal(strlen(code), 6);
 	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
-	snprintf(want, sizeof(want), ALICE_PHONE ": %s is your login code "
-		 "for %s\n", code, host);
+	snprintf(want, sizeof(want),
+		 ALICE_PHONE ": %s is your login code "
+			     "for %s\n",
+		 code, host);
 	box = read_whole_file(outbox_path);
 	assert_string_equal(box, want);
 	free(box);
@@ -605,10 +627,11 @@ static void test_local_success(void **state)
 	done(&r);
 }
 
-static void test_local_wrong_then_right(void **state)
+static void
+test_local_wrong_then_right(void **state)
 {
 	struct conf c = local_file(NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN(WRONG, "@latest")) };
+	struct pam_run r = {LOGIN("bv", "alice", PLAN(WRONG, "@latest"))};
 
 	(void)state;
 	write_conf(&c);
@@ -625,11 +648,12 @@ static void test_local_wrong_then_right(void **state)
 }
 
 /* local.max_attempts below max_tries: the code's own limit ends it. */
-static void test_local_max_attempts(void **state)
+static void
+test_local_max_attempts(void **state)
 {
 	struct conf c = local_file("  max_attempts = 2;\n");
 	struct pam_run r = {
-		LOGIN("bv", "alice", PLAN(WRONG, WRONG, "@latest")),
+	    LOGIN("bv", "alice", PLAN(WRONG, WRONG, "@latest")),
 	};
 
 	(void)state;
@@ -649,11 +673,12 @@ static void test_local_max_attempts(void **state)
 }
 
 /* The code's expiry passes while the user types: a new one on Enter. */
-static void test_local_expired_then_resend(void **state)
+static void
+test_local_expired_then_resend(void **state)
 {
 	struct conf c = local_file(NULL);
 	struct pam_run r = {
-		LOGIN("bv", "alice", PLAN("@expire", "", "@latest")),
+	    LOGIN("bv", "alice", PLAN("@expire", "", "@latest")),
 	};
 
 	(void)state;
@@ -662,7 +687,7 @@ static void test_local_expired_then_resend(void **state)
 	assert_int_equal(r.prompts, 3);
 	assert_err("The code has expired. Press Enter for a new code.");
 	assert_logged(PRIO(LOG_NOTICE), "verify via local failed: "
-		      "code expired");
+					"code expired");
 	assert_logged(PRIO(LOG_INFO), LOG_VERIFIED);
 	assert_outbox(2);
 	assert_int_equal(count_in_bufs(info_buf, MSG_SENT), 2);
@@ -670,10 +695,11 @@ static void test_local_expired_then_resend(void **state)
 }
 
 /* No resend left: an expired code ends the login. */
-static void test_local_expired(void **state)
+static void
+test_local_expired(void **state)
 {
 	struct conf c = local_file(NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("@expire", "@latest")) };
+	struct pam_run r = {LOGIN("bv", "alice", PLAN("@expire", "@latest"))};
 
 	(void)state;
 	c.max_sends = 1;
@@ -682,7 +708,8 @@ static void test_local_expired(void **state)
 	assert_int_equal(r.prompts, 1);
 	assert_err(MSG_EXPIRED);
 	assert_not_said("Press Enter");
-	assert_logged(PRIO(LOG_NOTICE), "user=alice", "verify via local "
+	assert_logged(PRIO(LOG_NOTICE), "user=alice",
+		      "verify via local "
 		      "failed: code expired: no live code");
 	assert_outbox(1);
 	/* The expired code is dropped from the record. */
@@ -691,10 +718,11 @@ static void test_local_expired(void **state)
 }
 
 /* Enter: a second code; only the second one works. */
-static void test_local_resend(void **state)
+static void
+test_local_resend(void **state)
 {
 	struct conf c = local_file(NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("", "@0", "@1")) };
+	struct pam_run r = {LOGIN("bv", "alice", PLAN("", "@0", "@1"))};
 	char first[32], second[32];
 
 	(void)state;
@@ -714,11 +742,12 @@ static void test_local_resend(void **state)
 }
 
 /* The message template, its escapes, and code_length. */
-static void test_local_template(void **state)
+static void
+test_local_template(void **state)
 {
 	struct conf c = local_file("  message = \"Code %c for %h (100%%)\";\n"
 				   "  code_length = 8;\n");
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+	struct pam_run r = {LOGIN("bv", "alice", PLAN("@latest"))};
 	char host[256] = "", want[512], code[32], *box;
 
 	(void)state;
@@ -740,7 +769,8 @@ static void test_local_template(void **state)
  * Two logins of one user at the same time (two ssh sessions): each gets
  * a code and a proof of its own, and neither spoils the other's.
  */
-static const char *answer_after_other(int n, void *arg)
+static const char *
+answer_after_other(int n, void *arg)
 {
 	static char code[32];
 
@@ -752,12 +782,15 @@ static const char *answer_after_other(int n, void *arg)
 	return outbox_code(0, code, sizeof(code)) ? code : NULL;
 }
 
-static void test_local_two_logins_codes(void **state)
+static void
+test_local_two_logins_codes(void **state)
 {
 	struct conf c = local_file(NULL);
-	struct pam_run other = { LOGIN("bv", "alice", PLAN("@latest")) };
-	struct pam_run r = { .service = "bv", .user = "alice",
-			     .answer = answer_after_other, .arg = &other };
+	struct pam_run other = {LOGIN("bv", "alice", PLAN("@latest"))};
+	struct pam_run r = {.service = "bv",
+			    .user = "alice",
+			    .answer = answer_after_other,
+			    .arg = &other};
 
 	(void)state;
 	write_conf(&c);
@@ -775,7 +808,8 @@ static void test_local_two_logins_codes(void **state)
 
 /* Between this login's authentication and its session, another login
    of alice authenticates: this session still spends its own proof. */
-static void other_login(struct pam_run *r)
+static void
+other_login(struct pam_run *r)
 {
 	struct pam_run *other = r->arg;
 
@@ -785,7 +819,8 @@ static void other_login(struct pam_run *r)
 				env_get(r->env, "BAXVERIFY_TOKEN"));
 }
 
-static const char *answer_latest(int n, void *arg)
+static const char *
+answer_latest(int n, void *arg)
 {
 	static char code[32];
 
@@ -793,13 +828,17 @@ static const char *answer_latest(int n, void *arg)
 	return n == 0 && outbox_code(-1, code, sizeof(code)) ? code : NULL;
 }
 
-static void test_local_two_logins_sessions(void **state)
+static void
+test_local_two_logins_sessions(void **state)
 {
 	struct conf c = local_file(NULL);
-	struct pam_run other = { LOGIN("bv", "alice", PLAN("@latest")) };
-	struct pam_run r = { .service = "bv_session_ignore", .user = "alice",
-			     .answer = answer_latest, .arg = &other,
-			     .session = true, .after_auth = other_login };
+	struct pam_run other = {LOGIN("bv", "alice", PLAN("@latest"))};
+	struct pam_run r = {.service = "bv_session_ignore",
+			    .user = "alice",
+			    .answer = answer_latest,
+			    .arg = &other,
+			    .session = true,
+			    .after_auth = other_login};
 
 	(void)state;
 	write_conf(&c);
@@ -816,12 +855,15 @@ static void test_local_two_logins_sessions(void **state)
  * (root) when the session opens.  The proof is in the invoking user's
  * record, and that is where consume_token must spend it.
  */
-static void test_local_session_as_target_user(void **state)
+static void
+test_local_session_as_target_user(void **state)
 {
 	struct conf c = local_file(NULL);
-	struct pam_run r = { .service = "bv_session_ignore", .user = "alice",
-			     .answer = answer_latest, .session = true,
-			     .session_user = "root" };
+	struct pam_run r = {.service = "bv_session_ignore",
+			    .user = "alice",
+			    .answer = answer_latest,
+			    .session = true,
+			    .session_user = "root"};
 
 	(void)state;
 	write_conf(&c);
@@ -837,10 +879,11 @@ static void test_local_session_as_target_user(void **state)
 /* ------------------------------------------------------------------ */
 /* delivery = "command".                                               */
 
-static void test_command_success(void **state)
+static void
+test_command_success(void **state)
 {
 	struct conf c = local_command("sms-record.sh", NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+	struct pam_run r = {LOGIN("bv", "alice", PLAN("@latest"))};
 	char host[256] = "", want[512], code[32], script[8192];
 	char *text, *line, *save = NULL;
 	bool extra = false;
@@ -890,7 +933,8 @@ static void test_command_success(void **state)
 
 /* No syslog line may carry a control character (the capture shim has
    already folded newlines) or an 8-bit/UTF-8 C1 control. */
-static void assert_log_clean(size_t max_line)
+static void
+assert_log_clean(size_t max_line)
 {
 	char *log = read_whole_file(syslog_file);
 	size_t len = 0;
@@ -920,10 +964,11 @@ static void assert_log_clean(size_t max_line)
 	free(log);
 }
 
-static void test_command_failure(void **state)
+static void
+test_command_failure(void **state)
 {
 	struct conf c = local_command("sms-fail.sh", NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+	struct pam_run r = {LOGIN("bv", "alice", PLAN("@latest"))};
 
 	(void)state;
 	c.failmode = "secure";
@@ -932,8 +977,8 @@ static void test_command_failure(void **state)
 	assert_int_equal(r.prompts, 0);
 	assert_err(MSG_UNREACH);
 	assert_logged(PRIO(LOG_ERR), "user=alice", "send via local failed",
-		      "delivery command failed (status 3): gateway ",
-		      "refused", ": no credit left");
+		      "delivery command failed (status 3): gateway ", "refused",
+		      ": no credit left");
 	/* Only the first line, and without its escape sequence. */
 	assert_not_logged("second line");
 	assert_not_logged("account 42");
@@ -943,10 +988,11 @@ static void test_command_failure(void **state)
 }
 
 /* failmode=safe lets the user in, with the warning it always logs. */
-static void test_command_failure_safe(void **state)
+static void
+test_command_failure_safe(void **state)
 {
 	struct conf c = local_command("sms-fail.sh", NULL);
-	struct pam_run r = { LOGIN("bv_safe", "alice", PLAN("@latest")) };
+	struct pam_run r = {LOGIN("bv_safe", "alice", PLAN("@latest"))};
 
 	(void)state;
 	write_conf(&c);
@@ -957,7 +1003,8 @@ static void test_command_failure_safe(void **state)
 }
 
 /* Is pid gone (or only a zombie nobody reaped)? */
-static bool pid_gone(pid_t pid)
+static bool
+pid_gone(pid_t pid)
 {
 	char path[64], *stat;
 	const char *close_paren;
@@ -978,12 +1025,13 @@ static bool pid_gone(pid_t pid)
    host's failure (the caller of a setuid program can stop or starve the
    command), never an outage: failmode=safe does not let anyone in on
    it. */
-static void check_timeout(const char *script)
+static void
+check_timeout(const char *script)
 {
 	struct conf c = local_command(script, "  timeout = 1;\n");
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+	struct pam_run r = {LOGIN("bv", "alice", PLAN("@latest"))};
 	char *pids_text;
-	long pids[2] = { 0, 0 };
+	long pids[2] = {0, 0};
 	char *p, *end;
 	bool left = false;
 	double t0;
@@ -1016,7 +1064,8 @@ static void check_timeout(const char *script)
 			usleep(20 * 1000);
 		if (!pid_gone((pid_t)pids[i])) {
 			print_error("pid %ld (started by the delivery command)"
-				    " outlived the timeout\n", pids[i]);
+				    " outlived the timeout\n",
+				    pids[i]);
 			/* Ours, by its PID: do not leave it behind. */
 			kill((pid_t)pids[i], SIGKILL);
 			left = true;
@@ -1026,23 +1075,26 @@ static void check_timeout(const char *script)
 }
 
 /* The command is a shell script whose child hangs (no exec). */
-static void test_command_timeout(void **state)
+static void
+test_command_timeout(void **state)
 {
 	(void)state;
 	check_timeout("sms-sleep.sh");
 }
 
 /* The hanging program is the module's direct child. */
-static void test_command_timeout_exec(void **state)
+static void
+test_command_timeout_exec(void **state)
 {
 	(void)state;
 	check_timeout("sms-sleep-exec.sh");
 }
 
-static void test_command_hostile_output(void **state)
+static void
+test_command_hostile_output(void **state)
 {
 	struct conf c = local_command("sms-hostile.sh", NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+	struct pam_run r = {LOGIN("bv", "alice", PLAN("@latest"))};
 	double t0 = now_s();
 
 	(void)state;
@@ -1051,9 +1103,9 @@ static void test_command_hostile_output(void **state)
 	/* 100 KB on stderr must not block the command until the timeout
 	   (10 s by default); 8 s leave a loaded machine room. */
 	assert_true(now_s() - t0 < 8.0);
-	assert_logged(PRIO(LOG_ERR), "send via local failed",
-		      "delivery command failed (status 1): ",
-		      "gateway says: AAAA");
+	assert_logged(
+	    PRIO(LOG_ERR), "send via local failed",
+	    "delivery command failed (status 1): ", "gateway says: AAAA");
 	assert_not_logged("after the NUL");
 	assert_not_logged("line two");
 	assert_log_clean(512);
@@ -1066,10 +1118,11 @@ static void test_command_hostile_output(void **state)
  * its exit status and a masked excerpt, never the code, the number or an
  * address (before: the first line verbatim).
  */
-static void test_command_echoes_secrets(void **state)
+static void
+test_command_echoes_secrets(void **state)
 {
 	struct conf c = local_command("sms-echo.sh", NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+	struct pam_run r = {LOGIN("bv", "alice", PLAN("@latest"))};
 	char code[32];
 
 	(void)state;
@@ -1096,11 +1149,12 @@ static void test_command_echoes_secrets(void **state)
  * login (it may have leaked through the failed command's output), it is
  * a wrong code.  Before, its hash stayed in the store and it worked.
  */
-static void test_command_failure_forgets_code(void **state)
+static void
+test_command_failure_forgets_code(void **state)
 {
 	struct conf c = local_command("sms-echo.sh", NULL);
-	struct pam_run failed = { LOGIN("bv", "alice", PLAN("@latest")) };
-	struct pam_run later = { LOGIN("bv", "alice", PLAN("@0")) };
+	struct pam_run failed = {LOGIN("bv", "alice", PLAN("@latest"))};
+	struct pam_run later = {LOGIN("bv", "alice", PLAN("@0"))};
 	char leaked[32], fresh[32];
 
 	(void)state;
@@ -1137,10 +1191,11 @@ static void test_command_failure_forgets_code(void **state)
  * through.  (Before: PAM_AUTHINFO_UNAVAIL, and with failmode=safe
  * everyone got in.)
  */
-static void refused_command(const char *script, const char *why)
+static void
+refused_command(const char *script, const char *why)
 {
 	struct conf c = local_command(script, NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+	struct pam_run r = {LOGIN("bv", "alice", PLAN("@latest"))};
 
 	c.failmode = "safe";
 	write_conf(&c);
@@ -1154,7 +1209,8 @@ static void refused_command(const char *script, const char *why)
 	done(&r);
 }
 
-static void test_command_not_executable(void **state)
+static void
+test_command_not_executable(void **state)
 {
 	char path[8192], *script = read_scratch("sms-record.sh");
 
@@ -1166,7 +1222,8 @@ static void test_command_not_executable(void **state)
 	(void)unlink(path);
 }
 
-static void test_command_missing(void **state)
+static void
+test_command_missing(void **state)
 {
 	(void)state;
 	refused_command("no-such-command", "cannot open it: No such file");
@@ -1177,7 +1234,8 @@ static void test_command_missing(void **state)
  * before, the check followed it and the exec by path ran whatever it
  * pointed to by then.
  */
-static void test_command_symlink(void **state)
+static void
+test_command_symlink(void **state)
 {
 	char link[8192], target[8192];
 
@@ -1191,7 +1249,8 @@ static void test_command_symlink(void **state)
 
 /* Owned by someone else than root (or us): whoever owns it would read
    every code. */
-static void test_command_foreign_owner(void **state)
+static void
+test_command_foreign_owner(void **state)
 {
 	char path[8192], *script = read_scratch("sms-record.sh");
 
@@ -1210,10 +1269,11 @@ static void test_command_foreign_owner(void **state)
 
 /* delivery = "file" never follows a symlink (O_NOFOLLOW): refused as
    misconfigured, whatever failmode says. */
-static void test_file_delivery_symlink(void **state)
+static void
+test_file_delivery_symlink(void **state)
 {
 	struct conf c = local_file(NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+	struct pam_run r = {LOGIN("bv", "alice", PLAN("@latest"))};
 	char target[8192], *text;
 
 	(void)state;
@@ -1241,10 +1301,11 @@ static void test_file_delivery_symlink(void **state)
  * then seen not to be a regular file); nothing is written to it.  Not
  * the harness's outbox: its checks read that file.
  */
-static void test_file_delivery_fifo(void **state)
+static void
+test_file_delivery_fifo(void **state)
 {
-	struct conf c = { .provider = "\"local\"", .sections = local_group };
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("@latest")) };
+	struct conf c = {.provider = "\"local\"", .sections = local_group};
+	struct pam_run r = {LOGIN("bv", "alice", PLAN("@latest"))};
 	struct pam_run again = r;
 	char fifo[8192], buf[64];
 	int reader;
@@ -1282,13 +1343,14 @@ static void test_file_delivery_fifo(void **state)
 /* ------------------------------------------------------------------ */
 /* Recovery codes.                                                     */
 
-static void test_recovery_once(void **state)
+static void
+test_recovery_once(void **state)
 {
 	char codes[10][RECOVERY_LEN + 1], bare[13];
 	struct conf c = local_file(NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN(codes[0])) };
-	struct pam_run digits = { LOGIN("bv", "alice", PLAN(bare)) };
-	struct pam_run again = { LOGIN("bv", "alice", PLAN(codes[0])) };
+	struct pam_run r = {LOGIN("bv", "alice", PLAN(codes[0]))};
+	struct pam_run digits = {LOGIN("bv", "alice", PLAN(bare))};
+	struct pam_run again = {LOGIN("bv", "alice", PLAN(codes[0]))};
 
 	(void)state;
 	write_conf(&c);
@@ -1323,13 +1385,14 @@ static void test_recovery_once(void **state)
 
 /* The API is down: a recovery code still gets in under failmode
    secure; Enter instead leaves the outage's verdict. */
-static void test_recovery_api_down(void **state)
+static void
+test_recovery_api_down(void **state)
 {
 	char codes[10][RECOVERY_LEN + 1], url[128];
-	struct conf c = { .api_url = url, .failmode = "secure" };
-	struct pam_run none = { LOGIN("bv", "alice", PLAN("")) };
-	struct pam_run r = { LOGIN("bv", "alice", PLAN(codes[3])) };
-	struct pam_run enter = { LOGIN("bv", "alice", PLAN("")) };
+	struct conf c = {.api_url = url, .failmode = "secure"};
+	struct pam_run none = {LOGIN("bv", "alice", PLAN(""))};
+	struct pam_run r = {LOGIN("bv", "alice", PLAN(codes[3]))};
+	struct pam_run enter = {LOGIN("bv", "alice", PLAN(""))};
 	int port, fd;
 
 	(void)state;
@@ -1363,13 +1426,14 @@ static void test_recovery_api_down(void **state)
 
 /* A wrong recovery code is a failed verification like a wrong code:
    it counts towards the lockout. */
-static void test_recovery_wrong_counts(void **state)
+static void
+test_recovery_wrong_counts(void **state)
 {
 	char codes[2][RECOVERY_LEN + 1];
 	struct conf c = local_file(NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN(WRONG_RECOVERY)) };
-	struct pam_run code = { LOGIN("bv", "alice", PLAN(WRONG)) };
-	struct pam_run locked = { LOGIN("bv", "alice", PLAN(codes[0])) };
+	struct pam_run r = {LOGIN("bv", "alice", PLAN(WRONG_RECOVERY))};
+	struct pam_run code = {LOGIN("bv", "alice", PLAN(WRONG))};
+	struct pam_run locked = {LOGIN("bv", "alice", PLAN(codes[0]))};
 
 	(void)state;
 	c.max_tries = 1;
@@ -1383,7 +1447,7 @@ static void test_recovery_wrong_counts(void **state)
 
 	assert_rc(run_pam_child(&code), PAM_MAXTRIES);
 	assert_logged(PRIO(LOG_WARNING), "locked out for 900s after 2 failed "
-		      "verifications");
+					 "verifications");
 	done(&code);
 	/* Locked: not even a good recovery code is looked at. */
 	assert_rc(run_pam_child(&locked), PAM_AUTH_ERR);
@@ -1394,11 +1458,12 @@ static void test_recovery_wrong_counts(void **state)
 }
 
 /* recovery.enabled = false: a recovery code is just a wrong answer. */
-static void test_recovery_disabled(void **state)
+static void
+test_recovery_disabled(void **state)
 {
 	char codes[1][RECOVERY_LEN + 1];
 	struct conf c = local_file(NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN(codes[0])) };
+	struct pam_run r = {LOGIN("bv", "alice", PLAN(codes[0]))};
 
 	(void)state;
 	c.max_tries = 1;
@@ -1415,11 +1480,12 @@ static void test_recovery_disabled(void **state)
 /* ------------------------------------------------------------------ */
 /* Limits: the send limit and the lockout, across processes.           */
 
-static void test_send_limit(void **state)
+static void
+test_send_limit(void **state)
 {
-	struct conf c = { .limits = "max_sends_per_hour = 2;" };
-	struct pam_run third = { .service = "bv", .user = "alice",
-				 .codes = ANSWERS(CODE) };
+	struct conf c = {.limits = "max_sends_per_hour = 2;"};
+	struct pam_run third = {
+	    .service = "bv", .user = "alice", .codes = ANSWERS(CODE)};
 	struct pam_run after_reset = third;
 	char *out = NULL;
 	long minutes;
@@ -1438,10 +1504,12 @@ static void test_send_limit(void **state)
 	minutes = minutes_in(third.shown, MSG_LIMIT);
 	if (minutes < 59 || minutes > 60) {
 		print_error("no \"" MSG_LIMIT "N minute(s).\" with N 59-60 "
-			    "in:\n%s", third.shown);
+			    "in:\n%s",
+			    third.shown);
 		fail();
 	}
-	assert_logged(PRIO(LOG_NOTICE), "user=alice", "send refused: 2 codes "
+	assert_logged(PRIO(LOG_NOTICE), "user=alice",
+		      "send refused: 2 codes "
 		      "in the last hour (limits.max_sends_per_hour = 2)");
 	done(&third);
 
@@ -1455,11 +1523,12 @@ static void test_send_limit(void **state)
 }
 
 /* The limit also holds within one login's resends, local provider. */
-static void test_send_limit_local(void **state)
+static void
+test_send_limit_local(void **state)
 {
 	struct conf c = local_file(NULL);
-	struct pam_run r = { LOGIN("bv", "alice", PLAN("", "", "@latest")) };
-	struct pam_run next = { LOGIN("bv", "alice", PLAN("@latest")) };
+	struct pam_run r = {LOGIN("bv", "alice", PLAN("", "", "@latest"))};
+	struct pam_run next = {LOGIN("bv", "alice", PLAN("@latest"))};
 
 	(void)state;
 	c.max_sends = 3;
@@ -1470,7 +1539,7 @@ static void test_send_limit_local(void **state)
 	assert_outbox(2);
 	assert_err(MSG_LIMIT);
 	assert_logged(PRIO(LOG_NOTICE), "send refused: 2 codes in the last "
-		      "hour");
+					"hour");
 	done(&r);
 
 	assert_rc(run_pam_child(&next), PAM_AUTH_ERR);
@@ -1480,12 +1549,13 @@ static void test_send_limit_local(void **state)
 	done(&next);
 }
 
-static void test_lockout(void **state)
+static void
+test_lockout(void **state)
 {
 	struct conf c = local_file(NULL);
-	struct pam_run first = { LOGIN("bv", "alice", PLAN(WRONG)) };
+	struct pam_run first = {LOGIN("bv", "alice", PLAN(WRONG))};
 	struct pam_run second = first, third = first;
-	struct pam_run after = { LOGIN("bv", "alice", PLAN("@latest")) };
+	struct pam_run after = {LOGIN("bv", "alice", PLAN("@latest"))};
 	char *out = NULL;
 	long minutes;
 
@@ -1500,7 +1570,8 @@ static void test_lockout(void **state)
 	assert_rc(run_pam_child(&second), PAM_MAXTRIES);
 	assert_store("alice", "failures", 2);
 	assert_true(store_field("alice", "locked_until", 1) > time(NULL));
-	assert_logged(PRIO(LOG_WARNING), "user=alice", "locked out for 900s "
+	assert_logged(PRIO(LOG_WARNING), "user=alice",
+		      "locked out for 900s "
 		      "after 2 failed verifications");
 	done(&second);
 
@@ -1515,7 +1586,7 @@ static void test_lockout(void **state)
 		fail();
 	}
 	assert_logged(PRIO(LOG_NOTICE), "denied: locked out after 2 failed "
-		      "verifications");
+					"verifications");
 	done(&third);
 
 	/* The administrator clears it. */
@@ -1530,19 +1601,20 @@ static void test_lockout(void **state)
 }
 
 /* A success clears the failures in a row. */
-static void test_success_resets_failures(void **state)
+static void
+test_success_resets_failures(void **state)
 {
 	static const struct {
 		const char *answer;
 		int rc;
 		long long failures;
 	} steps[] = {
-		{ WRONG, PAM_MAXTRIES, 1 },
-		{ "@latest", PAM_SUCCESS, 0 },
-		{ WRONG, PAM_MAXTRIES, 1 },
-		{ WRONG, PAM_MAXTRIES, 2 },
-		/* 3 = deny had the first failure not been cleared */
-		{ "@latest", PAM_SUCCESS, 0 },
+	    {WRONG, PAM_MAXTRIES, 1},
+	    {"@latest", PAM_SUCCESS, 0},
+	    {WRONG, PAM_MAXTRIES, 1},
+	    {WRONG, PAM_MAXTRIES, 2},
+	    /* 3 = deny had the first failure not been cleared */
+	    {"@latest", PAM_SUCCESS, 0},
 	};
 	struct conf c = local_file(NULL);
 
@@ -1552,7 +1624,7 @@ static void test_success_resets_failures(void **state)
 	write_conf(&c);
 	for (size_t i = 0; i < NELEM(steps); i++) {
 		struct pam_run r = {
-			LOGIN("bv", "alice", PLAN(steps[i].answer)),
+		    LOGIN("bv", "alice", PLAN(steps[i].answer)),
 		};
 
 		assert_rc(run_pam_child(&r), steps[i].rc);
@@ -1564,10 +1636,11 @@ static void test_success_resets_failures(void **state)
 }
 
 /* unlock_time passes: the user may try again, counted afresh. */
-static void test_lockout_ends(void **state)
+static void
+test_lockout_ends(void **state)
 {
 	struct conf c = local_file(NULL);
-	struct pam_run wrong = { LOGIN("bv", "alice", PLAN(WRONG)) };
+	struct pam_run wrong = {LOGIN("bv", "alice", PLAN(WRONG))};
 	struct pam_run wrong2 = wrong, locked = wrong, after = wrong;
 
 	(void)state;
@@ -1579,7 +1652,7 @@ static void test_lockout_ends(void **state)
 	assert_rc(run_pam_child(&locked), PAM_AUTH_ERR);
 	assert_int_equal(locked.prompts, 0);
 	assert_logged(PRIO(LOG_WARNING), "locked out for 3600s after 2 failed "
-		      "verifications");
+					 "verifications");
 	/* The hour passes (in the record: no test waits on the clock). */
 	assert_true(end_lockout());
 	/* Asked again; this wrong code is the first of a new count. */
@@ -1608,7 +1681,8 @@ struct meanwhile {
 	const char *then;
 };
 
-static const char *answer_after_lockout(int n, void *arg)
+static const char *
+answer_after_lockout(int n, void *arg)
 {
 	struct meanwhile *m = arg;
 	static char code[32];
@@ -1623,13 +1697,16 @@ static const char *answer_after_lockout(int n, void *arg)
 
 /* The right code, typed after another login locked the user out, does
    not get in and does not lift the lockout. */
-static void test_lockout_at_prompt(void **state)
+static void
+test_lockout_at_prompt(void **state)
 {
 	struct conf c = local_file(NULL);
-	struct meanwhile m = { .other = { LOGIN("bv", "alice", PLAN(WRONG)) },
-			       .then = "@0" };
-	struct pam_run r = { .service = "bv", .user = "alice",
-			     .answer = answer_after_lockout, .arg = &m };
+	struct meanwhile m = {.other = {LOGIN("bv", "alice", PLAN(WRONG))},
+			      .then = "@0"};
+	struct pam_run r = {.service = "bv",
+			    .user = "alice",
+			    .answer = answer_after_lockout,
+			    .arg = &m};
 	long long until;
 
 	(void)state;
@@ -1638,7 +1715,7 @@ static void test_lockout_at_prompt(void **state)
 	run_pam(&r);
 	assert_rc(m.other.auth_rc, PAM_AUTH_ERR);
 	assert_logged(PRIO(LOG_WARNING), "locked out for 900s after 1 "
-		      "failed verifications");
+					 "failed verifications");
 	until = store_field("alice", "locked_until", 1);
 	assert_true(until > time(NULL));
 
@@ -1647,7 +1724,8 @@ static void test_lockout_at_prompt(void **state)
 	assert_non_null(strstr(r.shown, MSG_LOCKED));
 	assert_int_equal(count_logged(LOG_VERIFIED), 0);
 	assert_int_equal(count_logged("denied: locked out after 1 failed "
-				      "verifications"), 1);
+				      "verifications"),
+			 1);
 	/* The lockout, and the failure count, as the other login left
 	   them; nothing more was sent. */
 	assert_int_equal(store_field("alice", "locked_until", 1), until);
@@ -1659,15 +1737,18 @@ static void test_lockout_at_prompt(void **state)
 
 /* A recovery code typed at a prompt while the user is locked out is
    refused, not spent, and does not lift the lockout (as at the start). */
-static void test_recovery_refused_at_prompt_when_locked(void **state)
+static void
+test_recovery_refused_at_prompt_when_locked(void **state)
 {
 	char codes[2][RECOVERY_LEN + 1];
 	struct conf c = local_file(NULL);
-	struct meanwhile m = { .other = { LOGIN("bv", "alice", PLAN(WRONG)) },
-			       .then = codes[0] };
-	struct pam_run r = { .service = "bv", .user = "alice",
-			     .answer = answer_after_lockout, .arg = &m };
-	struct pam_run after = { LOGIN("bv", "alice", PLAN(codes[0])) };
+	struct meanwhile m = {.other = {LOGIN("bv", "alice", PLAN(WRONG))},
+			      .then = codes[0]};
+	struct pam_run r = {.service = "bv",
+			    .user = "alice",
+			    .answer = answer_after_lockout,
+			    .arg = &m};
+	struct pam_run after = {LOGIN("bv", "alice", PLAN(codes[0]))};
 	long long until;
 	char *out = NULL;
 
@@ -1701,16 +1782,17 @@ static void test_recovery_refused_at_prompt_when_locked(void **state)
 /* ------------------------------------------------------------------ */
 /* Grace: remember=SECONDS.                                            */
 
-#define LOG_GRANTED "granted: verified within the last 300s on this " \
-		    "service and terminal"
+#define LOG_GRANTED                                                            \
+	"granted: verified within the last 300s on this "                      \
+	"service and terminal"
 
 /* A login on service as user from tty (and rhost); whether it was asked
    for a code (and answered it) or let through silently. */
-static bool asked(const char *service, const char *user, const char *tty,
-		  const char *rhost)
+static bool
+asked(const char *service, const char *user, const char *tty, const char *rhost)
 {
-	struct pam_run r = { LOGIN(service, user, PLAN("@latest")),
-			     .tty = tty, .rhost = rhost };
+	struct pam_run r = {LOGIN(service, user, PLAN("@latest")), .tty = tty,
+			    .rhost = rhost};
 	unsigned before = outbox_lines();
 	bool was_asked;
 
@@ -1728,7 +1810,8 @@ static bool asked(const char *service, const char *user, const char *tty,
 	return was_asked;
 }
 
-static void test_grace_same_tty(void **state)
+static void
+test_grace_same_tty(void **state)
 {
 	struct conf c = local_file(NULL);
 	time_t t0 = time(NULL);
@@ -1747,7 +1830,8 @@ static void test_grace_same_tty(void **state)
 }
 
 /* Never shared across terminals, remote hosts, services or users. */
-static void test_grace_scoped(void **state)
+static void
+test_grace_scoped(void **state)
 {
 	struct conf c = local_file(NULL);
 
@@ -1767,11 +1851,14 @@ static void test_grace_scoped(void **state)
 	assert_int_equal(count_logged(LOG_GRANTED), 4);
 	assert_logged(PRIO(LOG_INFO), "user=root service=bv_remember",
 		      LOG_GRANTED);
-	assert_logged(PRIO(LOG_INFO), "user=alice service=bv_remember "
-		      "rhost=192.0.2.7", LOG_GRANTED);
+	assert_logged(PRIO(LOG_INFO),
+		      "user=alice service=bv_remember "
+		      "rhost=192.0.2.7",
+		      LOG_GRANTED);
 }
 
-static void test_grace_off_by_default(void **state)
+static void
+test_grace_off_by_default(void **state)
 {
 	struct conf c = local_file(NULL);
 
@@ -1789,7 +1876,8 @@ static void test_grace_off_by_default(void **state)
  * no window is opened or granted, so two long terminals that share
  * their first 250 characters never share one, as a cut key would.
  */
-static void test_grace_long_tty(void **state)
+static void
+test_grace_long_tty(void **state)
 {
 	struct conf c = local_file(NULL);
 	char tty1[301], tty2[301];
@@ -1808,7 +1896,8 @@ static void test_grace_long_tty(void **state)
 	assert_true(asked("bv_remember", "alice", tty1, NULL));
 	assert_not_logged("granted:");
 	assert_int_equal(store_count("alice", "remember"), 0);
-	assert_logged(PRIO(LOG_DEBUG), "user=alice", "no grace window: the "
+	assert_logged(PRIO(LOG_DEBUG), "user=alice",
+		      "no grace window: the "
 		      "service, terminal and remote host are too long for a "
 		      "key");
 	/* A terminal of a sane length still gets its window. */
@@ -1818,7 +1907,8 @@ static void test_grace_long_tty(void **state)
 
 /* Terminals and remote hosts that differ only in bytes the record
    cannot hold, or in where a '|' falls, are different windows. */
-static void test_grace_key_unambiguous(void **state)
+static void
+test_grace_key_unambiguous(void **state)
 {
 	struct conf c = local_file(NULL);
 
@@ -1836,7 +1926,8 @@ static void test_grace_key_unambiguous(void **state)
 }
 
 /* remember is also a top-level key of the file. */
-static void test_grace_config_key(void **state)
+static void
+test_grace_config_key(void **state)
 {
 	struct conf c = local_file(NULL);
 
@@ -1854,9 +1945,10 @@ static void test_grace_config_key(void **state)
 #define PARALLEL 20
 
 /* (Not a compound literal in the loop: that one would die with it.) */
-static const char *const wrong_only[] = { WRONG, NULL };
+static const char *const wrong_only[] = {WRONG, NULL};
 
-static void test_parallel_failures(void **state)
+static void
+test_parallel_failures(void **state)
 {
 	struct conf c = local_file("  max_attempts = 20;\n");
 	struct pam_run runs[PARALLEL];
@@ -1867,8 +1959,8 @@ static void test_parallel_failures(void **state)
 	c.limits = "deny = 1000; max_sends_per_hour = 64;";
 	write_conf(&c);
 	for (int i = 0; i < PARALLEL; i++)
-		runs[i] = (struct pam_run){ .service = "bv", .user = "alice",
-					    .codes = wrong_only };
+		runs[i] = (struct pam_run){
+		    .service = "bv", .user = "alice", .codes = wrong_only};
 	run_pam_parallel(runs, PARALLEL);
 	for (int i = 0; i < PARALLEL; i++) {
 		if (runs[i].auth_rc == PAM_MAXTRIES && runs[i].prompts == 1)
@@ -1889,7 +1981,8 @@ static void test_parallel_failures(void **state)
 	assert_not_logged("cannot lock");
 }
 
-static void test_parallel_send_limit(void **state)
+static void
+test_parallel_send_limit(void **state)
 {
 	struct conf c = local_file("  max_attempts = 20;\n");
 	struct pam_run runs[PARALLEL];
@@ -1900,8 +1993,8 @@ static void test_parallel_send_limit(void **state)
 	c.limits = "deny = 1000; max_sends_per_hour = 10;";
 	write_conf(&c);
 	for (int i = 0; i < PARALLEL; i++)
-		runs[i] = (struct pam_run){ .service = "bv", .user = "alice",
-					    .codes = wrong_only };
+		runs[i] = (struct pam_run){
+		    .service = "bv", .user = "alice", .codes = wrong_only};
 	run_pam_parallel(runs, PARALLEL);
 	for (int i = 0; i < PARALLEL; i++) {
 		if (runs[i].auth_rc == PAM_MAXTRIES && runs[i].prompts == 1 &&
@@ -1920,7 +2013,8 @@ static void test_parallel_send_limit(void **state)
 	assert_int_equal(sent, 10);
 	assert_int_equal(refused, PARALLEL - 10);
 	assert_int_equal(count_logged("send refused: 10 codes in the last "
-				      "hour"), PARALLEL - 10);
+				      "hour"),
+			 PARALLEL - 10);
 	assert_outbox(10);
 	assert_int_equal(store_count("alice", "send"), 10);
 	assert_store("alice", "failures", 10);
@@ -1931,15 +2025,15 @@ static void test_parallel_send_limit(void **state)
 /* A damaged store file is reported, never reset.                      */
 
 enum damage {
-	TRUNCATED,    /* cut inside a line */
+	TRUNCATED, /* cut inside a line */
 	EMPTY,
 	NUL_BYTE,
 	BAD_NUMBER,
 	UNKNOWN_LINE,
 	VERSION_2,
-	OVERSIZE,     /* > 64 KB of comments */
-	SYMLINK,      /* the user's file is a symlink to a good record */
-	DIRECTORY,    /* a directory where the file should be */
+	OVERSIZE,  /* > 64 KB of comments */
+	SYMLINK,   /* the user's file is a symlink to a good record */
+	DIRECTORY, /* a directory where the file should be */
 };
 
 struct damage_case {
@@ -1950,27 +2044,28 @@ struct damage_case {
 };
 
 static const struct damage_case damages[] = {
-	{ "truncated", TRUNCATED, NULL, "bv" },
-	{ "empty", EMPTY, NULL, "bv" },
-	{ "NUL byte", NUL_BYTE, NULL, "bv" },
-	{ "bad number", BAD_NUMBER, NULL, "bv" },
-	{ "unknown line", UNKNOWN_LINE, NULL, "bv" },
-	{ "version 2", VERSION_2, NULL, "bv" },
-	{ "oversize", OVERSIZE, NULL, "bv" },
-	{ "symlink", SYMLINK, NULL, "bv" },
-	{ "directory", DIRECTORY, NULL, "bv" },
-	{ "truncated", TRUNCATED, "baxverify", "bv" },
-	{ "truncated", TRUNCATED, NULL, "bv_safe" },
-	{ "bad number", BAD_NUMBER, "baxverify", "bv_safe" },
+    {"truncated", TRUNCATED, NULL, "bv"},
+    {"empty", EMPTY, NULL, "bv"},
+    {"NUL byte", NUL_BYTE, NULL, "bv"},
+    {"bad number", BAD_NUMBER, NULL, "bv"},
+    {"unknown line", UNKNOWN_LINE, NULL, "bv"},
+    {"version 2", VERSION_2, NULL, "bv"},
+    {"oversize", OVERSIZE, NULL, "bv"},
+    {"symlink", SYMLINK, NULL, "bv"},
+    {"directory", DIRECTORY, NULL, "bv"},
+    {"truncated", TRUNCATED, "baxverify", "bv"},
+    {"truncated", TRUNCATED, NULL, "bv_safe"},
+    {"bad number", BAD_NUMBER, "baxverify", "bv_safe"},
 };
 
 /* Damage alice's record as the case says; returns what the path holds
    now (for the "unchanged" check), allocated. */
-static char *apply_damage(enum damage d, const char *path)
+static char *
+apply_damage(enum damage d, const char *path)
 {
 	char *text = read_whole_file(path), *p;
 	size_t len = strlen(text);
-	struct sbuf sb = { NULL, 0, 0 };
+	struct sbuf sb = {NULL, 0, 0};
 	char other[8300];
 
 	assert_true(len > 20);
@@ -2041,8 +2136,8 @@ static char *apply_damage(enum damage d, const char *path)
 }
 
 /* Does the path still hold exactly what apply_damage left? */
-static void assert_undamaged_further(enum damage d, const char *path,
-				     const char *before)
+static void
+assert_undamaged_further(enum damage d, const char *path, const char *before)
 {
 	struct stat st;
 	char link[8300];
@@ -2082,12 +2177,13 @@ static void assert_undamaged_further(enum damage d, const char *path,
 	}
 }
 
-static void test_store_damaged(void **state)
+static void
+test_store_damaged(void **state)
 {
 	const struct damage_case *dc = *state;
 	struct conf c = local_file(NULL);
-	struct pam_run good = { LOGIN("bv", "alice", PLAN("@latest")) };
-	struct pam_run r = { LOGIN(dc->service, "alice", PLAN("@latest")) };
+	struct pam_run good = {LOGIN("bv", "alice", PLAN("@latest"))};
+	struct pam_run r = {LOGIN(dc->service, "alice", PLAN("@latest"))};
 	char path[8192], *before;
 
 	/* A real record first: sends, a proof, the failures line. */
@@ -2097,7 +2193,7 @@ static void test_store_damaged(void **state)
 	store_file("alice", path, sizeof(path));
 	before = apply_damage(dc->damage, path);
 	if (dc->provider != NULL) {
-		struct conf api = { 0 };
+		struct conf api = {0};
 
 		write_conf(&api);
 	}
@@ -2136,52 +2232,53 @@ static void test_store_damaged(void **state)
 /* ------------------------------------------------------------------ */
 
 static const struct CMUnitTest plain_tests[] = {
-	T(test_local_success),
-	T(test_local_wrong_then_right),
-	T(test_local_max_attempts),
-	T(test_local_expired_then_resend),
-	T(test_local_expired),
-	T(test_local_resend),
-	T(test_local_template),
-	T(test_local_two_logins_codes),
-	T(test_local_two_logins_sessions),
-	T(test_local_session_as_target_user),
-	T(test_command_success),
-	T(test_command_failure),
-	T(test_command_failure_safe),
-	T(test_command_timeout),
-	T(test_command_timeout_exec),
-	T(test_command_hostile_output),
-	T(test_command_echoes_secrets),
-	T(test_command_failure_forgets_code),
-	T(test_command_not_executable),
-	T(test_command_missing),
-	T(test_command_symlink),
-	T(test_command_foreign_owner),
-	T(test_file_delivery_symlink),
-	T(test_file_delivery_fifo),
-	T(test_recovery_once),
-	T(test_recovery_api_down),
-	T(test_recovery_wrong_counts),
-	T(test_recovery_disabled),
-	T(test_send_limit),
-	T(test_send_limit_local),
-	T(test_lockout),
-	T(test_success_resets_failures),
-	T(test_lockout_ends),
-	T(test_lockout_at_prompt),
-	T(test_recovery_refused_at_prompt_when_locked),
-	T(test_grace_same_tty),
-	T(test_grace_scoped),
-	T(test_grace_off_by_default),
-	T(test_grace_long_tty),
-	T(test_grace_key_unambiguous),
-	T(test_grace_config_key),
-	T(test_parallel_failures),
-	T(test_parallel_send_limit),
+    T(test_local_success),
+    T(test_local_wrong_then_right),
+    T(test_local_max_attempts),
+    T(test_local_expired_then_resend),
+    T(test_local_expired),
+    T(test_local_resend),
+    T(test_local_template),
+    T(test_local_two_logins_codes),
+    T(test_local_two_logins_sessions),
+    T(test_local_session_as_target_user),
+    T(test_command_success),
+    T(test_command_failure),
+    T(test_command_failure_safe),
+    T(test_command_timeout),
+    T(test_command_timeout_exec),
+    T(test_command_hostile_output),
+    T(test_command_echoes_secrets),
+    T(test_command_failure_forgets_code),
+    T(test_command_not_executable),
+    T(test_command_missing),
+    T(test_command_symlink),
+    T(test_command_foreign_owner),
+    T(test_file_delivery_symlink),
+    T(test_file_delivery_fifo),
+    T(test_recovery_once),
+    T(test_recovery_api_down),
+    T(test_recovery_wrong_counts),
+    T(test_recovery_disabled),
+    T(test_send_limit),
+    T(test_send_limit_local),
+    T(test_lockout),
+    T(test_success_resets_failures),
+    T(test_lockout_ends),
+    T(test_lockout_at_prompt),
+    T(test_recovery_refused_at_prompt_when_locked),
+    T(test_grace_same_tty),
+    T(test_grace_scoped),
+    T(test_grace_off_by_default),
+    T(test_grace_long_tty),
+    T(test_grace_key_unambiguous),
+    T(test_grace_config_key),
+    T(test_parallel_failures),
+    T(test_parallel_send_limit),
 };
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	size_t max = NELEM(plain_tests) + NELEM(damages);
 	struct CMUnitTest *all = calloc(max, sizeof(*all));
@@ -2200,8 +2297,8 @@ int main(int argc, char **argv)
 		snprintf(label, sizeof(label), "%s, %s", damages[i].name,
 			 damages[i].provider != NULL ? damages[i].provider
 						     : "local");
-		names[n] = case_name("test_store_damaged", label,
-				     damages[i].service);
+		names[n] =
+		    case_name("test_store_damaged", label, damages[i].service);
 		add_case(all, &n, names[n], test_store_damaged, &damages[i]);
 	}
 	rc = harness_run("pam_baxverify local store (pam_wrapper)", all, n,

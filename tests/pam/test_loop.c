@@ -47,8 +47,8 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
-#include <execinfo.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
@@ -80,7 +80,8 @@ static int down_fd = -1;
 /* ------------------------------------------------------------------ */
 /* Small helpers.                                                      */
 
-static int fd_count(bool show)
+static int
+fd_count(bool show)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
@@ -107,7 +108,8 @@ static int fd_count(bool show)
 }
 
 /* Remove the local store; the module makes it again when it needs it. */
-static void clear_store(void)
+static void
+clear_store(void)
 {
 	DIR *d = opendir(store_path);
 	struct dirent *e;
@@ -131,7 +133,8 @@ static void clear_store(void)
  * Plain pread(2) of the file's tail: this runs while allocations may be
  * failing.
  */
-static bool read_delivered(char *out, size_t outsz)
+static bool
+read_delivered(char *out, size_t outsz)
 {
 	char buf[4096], *line, *p;
 	struct stat st;
@@ -144,8 +147,8 @@ static bool read_delivered(char *out, size_t outsz)
 	if (fstat(fd, &st) == 0)
 		n = pread(fd, buf, sizeof(buf) - 1,
 			  st.st_size > (off_t)sizeof(buf) - 1
-				  ? st.st_size - (off_t)sizeof(buf) + 1
-				  : 0);
+			      ? st.st_size - (off_t)sizeof(buf) + 1
+			      : 0);
 	close(fd);
 	if (n <= 0)
 		return false;
@@ -164,7 +167,8 @@ static bool read_delivered(char *out, size_t outsz)
 }
 
 /* All of syslog, unabridged (cmocka's print_message cuts long text). */
-static void print_syslog(void)
+static void
+print_syslog(void)
 {
 	char *log = read_whole_file(syslog_file);
 
@@ -180,10 +184,11 @@ static void print_syslog(void)
 struct conv_state {
 	const char *const *answers; /* echo-off answers; DELIVERED: the code */
 	size_t next;
-	bool typed_delivered;       /* it answered with a delivered code */
+	bool typed_delivered; /* it answered with a delivered code */
 };
 
-static int answer_prompt(struct conv_state *cs, struct pam_response *r)
+static int
+answer_prompt(struct conv_state *cs, struct pam_response *r)
 {
 	const char *a = cs->answers[cs->next];
 	char code[16];
@@ -202,8 +207,9 @@ static int answer_prompt(struct conv_state *cs, struct pam_response *r)
 	return r->resp != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
 }
 
-static int conv_fn(int n, const struct pam_message **msg,
-		   struct pam_response **resp, void *data)
+static int
+conv_fn(int n, const struct pam_message **msg, struct pam_response **resp,
+	void *data)
 {
 	struct conv_state *cs = data;
 	struct pam_response *r;
@@ -233,18 +239,20 @@ static int conv_fn(int n, const struct pam_message **msg,
 /* ------------------------------------------------------------------ */
 /* The configurations.                                                 */
 
-static void conf_bax(const char *url)
+static void
+conf_bax(const char *url)
 {
-	struct conf c = { .api_url = url, .limits = LIMITS };
+	struct conf c = {.api_url = url, .limits = LIMITS};
 
 	write_conf(&c);
 }
 
-static void conf_local(void)
+static void
+conf_local(void)
 {
-	struct conf c = { .provider = "\"local\"",
-			  .sections = local_sections,
-			  .limits = LIMITS };
+	struct conf c = {.provider = "\"local\"",
+			 .sections = local_sections,
+			 .limits = LIMITS};
 
 	/* The outbox keeps growing over a round: the harness's teardown
 	   takes every code in it as a secret for its hygiene check. */
@@ -254,29 +262,35 @@ static void conf_local(void)
 /* ------------------------------------------------------------------ */
 /* The loop's scenarios: one authentication each, its result asserted. */
 
-static void expect(const char *service, const char *user,
-		   const char *const *codes, int want)
+static void
+expect(const char *service, const char *user, const char *const *codes,
+       int want)
 {
 	assert_rc(run_auth(service, user, codes, NULL), want);
 }
 
-static void sc_bax_ok(void)
+static void
+sc_bax_ok(void)
 {
 	conf_bax(NULL);
 	expect("bv", "alice", ANSWERS(CODE), PAM_SUCCESS);
 }
 
-static void sc_bax_wrong_right(void)
+static void
+sc_bax_wrong_right(void)
 {
 	conf_bax(NULL);
 	expect("bv", "alice", ANSWERS(WRONG, CODE), PAM_SUCCESS);
 }
 
 /* Authentication, then the session that consumes the token. */
-static void sc_bax_session(void)
+static void
+sc_bax_session(void)
 {
-	struct pam_run r = { .service = "bv_session", .user = "alice",
-			     .codes = ANSWERS(CODE), .session = true };
+	struct pam_run r = {.service = "bv_session",
+			    .user = "alice",
+			    .codes = ANSWERS(CODE),
+			    .session = true};
 
 	conf_bax(NULL);
 	run_pam(&r);
@@ -285,7 +299,8 @@ static void sc_bax_session(void)
 	assert_rc(r.session_rc, PAM_SUCCESS);
 }
 
-static void sc_bax_send_refused(void)
+static void
+sc_bax_send_refused(void)
 {
 	conf_bax(NULL);
 	mock_fault("{\"endpoint\": \"send\", \"kind\": \"error\", \"code\": "
@@ -293,7 +308,8 @@ static void sc_bax_send_refused(void)
 	expect("bv", "alice", ANSWERS(CODE), PAM_AUTH_ERR);
 }
 
-static void sc_bax_verify_500(void)
+static void
+sc_bax_verify_500(void)
 {
 	conf_bax(NULL);
 	mock_fault("{\"endpoint\": \"verify\", \"kind\": \"http500\", "
@@ -301,7 +317,8 @@ static void sc_bax_verify_500(void)
 	expect("bv", "alice", ANSWERS(CODE), PAM_AUTHINFO_UNAVAIL);
 }
 
-static void sc_bax_validate_malformed(void)
+static void
+sc_bax_validate_malformed(void)
 {
 	conf_bax(NULL);
 	mock_fault("{\"endpoint\": \"validate-token\", \"kind\": "
@@ -309,29 +326,33 @@ static void sc_bax_validate_malformed(void)
 	expect("bv", "alice", ANSWERS(CODE), PAM_AUTHINFO_UNAVAIL);
 }
 
-static void sc_tryvox_ok(void)
+static void
+sc_tryvox_ok(void)
 {
-	struct conf c = { .provider = "\"tryvox\"", .tryvox = "",
-			  .limits = LIMITS };
+	struct conf c = {
+	    .provider = "\"tryvox\"", .tryvox = "", .limits = LIMITS};
 
 	write_conf(&c);
 	expect("bv", "alice", ANSWERS(CODE), PAM_SUCCESS);
 }
 
-static void sc_mudbase_ok(void)
+static void
+sc_mudbase_ok(void)
 {
-	struct conf c = { .provider = "\"mudbase\"", .mudbase = "",
-			  .limits = LIMITS };
+	struct conf c = {
+	    .provider = "\"mudbase\"", .mudbase = "", .limits = LIMITS};
 
 	write_conf(&c);
 	expect("bv", "alice", ANSWERS(WRONG, CODE), PAM_SUCCESS);
 }
 
 /* BaxVerify refuses the send for the account: Tryvox takes over. */
-static void sc_failover_refused(void)
+static void
+sc_failover_refused(void)
 {
-	struct conf c = { .provider = "[\"baxverify\", \"tryvox\"]",
-			  .tryvox = "", .limits = LIMITS };
+	struct conf c = {.provider = "[\"baxverify\", \"tryvox\"]",
+			 .tryvox = "",
+			 .limits = LIMITS};
 
 	write_conf(&c);
 	mock_fault("{\"endpoint\": \"send\", \"kind\": \"error\", \"code\": "
@@ -340,28 +361,32 @@ static void sc_failover_refused(void)
 }
 
 /* BaxVerify unreachable (a closed port), Mudbase takes over. */
-static void sc_failover_down(void)
+static void
+sc_failover_down(void)
 {
-	struct conf c = { .provider = "[\"baxverify\", \"mudbase\"]",
-			  .api_url = down_url, .mudbase = "",
-			  .limits = LIMITS };
+	struct conf c = {.provider = "[\"baxverify\", \"mudbase\"]",
+			 .api_url = down_url,
+			 .mudbase = "",
+			 .limits = LIMITS};
 
 	write_conf(&c);
 	expect("bv", "alice", ANSWERS(CODE), PAM_SUCCESS);
 }
 
 /* The cheap ones: no TLS. */
-static void sc_api_down(void)
+static void
+sc_api_down(void)
 {
 	conf_bax(down_url);
 	expect("bv", "alice", ANSWERS(CODE), PAM_AUTHINFO_UNAVAIL);
 }
 
-static void local_auth(const char *const *answers, int want)
+static void
+local_auth(const char *const *answers, int want)
 {
-	struct conv_state cs = { .answers = answers };
+	struct conv_state cs = {.answers = answers};
 	struct pam_testcase tests[] = {
-		pam_test(PAMTEST_AUTHENTICATE, want),
+	    pam_test(PAMTEST_AUTHENTICATE, want),
 	};
 	enum pamtest_err perr;
 
@@ -374,46 +399,52 @@ static void local_auth(const char *const *answers, int want)
 	assert_true(cs.typed_delivered);
 }
 
-static void sc_local_ok(void)
+static void
+sc_local_ok(void)
 {
 	local_auth(ANSWERS(DELIVERED), PAM_SUCCESS);
 }
 
-static void sc_local_wrong_right(void)
+static void
+sc_local_wrong_right(void)
 {
 	local_auth(ANSWERS(WRONG, DELIVERED), PAM_SUCCESS);
 }
 
-static void sc_ignored_group(void)
+static void
+sc_ignored_group(void)
 {
-	struct conf c = { .groups = "[\"nosuchgroup-xyz\"]",
-			  .limits = LIMITS };
+	struct conf c = {.groups = "[\"nosuchgroup-xyz\"]", .limits = LIMITS};
 
 	write_conf(&c);
 	expect("bv", "root", ANSWERS(CODE), PAM_IGNORE);
 }
 
-static void sc_nullok(void)
+static void
+sc_nullok(void)
 {
 	conf_bax(NULL);
 	expect("bv_nullok", "bob", ANSWERS(CODE), PAM_IGNORE);
 }
 
-static void sc_no_phone(void)
+static void
+sc_no_phone(void)
 {
 	conf_bax(NULL);
 	expect("bv", "bob", ANSWERS(CODE), PAM_AUTH_ERR);
 }
 
-static void sc_bad_argument(void)
+static void
+sc_bad_argument(void)
 {
 	conf_bax(NULL);
 	expect("bv_badarg", "alice", ANSWERS(CODE), PAM_SERVICE_ERR);
 }
 
-static void sc_bad_conf(void)
+static void
+sc_bad_conf(void)
 {
-	struct conf c = { .extra = "frobnicate = 1;", .limits = LIMITS };
+	struct conf c = {.extra = "frobnicate = 1;", .limits = LIMITS};
 
 	write_conf(&c);
 	expect("bv", "alice", ANSWERS(CODE), PAM_SERVICE_ERR);
@@ -435,26 +466,25 @@ struct scenario {
 };
 
 static struct scenario scenarios[] = {
-	{ "baxverify ok", TLS, sc_bax_ok, 0, 0 },
-	{ "baxverify wrong then right", TLS, sc_bax_wrong_right, 0, 0 },
-	{ "baxverify auth + session", TLS, sc_bax_session, 0, 0 },
-	{ "baxverify send refused (fault)", TLS, sc_bax_send_refused, 0, 0 },
-	{ "baxverify verify HTTP 500 (fault)", TLS, sc_bax_verify_500, 0, 0 },
-	{ "baxverify validate malformed (fault)", TLS,
-	  sc_bax_validate_malformed, 0, 0 },
-	{ "tryvox ok", TLS, sc_tryvox_ok, 0, 0 },
-	{ "mudbase wrong then right", TLS, sc_mudbase_ok, 0, 0 },
-	{ "failover baxverify refused -> tryvox", TLS, sc_failover_refused, 0,
-	  0 },
-	{ "failover baxverify down -> mudbase", TLS, sc_failover_down, 0, 0 },
-	{ "local ok (file delivery)", LOCAL, sc_local_ok, 0, 0 },
-	{ "local wrong then right", LOCAL, sc_local_wrong_right, 0, 0 },
-	{ "API down (closed port)", CHEAP, sc_api_down, 0, 0 },
-	{ "ignored: not in groups", CHEAP, sc_ignored_group, 0, 0 },
-	{ "ignored: no phone, nullok", CHEAP, sc_nullok, 0, 0 },
-	{ "denied: no phone", CHEAP, sc_no_phone, 0, 0 },
-	{ "config error: bad argument", CHEAP, sc_bad_argument, 0, 0 },
-	{ "config error: unknown key", CHEAP, sc_bad_conf, 0, 0 },
+    {"baxverify ok", TLS, sc_bax_ok, 0, 0},
+    {"baxverify wrong then right", TLS, sc_bax_wrong_right, 0, 0},
+    {"baxverify auth + session", TLS, sc_bax_session, 0, 0},
+    {"baxverify send refused (fault)", TLS, sc_bax_send_refused, 0, 0},
+    {"baxverify verify HTTP 500 (fault)", TLS, sc_bax_verify_500, 0, 0},
+    {"baxverify validate malformed (fault)", TLS, sc_bax_validate_malformed, 0,
+     0},
+    {"tryvox ok", TLS, sc_tryvox_ok, 0, 0},
+    {"mudbase wrong then right", TLS, sc_mudbase_ok, 0, 0},
+    {"failover baxverify refused -> tryvox", TLS, sc_failover_refused, 0, 0},
+    {"failover baxverify down -> mudbase", TLS, sc_failover_down, 0, 0},
+    {"local ok (file delivery)", LOCAL, sc_local_ok, 0, 0},
+    {"local wrong then right", LOCAL, sc_local_wrong_right, 0, 0},
+    {"API down (closed port)", CHEAP, sc_api_down, 0, 0},
+    {"ignored: not in groups", CHEAP, sc_ignored_group, 0, 0},
+    {"ignored: no phone, nullok", CHEAP, sc_nullok, 0, 0},
+    {"denied: no phone", CHEAP, sc_no_phone, 0, 0},
+    {"config error: bad argument", CHEAP, sc_bad_argument, 0, 0},
+    {"config error: unknown key", CHEAP, sc_bad_conf, 0, 0},
 };
 
 /*
@@ -463,7 +493,8 @@ static struct scenario scenarios[] = {
  * environments and mock requests) and a fresh setup (mock, store and
  * syslog reset; its per-case records freed) for the next round.
  */
-static long run_round(long cheap_rep, long *tls)
+static long
+run_round(long cheap_rep, long *tls)
 {
 	long n = 0;
 
@@ -493,17 +524,19 @@ static long run_round(long cheap_rep, long *tls)
 	return n;
 }
 
-static void loop_setup(void)
+static void
+loop_setup(void)
 {
 	snprintf(local_sections, sizeof(local_sections),
 		 "local = {\n  delivery = \"file\";\n  file = \"%s\";\n"
-		 "  message = \"CODE %%c\";\n};", outbox_path);
+		 "  message = \"CODE %%c\";\n};",
+		 outbox_path);
 	if (down_fd < 0) {
 		int port;
 
 		down_fd = closed_port(&port);
-		snprintf(down_url, sizeof(down_url),
-			 "https://127.0.0.1:%d/v1", port);
+		snprintf(down_url, sizeof(down_url), "https://127.0.0.1:%d/v1",
+			 port);
 	}
 }
 
@@ -515,22 +548,25 @@ static long arg_tls = 200;
  * prints where), or the default (valgrind reports the crash itself).
  * cmocka's would only say "Segmentation fault".
  */
-static const int crash_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+static const int crash_sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
 static struct sigaction pre_cmocka[NELEM(crash_sigs)];
 
-static void save_crash_handlers(void)
+static void
+save_crash_handlers(void)
 {
 	for (size_t i = 0; i < NELEM(crash_sigs); i++)
 		(void)sigaction(crash_sigs[i], NULL, &pre_cmocka[i]);
 }
 
-static void restore_crash_handlers(void)
+static void
+restore_crash_handlers(void)
 {
 	for (size_t i = 0; i < NELEM(crash_sigs); i++)
 		(void)sigaction(crash_sigs[i], &pre_cmocka[i], NULL);
 }
 
-static void test_loop(void **state)
+static void
+test_loop(void **state)
 {
 	long n_tls = 0, n_cheap = 0, n_once;
 	long rounds, cheap_rep, total = 0, tls = 0;
@@ -577,15 +613,16 @@ static void test_loop(void **state)
 
 	print_message("loop: %ld authentications (%ld over TLS) in %.1f s "
 		      "(warm-up round included); %ld per cheap scenario and "
-		      "round\n", total, tls, now_s() - t0, cheap_rep);
+		      "round\n",
+		      total, tls, now_s() - t0, cheap_rep);
 	for (size_t i = 0; i < NELEM(scenarios); i++)
 		print_message("  %5ld x %-40s %s %7.1f ms each\n",
 			      scenarios[i].count, scenarios[i].name,
-			      scenarios[i].kind == TLS     ? "TLS  "
+			      scenarios[i].kind == TLS	   ? "TLS  "
 			      : scenarios[i].kind == LOCAL ? "local"
 							   : "cheap",
 			      1000.0 * scenarios[i].secs /
-				      (double)scenarios[i].count);
+				  (double)scenarios[i].count);
 	print_message("loop: open fds after the warm-up %d, at the end %d\n",
 		      fds_before, fds_after);
 	if (fds_before != fds_after) {
@@ -601,8 +638,8 @@ static void test_loop(void **state)
 			heap_mid = heap_before;
 		print_message("loop: heap in use after the warm-up %zu, "
 			      "half-way %zu, at the end %zu (%+ld bytes in "
-			      "the second half)\n", heap_before, heap_mid,
-			      heap_after, grown);
+			      "the second half)\n",
+			      heap_before, heap_mid, heap_after, grown);
 		assert_true(grown < HEAP_SLACK);
 	}
 	assert_true(total >= arg_total);
@@ -639,10 +676,10 @@ struct child_result {
 	size_t n_live;
 	unsigned long live[MAX_LIVE];
 	bool typed_delivered;
-	char fired_lib[64];  /* the library of the failed call */
+	char fired_lib[64];		/* the library of the failed call */
 	unsigned long fired_lib_offset; /* and the call's offset in it */
-	char provider[32];   /* BAXVERIFY_PROVIDER */
-	char token[1024];    /* BAXVERIFY_TOKEN */
+	char provider[32];		/* BAXVERIFY_PROVIDER */
+	char token[1024];		/* BAXVERIFY_TOKEN */
 	/* From the crash handler: the signal (CRASH_EXIT: a library called
 	   exit()), and where (the first frame outside libc and the shim:
 	   abort() and free()'s checks are libc's, the culprit is their
@@ -662,8 +699,8 @@ static int child_fd = -1;
 
 /* The file name (no directory) of the object holding addr, and the
    offset of addr in it. */
-static void object_of(uintptr_t addr, char *out, size_t outsz,
-		      unsigned long *offset)
+static void
+object_of(uintptr_t addr, char *out, size_t outsz, unsigned long *offset)
 {
 	Dl_info info;
 	const char *b;
@@ -680,7 +717,8 @@ static void object_of(uintptr_t addr, char *out, size_t outsz,
 
 /* Where a crash happened: the first frame from first on that is not in
    libc or the shim. */
-static void crash_site(int first)
+static void
+crash_site(int first)
 {
 	void *frames[64];
 	int n = backtrace(frames, 64);
@@ -693,8 +731,7 @@ static void crash_site(int first)
 			  &child_res.fired_lib_offset);
 	for (int i = first; i < n; i++) {
 		object_of((uintptr_t)frames[i], child_res.crash_lib,
-			  sizeof(child_res.crash_lib),
-			  &child_res.crash_offset);
+			  sizeof(child_res.crash_lib), &child_res.crash_offset);
 		if (strcmp(child_res.crash_lib, "libc.so.6") != 0 &&
 		    strcmp(child_res.crash_lib, "alloc_fail.so") != 0)
 			break;
@@ -711,7 +748,8 @@ static volatile bool in_auth;
 
 /* A library that calls exit() (libconfig's scanner does, on ENOMEM)
    ends sshd as surely as a crash. */
-static void exit_handler(void)
+static void
+exit_handler(void)
 {
 	if (!in_auth)
 		return;
@@ -724,7 +762,8 @@ static void exit_handler(void)
 /* In a crashing child: report where (and with BV_ALLOC_BACKTRACE print
    the backtrace), then die of the signal.  A test process: dladdr and
    snprintf here are not async-signal-safe, and need not be. */
-static void crash_handler(int sig)
+static void
+crash_handler(int sig)
 {
 	in_auth = false;
 	child_res.crash_sig = sig;
@@ -735,15 +774,16 @@ static void crash_handler(int sig)
 }
 
 /* In the child: one authentication, armed as asked. */
-static void child_auth(int out_fd, int own_only, long fail_at)
+static void
+child_auth(int out_fd, int own_only, long fail_at)
 {
-	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE,
-				    SIGABRT, SIGSYS };
+	static const int sigs[] = {SIGSEGV, SIGBUS,  SIGILL,
+				   SIGFPE,  SIGABRT, SIGSYS};
 	struct child_result *res = &child_res;
 	struct conv_state cs = {
-		.answers = allocfail_local ? ANSWERS(DELIVERED) : ANSWERS(CODE),
+	    .answers = allocfail_local ? ANSWERS(DELIVERED) : ANSWERS(CODE),
 	};
-	struct pam_conv conv = { conv_fn, &cs };
+	struct pam_conv conv = {conv_fn, &cs};
 	pam_handle_t *ph = NULL;
 	void *frames[1];
 	const char *v;
@@ -759,9 +799,9 @@ static void child_auth(int out_fd, int own_only, long fail_at)
 	alarm(60);
 	memset(res, 0, sizeof(*res));
 	res->auth_rc = -1;
-	res->start_rc = pam_start(allocfail_nullok ? "bv_nullok" : "bv",
-				  allocfail_nullok ? "dave" : "alice", &conv,
-				  &ph);
+	res->start_rc =
+	    pam_start(allocfail_nullok ? "bv_nullok" : "bv",
+		      allocfail_nullok ? "dave" : "alice", &conv, &ph);
 	if (res->start_rc == PAM_SUCCESS) {
 		in_auth = true;
 		af_arm(own_only, fail_at);
@@ -789,7 +829,8 @@ static void child_auth(int out_fd, int own_only, long fail_at)
 }
 
 /* Fresh state for every run, so each run makes the same allocations. */
-static void before_run(void)
+static void
+before_run(void)
 {
 	clear_store();
 	write_file(syslog_file, "", 0600);
@@ -806,8 +847,8 @@ static void before_run(void)
  * crashed and its handler reported (res->crash_sig), -1 when there is no
  * report (status says why).
  */
-static int run_child(int own_only, long fail_at, struct child_result *res,
-		     int *status)
+static int
+run_child(int own_only, long fail_at, struct child_result *res, int *status)
 {
 	int p[2];
 	pid_t pid;
@@ -847,11 +888,12 @@ static int run_child(int own_only, long fail_at, struct child_result *res,
 
 /* The mock saw the right code, and the token it issued (the one the
    module exported) was validated and still validates. */
-static bool bax_genuine(const struct child_result *res)
+static bool
+bax_genuine(const struct child_result *res)
 {
 	cJSON *verify = mock_request_body(P_VERIFY, 0);
 	cJSON *validate = mock_request_body(P_VALIDATE, 0);
-	struct sbuf sb = { NULL, 0, 0 };
+	struct sbuf sb = {NULL, 0, 0};
 	struct http_reply r;
 	bool ok;
 
@@ -872,13 +914,15 @@ static bool bax_genuine(const struct child_result *res)
 	return ok;
 }
 
-static bool local_genuine(const struct child_result *res)
+static bool
+local_genuine(const struct child_result *res)
 {
 	return res->typed_delivered && strlen(res->token) == 64 &&
 	       strcmp(res->provider, "local") == 0;
 }
 
-static bool is_denial(int rc)
+static bool
+is_denial(int rc)
 {
 	switch (rc) {
 	case PAM_BUF_ERR:
@@ -902,7 +946,7 @@ static bool is_denial(int rc)
 struct tally {
 	long runs, not_reached, genuine, failures;
 	long by_rc[64];
-	long genuine_own;   /* genuine successes whose failed call was ours */
+	long genuine_own; /* genuine successes whose failed call was ours */
 	char genuine_libs[512];
 	/* Crashes inside a library after its own allocation failed. */
 	long lib_crashes;
@@ -915,19 +959,20 @@ struct tally {
 	} crash_sites[8];
 };
 
-static void note_lib(struct tally *t, const char *lib)
+static void
+note_lib(struct tally *t, const char *lib)
 {
 	size_t len = strlen(t->genuine_libs);
 
 	if (strstr(t->genuine_libs, lib) != NULL)
 		return;
-	snprintf(t->genuine_libs + len, sizeof(t->genuine_libs) - len,
-		 "%s%s", len > 0 ? ", " : "", lib);
+	snprintf(t->genuine_libs + len, sizeof(t->genuine_libs) - len, "%s%s",
+		 len > 0 ? ", " : "", lib);
 }
 
 /* Judge one run; false (with a message) when it broke a rule. */
-static bool judge(struct tally *t, int own_only, long n,
-		  const struct child_result *res)
+static bool
+judge(struct tally *t, int own_only, long n, const struct child_result *res)
 {
 	const char *mode = own_only ? "own" : "all";
 	int rc = res->auth_rc == IGNORE_MARKER ? PAM_IGNORE : res->auth_rc;
@@ -948,7 +993,8 @@ static bool judge(struct tally *t, int own_only, long n,
 		t->by_rc[rc]++;
 	if (!res->st.module_found) {
 		print_error("%s N=%ld: pam_baxverify.so was not loaded when "
-			    "the shim was armed\n", mode, n);
+			    "the shim was armed\n",
+			    mode, n);
 		ok = false;
 	}
 	if (!res->st.fired) {
@@ -959,27 +1005,28 @@ static bool judge(struct tally *t, int own_only, long n,
 			ok = false;
 		}
 	} else if (rc == PAM_SUCCESS) {
-		bool genuine = allocfail_local ? local_genuine(res)
-					       : bax_genuine(res);
+		bool genuine =
+		    allocfail_local ? local_genuine(res) : bax_genuine(res);
 
 		if (genuine) {
 			t->genuine++;
 			if (res->st.fired_own) {
 				t->genuine_own++;
-				print_message("  note: %s N=%ld: our "
-					      "allocation at pam_baxverify.so"
-					      "+%#lx failed, and the "
-					      "authentication still "
-					      "succeeded genuinely\n", mode,
-					      n, (unsigned long)
-						      res->st.fired_offset);
+				print_message(
+				    "  note: %s N=%ld: our "
+				    "allocation at pam_baxverify.so"
+				    "+%#lx failed, and the "
+				    "authentication still "
+				    "succeeded genuinely\n",
+				    mode, n,
+				    (unsigned long)res->st.fired_offset);
 			}
 			note_lib(t, res->fired_lib[0] ? res->fired_lib : "?");
 		} else {
 			print_error("%s N=%ld: PAM_SUCCESS after a failed "
 				    "allocation in %s (+%#lx) that is not a "
-				    "genuine success\n", mode, n,
-				    res->fired_lib,
+				    "genuine success\n",
+				    mode, n, res->fired_lib,
 				    (unsigned long)res->st.fired_offset);
 			ok = false;
 		}
@@ -994,8 +1041,9 @@ static bool judge(struct tally *t, int own_only, long n,
 	if (res->n_live > 0) {
 		print_error("%s N=%ld (failed call in %s, result %s): %zu "
 			    "allocation(s) by pam_baxverify.so still live "
-			    "after pam_end, made at:", mode, n,
-			    res->fired_lib, pam_rc_name(rc), res->n_live);
+			    "after pam_end, made at:",
+			    mode, n, res->fired_lib, pam_rc_name(rc),
+			    res->n_live);
 		for (size_t i = 0; i < res->n_live && i < MAX_LIVE; i++)
 			print_error(" +%#lx", res->live[i]);
 		print_error("\n");
@@ -1013,7 +1061,8 @@ static bool judge(struct tally *t, int own_only, long n,
  * BV_ALLOC_STRICT set.  A crash in our code, or in a library after our
  * allocation failed (we handed it something broken), is always fatal.
  */
-static bool library_crash(const struct child_result *res)
+static bool
+library_crash(const struct child_result *res)
 {
 	const char *site = res->crash_lib, *fired = res->fired_lib;
 
@@ -1026,13 +1075,14 @@ static bool library_crash(const struct child_result *res)
 	return strcmp(site, fired) == 0 || strcmp(fired, "libc.so.6") == 0;
 }
 
-static const char *crash_name(int sig)
+static const char *
+crash_name(int sig)
 {
 	return sig == CRASH_EXIT ? "exit() called" : strsignal(sig);
 }
 
-static void note_crash(struct tally *t, long n,
-		       const struct child_result *res)
+static void
+note_crash(struct tally *t, long n, const struct child_result *res)
 {
 	size_t i;
 
@@ -1054,7 +1104,8 @@ static void note_crash(struct tally *t, long n,
 	}
 }
 
-static void run_one(struct tally *t, int own_only, long n)
+static void
+run_one(struct tally *t, int own_only, long n)
 {
 	const char *mode = own_only ? "own" : "all";
 	struct child_result res;
@@ -1074,54 +1125,57 @@ static void run_one(struct tally *t, int own_only, long n)
 	if (got == 0)
 		print_error("%s N=%ld: CRASH: %s in %s+%#lx, after a failed "
 			    "allocation in %s+%#lx (rerun with "
-			    "BV_ALLOC_BACKTRACE=1 for the backtrace)\n", mode,
-			    n, crash_name(res.crash_sig), res.crash_lib,
+			    "BV_ALLOC_BACKTRACE=1 for the backtrace)\n",
+			    mode, n, crash_name(res.crash_sig), res.crash_lib,
 			    res.crash_offset,
 			    res.st.fired ? res.fired_lib : "(none)",
 			    res.fired_lib_offset);
 	else if (WIFSIGNALED(status))
 		print_error("%s N=%ld: CRASH: the child died of signal %d "
-			    "(%s)\n", mode, n, WTERMSIG(status),
+			    "(%s)\n",
+			    mode, n, WTERMSIG(status),
 			    strsignal(WTERMSIG(status)));
 	else
 		print_error("%s N=%ld: the child exited %d without a "
-			    "report\n", mode, n, WEXITSTATUS(status));
+			    "report\n",
+			    mode, n, WEXITSTATUS(status));
 }
 
-static void print_tally(const char *what, const struct tally *t)
+static void
+print_tally(const char *what, const struct tally *t)
 {
 	print_message("allocfail %s: %ld runs: %ld with nothing left to "
 		      "fail, %ld genuine successes despite a failed "
 		      "allocation (%ld of them ours; in: %s), %ld broke a "
-		      "rule\n", what, t->runs, t->not_reached, t->genuine,
-		      t->genuine_own,
-		      t->genuine_libs[0] ? t->genuine_libs : "-",
-		      t->failures);
+		      "rule\n",
+		      what, t->runs, t->not_reached, t->genuine, t->genuine_own,
+		      t->genuine_libs[0] ? t->genuine_libs : "-", t->failures);
 	for (size_t i = 0; i < NELEM(t->crash_sites); i++) {
 		if (t->crash_sites[i].count > 0)
-			print_message("  %ld crash(es) inside %s after its own "
-				      "allocation failed, the first at N=%ld "
-				      "(%s at %s+%#lx): not our code\n",
-				      t->crash_sites[i].count,
-				      t->crash_sites[i].lib,
-				      t->crash_sites[i].first_n,
-				      crash_name(t->crash_sites[i].sig),
-				      t->crash_sites[i].lib,
-				      t->crash_sites[i].offset);
+			print_message(
+			    "  %ld crash(es) inside %s after its own "
+			    "allocation failed, the first at N=%ld "
+			    "(%s at %s+%#lx): not our code\n",
+			    t->crash_sites[i].count, t->crash_sites[i].lib,
+			    t->crash_sites[i].first_n,
+			    crash_name(t->crash_sites[i].sig),
+			    t->crash_sites[i].lib, t->crash_sites[i].offset);
 	}
 	print_message("  results:");
 	for (size_t rc = 0; rc < NELEM(t->by_rc); rc++) {
 		if (t->by_rc[rc] > 0)
-			print_message(" %s=%ld", rc == PAM_IGNORE
-				      ? "PAM_IGNORE" : pam_rc_name((int)rc),
+			print_message(" %s=%ld",
+				      rc == PAM_IGNORE ? "PAM_IGNORE"
+						       : pam_rc_name((int)rc),
 				      t->by_rc[rc]);
 	}
 	print_message("\n");
 }
 
-static void test_allocfail(void **state)
+static void
+test_allocfail(void **state)
 {
-	const char *what = allocfail_local	? "local"
+	const char *what = allocfail_local    ? "local"
 			   : allocfail_nullok ? "nullok"
 					      : "baxverify";
 	const char *env = getenv("BV_ALLOC_BUDGET");
@@ -1140,12 +1194,11 @@ static void test_allocfail(void **state)
 	memset(&t_all, 0, sizeof(t_all));
 	memset(&t_own, 0, sizeof(t_own));
 	af_arm = (void (*)(int, long))dlsym(RTLD_DEFAULT, "bv_alloc_fail_arm");
-	af_disarm = (void (*)(void))dlsym(RTLD_DEFAULT,
-					  "bv_alloc_fail_disarm");
+	af_disarm = (void (*)(void))dlsym(RTLD_DEFAULT, "bv_alloc_fail_disarm");
 	af_stats = (void (*)(struct bv_alloc_stats *))dlsym(
-		RTLD_DEFAULT, "bv_alloc_fail_stats");
-	af_live = (size_t (*)(unsigned long *, size_t))dlsym(
-		RTLD_DEFAULT, "bv_alloc_fail_live");
+	    RTLD_DEFAULT, "bv_alloc_fail_stats");
+	af_live = (size_t(*)(unsigned long *, size_t))dlsym(
+	    RTLD_DEFAULT, "bv_alloc_fail_live");
 	if (af_arm == NULL || af_disarm == NULL || af_stats == NULL ||
 	    af_live == NULL) {
 		print_error("alloc_fail.so is not preloaded\n");
@@ -1166,8 +1219,8 @@ static void test_allocfail(void **state)
 			fail_msg("the counting run of %s gave %s", what,
 				 pam_rc_name(res.auth_rc));
 		print_message("allocfail %s: counting run %d: %ld "
-			      "allocations, %ld by pam_baxverify.so\n", what,
-			      i + 1, res.st.all, res.st.own);
+			      "allocations, %ld by pam_baxverify.so\n",
+			      what, i + 1, res.st.all, res.st.own);
 		all = res.st.all > all ? res.st.all : all;
 		own = res.st.own > own ? res.st.own : own;
 	}
@@ -1201,19 +1254,21 @@ static void test_allocfail(void **state)
 		run_one(&t_all, 0, all + 1);
 
 	print_message("allocfail %s: a successful authentication makes %ld "
-		      "allocations, %ld of them by pam_baxverify.so\n", what,
-		      all, own);
+		      "allocations, %ld of them by pam_baxverify.so\n",
+		      what, all, own);
 	if (stride != 1)
 		print_message("allocfail %s: every allocation of "
 			      "pam_baxverify.so failed in turn (N = 1..%ld)"
-			      "\n", what, own + 1);
+			      "\n",
+			      what, own + 1);
 	if (stride > 1)
 		print_message("allocfail %s: and every %ld-th of all "
-			      "allocations (N = 1..%ld)\n", what, stride,
-			      all + 1);
+			      "allocations (N = 1..%ld)\n",
+			      what, stride, all + 1);
 	else if (stride == 1)
 		print_message("allocfail %s: every allocation failed in turn "
-			      "(N = 1..%ld)\n", what, all + 1);
+			      "(N = 1..%ld)\n",
+			      what, all + 1);
 	if (stride != 1)
 		print_tally("own", &t_own);
 	if (stride > 0)
@@ -1226,14 +1281,16 @@ static void test_allocfail(void **state)
 
 /* ------------------------------------------------------------------ */
 
-static void usage(void)
+static void
+usage(void)
 {
 	fprintf(stderr, "usage: test_loop loop [TOTAL [TLS]]\n"
 			"       test_loop allocfail baxverify|local|nullok\n");
 	exit(99);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	struct CMUnitTest t[1];
 	const char *name;
@@ -1246,8 +1303,8 @@ int main(int argc, char **argv)
 		if (argc > 3)
 			arg_tls = strtol(argv[3], NULL, 10);
 		name = "loop";
-		t[0] = (struct CMUnitTest){ "loop", test_loop, harness_setup,
-					    harness_teardown, NULL };
+		t[0] = (struct CMUnitTest){"loop", test_loop, harness_setup,
+					   harness_teardown, NULL};
 	} else if (strcmp(argv[1], "allocfail") == 0 && argc == 3 &&
 		   (strcmp(argv[2], "baxverify") == 0 ||
 		    strcmp(argv[2], "local") == 0 ||
@@ -1257,9 +1314,8 @@ int main(int argc, char **argv)
 		name = allocfail_local	  ? "allocfail_local"
 		       : allocfail_nullok ? "allocfail_nullok"
 					  : "allocfail_baxverify";
-		t[0] = (struct CMUnitTest){ name, test_allocfail,
-					    harness_setup, harness_teardown,
-					    NULL };
+		t[0] = (struct CMUnitTest){name, test_allocfail, harness_setup,
+					   harness_teardown, NULL};
 	} else {
 		usage();
 	}

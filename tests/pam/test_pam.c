@@ -36,7 +36,8 @@
 /* ------------------------------------------------------------------ */
 /* The happy path.                                                     */
 
-static void test_success_exports_env(void **state)
+static void
+test_success_exports_env(void **state)
 {
 	char **env = NULL;
 	const char *token, *expires;
@@ -75,11 +76,12 @@ static void test_success_exports_env(void **state)
 		      "verified", "by baxverify");
 }
 
-static void test_api_requests(void **state)
+static void
+test_api_requests(void **state)
 {
 	cJSON *reqs, *body;
 	const cJSON *req, *v;
-	const char *expected_paths[] = { P_SEND, P_VERIFY, P_VALIDATE };
+	const char *expected_paths[] = {P_SEND, P_VERIFY, P_VALIDATE};
 	int i = 0;
 
 	(void)state;
@@ -87,9 +89,10 @@ static void test_api_requests(void **state)
 
 	reqs = mock_requests();
 	assert_int_equal(cJSON_GetArraySize(reqs), 3);
-	cJSON_ArrayForEach(req, reqs) {
-		const cJSON *h = cJSON_GetObjectItemCaseSensitive(req,
-								  "headers");
+	cJSON_ArrayForEach(req, reqs)
+	{
+		const cJSON *h =
+		    cJSON_GetObjectItemCaseSensitive(req, "headers");
 		const char *ct = json_str(h, "content-type");
 
 		assert_string_equal(json_str(req, "method"), "POST");
@@ -127,7 +130,8 @@ static void test_api_requests(void **state)
  * send + verify + validate-token share one TCP connection.  The mock counts
  * only connections that carried API requests, since the last reset.
  */
-static void test_one_connection_per_auth(void **state)
+static void
+test_one_connection_per_auth(void **state)
 {
 	long conns;
 
@@ -136,15 +140,15 @@ static void test_one_connection_per_auth(void **state)
 	assert_requests(NULL, 3);
 	conns = mock_stat("connections");
 	if (conns != 1) {
-		print_error("one authentication used %ld connections\n",
-			    conns);
+		print_error("one authentication used %ld connections\n", conns);
 		fail();
 	}
 }
 
-static void test_validate_token_off(void **state)
+static void
+test_validate_token_off(void **state)
 {
-	struct conf c = { .validate = "false" };
+	struct conf c = {.validate = "false"};
 	char **env = NULL;
 
 	(void)state;
@@ -158,7 +162,8 @@ static void test_validate_token_off(void **state)
 	assert_requests(P_VALIDATE, 0);
 }
 
-static void test_code_normalised(void **state)
+static void
+test_code_normalised(void **state)
 {
 	cJSON *body;
 
@@ -171,21 +176,22 @@ static void test_code_normalised(void **state)
 	cJSON_Delete(body);
 }
 
-static void test_debug_success(void **state)
+static void
+test_debug_success(void **state)
 {
 	(void)state;
 	assert_rc(run_auth("bv_debug", "alice", ANSWERS(CODE), NULL),
 		  PAM_SUCCESS);
 	/* debug adds DEBUG lines; the teardown checks they leak nothing. */
 	assert_logged(PRIO(LOG_DEBUG), "pam_baxverify(bv_debug:auth)");
-	assert_logged(PRIO(LOG_INFO), "user=alice", "verified",
-		      "by baxverify");
+	assert_logged(PRIO(LOG_INFO), "user=alice", "verified", "by baxverify");
 }
 
 /* ------------------------------------------------------------------ */
 /* Wrong, malformed, expired and missing codes.                        */
 
-static void test_wrong_then_right(void **state)
+static void
+test_wrong_then_right(void **state)
 {
 	(void)state;
 	assert_rc(run_auth("bv", "alice", ANSWERS(WRONG, CODE), NULL),
@@ -195,12 +201,13 @@ static void test_wrong_then_right(void **state)
 	assert_requests(P_VERIFY, 2);
 }
 
-static void test_max_tries(void **state)
+static void
+test_max_tries(void **state)
 {
 	(void)state;
-	assert_rc(run_auth("bv", "alice", ANSWERS(WRONG, WRONG, WRONG, CODE),
-			   NULL),
-		  PAM_MAXTRIES);
+	assert_rc(
+	    run_auth("bv", "alice", ANSWERS(WRONG, WRONG, WRONG, CODE), NULL),
+	    PAM_MAXTRIES);
 	assert_err("Wrong code. 2 attempt(s) left.");
 	assert_err("Wrong code. 1 attempt(s) left.");
 	assert_err(MSG_TOO_MANY);
@@ -208,9 +215,10 @@ static void test_max_tries(void **state)
 	assert_logged(ANY_PRIO, "user=alice", "service=bv");
 }
 
-static void test_max_tries_configured(void **state)
+static void
+test_max_tries_configured(void **state)
 {
-	struct conf c = { .max_tries = 2 };
+	struct conf c = {.max_tries = 2};
 
 	(void)state;
 	write_conf(&c);
@@ -222,7 +230,8 @@ static void test_max_tries_configured(void **state)
 }
 
 /* The server refuses further tries before max_tries is used up. */
-static void test_server_max_attempts(void **state)
+static void
+test_server_max_attempts(void **state)
 {
 	(void)state;
 	mock_post("/_mock/config", "{\"max_attempts\": 1}");
@@ -233,7 +242,8 @@ static void test_server_max_attempts(void **state)
 	assert_logged(ANY_PRIO, "BAXVERIFY_OTP_MAX_ATTEMPTS", "user=alice");
 }
 
-static void test_non_digit_no_api_call(void **state)
+static void
+test_non_digit_no_api_call(void **state)
 {
 	(void)state;
 	assert_rc(run_auth("bv", "alice", ANSWERS("12ab34", CODE), NULL),
@@ -243,12 +253,12 @@ static void test_non_digit_no_api_call(void **state)
 	assert_requests(P_VERIFY, 1);
 }
 
-static void test_non_digit_counts_as_try(void **state)
+static void
+test_non_digit_counts_as_try(void **state)
 {
 	(void)state;
-	assert_rc(run_auth("bv", "alice", ANSWERS("abc", "12", "123456789",
-						  CODE),
-			   NULL),
+	assert_rc(run_auth("bv", "alice",
+			   ANSWERS("abc", "12", "123456789", CODE), NULL),
 		  PAM_MAXTRIES);
 	/* The last bad answer may get "Too many wrong codes." instead. */
 	assert_in_range(count_in_bufs(err_buf, MSG_DIGITS), 2, 3);
@@ -256,7 +266,8 @@ static void test_non_digit_counts_as_try(void **state)
 	assert_requests(P_VERIFY, 0);
 }
 
-static void test_expired_then_resend(void **state)
+static void
+test_expired_then_resend(void **state)
 {
 	(void)state;
 	mock_fault("{\"endpoint\": \"verify\", \"kind\": \"error\", "
@@ -264,15 +275,15 @@ static void test_expired_then_resend(void **state)
 	assert_rc(run_auth("bv", "alice", ANSWERS(CODE, "", CODE), NULL),
 		  PAM_SUCCESS);
 	assert_err(MSG_EXPIRED_AGAIN);
-	assert_int_equal(count_in_bufs(info_buf,
-				       "A verification code was sent by SMS"),
-			 2);
+	assert_int_equal(
+	    count_in_bufs(info_buf, "A verification code was sent by SMS"), 2);
 	assert_requests(P_SEND, 2);
 	assert_requests(P_VERIFY, 2);
 }
 
 /* Real expiry at the mock (not an injected error). */
-static void test_expired_real(void **state)
+static void
+test_expired_real(void **state)
 {
 	(void)state;
 	/* Every code is born expired: the resend does not help either. */
@@ -285,9 +296,10 @@ static void test_expired_real(void **state)
 	assert_requests(P_VERIFY, 2);
 }
 
-static void test_expired_no_sends_left(void **state)
+static void
+test_expired_no_sends_left(void **state)
 {
-	struct conf c = { .max_sends = 1 };
+	struct conf c = {.max_sends = 1};
 
 	(void)state;
 	write_conf(&c);
@@ -300,18 +312,19 @@ static void test_expired_no_sends_left(void **state)
 	assert_requests(P_SEND, 1);
 }
 
-static void test_empty_answer_resends(void **state)
+static void
+test_empty_answer_resends(void **state)
 {
 	(void)state;
 	assert_rc(run_auth("bv", "alice", ANSWERS("", CODE), NULL),
 		  PAM_SUCCESS);
-	assert_int_equal(count_in_bufs(info_buf,
-				       "A verification code was sent by SMS"),
-			 2);
+	assert_int_equal(
+	    count_in_bufs(info_buf, "A verification code was sent by SMS"), 2);
 	assert_requests(P_SEND, 2);
 }
 
-static void test_empty_answers_exhaust_sends(void **state)
+static void
+test_empty_answers_exhaust_sends(void **state)
 {
 	(void)state;
 	assert_rc(run_auth("bv", "alice", ANSWERS("", "", CODE), NULL),
@@ -322,7 +335,8 @@ static void test_empty_answers_exhaust_sends(void **state)
 }
 
 /* The mock's own per-phone send limit, not an injected error. */
-static void test_rate_limit_real(void **state)
+static void
+test_rate_limit_real(void **state)
 {
 	(void)state;
 	mock_post("/_mock/config", "{\"send_limit\": 1}");
@@ -338,75 +352,72 @@ static void test_rate_limit_real(void **state)
 /* it, plus codes the module has never heard of.                       */
 
 /* details.helpUrl in the mock's error envelopes starts with this. */
-#define MOCK_HELP_URL \
+#define MOCK_HELP_URL                                                          \
 	"https://baxcloud.tech/dashboard/projects/" PROJECT_ID "?tab="
 
 struct api_error_case {
 	const char *code;
-	const char *endpoint;   /* mock fault endpoint */
-	int status;             /* documented HTTP status */
+	const char *endpoint; /* mock fault endpoint */
+	int status;	      /* documented HTTP status */
 	const char *service;
 	int want_rc;
-	const char *want_msg;   /* error message the user must see */
-	int max_sends;          /* 0: default */
+	const char *want_msg; /* error message the user must see */
+	int max_sends;	      /* 0: default */
 };
 
 static const struct api_error_case api_errors[] = {
-	{ "BAXVERIFY_FEATURE_DISABLED", "send", 403, "bv", PAM_AUTH_ERR,
-	  MSG_ADMIN, 0 },
-	{ "BAXVERIFY_PLAN_NOT_INCLUDED", "send", 403, "bv", PAM_AUTH_ERR,
-	  MSG_ADMIN, 0 },
-	{ "BAXVERIFY_API_KEY_SCOPE", "send", 403, "bv", PAM_AUTH_ERR,
-	  MSG_ADMIN, 0 },
-	{ "BAXVERIFY_SENDER_NOT_CONFIGURED", "send", 400, "bv", PAM_AUTH_ERR,
-	  MSG_ADMIN, 0 },
-	{ "BAXVERIFY_INSUFFICIENT_CREDITS", "send", 400, "bv", PAM_AUTH_ERR,
-	  MSG_ADMIN, 0 },
-	{ "BAXVERIFY_VERIFY_FEE_CREDITS", "verify", 400, "bv", PAM_AUTH_ERR,
-	  MSG_ADMIN, 0 },
-	{ "BAXVERIFY_NO_SUBSCRIPTION", "send", 400, "bv", PAM_AUTH_ERR,
-	  MSG_ADMIN, 0 },
-	{ "BAXVERIFY_RATE_LIMIT", "send", 429, "bv", PAM_AUTH_ERR, MSG_RATE,
-	  0 },
-	{ "BAXVERIFY_RATE_LIMIT", "verify", 429, "bv", PAM_AUTH_ERR,
-	  MSG_RATE, 0 },
-	{ "BAXVERIFY_OTP_EXPIRED", "verify", 400, "bv", PAM_AUTH_ERR,
-	  MSG_EXPIRED, 1 },
-	/* One injected OTP_INVALID, then the right code goes through. */
-	{ "BAXVERIFY_OTP_INVALID", "verify", 400, "bv", PAM_SUCCESS,
-	  "Wrong code. 2 attempt(s) left.", 0 },
-	{ "BAXVERIFY_OTP_MAX_ATTEMPTS", "verify", 429, "bv", PAM_MAXTRIES,
-	  MSG_TOO_MANY, 0 },
-	{ "BAXVERIFY_INVALID_PHONE", "send", 400, "bv", PAM_AUTH_ERR,
-	  MSG_BAD_PHONE, 0 },
-	{ "BAXVERIFY_SMS_SEND_FAILED", "send", 400, "bv", PAM_AUTH_ERR,
-	  MSG_ADMIN, 0 },
-	{ "BAXVERIFY_TOKEN_INVALID", "validate-token", 401, "bv",
-	  PAM_AUTH_ERR, MSG_ADMIN, 0 },
-	{ "BAXVERIFY_TOKEN_CONSUMED", "validate-token", 401, "bv",
-	  PAM_AUTH_ERR, MSG_ADMIN, 0 },
-	{ "BAXVERIFY_PROJECT_INACTIVE", "send", 403, "bv", PAM_AUTH_ERR,
-	  MSG_ADMIN, 0 },
-	{ "BAXVERIFY_PROJECT_HEADER_REQUIRED", "send", 400, "bv",
-	  PAM_AUTH_ERR, MSG_ADMIN, 0 },
-	{ "BAXVERIFY_API_KEY_PROJECT_MISMATCH", "send", 403, "bv",
-	  PAM_AUTH_ERR, MSG_ADMIN, 0 },
-	/* Unknown codes in a well-formed envelope: denied, never "safe". */
-	{ "BAXVERIFY_SOMETHING_NEW", "send", 400, "bv", PAM_AUTH_ERR,
-	  MSG_ADMIN, 0 },
-	{ "BAXVERIFY_SOMETHING_NEW", "verify", 403, "bv_safe", PAM_AUTH_ERR,
-	  MSG_ADMIN, 0 },
-	/* Administrator problems are no outage: failmode=safe denies. */
-	{ "BAXVERIFY_FEATURE_DISABLED", "send", 403, "bv_safe", PAM_AUTH_ERR,
-	  MSG_ADMIN, 0 },
-	{ "BAXVERIFY_TOKEN_INVALID", "validate-token", 401, "bv_safe",
-	  PAM_AUTH_ERR, MSG_ADMIN, 0 },
+    {"BAXVERIFY_FEATURE_DISABLED", "send", 403, "bv", PAM_AUTH_ERR, MSG_ADMIN,
+     0},
+    {"BAXVERIFY_PLAN_NOT_INCLUDED", "send", 403, "bv", PAM_AUTH_ERR, MSG_ADMIN,
+     0},
+    {"BAXVERIFY_API_KEY_SCOPE", "send", 403, "bv", PAM_AUTH_ERR, MSG_ADMIN, 0},
+    {"BAXVERIFY_SENDER_NOT_CONFIGURED", "send", 400, "bv", PAM_AUTH_ERR,
+     MSG_ADMIN, 0},
+    {"BAXVERIFY_INSUFFICIENT_CREDITS", "send", 400, "bv", PAM_AUTH_ERR,
+     MSG_ADMIN, 0},
+    {"BAXVERIFY_VERIFY_FEE_CREDITS", "verify", 400, "bv", PAM_AUTH_ERR,
+     MSG_ADMIN, 0},
+    {"BAXVERIFY_NO_SUBSCRIPTION", "send", 400, "bv", PAM_AUTH_ERR, MSG_ADMIN,
+     0},
+    {"BAXVERIFY_RATE_LIMIT", "send", 429, "bv", PAM_AUTH_ERR, MSG_RATE, 0},
+    {"BAXVERIFY_RATE_LIMIT", "verify", 429, "bv", PAM_AUTH_ERR, MSG_RATE, 0},
+    {"BAXVERIFY_OTP_EXPIRED", "verify", 400, "bv", PAM_AUTH_ERR, MSG_EXPIRED,
+     1},
+    /* One injected OTP_INVALID, then the right code goes through. */
+    {"BAXVERIFY_OTP_INVALID", "verify", 400, "bv", PAM_SUCCESS,
+     "Wrong code. 2 attempt(s) left.", 0},
+    {"BAXVERIFY_OTP_MAX_ATTEMPTS", "verify", 429, "bv", PAM_MAXTRIES,
+     MSG_TOO_MANY, 0},
+    {"BAXVERIFY_INVALID_PHONE", "send", 400, "bv", PAM_AUTH_ERR, MSG_BAD_PHONE,
+     0},
+    {"BAXVERIFY_SMS_SEND_FAILED", "send", 400, "bv", PAM_AUTH_ERR, MSG_ADMIN,
+     0},
+    {"BAXVERIFY_TOKEN_INVALID", "validate-token", 401, "bv", PAM_AUTH_ERR,
+     MSG_ADMIN, 0},
+    {"BAXVERIFY_TOKEN_CONSUMED", "validate-token", 401, "bv", PAM_AUTH_ERR,
+     MSG_ADMIN, 0},
+    {"BAXVERIFY_PROJECT_INACTIVE", "send", 403, "bv", PAM_AUTH_ERR, MSG_ADMIN,
+     0},
+    {"BAXVERIFY_PROJECT_HEADER_REQUIRED", "send", 400, "bv", PAM_AUTH_ERR,
+     MSG_ADMIN, 0},
+    {"BAXVERIFY_API_KEY_PROJECT_MISMATCH", "send", 403, "bv", PAM_AUTH_ERR,
+     MSG_ADMIN, 0},
+    /* Unknown codes in a well-formed envelope: denied, never "safe". */
+    {"BAXVERIFY_SOMETHING_NEW", "send", 400, "bv", PAM_AUTH_ERR, MSG_ADMIN, 0},
+    {"BAXVERIFY_SOMETHING_NEW", "verify", 403, "bv_safe", PAM_AUTH_ERR,
+     MSG_ADMIN, 0},
+    /* Administrator problems are no outage: failmode=safe denies. */
+    {"BAXVERIFY_FEATURE_DISABLED", "send", 403, "bv_safe", PAM_AUTH_ERR,
+     MSG_ADMIN, 0},
+    {"BAXVERIFY_TOKEN_INVALID", "validate-token", 401, "bv_safe", PAM_AUTH_ERR,
+     MSG_ADMIN, 0},
 };
 
-static void test_api_error(void **state)
+static void
+test_api_error(void **state)
 {
 	const struct api_error_case *t = *state;
-	struct conf c = { .max_sends = t->max_sends };
+	struct conf c = {.max_sends = t->max_sends};
 	char fault[512];
 	char http[32];
 	char svc[64];
@@ -435,82 +446,123 @@ static void test_api_error(void **state)
 
 struct outage_case {
 	const char *name;
-	const char *fault;   /* mock fault JSON, NULL: see flags */
-	bool closed_port;    /* api_url points at a port nobody serves */
-	bool system_ca;      /* trust only the system CAs, not ours */
-	int timeout;         /* http.timeout, 0: default */
-	bool safe;           /* run under bv_safe */
+	const char *fault; /* mock fault JSON, NULL: see flags */
+	bool closed_port;  /* api_url points at a port nobody serves */
+	bool system_ca;	   /* trust only the system CAs, not ours */
+	int timeout;	   /* http.timeout, 0: default */
+	bool safe;	   /* run under bv_safe */
 };
 
-#define OUTAGE(n, f, safe) { n, f, false, false, 0, safe }
+#define OUTAGE(n, f, safe)                                                     \
+	{                                                                      \
+		n, f, false, false, 0, safe                                    \
+	}
 
 static const struct outage_case outages[] = {
-	{ "unreachable", NULL, true, false, 0, false },
-	{ "unreachable", NULL, true, false, 0, true },
-	{ "untrusted-ca", NULL, false, true, 0, false },
-	{ "untrusted-ca", NULL, false, true, 0, true },
-	{ "hang", "{\"endpoint\": \"send\", \"kind\": \"hang\", "
-		  "\"count\": 10}", false, false, FAULT_TIMEOUT, false },
-	{ "hang", "{\"endpoint\": \"send\", \"kind\": \"hang\", "
-		  "\"count\": 10}", false, false, FAULT_TIMEOUT, true },
-	{ "hang-verify", "{\"endpoint\": \"verify\", \"kind\": \"hang\", "
-			 "\"count\": 10}", false, false, FAULT_TIMEOUT,
-	  false },
-	{ "trickle", "{\"endpoint\": \"verify\", \"kind\": \"trickle\", "
-		     "\"interval\": 0.5, \"count\": 10}", false, false,
-	  FAULT_TIMEOUT, false },
-	OUTAGE("http500", "{\"endpoint\": \"send\", \"kind\": \"http500\", "
-			  "\"count\": 10}", false),
-	OUTAGE("http500", "{\"endpoint\": \"send\", \"kind\": \"http500\", "
-			  "\"count\": 10}", true),
-	OUTAGE("http500-verify", "{\"endpoint\": \"verify\", "
-				 "\"kind\": \"http500\", \"count\": 10}",
-	       false),
-	OUTAGE("http500-verify", "{\"endpoint\": \"verify\", "
-				 "\"kind\": \"http500\", \"count\": 10}",
-	       true),
-	OUTAGE("malformed", "{\"endpoint\": \"send\", "
-			    "\"kind\": \"malformed\", \"count\": 10}", false),
-	OUTAGE("malformed", "{\"endpoint\": \"send\", "
-			    "\"kind\": \"malformed\", \"count\": 10}", true),
-	OUTAGE("malformed-verify", "{\"endpoint\": \"verify\", "
-				   "\"kind\": \"malformed\", \"count\": 10}",
-	       false),
-	OUTAGE("wrongshape-verify", "{\"endpoint\": \"verify\", "
-				    "\"kind\": \"wrongshape\", "
-				    "\"count\": 10}", false),
-	OUTAGE("malformed-validate", "{\"endpoint\": \"validate-token\", "
-				     "\"kind\": \"malformed\", "
-				     "\"count\": 10}", false),
-	OUTAGE("empty", "{\"endpoint\": \"verify\", \"kind\": \"empty\", "
-			"\"count\": 10}", false),
-	OUTAGE("empty", "{\"endpoint\": \"verify\", \"kind\": \"empty\", "
-			"\"count\": 10}", true),
-	OUTAGE("oversized", "{\"endpoint\": \"send\", "
-			    "\"kind\": \"oversized\", \"count\": 10}", false),
-	OUTAGE("oversized", "{\"endpoint\": \"send\", "
-			    "\"kind\": \"oversized\", \"count\": 10}", true),
-	OUTAGE("oversized-verify", "{\"endpoint\": \"verify\", "
-				   "\"kind\": \"oversized\", \"count\": 10}",
-	       false),
-	OUTAGE("truncated", "{\"endpoint\": \"verify\", "
-			    "\"kind\": \"truncated\", \"count\": 10}", false),
-	OUTAGE("truncated", "{\"endpoint\": \"verify\", "
-			    "\"kind\": \"truncated\", \"count\": 10}", true),
-	OUTAGE("drop", "{\"endpoint\": \"send\", \"kind\": \"drop\", "
-		       "\"count\": 10}", false),
-	OUTAGE("drop", "{\"endpoint\": \"send\", \"kind\": \"drop\", "
-		       "\"count\": 10}", true),
-	/* The redirect target is fixed up at run time (the mock's URL). */
-	OUTAGE("redirect", NULL, false),
-	OUTAGE("redirect", NULL, true),
+    {"unreachable", NULL, true, false, 0, false},
+    {"unreachable", NULL, true, false, 0, true},
+    {"untrusted-ca", NULL, false, true, 0, false},
+    {"untrusted-ca", NULL, false, true, 0, true},
+    {"hang",
+     "{\"endpoint\": \"send\", \"kind\": \"hang\", "
+     "\"count\": 10}",
+     false, false, FAULT_TIMEOUT, false},
+    {"hang",
+     "{\"endpoint\": \"send\", \"kind\": \"hang\", "
+     "\"count\": 10}",
+     false, false, FAULT_TIMEOUT, true},
+    {"hang-verify",
+     "{\"endpoint\": \"verify\", \"kind\": \"hang\", "
+     "\"count\": 10}",
+     false, false, FAULT_TIMEOUT, false},
+    {"trickle",
+     "{\"endpoint\": \"verify\", \"kind\": \"trickle\", "
+     "\"interval\": 0.5, \"count\": 10}",
+     false, false, FAULT_TIMEOUT, false},
+    OUTAGE("http500",
+	   "{\"endpoint\": \"send\", \"kind\": \"http500\", "
+	   "\"count\": 10}",
+	   false),
+    OUTAGE("http500",
+	   "{\"endpoint\": \"send\", \"kind\": \"http500\", "
+	   "\"count\": 10}",
+	   true),
+    OUTAGE("http500-verify",
+	   "{\"endpoint\": \"verify\", "
+	   "\"kind\": \"http500\", \"count\": 10}",
+	   false),
+    OUTAGE("http500-verify",
+	   "{\"endpoint\": \"verify\", "
+	   "\"kind\": \"http500\", \"count\": 10}",
+	   true),
+    OUTAGE("malformed",
+	   "{\"endpoint\": \"send\", "
+	   "\"kind\": \"malformed\", \"count\": 10}",
+	   false),
+    OUTAGE("malformed",
+	   "{\"endpoint\": \"send\", "
+	   "\"kind\": \"malformed\", \"count\": 10}",
+	   true),
+    OUTAGE("malformed-verify",
+	   "{\"endpoint\": \"verify\", "
+	   "\"kind\": \"malformed\", \"count\": 10}",
+	   false),
+    OUTAGE("wrongshape-verify",
+	   "{\"endpoint\": \"verify\", "
+	   "\"kind\": \"wrongshape\", "
+	   "\"count\": 10}",
+	   false),
+    OUTAGE("malformed-validate",
+	   "{\"endpoint\": \"validate-token\", "
+	   "\"kind\": \"malformed\", "
+	   "\"count\": 10}",
+	   false),
+    OUTAGE("empty",
+	   "{\"endpoint\": \"verify\", \"kind\": \"empty\", "
+	   "\"count\": 10}",
+	   false),
+    OUTAGE("empty",
+	   "{\"endpoint\": \"verify\", \"kind\": \"empty\", "
+	   "\"count\": 10}",
+	   true),
+    OUTAGE("oversized",
+	   "{\"endpoint\": \"send\", "
+	   "\"kind\": \"oversized\", \"count\": 10}",
+	   false),
+    OUTAGE("oversized",
+	   "{\"endpoint\": \"send\", "
+	   "\"kind\": \"oversized\", \"count\": 10}",
+	   true),
+    OUTAGE("oversized-verify",
+	   "{\"endpoint\": \"verify\", "
+	   "\"kind\": \"oversized\", \"count\": 10}",
+	   false),
+    OUTAGE("truncated",
+	   "{\"endpoint\": \"verify\", "
+	   "\"kind\": \"truncated\", \"count\": 10}",
+	   false),
+    OUTAGE("truncated",
+	   "{\"endpoint\": \"verify\", "
+	   "\"kind\": \"truncated\", \"count\": 10}",
+	   true),
+    OUTAGE("drop",
+	   "{\"endpoint\": \"send\", \"kind\": \"drop\", "
+	   "\"count\": 10}",
+	   false),
+    OUTAGE("drop",
+	   "{\"endpoint\": \"send\", \"kind\": \"drop\", "
+	   "\"count\": 10}",
+	   true),
+    /* The redirect target is fixed up at run time (the mock's URL). */
+    OUTAGE("redirect", NULL, false),
+    OUTAGE("redirect", NULL, true),
 };
 
-static void test_outage(void **state)
+static void
+test_outage(void **state)
 {
 	const struct outage_case *t = *state;
-	struct conf c = { .timeout = t->timeout,
-			  .connect_timeout = t->timeout };
+	struct conf c = {.timeout = t->timeout, .connect_timeout = t->timeout};
 	const char *service = t->safe ? "bv_safe" : "bv";
 	char url[256];
 	char fault[1024];
@@ -531,7 +583,8 @@ static void test_outage(void **state)
 		snprintf(fault, sizeof(fault),
 			 "{\"endpoint\": \"send\", \"kind\": \"redirect\", "
 			 "\"location\": \"%s/v1/auth/sms/send\", "
-			 "\"count\": 10}", mock_url);
+			 "\"count\": 10}",
+			 mock_url);
 		mock_fault(fault);
 	} else if (t->fault != NULL) {
 		mock_fault(t->fault);
@@ -567,37 +620,35 @@ static void test_outage(void **state)
 struct forged_case {
 	const char *name;
 	const char *endpoint;
-	const char *body;    /* JSON the mock answers with HTTP 200 */
+	const char *body; /* JSON the mock answers with HTTP 200 */
 	const char *service;
 };
 
-#define VALIDATE_OTHER_PHONE \
-	"{\"valid\": true, \"phone\": \"+19999999999\", " \
-	"\"projectId\": \"" PROJECT_ID "\", \"purpose\": \"LOGIN\", " \
-	"\"requestId\": \"req_1\", " \
-	"\"issuedAt\": \"2026-01-01T10:00:00.000Z\", " \
+#define VALIDATE_OTHER_PHONE                                                   \
+	"{\"valid\": true, \"phone\": \"+19999999999\", "                      \
+	"\"projectId\": \"" PROJECT_ID "\", \"purpose\": \"LOGIN\", "          \
+	"\"requestId\": \"req_1\", "                                           \
+	"\"issuedAt\": \"2026-01-01T10:00:00.000Z\", "                         \
 	"\"expiresAt\": \"2036-01-01T10:15:00.000Z\"}"
-#define VALIDATE_NOT_VALID \
-	"{\"valid\": false, \"phone\": \"" ALICE_PHONE "\", " \
+#define VALIDATE_NOT_VALID                                                     \
+	"{\"valid\": false, \"phone\": \"" ALICE_PHONE "\", "                  \
 	"\"projectId\": \"" PROJECT_ID "\", \"purpose\": \"LOGIN\"}"
-#define VERIFY_NOT_VERIFIED \
-	"{\"verified\": false, \"phone\": \"" ALICE_PHONE "\", " \
-	"\"accessToken\": \"aaa.bbb.ccc\", \"tokenType\": \"Bearer\", " \
+#define VERIFY_NOT_VERIFIED                                                    \
+	"{\"verified\": false, \"phone\": \"" ALICE_PHONE "\", "               \
+	"\"accessToken\": \"aaa.bbb.ccc\", \"tokenType\": \"Bearer\", "        \
 	"\"expiresIn\": 900}"
 
 static const struct forged_case forged[] = {
-	{ "validate-other-phone", "validate-token", VALIDATE_OTHER_PHONE,
-	  "bv" },
-	{ "validate-other-phone", "validate-token", VALIDATE_OTHER_PHONE,
-	  "bv_safe" },
-	{ "validate-not-valid", "validate-token", VALIDATE_NOT_VALID, "bv" },
-	{ "validate-not-valid", "validate-token", VALIDATE_NOT_VALID,
-	  "bv_safe" },
-	{ "verify-not-verified", "verify", VERIFY_NOT_VERIFIED, "bv" },
-	{ "verify-not-verified", "verify", VERIFY_NOT_VERIFIED, "bv_safe" },
+    {"validate-other-phone", "validate-token", VALIDATE_OTHER_PHONE, "bv"},
+    {"validate-other-phone", "validate-token", VALIDATE_OTHER_PHONE, "bv_safe"},
+    {"validate-not-valid", "validate-token", VALIDATE_NOT_VALID, "bv"},
+    {"validate-not-valid", "validate-token", VALIDATE_NOT_VALID, "bv_safe"},
+    {"verify-not-verified", "verify", VERIFY_NOT_VERIFIED, "bv"},
+    {"verify-not-verified", "verify", VERIFY_NOT_VERIFIED, "bv_safe"},
 };
 
-static void test_forged_answer(void **state)
+static void
+test_forged_answer(void **state)
 {
 	const struct forged_case *t = *state;
 	char fault[2048];
@@ -605,7 +656,8 @@ static void test_forged_answer(void **state)
 
 	snprintf(fault, sizeof(fault),
 		 "{\"endpoint\": \"%s\", \"kind\": \"wrongshape\", "
-		 "\"count\": 10, \"body\": %s}", t->endpoint, t->body);
+		 "\"count\": 10, \"body\": %s}",
+		 t->endpoint, t->body);
 	mock_fault(fault);
 	rc = run_auth(t->service, "alice", ANSWERS(CODE, CODE), NULL);
 	if (rc == PAM_SUCCESS || rc == PAM_IGNORE) {
@@ -621,7 +673,8 @@ static void test_forged_answer(void **state)
 /* ------------------------------------------------------------------ */
 /* Who is asked: phones, nullok, groups.                               */
 
-static void test_no_phone(void **state)
+static void
+test_no_phone(void **state)
 {
 	(void)state;
 	assert_rc(run_auth("bv", "bob", ANSWERS(CODE), NULL), PAM_AUTH_ERR);
@@ -629,7 +682,8 @@ static void test_no_phone(void **state)
 	assert_requests(NULL, 0);
 }
 
-static void test_no_phone_nullok(void **state)
+static void
+test_no_phone_nullok(void **state)
 {
 	(void)state;
 	assert_rc(run_auth("bv_nullok", "bob", ANSWERS(CODE), NULL),
@@ -638,7 +692,8 @@ static void test_no_phone_nullok(void **state)
 }
 
 /* nullok must not wave through a typo in the user's own entry. */
-static void test_invalid_phone_entry(void **state)
+static void
+test_invalid_phone_entry(void **state)
 {
 	char where[4200];
 	int rc;
@@ -663,19 +718,20 @@ struct group_case {
 };
 
 static const struct group_case group_cases[] = {
-	{ "[\"root\"]", true },
-	{ "[\"ro*\"]", true },
-	{ "[\"!root\"]", false },
-	{ "[\"nosuchgroup-xyz\"]", false },
-	{ "[\"!nosuchgroup-*\"]", true },
-	{ "[\"root\", \"!root\"]", false },
-	{ "[\"nosuchgroup-xyz\", \"root\"]", true },
+    {"[\"root\"]", true},
+    {"[\"ro*\"]", true},
+    {"[\"!root\"]", false},
+    {"[\"nosuchgroup-xyz\"]", false},
+    {"[\"!nosuchgroup-*\"]", true},
+    {"[\"root\", \"!root\"]", false},
+    {"[\"nosuchgroup-xyz\", \"root\"]", true},
 };
 
-static void test_groups(void **state)
+static void
+test_groups(void **state)
 {
 	const struct group_case *t = *state;
-	struct conf c = { .groups = t->groups };
+	struct conf c = {.groups = t->groups};
 	char **env = NULL;
 	int rc;
 
@@ -699,9 +755,10 @@ static void test_groups(void **state)
  * groups is ignored even without a phone entry; inside them, he is told
  * he has no phone.  ("daemon" exists on every Debian system.)
  */
-static void test_groups_before_phone(void **state)
+static void
+test_groups_before_phone(void **state)
 {
-	struct conf c = { .groups = "[\"nosuchgroup-xyz\"]" };
+	struct conf c = {.groups = "[\"nosuchgroup-xyz\"]"};
 
 	(void)state;
 	if (getpwnam("daemon") == NULL)
@@ -710,8 +767,7 @@ static void test_groups_before_phone(void **state)
 	assert_rc(run_auth("bv", "daemon", ANSWERS(CODE), NULL), PAM_IGNORE);
 	c.groups = "[\"daemon\"]";
 	write_conf(&c);
-	assert_rc(run_auth("bv", "daemon", ANSWERS(CODE), NULL),
-		  PAM_AUTH_ERR);
+	assert_rc(run_auth("bv", "daemon", ANSWERS(CODE), NULL), PAM_AUTH_ERR);
 	assert_err(MSG_NO_PHONE);
 	assert_requests(NULL, 0);
 }
@@ -721,9 +777,10 @@ static void test_groups_before_phone(void **state)
  * a groups filter is set: he is in none of the groups, so PAM_IGNORE or an
  * error are both defensible, but never a success.
  */
-static void test_groups_unknown_user(void **state)
+static void
+test_groups_unknown_user(void **state)
 {
-	struct conf c = { .groups = "[\"nosuchgroup-xyz\"]" };
+	struct conf c = {.groups = "[\"nosuchgroup-xyz\"]"};
 	int rc;
 
 	(void)state;
@@ -740,7 +797,8 @@ static void test_groups_unknown_user(void **state)
 /* ------------------------------------------------------------------ */
 /* Configuration errors: always PAM_SERVICE_ERR, never a request.      */
 
-static void expect_config_error(const char *service)
+static void
+expect_config_error(const char *service)
 {
 	assert_rc(run_auth(service, "alice", ANSWERS(CODE), NULL),
 		  PAM_SERVICE_ERR);
@@ -749,9 +807,10 @@ static void expect_config_error(const char *service)
 	assert_requests(NULL, 0);
 }
 
-static void test_conf_world_readable(void **state)
+static void
+test_conf_world_readable(void **state)
 {
-	struct conf c = { .mode = 0644 };
+	struct conf c = {.mode = 0644};
 
 	(void)state;
 	write_conf(&c);
@@ -759,9 +818,10 @@ static void test_conf_world_readable(void **state)
 	assert_logged(PRIO(LOG_ERR), conf_path, "group/world");
 }
 
-static void test_conf_group_readable_safe(void **state)
+static void
+test_conf_group_readable_safe(void **state)
 {
-	struct conf c = { .mode = 0640, .failmode = "safe" };
+	struct conf c = {.mode = 0640, .failmode = "safe"};
 
 	(void)state;
 	write_conf(&c);
@@ -769,9 +829,10 @@ static void test_conf_group_readable_safe(void **state)
 	assert_logged(PRIO(LOG_ERR), conf_path, "group/world");
 }
 
-static void test_key_file(void **state)
+static void
+test_key_file(void **state)
 {
-	struct conf c = { .key = KEY_IN_FILE };
+	struct conf c = {.key = KEY_IN_FILE};
 	cJSON *reqs;
 	const cJSON *req;
 
@@ -779,9 +840,10 @@ static void test_key_file(void **state)
 	write_conf(&c);
 	assert_rc(run_auth("bv", "alice", ANSWERS(CODE), NULL), PAM_SUCCESS);
 	reqs = mock_requests();
-	cJSON_ArrayForEach(req, reqs) {
-		const cJSON *h = cJSON_GetObjectItemCaseSensitive(req,
-								  "headers");
+	cJSON_ArrayForEach(req, reqs)
+	{
+		const cJSON *h =
+		    cJSON_GetObjectItemCaseSensitive(req, "headers");
 
 		assert_string_equal(json_str(h, "authorization"),
 				    "Bearer " API_KEY);
@@ -789,9 +851,10 @@ static void test_key_file(void **state)
 	cJSON_Delete(reqs);
 }
 
-static void test_key_file_world_readable(void **state)
+static void
+test_key_file_world_readable(void **state)
 {
-	struct conf c = { .key = KEY_IN_FILE, .key_mode = 0644 };
+	struct conf c = {.key = KEY_IN_FILE, .key_mode = 0644};
 
 	(void)state;
 	write_conf(&c);
@@ -800,18 +863,20 @@ static void test_key_file_world_readable(void **state)
 }
 
 /* Without api_key the conf file itself may be world-readable. */
-static void test_conf_without_key_may_be_readable(void **state)
+static void
+test_conf_without_key_may_be_readable(void **state)
 {
-	struct conf c = { .key = KEY_IN_FILE, .mode = 0644 };
+	struct conf c = {.key = KEY_IN_FILE, .mode = 0644};
 
 	(void)state;
 	write_conf(&c);
 	assert_rc(run_auth("bv", "alice", ANSWERS(CODE), NULL), PAM_SUCCESS);
 }
 
-static void test_conf_unknown_key(void **state)
+static void
+test_conf_unknown_key(void **state)
 {
-	struct conf c = { .extra = "frobnication_level = 3;" };
+	struct conf c = {.extra = "frobnication_level = 3;"};
 	char where[4200];
 	unsigned line;
 
@@ -822,10 +887,11 @@ static void test_conf_unknown_key(void **state)
 	assert_logged(PRIO(LOG_ERR), where, "frobnication_level");
 }
 
-static void test_conf_unknown_key_safe(void **state)
+static void
+test_conf_unknown_key_safe(void **state)
 {
-	struct conf c = { .failmode = "safe",
-			  .extra = "frobnication_level = 3;" };
+	struct conf c = {.failmode = "safe",
+			 .extra = "frobnication_level = 3;"};
 
 	(void)state;
 	write_conf(&c);
@@ -833,9 +899,10 @@ static void test_conf_unknown_key_safe(void **state)
 	assert_logged(PRIO(LOG_ERR), conf_path, "frobnication_level");
 }
 
-static void test_conf_wrong_type(void **state)
+static void
+test_conf_wrong_type(void **state)
 {
-	struct conf c = { .extra = "max_tries = \"three\";" };
+	struct conf c = {.extra = "max_tries = \"three\";"};
 
 	(void)state;
 	write_conf(&c);
@@ -843,9 +910,10 @@ static void test_conf_wrong_type(void **state)
 	assert_logged(PRIO(LOG_ERR), conf_path, "max_tries");
 }
 
-static void test_conf_out_of_range(void **state)
+static void
+test_conf_out_of_range(void **state)
 {
-	struct conf c = { .extra = "max_sends = 0;" };
+	struct conf c = {.extra = "max_sends = 0;"};
 
 	(void)state;
 	write_conf(&c);
@@ -853,9 +921,10 @@ static void test_conf_out_of_range(void **state)
 	assert_logged(PRIO(LOG_ERR), conf_path, "max_sends");
 }
 
-static void test_conf_http_url(void **state)
+static void
+test_conf_http_url(void **state)
 {
-	struct conf c = { .api_url = "http://127.0.0.1:1/v1" };
+	struct conf c = {.api_url = "http://127.0.0.1:1/v1"};
 
 	(void)state;
 	write_conf(&c);
@@ -863,19 +932,21 @@ static void test_conf_http_url(void **state)
 	assert_logged(PRIO(LOG_ERR), conf_path, "api_url");
 }
 
-static void test_conf_http_url_safe(void **state)
+static void
+test_conf_http_url_safe(void **state)
 {
-	struct conf c = { .api_url = "http://127.0.0.1:1/v1",
-			  .failmode = "safe" };
+	struct conf c = {.api_url = "http://127.0.0.1:1/v1",
+			 .failmode = "safe"};
 
 	(void)state;
 	write_conf(&c);
 	expect_config_error("bv_safe");
 }
 
-static void test_conf_relative_phones(void **state)
+static void
+test_conf_relative_phones(void **state)
 {
-	struct conf c = { .phones = "relative.phones" };
+	struct conf c = {.phones = "relative.phones"};
 
 	(void)state;
 	write_conf(&c);
@@ -883,7 +954,8 @@ static void test_conf_relative_phones(void **state)
 	assert_logged(PRIO(LOG_ERR), conf_path, "phones.file");
 }
 
-static void test_conf_missing(void **state)
+static void
+test_conf_missing(void **state)
 {
 	(void)state;
 	assert_int_equal(unlink(conf_path), 0);
@@ -891,16 +963,18 @@ static void test_conf_missing(void **state)
 	assert_logged(PRIO(LOG_ERR), conf_path);
 }
 
-static void test_conf_missing_safe(void **state)
+static void
+test_conf_missing_safe(void **state)
 {
 	(void)state;
 	assert_int_equal(unlink(conf_path), 0);
 	expect_config_error("bv_safe");
 }
 
-static void test_conf_syntax_error(void **state)
+static void
+test_conf_syntax_error(void **state)
 {
-	struct conf c = { .extra = "max_tries = ;" };
+	struct conf c = {.extra = "max_tries = ;"};
 
 	(void)state;
 	write_conf(&c);
@@ -908,7 +982,8 @@ static void test_conf_syntax_error(void **state)
 	assert_logged(PRIO(LOG_ERR), conf_path);
 }
 
-static void test_bad_module_argument(void **state)
+static void
+test_bad_module_argument(void **state)
 {
 	(void)state;
 	expect_config_error("bv_badarg");
@@ -918,13 +993,14 @@ static void test_bad_module_argument(void **state)
 /* ------------------------------------------------------------------ */
 /* Session: consume_token spends the proof token.                      */
 
-static void test_session_consumes_token(void **state)
+static void
+test_session_consumes_token(void **state)
 {
 	struct pam_run r = {
-		.service = "bv_session",
-		.user = "alice",
-		.codes = ANSWERS(CODE),
-		.session = true,
+	    .service = "bv_session",
+	    .user = "alice",
+	    .codes = ANSWERS(CODE),
+	    .session = true,
 	};
 	const char *token;
 	char body[8192];
@@ -967,49 +1043,50 @@ static void test_session_consumes_token(void **state)
  */
 
 static const struct CMUnitTest plain_tests[] = {
-	T(test_success_exports_env),
-	T(test_api_requests),
-	T(test_one_connection_per_auth),
-	T(test_validate_token_off),
-	T(test_code_normalised),
-	T(test_debug_success),
-	T(test_wrong_then_right),
-	T(test_max_tries),
-	T(test_max_tries_configured),
-	T(test_server_max_attempts),
-	T(test_non_digit_no_api_call),
-	T(test_non_digit_counts_as_try),
-	T(test_expired_then_resend),
-	T(test_expired_real),
-	T(test_expired_no_sends_left),
-	T(test_empty_answer_resends),
-	T(test_empty_answers_exhaust_sends),
-	T(test_rate_limit_real),
-	T(test_no_phone),
-	T(test_no_phone_nullok),
-	T(test_invalid_phone_entry),
-	T(test_groups_before_phone),
-	T(test_groups_unknown_user),
-	T(test_conf_world_readable),
-	T(test_conf_group_readable_safe),
-	T(test_key_file),
-	T(test_key_file_world_readable),
-	T(test_conf_without_key_may_be_readable),
-	T(test_conf_unknown_key),
-	T(test_conf_unknown_key_safe),
-	T(test_conf_wrong_type),
-	T(test_conf_out_of_range),
-	T(test_conf_http_url),
-	T(test_conf_http_url_safe),
-	T(test_conf_relative_phones),
-	T(test_conf_missing),
-	T(test_conf_missing_safe),
-	T(test_conf_syntax_error),
-	T(test_bad_module_argument),
-	T(test_session_consumes_token),
+    T(test_success_exports_env),
+    T(test_api_requests),
+    T(test_one_connection_per_auth),
+    T(test_validate_token_off),
+    T(test_code_normalised),
+    T(test_debug_success),
+    T(test_wrong_then_right),
+    T(test_max_tries),
+    T(test_max_tries_configured),
+    T(test_server_max_attempts),
+    T(test_non_digit_no_api_call),
+    T(test_non_digit_counts_as_try),
+    T(test_expired_then_resend),
+    T(test_expired_real),
+    T(test_expired_no_sends_left),
+    T(test_empty_answer_resends),
+    T(test_empty_answers_exhaust_sends),
+    T(test_rate_limit_real),
+    T(test_no_phone),
+    T(test_no_phone_nullok),
+    T(test_invalid_phone_entry),
+    T(test_groups_before_phone),
+    T(test_groups_unknown_user),
+    T(test_conf_world_readable),
+    T(test_conf_group_readable_safe),
+    T(test_key_file),
+    T(test_key_file_world_readable),
+    T(test_conf_without_key_may_be_readable),
+    T(test_conf_unknown_key),
+    T(test_conf_unknown_key_safe),
+    T(test_conf_wrong_type),
+    T(test_conf_out_of_range),
+    T(test_conf_http_url),
+    T(test_conf_http_url_safe),
+    T(test_conf_relative_phones),
+    T(test_conf_missing),
+    T(test_conf_missing_safe),
+    T(test_conf_syntax_error),
+    T(test_bad_module_argument),
+    T(test_session_consumes_token),
 };
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	size_t max = NELEM(plain_tests) + NELEM(api_errors) + NELEM(outages) +
 		     NELEM(forged) + NELEM(group_cases);
@@ -1028,9 +1105,9 @@ int main(int argc, char **argv)
 				     api_errors[i].endpoint);
 		if (strcmp(api_errors[i].service, "bv") != 0) {
 			free(names[n]);
-			names[n] = case_name("test_api_error",
-					     api_errors[i].code,
-					     api_errors[i].service);
+			names[n] =
+			    case_name("test_api_error", api_errors[i].code,
+				      api_errors[i].service);
 		}
 		add_case(all, &n, names[n], test_api_error, &api_errors[i]);
 	}
@@ -1045,9 +1122,9 @@ int main(int argc, char **argv)
 		add_case(all, &n, names[n], test_forged_answer, &forged[i]);
 	}
 	for (size_t i = 0; i < NELEM(group_cases); i++) {
-		names[n] = case_name("test_groups", group_cases[i].groups,
-				     group_cases[i].asked ? "asked"
-							  : "ignored");
+		names[n] =
+		    case_name("test_groups", group_cases[i].groups,
+			      group_cases[i].asked ? "asked" : "ignored");
 		add_case(all, &n, names[n], test_groups, &group_cases[i]);
 	}
 

@@ -57,7 +57,8 @@
 /* A message to the user, informational or error. */
 #define assert_shown(needle) assert_shown_at((needle), __LINE__)
 
-static void assert_shown_at(const char *needle, int line)
+static void
+assert_shown_at(const char *needle, int line)
 {
 	if (!in_bufs(info_buf, needle) && !in_bufs(err_buf, needle)) {
 		print_error("line %d: the user was not shown \"%s\"\n", line,
@@ -69,20 +70,23 @@ static void assert_shown_at(const char *needle, int line)
 }
 
 /* Back to a fresh mock between transactions of one case. */
-static void reset_mock(void)
+static void
+reset_mock(void)
 {
 	mock_post("/_mock/reset", "{}");
 	mock_config("{\"force_code\": \"" CODE "\"}");
 }
 
 /* The nth (0-based) outbox message from api, duplicated, or NULL. */
-static cJSON *outbox_msg(const char *api, int nth)
+static cJSON *
+outbox_msg(const char *api, int nth)
 {
 	cJSON *box = mock_outbox();
 	const cJSON *m;
 	cJSON *found = NULL;
 
-	cJSON_ArrayForEach(m, box) {
+	cJSON_ArrayForEach(m, box)
+	{
 		const char *a = json_str(m, "api");
 
 		if (a == NULL || strcmp(a, api) != 0 || nth-- > 0)
@@ -95,7 +99,8 @@ static cJSON *outbox_msg(const char *api, int nth)
 }
 
 /* The verification_id of the nth Tryvox delivery, allocated. */
-static char *tryvox_vid(int nth)
+static char *
+tryvox_vid(int nth)
 {
 	cJSON *m = outbox_msg("tryvox", nth);
 	char *vid;
@@ -108,8 +113,8 @@ static char *tryvox_vid(int nth)
 	return vid;
 }
 
-static void assert_outbox(const char *api, int nth, const char *to,
-			  const char *channel)
+static void
+assert_outbox(const char *api, int nth, const char *to, const char *channel)
 {
 	cJSON *m = outbox_msg(api, nth);
 
@@ -123,17 +128,18 @@ static void assert_outbox(const char *api, int nth, const char *to,
 }
 
 /* Every recorded request to prefix: the check, one header each. */
-static void assert_all_headers(const char *prefix, const char *header,
-			       const char *want)
+static void
+assert_all_headers(const char *prefix, const char *header, const char *want)
 {
 	cJSON *reqs = mock_requests();
 	const cJSON *req;
 	int n = 0;
 
-	cJSON_ArrayForEach(req, reqs) {
+	cJSON_ArrayForEach(req, reqs)
+	{
 		const char *p = json_str(req, "path");
-		const cJSON *h = cJSON_GetObjectItemCaseSensitive(req,
-								  "headers");
+		const cJSON *h =
+		    cJSON_GetObjectItemCaseSensitive(req, "headers");
 		const char *v;
 
 		if (p == NULL || strncmp(p, prefix, strlen(prefix)) != 0)
@@ -157,7 +163,8 @@ static void assert_all_headers(const char *prefix, const char *header,
 }
 
 /* BAXVERIFY_TOKEN_EXPIRES is about now + ttl. */
-static void assert_expires(char **env, long ttl, time_t t0)
+static void
+assert_expires(char **env, long ttl, time_t t0)
 {
 	const char *v = env_get(env, "BAXVERIFY_TOKEN_EXPIRES");
 	char *end;
@@ -166,11 +173,11 @@ static void assert_expires(char **env, long ttl, time_t t0)
 	assert_non_null(v);
 	exp = strtoll(v, &end, 10);
 	assert_true(end != v && *end == '\0');
-	assert_in_range(exp, (long long)t0 + ttl - 5,
-			(long long)t0 + ttl + 60);
+	assert_in_range(exp, (long long)t0 + ttl - 5, (long long)t0 + ttl + 60);
 }
 
-static int json_int(const cJSON *obj, const char *name)
+static int
+json_int(const cJSON *obj, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
 
@@ -181,9 +188,10 @@ static int json_int(const cJSON *obj, const char *name)
 /* ------------------------------------------------------------------ */
 /* Tryvox: the happy path and what goes over the wire.                 */
 
-static void test_tryvox_success(void **state)
+static void
+test_tryvox_success(void **state)
 {
-	struct conf c = { TRYVOX_ONLY };
+	struct conf c = {TRYVOX_ONLY};
 	time_t t0 = time(NULL);
 	char **env = NULL;
 	char *vid;
@@ -191,8 +199,7 @@ static void test_tryvox_success(void **state)
 	(void)state;
 	write_conf(&c);
 	assert_rc(run_auth("bv", "alice", ANSWERS(CODE), &env), PAM_SUCCESS);
-	assert_info("A verification code was sent by SMS to " ALICE_MASKED
-		    ".");
+	assert_info("A verification code was sent by SMS to " ALICE_MASKED ".");
 	vid = tryvox_vid(0);
 	assert_string_equal(env_get(env, "BAXVERIFY_TOKEN"), vid);
 	assert_string_equal(env_get(env, "BAXVERIFY_PROVIDER"), "tryvox");
@@ -215,11 +222,12 @@ static void test_tryvox_success(void **state)
 }
 
 /* Bearer key and X-Tenant-ID on start, check and status; the bodies. */
-static void test_tryvox_requests(void **state)
+static void
+test_tryvox_requests(void **state)
 {
-	struct conf c = { .provider = "\"tryvox\"",
-			  .tryvox = "  app_name = \"LoginGate\";\n"
-				    "  code_length = 8;" };
+	struct conf c = {.provider = "\"tryvox\"",
+			 .tryvox = "  app_name = \"LoginGate\";\n"
+				   "  code_length = 8;"};
 	cJSON *body;
 	char *vid;
 
@@ -258,9 +266,11 @@ static void test_tryvox_requests(void **state)
 }
 
 /* validate_token = true: the status must say approved for us. */
-static void test_tryvox_validate_token(void **state)
+static void
+test_tryvox_validate_token(void **state)
 {
-	struct conf c = { .provider = "\"tryvox\"", .tryvox = "  validate_token = true;" };
+	struct conf c = {.provider = "\"tryvox\"",
+			 .tryvox = "  validate_token = true;"};
 	char path[256];
 	char *vid;
 
@@ -273,9 +283,11 @@ static void test_tryvox_validate_token(void **state)
 	free(vid);
 }
 
-static void test_tryvox_debug_hygiene(void **state)
+static void
+test_tryvox_debug_hygiene(void **state)
 {
-	struct conf c = { .provider = "\"tryvox\"", .tryvox = "  validate_token = true;" };
+	struct conf c = {.provider = "\"tryvox\"",
+			 .tryvox = "  validate_token = true;"};
 
 	(void)state;
 	write_conf(&c);
@@ -288,9 +300,10 @@ static void test_tryvox_debug_hygiene(void **state)
 /* ------------------------------------------------------------------ */
 /* Tryvox: wrong codes and the attempts the server still allows.       */
 
-static void test_tryvox_wrong_then_right(void **state)
+static void
+test_tryvox_wrong_then_right(void **state)
 {
-	struct conf c = { TRYVOX_ONLY };
+	struct conf c = {TRYVOX_ONLY};
 
 	(void)state;
 	write_conf(&c);
@@ -300,8 +313,9 @@ static void test_tryvox_wrong_then_right(void **state)
 	assert_requests(P_TV_CHECK, 2);
 	/* After the wrong code the module asked for the status. */
 	assert_requests_prefix(P_TV_STATUS, 1);
-	assert_logged(ANY_PRIO, "verify via tryvox refused: "
-				"VERIFICATION_FAILED (HTTP 422)",
+	assert_logged(ANY_PRIO,
+		      "verify via tryvox refused: "
+		      "VERIFICATION_FAILED (HTTP 422)",
 		      "user=alice");
 }
 
@@ -309,16 +323,17 @@ static void test_tryvox_wrong_then_right(void **state)
  * max_tries = 5 locally, but the server allows 3: the count shown is the
  * server's (from GET status), and the third wrong code ends it.
  */
-static void test_tryvox_attempts_follow_server(void **state)
+static void
+test_tryvox_attempts_follow_server(void **state)
 {
-	struct conf c = { TRYVOX_ONLY, .max_tries = 5 };
+	struct conf c = {TRYVOX_ONLY, .max_tries = 5};
 
 	(void)state;
 	write_conf(&c);
 	mock_config("{\"tryvox_max_attempts\": 3}");
-	assert_rc(run_auth("bv", "alice", ANSWERS(WRONG, WRONG, WRONG, CODE),
-			   NULL),
-		  PAM_MAXTRIES);
+	assert_rc(
+	    run_auth("bv", "alice", ANSWERS(WRONG, WRONG, WRONG, CODE), NULL),
+	    PAM_MAXTRIES);
 	assert_err("Wrong code. 2 attempt(s) left.");
 	assert_err("Wrong code. 1 attempt(s) left.");
 	assert_not_said("4 attempt(s) left");
@@ -336,15 +351,16 @@ struct fifth_case {
 };
 
 static const struct fifth_case fifth_cases[] = {
-	{ "failed", "not_found" },
-	{ "max_attempts", "not_found" },
-	{ "failed", "max_attempts" },
+    {"failed", "not_found"},
+    {"max_attempts", "not_found"},
+    {"failed", "max_attempts"},
 };
 
-static void test_tryvox_max_attempts(void **state)
+static void
+test_tryvox_max_attempts(void **state)
 {
 	const struct fifth_case *t = *state;
-	struct conf c = { TRYVOX_ONLY, .max_tries = 10 };
+	struct conf c = {TRYVOX_ONLY, .max_tries = 10};
 	char cfg[256];
 
 	write_conf(&c);
@@ -353,11 +369,11 @@ static void test_tryvox_max_attempts(void **state)
 		 "\"tryvox_after_failed\": \"%s\"}",
 		 t->fifth_reply, t->after_failed);
 	mock_config(cfg);
-	assert_rc(run_auth("bv", "alice",
-			   ANSWERS(WRONG, WRONG, WRONG, WRONG, WRONG, CODE,
-				   CODE),
-			   NULL),
-		  PAM_MAXTRIES);
+	assert_rc(
+	    run_auth("bv", "alice",
+		     ANSWERS(WRONG, WRONG, WRONG, WRONG, WRONG, CODE, CODE),
+		     NULL),
+	    PAM_MAXTRIES);
 	assert_err("Wrong code. 4 attempt(s) left.");
 	assert_err("Wrong code. 1 attempt(s) left.");
 	assert_err(MSG_TOO_MANY);
@@ -369,9 +385,10 @@ static void test_tryvox_max_attempts(void **state)
 }
 
 /* The status request fails: the wrong code stands, counted locally. */
-static void test_tryvox_status_down_after_wrong(void **state)
+static void
+test_tryvox_status_down_after_wrong(void **state)
 {
-	struct conf c = { TRYVOX_ONLY };
+	struct conf c = {TRYVOX_ONLY};
 
 	(void)state;
 	write_conf(&c);
@@ -389,9 +406,10 @@ static void test_tryvox_status_down_after_wrong(void **state)
  * (MAX_ATTEMPTS) rather than a plain wrong code: it must count all the
  * same, as the BaxVerify one does, or the lockout lags behind.
  */
-static void test_tryvox_last_wrong_code_counts_for_lockout(void **state)
+static void
+test_tryvox_last_wrong_code_counts_for_lockout(void **state)
 {
-	struct conf c = { TRYVOX_ONLY, .max_tries = 5, .limits = "deny = 2;" };
+	struct conf c = {TRYVOX_ONLY, .max_tries = 5, .limits = "deny = 2;"};
 
 	(void)state;
 	write_conf(&c);
@@ -407,9 +425,10 @@ static void test_tryvox_last_wrong_code_counts_for_lockout(void **state)
 }
 
 /* The same with BaxVerify, for comparison: its last wrong code counts. */
-static void test_baxverify_last_wrong_code_counts_for_lockout(void **state)
+static void
+test_baxverify_last_wrong_code_counts_for_lockout(void **state)
 {
-	struct conf c = { .max_tries = 5, .limits = "deny = 2;" };
+	struct conf c = {.max_tries = 5, .limits = "deny = 2;"};
 
 	(void)state;
 	write_conf(&c);
@@ -427,9 +446,10 @@ static void test_baxverify_last_wrong_code_counts_for_lockout(void **state)
 
 /* Check answers NOT_FOUND once (expired): Enter sends a new code that
    is then checked under its own verification_id. */
-static void test_tryvox_expired_then_resend(void **state)
+static void
+test_tryvox_expired_then_resend(void **state)
 {
-	struct conf c = { TRYVOX_ONLY };
+	struct conf c = {TRYVOX_ONLY};
 	char **env = NULL;
 	char *vid0, *vid1;
 	cJSON *body;
@@ -441,9 +461,8 @@ static void test_tryvox_expired_then_resend(void **state)
 	assert_rc(run_auth("bv", "alice", ANSWERS(CODE, "", CODE), &env),
 		  PAM_SUCCESS);
 	assert_err(MSG_EXPIRED_AGAIN);
-	assert_int_equal(count_in_bufs(info_buf,
-				       "A verification code was sent by SMS"),
-			 2);
+	assert_int_equal(
+	    count_in_bufs(info_buf, "A verification code was sent by SMS"), 2);
 	assert_requests(P_TV_START, 2);
 	assert_requests(P_TV_CHECK, 2);
 	vid0 = tryvox_vid(0);
@@ -466,7 +485,8 @@ static void test_tryvox_expired_then_resend(void **state)
  * record's own expiry, not an injected error, and no clock to wait for);
  * Enter for a new one; that one.
  */
-static const char *expire_then_resend(int n, void *arg)
+static const char *
+expire_then_resend(int n, void *arg)
 {
 	char json[128];
 
@@ -481,11 +501,12 @@ static const char *expire_then_resend(int n, void *arg)
 
 /* Real expiry at the mock: the code ran out in its record before the
    check; the resent code works. */
-static void test_tryvox_ttl_expiry_then_resend(void **state)
+static void
+test_tryvox_ttl_expiry_then_resend(void **state)
 {
-	struct conf c = { TRYVOX_ONLY };
-	struct pam_run r = { .service = "bv", .user = "alice",
-			     .answer = expire_then_resend };
+	struct conf c = {TRYVOX_ONLY};
+	struct pam_run r = {
+	    .service = "bv", .user = "alice", .answer = expire_then_resend};
 
 	(void)state;
 	write_conf(&c);
@@ -499,9 +520,10 @@ static void test_tryvox_ttl_expiry_then_resend(void **state)
 }
 
 /* Every code is born expired: the resend does not help either. */
-static void test_tryvox_expired_real(void **state)
+static void
+test_tryvox_expired_real(void **state)
 {
-	struct conf c = { TRYVOX_ONLY };
+	struct conf c = {TRYVOX_ONLY};
 
 	(void)state;
 	write_conf(&c);
@@ -515,9 +537,10 @@ static void test_tryvox_expired_real(void **state)
 }
 
 /* A wrong code reported while the status already says "expired". */
-static void test_tryvox_wrong_but_expired(void **state)
+static void
+test_tryvox_wrong_but_expired(void **state)
 {
-	struct conf c = { TRYVOX_ONLY, .max_sends = 1 };
+	struct conf c = {TRYVOX_ONLY, .max_sends = 1};
 
 	(void)state;
 	write_conf(&c);
@@ -536,71 +559,72 @@ static void test_tryvox_wrong_but_expired(void **state)
 
 struct tv_error_case {
 	const char *code;
-	const char *endpoint;  /* tryvox-start or tryvox-check */
-	int status;            /* the HTTP status the log must name */
+	const char *endpoint; /* tryvox-start or tryvox-check */
+	int status;	      /* the HTTP status the log must name */
 	const char *service;
 	int want_rc;
-	const char *want_msg;  /* shown to the user (info or error) */
-	const char *config;    /* mock /_mock/config JSON, or NULL */
-	bool real;             /* no fault: the mock's own answer to WRONG */
-	int max_sends;         /* 0: default */
+	const char *want_msg; /* shown to the user (info or error) */
+	const char *config;   /* mock /_mock/config JSON, or NULL */
+	bool real;	      /* no fault: the mock's own answer to WRONG */
+	int max_sends;	      /* 0: default */
 };
 
 static const struct tv_error_case tv_errors[] = {
-	/* The two documented statuses of a wrong code; then it succeeds. */
-	{ "VERIFICATION_FAILED", "tryvox-check", 400, "bv", PAM_SUCCESS,
-	  "Wrong code. 2 attempt(s) left.", "{\"tryvox_failed_status\": 400}",
-	  true, 0 },
-	{ "VERIFICATION_FAILED", "tryvox-check", 422, "bv", PAM_SUCCESS,
-	  "Wrong code. 2 attempt(s) left.", "{\"tryvox_failed_status\": 422}",
-	  true, 0 },
-	{ "VERIFICATION_FAILED", "tryvox-check", 400, "bv", PAM_SUCCESS,
-	  "Wrong code. 2 attempt(s) left.", "{\"tryvox_failed_status\": 400}",
-	  false, 0 },
-	{ "MAX_ATTEMPTS_EXCEEDED", "tryvox-check", 429, "bv", PAM_MAXTRIES,
-	  MSG_TOO_MANY, NULL, false, 0 },
-	{ "NOT_FOUND", "tryvox-check", 404, "bv", PAM_AUTH_ERR, MSG_EXPIRED,
-	  NULL, false, 1 },
-	{ "VALIDATION_FAILED", "tryvox-start", 400, "bv", PAM_AUTH_ERR,
-	  MSG_BAD_PHONE, NULL, false, 0 },
-	{ "VALIDATION_FAILED", "tryvox-check", 400, "bv", PAM_AUTH_ERR,
-	  MSG_ADMIN, NULL, false, 0 },
-	{ "UNAUTHORIZED", "tryvox-start", 401, "bv", PAM_AUTH_ERR, MSG_ADMIN,
-	  NULL, false, 0 },
-	{ "UNAUTHORIZED", "tryvox-check", 401, "bv", PAM_AUTH_ERR, MSG_ADMIN,
-	  NULL, false, 0 },
-	{ "FORBIDDEN", "tryvox-start", 403, "bv", PAM_AUTH_ERR, MSG_ADMIN,
-	  NULL, false, 0 },
-	{ "FORBIDDEN", "tryvox-check", 403, "bv", PAM_AUTH_ERR, MSG_ADMIN,
-	  NULL, false, 0 },
-	{ "RATE_LIMITED", "tryvox-start", 429, "bv", PAM_AUTH_ERR, MSG_RATE,
-	  NULL, false, 0 },
-	{ "RATE_LIMITED", "tryvox-check", 429, "bv", PAM_AUTH_ERR, MSG_RATE,
-	  NULL, false, 0 },
-	{ "DELIVERY_FAILED", "tryvox-start", 502, "bv", PAM_AUTHINFO_UNAVAIL,
-	  MSG_UNREACH, NULL, false, 0 },
-	{ "INTERNAL_ERROR", "tryvox-start", 500, "bv", PAM_AUTHINFO_UNAVAIL,
-	  MSG_UNREACH, NULL, false, 0 },
-	{ "INTERNAL_ERROR", "tryvox-check", 500, "bv", PAM_AUTHINFO_UNAVAIL,
-	  MSG_UNREACH, NULL, false, 0 },
-	/* Outages under failmode=safe let the user in, loudly... */
-	{ "DELIVERY_FAILED", "tryvox-start", 502, "bv_safe", PAM_SUCCESS,
-	  MSG_SAFE, NULL, false, 0 },
-	{ "INTERNAL_ERROR", "tryvox-start", 500, "bv_safe", PAM_SUCCESS,
-	  MSG_SAFE, NULL, false, 0 },
-	/* ...account problems do not. */
-	{ "UNAUTHORIZED", "tryvox-start", 401, "bv_safe", PAM_AUTH_ERR,
-	  MSG_ADMIN, NULL, false, 0 },
-	{ "FORBIDDEN", "tryvox-start", 403, "bv_safe", PAM_AUTH_ERR,
-	  MSG_ADMIN, NULL, false, 0 },
-	{ "RATE_LIMITED", "tryvox-start", 429, "bv_safe", PAM_AUTH_ERR,
-	  MSG_RATE, NULL, false, 0 },
+    /* The two documented statuses of a wrong code; then it succeeds. */
+    {"VERIFICATION_FAILED", "tryvox-check", 400, "bv", PAM_SUCCESS,
+     "Wrong code. 2 attempt(s) left.", "{\"tryvox_failed_status\": 400}", true,
+     0},
+    {"VERIFICATION_FAILED", "tryvox-check", 422, "bv", PAM_SUCCESS,
+     "Wrong code. 2 attempt(s) left.", "{\"tryvox_failed_status\": 422}", true,
+     0},
+    {"VERIFICATION_FAILED", "tryvox-check", 400, "bv", PAM_SUCCESS,
+     "Wrong code. 2 attempt(s) left.", "{\"tryvox_failed_status\": 400}", false,
+     0},
+    {"MAX_ATTEMPTS_EXCEEDED", "tryvox-check", 429, "bv", PAM_MAXTRIES,
+     MSG_TOO_MANY, NULL, false, 0},
+    {"NOT_FOUND", "tryvox-check", 404, "bv", PAM_AUTH_ERR, MSG_EXPIRED, NULL,
+     false, 1},
+    {"VALIDATION_FAILED", "tryvox-start", 400, "bv", PAM_AUTH_ERR,
+     MSG_BAD_PHONE, NULL, false, 0},
+    {"VALIDATION_FAILED", "tryvox-check", 400, "bv", PAM_AUTH_ERR, MSG_ADMIN,
+     NULL, false, 0},
+    {"UNAUTHORIZED", "tryvox-start", 401, "bv", PAM_AUTH_ERR, MSG_ADMIN, NULL,
+     false, 0},
+    {"UNAUTHORIZED", "tryvox-check", 401, "bv", PAM_AUTH_ERR, MSG_ADMIN, NULL,
+     false, 0},
+    {"FORBIDDEN", "tryvox-start", 403, "bv", PAM_AUTH_ERR, MSG_ADMIN, NULL,
+     false, 0},
+    {"FORBIDDEN", "tryvox-check", 403, "bv", PAM_AUTH_ERR, MSG_ADMIN, NULL,
+     false, 0},
+    {"RATE_LIMITED", "tryvox-start", 429, "bv", PAM_AUTH_ERR, MSG_RATE, NULL,
+     false, 0},
+    {"RATE_LIMITED", "tryvox-check", 429, "bv", PAM_AUTH_ERR, MSG_RATE, NULL,
+     false, 0},
+    {"DELIVERY_FAILED", "tryvox-start", 502, "bv", PAM_AUTHINFO_UNAVAIL,
+     MSG_UNREACH, NULL, false, 0},
+    {"INTERNAL_ERROR", "tryvox-start", 500, "bv", PAM_AUTHINFO_UNAVAIL,
+     MSG_UNREACH, NULL, false, 0},
+    {"INTERNAL_ERROR", "tryvox-check", 500, "bv", PAM_AUTHINFO_UNAVAIL,
+     MSG_UNREACH, NULL, false, 0},
+    /* Outages under failmode=safe let the user in, loudly... */
+    {"DELIVERY_FAILED", "tryvox-start", 502, "bv_safe", PAM_SUCCESS, MSG_SAFE,
+     NULL, false, 0},
+    {"INTERNAL_ERROR", "tryvox-start", 500, "bv_safe", PAM_SUCCESS, MSG_SAFE,
+     NULL, false, 0},
+    /* ...account problems do not. */
+    {"UNAUTHORIZED", "tryvox-start", 401, "bv_safe", PAM_AUTH_ERR, MSG_ADMIN,
+     NULL, false, 0},
+    {"FORBIDDEN", "tryvox-start", 403, "bv_safe", PAM_AUTH_ERR, MSG_ADMIN, NULL,
+     false, 0},
+    {"RATE_LIMITED", "tryvox-start", 429, "bv_safe", PAM_AUTH_ERR, MSG_RATE,
+     NULL, false, 0},
 };
 
-static void test_tryvox_error(void **state)
+static void
+test_tryvox_error(void **state)
 {
 	const struct tv_error_case *t = *state;
-	struct conf c = { TRYVOX_ONLY, .max_sends = t->max_sends };
+	struct conf c = {TRYVOX_ONLY, .max_sends = t->max_sends};
 	bool check = strcmp(t->endpoint, "tryvox-check") == 0;
 	char fault[512];
 	char line[256];
@@ -634,9 +658,10 @@ static void test_tryvox_error(void **state)
 }
 
 /* The mock's own answers to a wrong key, a wrong tenant, a 6th start. */
-static void test_tryvox_wrong_key(void **state)
+static void
+test_tryvox_wrong_key(void **state)
 {
-	struct conf c = { TRYVOX_ONLY, .tryvox_key = "tvx_sk_test_WRONGkey77" };
+	struct conf c = {TRYVOX_ONLY, .tryvox_key = "tvx_sk_test_WRONGkey77"};
 
 	(void)state;
 	add_secret("tvx_sk_test_WRONGkey77");
@@ -649,9 +674,10 @@ static void test_tryvox_wrong_key(void **state)
 	assert_requests(P_TV_CHECK, 0);
 }
 
-static void test_tryvox_wrong_tenant(void **state)
+static void
+test_tryvox_wrong_tenant(void **state)
 {
-	struct conf c = { TRYVOX_ONLY, .tenant_id = "acc_somebody_else" };
+	struct conf c = {TRYVOX_ONLY, .tenant_id = "acc_somebody_else"};
 
 	(void)state;
 	write_conf(&c);
@@ -663,9 +689,10 @@ static void test_tryvox_wrong_tenant(void **state)
 				     "(HTTP 403)");
 }
 
-static void test_tryvox_start_rate_limit_real(void **state)
+static void
+test_tryvox_start_rate_limit_real(void **state)
 {
-	struct conf c = { TRYVOX_ONLY };
+	struct conf c = {TRYVOX_ONLY};
 
 	(void)state;
 	write_conf(&c);
@@ -673,8 +700,10 @@ static void test_tryvox_start_rate_limit_real(void **state)
 	assert_rc(run_auth("bv", "alice", ANSWERS(CODE), NULL), PAM_SUCCESS);
 	assert_rc(run_auth("bv", "alice", ANSWERS(CODE), NULL), PAM_AUTH_ERR);
 	assert_err(MSG_RATE);
-	assert_logged(ANY_PRIO, "send via tryvox refused: RATE_LIMITED "
-				"(HTTP 429)", "user=alice");
+	assert_logged(ANY_PRIO,
+		      "send via tryvox refused: RATE_LIMITED "
+		      "(HTTP 429)",
+		      "user=alice");
 }
 
 /* ------------------------------------------------------------------ */
@@ -683,40 +712,40 @@ static void test_tryvox_start_rate_limit_real(void **state)
 struct forged_case {
 	const char *name;
 	const char *endpoint;
-	const char *body;     /* JSON the mock answers with HTTP 200 */
+	const char *body; /* JSON the mock answers with HTTP 200 */
 	const char *service;
-	const char *tryvox;   /* extra tryvox group lines */
+	const char *tryvox; /* extra tryvox group lines */
 };
 
-#define CHECK_PENDING \
-	"{\"data\": {\"verification_id\": \"ver_forged\", " \
-	"\"status\": \"pending\", \"to\": \"" ALICE_PHONE "\", " \
+#define CHECK_PENDING                                                          \
+	"{\"data\": {\"verification_id\": \"ver_forged\", "                    \
+	"\"status\": \"pending\", \"to\": \"" ALICE_PHONE "\", "               \
 	"\"channel\": \"sms\"}}"
-#define CHECK_OTHER_PHONE \
-	"{\"data\": {\"verification_id\": \"ver_forged\", " \
-	"\"status\": \"approved\", \"to\": \"+19999999999\", " \
+#define CHECK_OTHER_PHONE                                                      \
+	"{\"data\": {\"verification_id\": \"ver_forged\", "                    \
+	"\"status\": \"approved\", \"to\": \"+19999999999\", "                 \
 	"\"channel\": \"sms\"}}"
-#define STATUS_PENDING \
-	"{\"data\": {\"verification_id\": \"ver_forged\", " \
-	"\"to\": \"" ALICE_PHONE "\", \"channel\": \"sms\", " \
+#define STATUS_PENDING                                                         \
+	"{\"data\": {\"verification_id\": \"ver_forged\", "                    \
+	"\"to\": \"" ALICE_PHONE "\", \"channel\": \"sms\", "                  \
 	"\"status\": \"pending\", \"attempts\": 1, \"max_attempts\": 5}}"
 
 static const struct forged_case forged[] = {
-	{ "check-pending", "tryvox-check", CHECK_PENDING, "bv", "" },
-	{ "check-pending", "tryvox-check", CHECK_PENDING, "bv_safe", "" },
-	{ "check-other-phone", "tryvox-check", CHECK_OTHER_PHONE, "bv", "" },
-	{ "check-other-phone", "tryvox-check", CHECK_OTHER_PHONE, "bv_safe",
-	  "" },
-	{ "status-pending", "tryvox-status", STATUS_PENDING, "bv",
-	  "  validate_token = true;" },
-	{ "status-pending", "tryvox-status", STATUS_PENDING, "bv_safe",
-	  "  validate_token = true;" },
+    {"check-pending", "tryvox-check", CHECK_PENDING, "bv", ""},
+    {"check-pending", "tryvox-check", CHECK_PENDING, "bv_safe", ""},
+    {"check-other-phone", "tryvox-check", CHECK_OTHER_PHONE, "bv", ""},
+    {"check-other-phone", "tryvox-check", CHECK_OTHER_PHONE, "bv_safe", ""},
+    {"status-pending", "tryvox-status", STATUS_PENDING, "bv",
+     "  validate_token = true;"},
+    {"status-pending", "tryvox-status", STATUS_PENDING, "bv_safe",
+     "  validate_token = true;"},
 };
 
-static void test_tryvox_forged(void **state)
+static void
+test_tryvox_forged(void **state)
 {
 	const struct forged_case *t = *state;
-	struct conf c = { TRYVOX_ONLY };
+	struct conf c = {TRYVOX_ONLY};
 	char fault[2048];
 	int rc;
 
@@ -724,7 +753,8 @@ static void test_tryvox_forged(void **state)
 	write_conf(&c);
 	snprintf(fault, sizeof(fault),
 		 "{\"endpoint\": \"%s\", \"kind\": \"wrongshape\", "
-		 "\"count\": 10, \"body\": %s}", t->endpoint, t->body);
+		 "\"count\": 10, \"body\": %s}",
+		 t->endpoint, t->body);
 	mock_fault(fault);
 	rc = run_auth(t->service, "alice", ANSWERS(CODE, CODE, CODE), NULL);
 	if (rc == PAM_SUCCESS || rc == PAM_IGNORE) {
@@ -740,9 +770,10 @@ static void test_tryvox_forged(void **state)
 /* ------------------------------------------------------------------ */
 /* Mudbase.                                                            */
 
-static void test_mudbase_success(void **state)
+static void
+test_mudbase_success(void **state)
 {
-	struct conf c = { MUDBASE_ONLY };
+	struct conf c = {MUDBASE_ONLY};
 	time_t t0 = time(NULL);
 	char **env = NULL;
 	const char *token;
@@ -752,8 +783,7 @@ static void test_mudbase_success(void **state)
 	(void)state;
 	write_conf(&c);
 	assert_rc(run_auth("bv", "alice", ANSWERS(CODE), &env), PAM_SUCCESS);
-	assert_info("A verification code was sent by SMS to " ALICE_MASKED
-		    ".");
+	assert_info("A verification code was sent by SMS to " ALICE_MASKED ".");
 	token = env_get(env, "BAXVERIFY_TOKEN");
 	assert_non_null(token);
 	/* The access token, never the refresh token. */
@@ -800,9 +830,10 @@ static void test_mudbase_success(void **state)
 		      "verified " ALICE_MASKED " by mudbase (SMS)");
 }
 
-static void test_mudbase_debug_hygiene(void **state)
+static void
+test_mudbase_debug_hygiene(void **state)
 {
-	struct conf c = { MUDBASE_ONLY };
+	struct conf c = {MUDBASE_ONLY};
 
 	(void)state;
 	write_conf(&c);
@@ -812,9 +843,10 @@ static void test_mudbase_debug_hygiene(void **state)
 }
 
 /* The two plausible statuses of a wrong code: 400 and 401. */
-static void test_mudbase_wrong_then_right_400(void **state)
+static void
+test_mudbase_wrong_then_right_400(void **state)
 {
-	struct conf c = { MUDBASE_ONLY };
+	struct conf c = {MUDBASE_ONLY};
 
 	(void)state;
 	write_conf(&c);
@@ -823,13 +855,16 @@ static void test_mudbase_wrong_then_right_400(void **state)
 		  PAM_SUCCESS);
 	assert_err("Wrong code. 2 attempt(s) left.");
 	assert_requests(P_MB_VERIFY, 2);
-	assert_logged(ANY_PRIO, "verify via mudbase refused: bad_request "
-				"(HTTP 400)", "user=alice");
+	assert_logged(ANY_PRIO,
+		      "verify via mudbase refused: bad_request "
+		      "(HTTP 400)",
+		      "user=alice");
 }
 
-static void test_mudbase_wrong_then_right_401(void **state)
+static void
+test_mudbase_wrong_then_right_401(void **state)
 {
-	struct conf c = { MUDBASE_ONLY };
+	struct conf c = {MUDBASE_ONLY};
 
 	(void)state;
 	write_conf(&c);
@@ -837,19 +872,22 @@ static void test_mudbase_wrong_then_right_401(void **state)
 	assert_rc(run_auth("bv", "alice", ANSWERS(WRONG, CODE), NULL),
 		  PAM_SUCCESS);
 	assert_err("Wrong code. 2 attempt(s) left.");
-	assert_logged(ANY_PRIO, "verify via mudbase refused: unauthorized "
-				"(HTTP 401)", "user=alice");
+	assert_logged(ANY_PRIO,
+		      "verify via mudbase refused: unauthorized "
+		      "(HTTP 401)",
+		      "user=alice");
 }
 
-static void test_mudbase_max_tries(void **state)
+static void
+test_mudbase_max_tries(void **state)
 {
-	struct conf c = { MUDBASE_ONLY };
+	struct conf c = {MUDBASE_ONLY};
 
 	(void)state;
 	write_conf(&c);
-	assert_rc(run_auth("bv", "alice", ANSWERS(WRONG, WRONG, WRONG, CODE),
-			   NULL),
-		  PAM_MAXTRIES);
+	assert_rc(
+	    run_auth("bv", "alice", ANSWERS(WRONG, WRONG, WRONG, CODE), NULL),
+	    PAM_MAXTRIES);
 	assert_err("Wrong code. 2 attempt(s) left.");
 	assert_err("Wrong code. 1 attempt(s) left.");
 	assert_err(MSG_TOO_MANY);
@@ -857,9 +895,10 @@ static void test_mudbase_max_tries(void **state)
 }
 
 /* The mock stops taking tries (429) before max_tries is used up. */
-static void test_mudbase_server_max_attempts(void **state)
+static void
+test_mudbase_server_max_attempts(void **state)
 {
-	struct conf c = { MUDBASE_ONLY };
+	struct conf c = {MUDBASE_ONLY};
 
 	(void)state;
 	write_conf(&c);
@@ -877,29 +916,30 @@ static void test_mudbase_server_max_attempts(void **state)
  * OTP", 400).  Real expiry (the code runs out in the mock's record before
  * it is typed), then Enter sends a new code, which works.
  */
-static void test_mudbase_expired_then_resend(void **state)
+static void
+test_mudbase_expired_then_resend(void **state)
 {
-	struct conf c = { MUDBASE_ONLY };
-	struct pam_run r = { .service = "bv", .user = "alice",
-			     .answer = expire_then_resend };
+	struct conf c = {MUDBASE_ONLY};
+	struct pam_run r = {
+	    .service = "bv", .user = "alice", .answer = expire_then_resend};
 
 	(void)state;
 	write_conf(&c);
 	assert_rc(run_pam(&r), PAM_SUCCESS);
 	assert_int_equal(r.prompts, 3);
 	assert_err("Wrong code. 2 attempt(s) left.");
-	assert_int_equal(count_in_bufs(info_buf,
-				       "A verification code was sent by SMS"),
-			 2);
+	assert_int_equal(
+	    count_in_bufs(info_buf, "A verification code was sent by SMS"), 2);
 	assert_requests(P_MB_SEND, 2);
 	assert_requests(P_MB_VERIFY, 2);
 	pamtest_free_env(r.env);
 	free(r.shown);
 }
 
-static void test_mudbase_send_rate_limit_real(void **state)
+static void
+test_mudbase_send_rate_limit_real(void **state)
 {
-	struct conf c = { MUDBASE_ONLY };
+	struct conf c = {MUDBASE_ONLY};
 
 	(void)state;
 	write_conf(&c);
@@ -911,9 +951,10 @@ static void test_mudbase_send_rate_limit_real(void **state)
 				"(HTTP 429)");
 }
 
-static void test_mudbase_unknown_project(void **state)
+static void
+test_mudbase_unknown_project(void **state)
 {
-	struct conf c = { MUDBASE_ONLY, .mudbase_project = "proj_nope" };
+	struct conf c = {MUDBASE_ONLY, .mudbase_project = "proj_nope"};
 
 	(void)state;
 	write_conf(&c);
@@ -921,14 +962,16 @@ static void test_mudbase_unknown_project(void **state)
 		  PAM_AUTH_ERR);
 	assert_err(MSG_ADMIN);
 	assert_not_said(MSG_SAFE);
-	assert_logged(PRIO(LOG_ERR), "send via mudbase refused: not_found "
-				     "(HTTP 404)", "Project not found");
+	assert_logged(PRIO(LOG_ERR),
+		      "send via mudbase refused: not_found "
+		      "(HTTP 404)",
+		      "Project not found");
 }
 
 /* Statuses 400/401/403/404/429 at both endpoints. */
 struct mb_error_case {
-	const char *code;      /* Mudbase "code" in the error body */
-	const char *endpoint;  /* mudbase-send or mudbase-verify */
+	const char *code;     /* Mudbase "code" in the error body */
+	const char *endpoint; /* mudbase-send or mudbase-verify */
 	int status;
 	const char *service;
 	int want_rc;
@@ -936,34 +979,30 @@ struct mb_error_case {
 };
 
 static const struct mb_error_case mb_errors[] = {
-	{ "bad_request", "mudbase-send", 400, "bv", PAM_AUTH_ERR,
-	  MSG_BAD_PHONE },
-	{ "unauthorized", "mudbase-send", 401, "bv", PAM_AUTH_ERR, MSG_ADMIN },
-	{ "forbidden", "mudbase-send", 403, "bv", PAM_AUTH_ERR, MSG_ADMIN },
-	{ "not_found", "mudbase-send", 404, "bv", PAM_AUTH_ERR, MSG_ADMIN },
-	{ "rate_limited", "mudbase-send", 429, "bv", PAM_AUTH_ERR, MSG_RATE },
-	/* At verify 400 and 401 are a wrong code: the right one then works. */
-	{ "bad_request", "mudbase-verify", 400, "bv", PAM_SUCCESS,
-	  "Wrong code. 2 attempt(s) left." },
-	{ "unauthorized", "mudbase-verify", 401, "bv", PAM_SUCCESS,
-	  "Wrong code. 2 attempt(s) left." },
-	{ "forbidden", "mudbase-verify", 403, "bv", PAM_AUTH_ERR, MSG_ADMIN },
-	{ "not_found", "mudbase-verify", 404, "bv", PAM_AUTH_ERR, MSG_ADMIN },
-	{ "rate_limited", "mudbase-verify", 429, "bv", PAM_MAXTRIES,
-	  MSG_TOO_MANY },
-	/* Refusals are no outage: failmode=safe still denies. */
-	{ "unauthorized", "mudbase-send", 401, "bv_safe", PAM_AUTH_ERR,
-	  MSG_ADMIN },
-	{ "forbidden", "mudbase-send", 403, "bv_safe", PAM_AUTH_ERR,
-	  MSG_ADMIN },
-	{ "forbidden", "mudbase-verify", 403, "bv_safe", PAM_AUTH_ERR,
-	  MSG_ADMIN },
+    {"bad_request", "mudbase-send", 400, "bv", PAM_AUTH_ERR, MSG_BAD_PHONE},
+    {"unauthorized", "mudbase-send", 401, "bv", PAM_AUTH_ERR, MSG_ADMIN},
+    {"forbidden", "mudbase-send", 403, "bv", PAM_AUTH_ERR, MSG_ADMIN},
+    {"not_found", "mudbase-send", 404, "bv", PAM_AUTH_ERR, MSG_ADMIN},
+    {"rate_limited", "mudbase-send", 429, "bv", PAM_AUTH_ERR, MSG_RATE},
+    /* At verify 400 and 401 are a wrong code: the right one then works. */
+    {"bad_request", "mudbase-verify", 400, "bv", PAM_SUCCESS,
+     "Wrong code. 2 attempt(s) left."},
+    {"unauthorized", "mudbase-verify", 401, "bv", PAM_SUCCESS,
+     "Wrong code. 2 attempt(s) left."},
+    {"forbidden", "mudbase-verify", 403, "bv", PAM_AUTH_ERR, MSG_ADMIN},
+    {"not_found", "mudbase-verify", 404, "bv", PAM_AUTH_ERR, MSG_ADMIN},
+    {"rate_limited", "mudbase-verify", 429, "bv", PAM_MAXTRIES, MSG_TOO_MANY},
+    /* Refusals are no outage: failmode=safe still denies. */
+    {"unauthorized", "mudbase-send", 401, "bv_safe", PAM_AUTH_ERR, MSG_ADMIN},
+    {"forbidden", "mudbase-send", 403, "bv_safe", PAM_AUTH_ERR, MSG_ADMIN},
+    {"forbidden", "mudbase-verify", 403, "bv_safe", PAM_AUTH_ERR, MSG_ADMIN},
 };
 
-static void test_mudbase_error(void **state)
+static void
+test_mudbase_error(void **state)
 {
 	const struct mb_error_case *t = *state;
-	struct conf c = { MUDBASE_ONLY };
+	struct conf c = {MUDBASE_ONLY};
 	bool verify = strcmp(t->endpoint, "mudbase-verify") == 0;
 	char fault[512];
 	char line[256];
@@ -991,17 +1030,19 @@ static void test_mudbase_error(void **state)
 /* ------------------------------------------------------------------ */
 /* The email channel.                                                  */
 
-static void test_tryvox_email(void **state)
+static void
+test_tryvox_email(void **state)
 {
-	struct conf c = { .provider = "\"tryvox\"", .tryvox = "  channel = \"email\";" };
+	struct conf c = {.provider = "\"tryvox\"",
+			 .tryvox = "  channel = \"email\";"};
 	char **env = NULL;
 	cJSON *body;
 
 	(void)state;
 	write_conf(&c);
 	assert_rc(run_auth("bv", "dave", ANSWERS(CODE), &env), PAM_SUCCESS);
-	assert_info("A verification code was sent by email to "
-		    DAVE_EMAIL_MASKED ".");
+	assert_info(
+	    "A verification code was sent by email to " DAVE_EMAIL_MASKED ".");
 	assert_string_equal(env_get(env, "BAXVERIFY_EMAIL"), DAVE_EMAIL);
 	assert_null(env_get(env, "BAXVERIFY_PHONE"));
 	assert_string_equal(env_get(env, "BAXVERIFY_CHANNEL"), "email");
@@ -1018,9 +1059,11 @@ static void test_tryvox_email(void **state)
 }
 
 /* erin has only an email address; alice has none. */
-static void test_tryvox_email_only_user(void **state)
+static void
+test_tryvox_email_only_user(void **state)
 {
-	struct conf c = { .provider = "\"tryvox\"", .tryvox = "  channel = \"email\";" };
+	struct conf c = {.provider = "\"tryvox\"",
+			 .tryvox = "  channel = \"email\";"};
 	char **env = NULL;
 
 	(void)state;
@@ -1028,8 +1071,8 @@ static void test_tryvox_email_only_user(void **state)
 	assert_rc(run_auth("bv", "erin", ANSWERS(CODE), &env), PAM_SUCCESS);
 	assert_string_equal(env_get(env, "BAXVERIFY_EMAIL"), ERIN_EMAIL);
 	pamtest_free_env(env);
-	assert_info("A verification code was sent by email to "
-		    ERIN_EMAIL_MASKED ".");
+	assert_info(
+	    "A verification code was sent by email to " ERIN_EMAIL_MASKED ".");
 
 	reset_mock();
 	assert_rc(run_auth("bv", "alice", ANSWERS(CODE), NULL), PAM_AUTH_ERR);
@@ -1037,9 +1080,10 @@ static void test_tryvox_email_only_user(void **state)
 }
 
 /* An email-only user where codes go by SMS: nowhere to send one. */
-static void test_sms_user_without_phone(void **state)
+static void
+test_sms_user_without_phone(void **state)
 {
-	struct conf c = { TRYVOX_ONLY };
+	struct conf c = {TRYVOX_ONLY};
 
 	(void)state;
 	write_conf(&c);
@@ -1048,17 +1092,19 @@ static void test_sms_user_without_phone(void **state)
 	assert_requests(NULL, 0);
 }
 
-static void test_mudbase_email(void **state)
+static void
+test_mudbase_email(void **state)
 {
-	struct conf c = { .provider = "\"mudbase\"", .mudbase = "  method = \"email\";" };
+	struct conf c = {.provider = "\"mudbase\"",
+			 .mudbase = "  method = \"email\";"};
 	char **env = NULL;
 	cJSON *body;
 
 	(void)state;
 	write_conf(&c);
 	assert_rc(run_auth("bv", "dave", ANSWERS(CODE), &env), PAM_SUCCESS);
-	assert_info("A verification code was sent by email to "
-		    DAVE_EMAIL_MASKED ".");
+	assert_info(
+	    "A verification code was sent by email to " DAVE_EMAIL_MASKED ".");
 	assert_string_equal(env_get(env, "BAXVERIFY_EMAIL"), DAVE_EMAIL);
 	assert_null(env_get(env, "BAXVERIFY_PHONE"));
 	assert_string_equal(env_get(env, "BAXVERIFY_CHANNEL"), "email");
@@ -1083,58 +1129,56 @@ static void test_mudbase_email(void **state)
 
 struct outage_case {
 	const char *name;
-	const char *provider;  /* "tryvox" or "mudbase" */
-	const char *fault;     /* mock fault JSON; NULL: a closed port */
+	const char *provider; /* "tryvox" or "mudbase" */
+	const char *fault;    /* mock fault JSON; NULL: a closed port */
 	bool safe;
 };
 
-#define TV_FAULT(ep, kind) \
-	"{\"endpoint\": \"tryvox-" ep "\", \"kind\": \"" kind "\", " \
+#define TV_FAULT(ep, kind)                                                     \
+	"{\"endpoint\": \"tryvox-" ep "\", \"kind\": \"" kind "\", "           \
 	"\"count\": 10}"
-#define MB_FAULT(ep, kind) \
-	"{\"endpoint\": \"mudbase-" ep "\", \"kind\": \"" kind "\", " \
+#define MB_FAULT(ep, kind)                                                     \
+	"{\"endpoint\": \"mudbase-" ep "\", \"kind\": \"" kind "\", "          \
 	"\"count\": 10}"
 
 static const struct outage_case outages[] = {
-	{ "unreachable", "tryvox", NULL, false },
-	{ "unreachable", "tryvox", NULL, true },
-	{ "start-http500", "tryvox", TV_FAULT("start", "http500"), false },
-	{ "start-http500", "tryvox", TV_FAULT("start", "http500"), true },
-	{ "start-malformed", "tryvox", TV_FAULT("start", "malformed"), false },
-	{ "start-malformed", "tryvox", TV_FAULT("start", "malformed"), true },
-	{ "start-wrongshape", "tryvox", TV_FAULT("start", "wrongshape"),
-	  false },
-	{ "start-empty", "tryvox", TV_FAULT("start", "empty"), false },
-	{ "start-drop", "tryvox", TV_FAULT("start", "drop"), false },
-	{ "start-drop", "tryvox", TV_FAULT("start", "drop"), true },
-	{ "start-bad-id", "tryvox",
-	  "{\"endpoint\": \"tryvox-start\", \"kind\": \"wrongshape\", "
-	  "\"count\": 10, \"body\": {\"data\": {\"verification_id\": "
-	  "\"../../admin\", \"status\": \"pending\"}}}", false },
-	{ "check-http500", "tryvox", TV_FAULT("check", "http500"), false },
-	{ "check-http500", "tryvox", TV_FAULT("check", "http500"), true },
-	{ "check-malformed", "tryvox", TV_FAULT("check", "malformed"), false },
-	{ "check-truncated", "tryvox", TV_FAULT("check", "truncated"), false },
-	{ "unreachable", "mudbase", NULL, false },
-	{ "unreachable", "mudbase", NULL, true },
-	{ "send-http500", "mudbase", MB_FAULT("send", "http500"), false },
-	{ "send-http500", "mudbase", MB_FAULT("send", "http500"), true },
-	{ "send-malformed", "mudbase", MB_FAULT("send", "malformed"), false },
-	{ "send-drop", "mudbase", MB_FAULT("send", "drop"), true },
-	{ "verify-http500", "mudbase", MB_FAULT("verify", "http500"), false },
-	{ "verify-http500", "mudbase", MB_FAULT("verify", "http500"), true },
-	{ "verify-malformed", "mudbase", MB_FAULT("verify", "malformed"),
-	  false },
-	{ "verify-wrongshape", "mudbase", MB_FAULT("verify", "wrongshape"),
-	  false },
-	{ "verify-truncated", "mudbase", MB_FAULT("verify", "truncated"),
-	  false },
+    {"unreachable", "tryvox", NULL, false},
+    {"unreachable", "tryvox", NULL, true},
+    {"start-http500", "tryvox", TV_FAULT("start", "http500"), false},
+    {"start-http500", "tryvox", TV_FAULT("start", "http500"), true},
+    {"start-malformed", "tryvox", TV_FAULT("start", "malformed"), false},
+    {"start-malformed", "tryvox", TV_FAULT("start", "malformed"), true},
+    {"start-wrongshape", "tryvox", TV_FAULT("start", "wrongshape"), false},
+    {"start-empty", "tryvox", TV_FAULT("start", "empty"), false},
+    {"start-drop", "tryvox", TV_FAULT("start", "drop"), false},
+    {"start-drop", "tryvox", TV_FAULT("start", "drop"), true},
+    {"start-bad-id", "tryvox",
+     "{\"endpoint\": \"tryvox-start\", \"kind\": \"wrongshape\", "
+     "\"count\": 10, \"body\": {\"data\": {\"verification_id\": "
+     "\"../../admin\", \"status\": \"pending\"}}}",
+     false},
+    {"check-http500", "tryvox", TV_FAULT("check", "http500"), false},
+    {"check-http500", "tryvox", TV_FAULT("check", "http500"), true},
+    {"check-malformed", "tryvox", TV_FAULT("check", "malformed"), false},
+    {"check-truncated", "tryvox", TV_FAULT("check", "truncated"), false},
+    {"unreachable", "mudbase", NULL, false},
+    {"unreachable", "mudbase", NULL, true},
+    {"send-http500", "mudbase", MB_FAULT("send", "http500"), false},
+    {"send-http500", "mudbase", MB_FAULT("send", "http500"), true},
+    {"send-malformed", "mudbase", MB_FAULT("send", "malformed"), false},
+    {"send-drop", "mudbase", MB_FAULT("send", "drop"), true},
+    {"verify-http500", "mudbase", MB_FAULT("verify", "http500"), false},
+    {"verify-http500", "mudbase", MB_FAULT("verify", "http500"), true},
+    {"verify-malformed", "mudbase", MB_FAULT("verify", "malformed"), false},
+    {"verify-wrongshape", "mudbase", MB_FAULT("verify", "wrongshape"), false},
+    {"verify-truncated", "mudbase", MB_FAULT("verify", "truncated"), false},
 };
 
-static void test_outage(void **state)
+static void
+test_outage(void **state)
 {
 	const struct outage_case *t = *state;
-	struct conf c = { 0 };
+	struct conf c = {0};
 	const char *service = t->safe ? "bv_safe" : "bv";
 	bool tvx = strcmp(t->provider, "tryvox") == 0;
 	char provider[64], url[128], via[64], svc[64];
@@ -1183,9 +1227,10 @@ static void test_outage(void **state)
 /* Failover between providers.                                         */
 
 /* BaxVerify unreachable: the code goes by Tryvox and is checked there. */
-static void test_failover_unreachable_to_tryvox(void **state)
+static void
+test_failover_unreachable_to_tryvox(void **state)
 {
-	struct conf c = { BAX_THEN_TRYVOX };
+	struct conf c = {BAX_THEN_TRYVOX};
 	char url[128];
 	char **env = NULL;
 	char *vid;
@@ -1209,19 +1254,19 @@ static void test_failover_unreachable_to_tryvox(void **state)
 	assert_string_equal(json_str(body, "verification_id"), vid);
 	cJSON_Delete(body);
 	free(vid);
-	assert_info("A verification code was sent by SMS to " ALICE_MASKED
-		    ".");
+	assert_info("A verification code was sent by SMS to " ALICE_MASKED ".");
 	assert_not_said(MSG_UNREACH);
-	assert_logged(PRIO(LOG_ERR), "send via baxverify failed:",
-		      "user=alice");
-	assert_logged(PRIO(LOG_INFO), "verified " ALICE_MASKED
-				      " by tryvox (SMS)");
+	assert_logged(PRIO(LOG_ERR),
+		      "send via baxverify failed:", "user=alice");
+	assert_logged(PRIO(LOG_INFO),
+		      "verified " ALICE_MASKED " by tryvox (SMS)");
 }
 
 /* BaxVerify refuses for the account: Tryvox sends, Tryvox checks. */
-static void test_failover_credits_to_tryvox(void **state)
+static void
+test_failover_credits_to_tryvox(void **state)
 {
-	struct conf c = { BAX_THEN_TRYVOX };
+	struct conf c = {BAX_THEN_TRYVOX};
 	char **env = NULL;
 
 	(void)state;
@@ -1238,17 +1283,19 @@ static void test_failover_credits_to_tryvox(void **state)
 	assert_requests(P_TV_START, 1);
 	assert_requests(P_TV_CHECK, 1);
 	assert_not_said(MSG_ADMIN);
-	assert_logged(PRIO(LOG_ERR), "send via baxverify refused: "
-				     "BAXVERIFY_INSUFFICIENT_CREDITS (HTTP 400)",
+	assert_logged(PRIO(LOG_ERR),
+		      "send via baxverify refused: "
+		      "BAXVERIFY_INSUFFICIENT_CREDITS (HTTP 400)",
 		      "user=alice");
-	assert_logged(PRIO(LOG_INFO), "verified " ALICE_MASKED
-				      " by tryvox (SMS)");
+	assert_logged(PRIO(LOG_INFO),
+		      "verified " ALICE_MASKED " by tryvox (SMS)");
 }
 
 /* A resend after a failover goes to the provider that sent the code. */
-static void test_failover_resend_stays(void **state)
+static void
+test_failover_resend_stays(void **state)
 {
-	struct conf c = { BAX_THEN_TRYVOX };
+	struct conf c = {BAX_THEN_TRYVOX};
 
 	(void)state;
 	write_conf(&c);
@@ -1263,10 +1310,11 @@ static void test_failover_resend_stays(void **state)
 }
 
 /* Refused by BaxVerify, then Mudbase: Mudbase still sees no key. */
-static void test_failover_to_mudbase(void **state)
+static void
+test_failover_to_mudbase(void **state)
 {
-	struct conf c = { .provider = "[\"baxverify\", \"mudbase\"]",
-			  .mudbase = "" };
+	struct conf c = {.provider = "[\"baxverify\", \"mudbase\"]",
+			 .mudbase = ""};
 	char **env = NULL;
 
 	(void)state;
@@ -1287,10 +1335,12 @@ static void test_failover_to_mudbase(void **state)
 }
 
 /* Tryvox down (5xx), Mudbase next. */
-static void test_failover_tryvox_to_mudbase(void **state)
+static void
+test_failover_tryvox_to_mudbase(void **state)
 {
-	struct conf c = { .provider = "[\"tryvox\", \"mudbase\"]",
-			  .tryvox = "", .mudbase = "" };
+	struct conf c = {.provider = "[\"tryvox\", \"mudbase\"]",
+			 .tryvox = "",
+			 .mudbase = ""};
 	char **env = NULL;
 
 	(void)state;
@@ -1315,23 +1365,25 @@ struct no_failover_case {
 };
 
 static const struct no_failover_case no_failovers[] = {
-	{ "BAXVERIFY_RATE_LIMIT", 429, MSG_RATE, "bv" },
-	{ "BAXVERIFY_RATE_LIMIT", 429, MSG_RATE, "bv_safe" },
-	{ "BAXVERIFY_INVALID_PHONE", 400, MSG_BAD_PHONE, "bv" },
-	{ "BAXVERIFY_INVALID_PHONE", 400, MSG_BAD_PHONE, "bv_safe" },
+    {"BAXVERIFY_RATE_LIMIT", 429, MSG_RATE, "bv"},
+    {"BAXVERIFY_RATE_LIMIT", 429, MSG_RATE, "bv_safe"},
+    {"BAXVERIFY_INVALID_PHONE", 400, MSG_BAD_PHONE, "bv"},
+    {"BAXVERIFY_INVALID_PHONE", 400, MSG_BAD_PHONE, "bv_safe"},
 };
 
-static void test_no_failover(void **state)
+static void
+test_no_failover(void **state)
 {
 	const struct no_failover_case *t = *state;
-	struct conf c = { BAX_THEN_TRYVOX };
+	struct conf c = {BAX_THEN_TRYVOX};
 	char fault[512];
 	char line[256];
 
 	write_conf(&c);
 	snprintf(fault, sizeof(fault),
 		 "{\"endpoint\": \"send\", \"kind\": \"error\", "
-		 "\"code\": \"%s\", \"count\": 10}", t->code);
+		 "\"code\": \"%s\", \"count\": 10}",
+		 t->code);
 	mock_fault(fault);
 	assert_rc(run_auth(t->service, "alice", ANSWERS(CODE, CODE), NULL),
 		  PAM_AUTH_ERR);
@@ -1346,9 +1398,10 @@ static void test_no_failover(void **state)
 }
 
 /* Once a code is out, a failing check never starts over elsewhere. */
-static void test_no_failover_on_check(void **state)
+static void
+test_no_failover_on_check(void **state)
 {
-	struct conf c = { BAX_THEN_TRYVOX };
+	struct conf c = {BAX_THEN_TRYVOX};
 
 	(void)state;
 	write_conf(&c);
@@ -1361,9 +1414,10 @@ static void test_no_failover_on_check(void **state)
 }
 
 /* A refusal for the account plus an outage: failmode=safe denies. */
-static void test_refusal_then_outage_safe(void **state)
+static void
+test_refusal_then_outage_safe(void **state)
 {
-	struct conf c = { BAX_THEN_TRYVOX };
+	struct conf c = {BAX_THEN_TRYVOX};
 	char url[128];
 	int fd, port;
 
@@ -1387,9 +1441,10 @@ static void test_refusal_then_outage_safe(void **state)
 }
 
 /* The other order: an outage, then a refusal for the account. */
-static void test_outage_then_refusal_safe(void **state)
+static void
+test_outage_then_refusal_safe(void **state)
 {
-	struct conf c = { BAX_THEN_TRYVOX };
+	struct conf c = {BAX_THEN_TRYVOX};
 	char url[128];
 	int fd, port;
 
@@ -1411,9 +1466,10 @@ static void test_outage_then_refusal_safe(void **state)
 }
 
 /* Every provider down: an outage, with failmode's usual answers. */
-static void test_all_down(void **state)
+static void
+test_all_down(void **state)
 {
-	struct conf c = { BAX_THEN_TRYVOX };
+	struct conf c = {BAX_THEN_TRYVOX};
 
 	(void)state;
 	write_conf(&c);
@@ -1433,16 +1489,17 @@ static void test_all_down(void **state)
 /* ------------------------------------------------------------------ */
 /* The channel menu.                                                   */
 
-#define MENU_SMS_VOICE \
-	MENU_HEAD "\n  1) SMS to " ALICE_MASKED \
-	"\n  2) voice call to " ALICE_MASKED
+#define MENU_SMS_VOICE                                                         \
+	MENU_HEAD "\n  1) SMS to " ALICE_MASKED                                \
+		  "\n  2) voice call to " ALICE_MASKED
 
 static const struct conf menu_conf = {
-	TRYVOX_ONLY,
-	.channels = "[\"sms\", \"voice\"]",
+    TRYVOX_ONLY,
+    .channels = "[\"sms\", \"voice\"]",
 };
 
-static void test_menu_choose_voice(void **state)
+static void
+test_menu_choose_voice(void **state)
 {
 	char **env = NULL;
 	char *vid;
@@ -1450,12 +1507,12 @@ static void test_menu_choose_voice(void **state)
 
 	(void)state;
 	write_conf(&menu_conf);
-	assert_rc(run_auth_menu("bv", "alice", ANSWERS(CODE), ANSWERS("2"),
-				&env),
-		  PAM_SUCCESS);
+	assert_rc(
+	    run_auth_menu("bv", "alice", ANSWERS(CODE), ANSWERS("2"), &env),
+	    PAM_SUCCESS);
 	assert_info(MENU_SMS_VOICE);
-	assert_info("A verification code was sent by voice call to "
-		    ALICE_MASKED ".");
+	assert_info(
+	    "A verification code was sent by voice call to " ALICE_MASKED ".");
 	assert_outbox("tryvox", 0, ALICE_PHONE, "voice");
 	body = mock_request_body(P_TV_START, 0);
 	assert_string_equal(json_str(body, "channel"), "voice");
@@ -1465,27 +1522,28 @@ static void test_menu_choose_voice(void **state)
 	assert_string_equal(env_get(env, "BAXVERIFY_TOKEN"), vid);
 	free(vid);
 	pamtest_free_env(env);
-	assert_logged(PRIO(LOG_INFO), "verified " ALICE_MASKED
-				      " by tryvox (voice call)");
+	assert_logged(PRIO(LOG_INFO),
+		      "verified " ALICE_MASKED " by tryvox (voice call)");
 }
 
-static void test_menu_empty_is_first(void **state)
+static void
+test_menu_empty_is_first(void **state)
 {
 	char **env = NULL;
 
 	(void)state;
 	write_conf(&menu_conf);
-	assert_rc(run_auth_menu("bv", "alice", ANSWERS(CODE), ANSWERS(""),
-				&env),
-		  PAM_SUCCESS);
-	assert_info("A verification code was sent by SMS to " ALICE_MASKED
-		    ".");
+	assert_rc(
+	    run_auth_menu("bv", "alice", ANSWERS(CODE), ANSWERS(""), &env),
+	    PAM_SUCCESS);
+	assert_info("A verification code was sent by SMS to " ALICE_MASKED ".");
 	assert_outbox("tryvox", 0, ALICE_PHONE, "sms");
 	assert_string_equal(env_get(env, "BAXVERIFY_CHANNEL"), "sms");
 	pamtest_free_env(env);
 }
 
-static void test_menu_invalid_reasks(void **state)
+static void
+test_menu_invalid_reasks(void **state)
 {
 	(void)state;
 	write_conf(&menu_conf);
@@ -1499,7 +1557,8 @@ static void test_menu_invalid_reasks(void **state)
 }
 
 /* Three bad menu answers: no code is sent at all. */
-static void test_menu_gives_up(void **state)
+static void
+test_menu_gives_up(void **state)
 {
 	int rc;
 
@@ -1513,7 +1572,8 @@ static void test_menu_gives_up(void **state)
 }
 
 /* Enter at the code prompt offers the menu again; the new choice wins. */
-static void test_menu_again_on_resend(void **state)
+static void
+test_menu_again_on_resend(void **state)
 {
 	char **env = NULL;
 	char *vid;
@@ -1525,10 +1585,9 @@ static void test_menu_again_on_resend(void **state)
 				ANSWERS("1", "2"), &env),
 		  PAM_SUCCESS);
 	assert_int_equal(count_in_bufs(info_buf, MENU_HEAD), 2);
-	assert_info("A verification code was sent by SMS to " ALICE_MASKED
-		    ".");
-	assert_info("A verification code was sent by voice call to "
-		    ALICE_MASKED ".");
+	assert_info("A verification code was sent by SMS to " ALICE_MASKED ".");
+	assert_info(
+	    "A verification code was sent by voice call to " ALICE_MASKED ".");
 	assert_outbox("tryvox", 0, ALICE_PHONE, "sms");
 	assert_outbox("tryvox", 1, ALICE_PHONE, "voice");
 	vid = tryvox_vid(1);
@@ -1542,7 +1601,8 @@ static void test_menu_again_on_resend(void **state)
 }
 
 /* max_sends bounds the resends, menu or not. */
-static void test_menu_resend_bounded(void **state)
+static void
+test_menu_resend_bounded(void **state)
 {
 	(void)state;
 	write_conf(&menu_conf);
@@ -1556,66 +1616,68 @@ static void test_menu_resend_bounded(void **state)
 }
 
 /* Only the channels the user has an address for are offered. */
-static void test_menu_only_usable_channels(void **state)
+static void
+test_menu_only_usable_channels(void **state)
 {
 	struct conf c = menu_conf;
 
 	(void)state;
 	c.channels = "[\"sms\", \"voice\", \"email\"]";
 	write_conf(&c);
-	assert_rc(run_auth_menu("bv", "dave", ANSWERS(CODE), ANSWERS("3"),
-				NULL),
-		  PAM_SUCCESS);
+	assert_rc(
+	    run_auth_menu("bv", "dave", ANSWERS(CODE), ANSWERS("3"), NULL),
+	    PAM_SUCCESS);
 	assert_info(MENU_HEAD "\n  1) SMS to " DAVE_MASKED
-		    "\n  2) voice call to " DAVE_MASKED
-		    "\n  3) email to " DAVE_EMAIL_MASKED);
+			      "\n  2) voice call to " DAVE_MASKED
+			      "\n  3) email to " DAVE_EMAIL_MASKED);
 	assert_outbox("tryvox", 0, DAVE_EMAIL, "email");
 
 	/* alice has no email address: two entries. */
 	reset_mock();
-	assert_rc(run_auth_menu("bv", "alice", ANSWERS(CODE), ANSWERS("2"),
-				NULL),
-		  PAM_SUCCESS);
+	assert_rc(
+	    run_auth_menu("bv", "alice", ANSWERS(CODE), ANSWERS("2"), NULL),
+	    PAM_SUCCESS);
 	assert_info(MENU_SMS_VOICE);
 	assert_not_said("3) ");
 	assert_outbox("tryvox", 0, ALICE_PHONE, "voice");
 }
 
 /* One usable channel: no menu (an echo-on prompt would fail the case). */
-static void test_menu_single_channel_no_menu(void **state)
+static void
+test_menu_single_channel_no_menu(void **state)
 {
 	struct conf c = menu_conf;
 
 	(void)state;
 	c.channels = "[\"email\", \"sms\"]";
 	write_conf(&c);
-	assert_rc(run_auth_menu("bv", "alice", ANSWERS(CODE), NO_ANSWERS,
-				NULL),
+	assert_rc(run_auth_menu("bv", "alice", ANSWERS(CODE), NO_ANSWERS, NULL),
 		  PAM_SUCCESS);
 	assert_not_said(MENU_HEAD);
 	assert_outbox("tryvox", 0, ALICE_PHONE, "sms");
 }
 
 /* Each channel goes to the first provider that serves it. */
-static void test_menu_routes_by_provider(void **state)
+static void
+test_menu_routes_by_provider(void **state)
 {
-	struct conf c = { BAX_THEN_TRYVOX, .channels = "[\"sms\", \"voice\"]" };
+	struct conf c = {BAX_THEN_TRYVOX, .channels = "[\"sms\", \"voice\"]"};
 	char **env = NULL;
 
 	(void)state;
 	write_conf(&c);
-	assert_rc(run_auth_menu("bv", "alice", ANSWERS(CODE), ANSWERS("2"),
-				&env),
-		  PAM_SUCCESS);
+	assert_rc(
+	    run_auth_menu("bv", "alice", ANSWERS(CODE), ANSWERS("2"), &env),
+	    PAM_SUCCESS);
 	assert_string_equal(env_get(env, "BAXVERIFY_PROVIDER"), "tryvox");
 	pamtest_free_env(env);
 	assert_requests_prefix(P_BAX, 0);
 	assert_outbox("tryvox", 0, ALICE_PHONE, "voice");
 
 	reset_mock();
-	assert_rc(run_auth_menu("bv", "alice", ANSWERS(CODE), ANSWERS("1"),
-				&env),
-		  PAM_SUCCESS);
+	assert_rc(
+	    run_auth_menu("bv", "alice", ANSWERS(CODE), ANSWERS("1"), &env),
+	    PAM_SUCCESS);
 	assert_string_equal(env_get(env, "BAXVERIFY_PROVIDER"), "baxverify");
 	pamtest_free_env(env);
 	assert_requests_prefix(P_TV, 0);
@@ -1629,9 +1691,10 @@ static void test_menu_routes_by_provider(void **state)
  * Here voice can only go by Tryvox; SMS then belongs to BaxVerify, which
  * never failed.
  */
-static void test_menu_resend_other_channel_keeps_order(void **state)
+static void
+test_menu_resend_other_channel_keeps_order(void **state)
 {
-	struct conf c = { BAX_THEN_TRYVOX, .channels = "[\"sms\", \"voice\"]" };
+	struct conf c = {BAX_THEN_TRYVOX, .channels = "[\"sms\", \"voice\"]"};
 	char **env = NULL;
 
 	(void)state;
@@ -1653,11 +1716,12 @@ static void test_menu_resend_other_channel_keeps_order(void **state)
  * be asked, and a configuration that passed the checks is never
  * "misconfigured" at run time.
  */
-static void test_menu_resend_after_failover_earlier_channel(void **state)
+static void
+test_menu_resend_after_failover_earlier_channel(void **state)
 {
-	struct conf c = { .provider = "[\"mudbase\", \"baxverify\"]",
-			  .mudbase = "",
-			  .channels = "[\"sms\", \"email\"]" };
+	struct conf c = {.provider = "[\"mudbase\", \"baxverify\"]",
+			 .mudbase = "",
+			 .channels = "[\"sms\", \"email\"]"};
 	char **env = NULL;
 
 	(void)state;
@@ -1678,14 +1742,15 @@ static void test_menu_resend_after_failover_earlier_channel(void **state)
 /* ------------------------------------------------------------------ */
 /* Session: consume_token.                                             */
 
-static void test_session_tryvox(void **state)
+static void
+test_session_tryvox(void **state)
 {
-	struct conf c = { TRYVOX_ONLY };
+	struct conf c = {TRYVOX_ONLY};
 	struct pam_run r = {
-		.service = "bv_session_ignore",
-		.user = "alice",
-		.codes = ANSWERS(CODE),
-		.session = true,
+	    .service = "bv_session_ignore",
+	    .user = "alice",
+	    .codes = ANSWERS(CODE),
+	    .session = true,
 	};
 	char path[256];
 	char *vid;
@@ -1705,21 +1770,23 @@ static void test_session_tryvox(void **state)
 	assert_all_headers(P_TV_STATUS, "x-tenant-id", TENANT_ID);
 	free(vid);
 	/* Tryvox cannot spend a verification: "confirmed" (or "consumed"). */
-	assert_logged(PRIO(LOG_INFO), "pam_baxverify(bv_session_ignore:"
-				      "session)",
+	assert_logged(PRIO(LOG_INFO),
+		      "pam_baxverify(bv_session_ignore:"
+		      "session)",
 		      "session: proof ", " at tryvox");
 }
 
 /* An email proof: the session finds the destination in BAXVERIFY_EMAIL. */
-static void test_session_tryvox_email(void **state)
+static void
+test_session_tryvox_email(void **state)
 {
-	struct conf c = { .provider = "\"tryvox\"",
-			  .tryvox = "  channel = \"email\";" };
+	struct conf c = {.provider = "\"tryvox\"",
+			 .tryvox = "  channel = \"email\";"};
 	struct pam_run r = {
-		.service = "bv_session_ignore",
-		.user = "dave",
-		.codes = ANSWERS(CODE),
-		.session = true,
+	    .service = "bv_session_ignore",
+	    .user = "dave",
+	    .codes = ANSWERS(CODE),
+	    .session = true,
 	};
 
 	(void)state;
@@ -1733,14 +1800,15 @@ static void test_session_tryvox_email(void **state)
 }
 
 /* The status does not say approved: the session is refused. */
-static void test_session_tryvox_not_approved(void **state)
+static void
+test_session_tryvox_not_approved(void **state)
 {
-	struct conf c = { TRYVOX_ONLY };
+	struct conf c = {TRYVOX_ONLY};
 	struct pam_run r = {
-		.service = "bv_session_ignore",
-		.user = "alice",
-		.codes = ANSWERS(CODE),
-		.session = true,
+	    .service = "bv_session_ignore",
+	    .user = "alice",
+	    .codes = ANSWERS(CODE),
+	    .session = true,
 	};
 
 	(void)state;
@@ -1755,14 +1823,15 @@ static void test_session_tryvox_not_approved(void **state)
 }
 
 /* After a failover the proof is Tryvox's: consumed there. */
-static void test_session_after_failover(void **state)
+static void
+test_session_after_failover(void **state)
 {
-	struct conf c = { BAX_THEN_TRYVOX };
+	struct conf c = {BAX_THEN_TRYVOX};
 	struct pam_run r = {
-		.service = "bv_session_ignore",
-		.user = "alice",
-		.codes = ANSWERS(CODE),
-		.session = true,
+	    .service = "bv_session_ignore",
+	    .user = "alice",
+	    .codes = ANSWERS(CODE),
+	    .session = true,
 	};
 
 	(void)state;
@@ -1779,14 +1848,15 @@ static void test_session_after_failover(void **state)
 }
 
 /* Mudbase has nothing to consume: the session module stands aside. */
-static void test_session_mudbase(void **state)
+static void
+test_session_mudbase(void **state)
 {
-	struct conf c = { MUDBASE_ONLY };
+	struct conf c = {MUDBASE_ONLY};
 	struct pam_run r = {
-		.service = "bv_session_ignore",
-		.user = "alice",
-		.codes = ANSWERS(CODE),
-		.session = true,
+	    .service = "bv_session_ignore",
+	    .user = "alice",
+	    .codes = ANSWERS(CODE),
+	    .session = true,
 	};
 
 	(void)state;
@@ -1802,9 +1872,10 @@ static void test_session_mudbase(void **state)
 /* ------------------------------------------------------------------ */
 /* Configuration of the new providers.                                 */
 
-static void test_tryvox_without_group(void **state)
+static void
+test_tryvox_without_group(void **state)
 {
-	struct conf c = { .provider = "\"tryvox\"" };
+	struct conf c = {.provider = "\"tryvox\""};
 
 	(void)state;
 	write_conf(&c);
@@ -1818,64 +1889,65 @@ static void test_tryvox_without_group(void **state)
 /* ------------------------------------------------------------------ */
 
 static const struct CMUnitTest plain_tests[] = {
-	T(test_tryvox_success),
-	T(test_tryvox_requests),
-	T(test_tryvox_validate_token),
-	T(test_tryvox_debug_hygiene),
-	T(test_tryvox_wrong_then_right),
-	T(test_tryvox_attempts_follow_server),
-	T(test_tryvox_status_down_after_wrong),
-	T(test_tryvox_last_wrong_code_counts_for_lockout),
-	T(test_baxverify_last_wrong_code_counts_for_lockout),
-	T(test_tryvox_expired_then_resend),
-	T(test_tryvox_ttl_expiry_then_resend),
-	T(test_tryvox_expired_real),
-	T(test_tryvox_wrong_but_expired),
-	T(test_tryvox_wrong_key),
-	T(test_tryvox_wrong_tenant),
-	T(test_tryvox_start_rate_limit_real),
-	T(test_mudbase_success),
-	T(test_mudbase_debug_hygiene),
-	T(test_mudbase_wrong_then_right_400),
-	T(test_mudbase_wrong_then_right_401),
-	T(test_mudbase_max_tries),
-	T(test_mudbase_server_max_attempts),
-	T(test_mudbase_expired_then_resend),
-	T(test_mudbase_send_rate_limit_real),
-	T(test_mudbase_unknown_project),
-	T(test_tryvox_email),
-	T(test_tryvox_email_only_user),
-	T(test_sms_user_without_phone),
-	T(test_mudbase_email),
-	T(test_failover_unreachable_to_tryvox),
-	T(test_failover_credits_to_tryvox),
-	T(test_failover_resend_stays),
-	T(test_failover_to_mudbase),
-	T(test_failover_tryvox_to_mudbase),
-	T(test_no_failover_on_check),
-	T(test_refusal_then_outage_safe),
-	T(test_outage_then_refusal_safe),
-	T(test_all_down),
-	T(test_menu_choose_voice),
-	T(test_menu_empty_is_first),
-	T(test_menu_invalid_reasks),
-	T(test_menu_gives_up),
-	T(test_menu_again_on_resend),
-	T(test_menu_resend_bounded),
-	T(test_menu_only_usable_channels),
-	T(test_menu_single_channel_no_menu),
-	T(test_menu_routes_by_provider),
-	T(test_menu_resend_other_channel_keeps_order),
-	T(test_menu_resend_after_failover_earlier_channel),
-	T(test_session_tryvox),
-	T(test_session_tryvox_email),
-	T(test_session_tryvox_not_approved),
-	T(test_session_after_failover),
-	T(test_session_mudbase),
-	T(test_tryvox_without_group),
+    T(test_tryvox_success),
+    T(test_tryvox_requests),
+    T(test_tryvox_validate_token),
+    T(test_tryvox_debug_hygiene),
+    T(test_tryvox_wrong_then_right),
+    T(test_tryvox_attempts_follow_server),
+    T(test_tryvox_status_down_after_wrong),
+    T(test_tryvox_last_wrong_code_counts_for_lockout),
+    T(test_baxverify_last_wrong_code_counts_for_lockout),
+    T(test_tryvox_expired_then_resend),
+    T(test_tryvox_ttl_expiry_then_resend),
+    T(test_tryvox_expired_real),
+    T(test_tryvox_wrong_but_expired),
+    T(test_tryvox_wrong_key),
+    T(test_tryvox_wrong_tenant),
+    T(test_tryvox_start_rate_limit_real),
+    T(test_mudbase_success),
+    T(test_mudbase_debug_hygiene),
+    T(test_mudbase_wrong_then_right_400),
+    T(test_mudbase_wrong_then_right_401),
+    T(test_mudbase_max_tries),
+    T(test_mudbase_server_max_attempts),
+    T(test_mudbase_expired_then_resend),
+    T(test_mudbase_send_rate_limit_real),
+    T(test_mudbase_unknown_project),
+    T(test_tryvox_email),
+    T(test_tryvox_email_only_user),
+    T(test_sms_user_without_phone),
+    T(test_mudbase_email),
+    T(test_failover_unreachable_to_tryvox),
+    T(test_failover_credits_to_tryvox),
+    T(test_failover_resend_stays),
+    T(test_failover_to_mudbase),
+    T(test_failover_tryvox_to_mudbase),
+    T(test_no_failover_on_check),
+    T(test_refusal_then_outage_safe),
+    T(test_outage_then_refusal_safe),
+    T(test_all_down),
+    T(test_menu_choose_voice),
+    T(test_menu_empty_is_first),
+    T(test_menu_invalid_reasks),
+    T(test_menu_gives_up),
+    T(test_menu_again_on_resend),
+    T(test_menu_resend_bounded),
+    T(test_menu_only_usable_channels),
+    T(test_menu_single_channel_no_menu),
+    T(test_menu_routes_by_provider),
+    T(test_menu_resend_other_channel_keeps_order),
+    T(test_menu_resend_after_failover_earlier_channel),
+    T(test_session_tryvox),
+    T(test_session_tryvox_email),
+    T(test_session_tryvox_not_approved),
+    T(test_session_after_failover),
+    T(test_session_mudbase),
+    T(test_tryvox_without_group),
 };
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	size_t max = NELEM(plain_tests) + NELEM(fifth_cases) +
 		     NELEM(tv_errors) + NELEM(mb_errors) + NELEM(outages) +
@@ -1904,8 +1976,8 @@ int main(int argc, char **argv)
 			 tv_errors[i].status);
 		names[n] = case_name("test_tryvox_error", label,
 				     strcmp(tv_errors[i].service, "bv") == 0
-					     ? tv_errors[i].endpoint
-					     : tv_errors[i].service);
+					 ? tv_errors[i].endpoint
+					 : tv_errors[i].service);
 		add_case(all, &n, names[n], test_tryvox_error, &tv_errors[i]);
 	}
 	for (size_t i = 0; i < NELEM(mb_errors); i++) {
@@ -1930,12 +2002,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < NELEM(no_failovers); i++) {
 		names[n] = case_name("test_no_failover", no_failovers[i].code,
 				     no_failovers[i].service);
-		add_case(all, &n, names[n], test_no_failover,
-			 &no_failovers[i]);
+		add_case(all, &n, names[n], test_no_failover, &no_failovers[i]);
 	}
 
-	rc = harness_run("pam_baxverify providers (pam_wrapper)", all, n,
-			 only);
+	rc = harness_run("pam_baxverify providers (pam_wrapper)", all, n, only);
 	for (size_t i = 0; i < max; i++)
 		free(names[i]);
 	free(names);

@@ -47,7 +47,8 @@ run_guarded(int (*fn)(void *), void *arg, const char *errlog)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	if (WIFSIGNALED(status))
 		fail_msg("the call blocked (killed by signal %d after at most "
-			 "%d s)", WTERMSIG(status), GUARD_SECONDS);
+			 "%d s)",
+			 WTERMSIG(status), GUARD_SECONDS);
 	assert_true(WIFEXITED(status));
 	return WEXITSTATUS(status);
 }

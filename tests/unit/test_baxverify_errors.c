@@ -3,11 +3,11 @@
  */
 #include "config.h"
 
+#include <cmocka.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,24 +45,24 @@ static const struct {
 	long status;
 	enum bv_result result;
 } documented[] = {
-	{ "BAXVERIFY_OTP_INVALID", 400, BV_WRONG_CODE },
-	{ "BAXVERIFY_OTP_EXPIRED", 400, BV_EXPIRED },
-	{ "BAXVERIFY_OTP_MAX_ATTEMPTS", 429, BV_MAX_ATTEMPTS },
-	{ "BAXVERIFY_RATE_LIMIT", 429, BV_RATE_LIMITED },
-	{ "BAXVERIFY_INVALID_PHONE", 400, BV_BAD_DESTINATION },
-	{ "BAXVERIFY_FEATURE_DISABLED", 403, BV_REJECTED },
-	{ "BAXVERIFY_PLAN_NOT_INCLUDED", 403, BV_REJECTED },
-	{ "BAXVERIFY_API_KEY_SCOPE", 403, BV_REJECTED },
-	{ "BAXVERIFY_SENDER_NOT_CONFIGURED", 400, BV_REJECTED },
-	{ "BAXVERIFY_INSUFFICIENT_CREDITS", 400, BV_REJECTED },
-	{ "BAXVERIFY_VERIFY_FEE_CREDITS", 400, BV_REJECTED },
-	{ "BAXVERIFY_NO_SUBSCRIPTION", 400, BV_REJECTED },
-	{ "BAXVERIFY_SMS_SEND_FAILED", 400, BV_REJECTED },
-	{ "BAXVERIFY_TOKEN_INVALID", 401, BV_REJECTED },
-	{ "BAXVERIFY_TOKEN_CONSUMED", 401, BV_REJECTED },
-	{ "BAXVERIFY_PROJECT_INACTIVE", 403, BV_REJECTED },
-	{ "BAXVERIFY_PROJECT_HEADER_REQUIRED", 400, BV_REJECTED },
-	{ "BAXVERIFY_API_KEY_PROJECT_MISMATCH", 403, BV_REJECTED },
+    {"BAXVERIFY_OTP_INVALID", 400, BV_WRONG_CODE},
+    {"BAXVERIFY_OTP_EXPIRED", 400, BV_EXPIRED},
+    {"BAXVERIFY_OTP_MAX_ATTEMPTS", 429, BV_MAX_ATTEMPTS},
+    {"BAXVERIFY_RATE_LIMIT", 429, BV_RATE_LIMITED},
+    {"BAXVERIFY_INVALID_PHONE", 400, BV_BAD_DESTINATION},
+    {"BAXVERIFY_FEATURE_DISABLED", 403, BV_REJECTED},
+    {"BAXVERIFY_PLAN_NOT_INCLUDED", 403, BV_REJECTED},
+    {"BAXVERIFY_API_KEY_SCOPE", 403, BV_REJECTED},
+    {"BAXVERIFY_SENDER_NOT_CONFIGURED", 400, BV_REJECTED},
+    {"BAXVERIFY_INSUFFICIENT_CREDITS", 400, BV_REJECTED},
+    {"BAXVERIFY_VERIFY_FEE_CREDITS", 400, BV_REJECTED},
+    {"BAXVERIFY_NO_SUBSCRIPTION", 400, BV_REJECTED},
+    {"BAXVERIFY_SMS_SEND_FAILED", 400, BV_REJECTED},
+    {"BAXVERIFY_TOKEN_INVALID", 401, BV_REJECTED},
+    {"BAXVERIFY_TOKEN_CONSUMED", 401, BV_REJECTED},
+    {"BAXVERIFY_PROJECT_INACTIVE", 403, BV_REJECTED},
+    {"BAXVERIFY_PROJECT_HEADER_REQUIRED", 400, BV_REJECTED},
+    {"BAXVERIFY_API_KEY_PROJECT_MISMATCH", 403, BV_REJECTED},
 };
 
 #define N_DOCUMENTED (sizeof(documented) / sizeof(documented[0]))
@@ -162,14 +162,14 @@ test_envelope_full(void **state)
 {
 	struct err_state *st = *state;
 	static const char body[] =
-		"{\"success\":false,"
-		"\"error\":{\"code\":\"BAXVERIFY_OTP_INVALID\","
-		"\"message\":\"Wrong \\u001b[31mcode\\u001b[0m\\nJan 1 sshd: ok\","
-		"\"details\":{\"projectId\":\"proj_abc\","
-		"\"helpUrl\":\"https://console.baxcloud.tech/help/otp\","
-		"\"docsUrl\":\"https://docs.baxcloud.tech/otp\"}},"
-		"\"timestamp\":\"2026-01-01T10:00:00.000Z\","
-		"\"path\":\"/v1/auth/sms/verify\"}";
+	    "{\"success\":false,"
+	    "\"error\":{\"code\":\"BAXVERIFY_OTP_INVALID\","
+	    "\"message\":\"Wrong \\u001b[31mcode\\u001b[0m\\nJan 1 sshd: ok\","
+	    "\"details\":{\"projectId\":\"proj_abc\","
+	    "\"helpUrl\":\"https://console.baxcloud.tech/help/otp\","
+	    "\"docsUrl\":\"https://docs.baxcloud.tech/otp\"}},"
+	    "\"timestamp\":\"2026-01-01T10:00:00.000Z\","
+	    "\"path\":\"/v1/auth/sms/verify\"}";
 
 	assert_int_equal(parse(st, 400, body), BV_WRONG_CODE);
 	assert_int_equal(st->out.http_status, 400);
@@ -242,10 +242,11 @@ test_envelope_unknown_code(void **state)
 	struct err_state *st = *state;
 
 	/* Well-formed but new: an administrator matter, never a retry. */
-	assert_int_equal(parse(st, 400,
-			       "{\"success\":false,\"error\":{\"code\":"
-			       "\"BAXVERIFY_SOMETHING_NEW\",\"message\":\"x\"}}"),
-			 BV_REJECTED);
+	assert_int_equal(
+	    parse(st, 400,
+		  "{\"success\":false,\"error\":{\"code\":"
+		  "\"BAXVERIFY_SOMETHING_NEW\",\"message\":\"x\"}}"),
+	    BV_REJECTED);
 	assert_string_equal(st->out.code, "BAXVERIFY_SOMETHING_NEW");
 }
 
@@ -286,10 +287,9 @@ test_envelope_not_nul_terminated(void **state)
 {
 	struct err_state *st = *state;
 	static const char body[] =
-		"{\"error\":{\"code\":\"BAXVERIFY_OTP_EXPIRED\"}}";
+	    "{\"error\":{\"code\":\"BAXVERIFY_OTP_EXPIRED\"}}";
 
-	assert_int_equal(parse_exact(st, 400, body, strlen(body)),
-			 BV_EXPIRED);
+	assert_int_equal(parse_exact(st, 400, body, strlen(body)), BV_EXPIRED);
 	assert_string_equal(st->out.code, "BAXVERIFY_OTP_EXPIRED");
 }
 
@@ -298,7 +298,7 @@ test_envelope_len_respected(void **state)
 {
 	struct err_state *st = *state;
 	static const char body[] =
-		"{\"error\":{\"code\":\"BAXVERIFY_OTP_EXPIRED\"}}";
+	    "{\"error\":{\"code\":\"BAXVERIFY_OTP_EXPIRED\"}}";
 
 	/* Only the first len bytes count: cut short, it is not JSON. */
 	assert_int_equal(parse_exact(st, 400, body, strlen(body) - 2),
@@ -325,8 +325,8 @@ test_5xx_with_envelope(void **state)
 {
 	struct err_state *st = *state;
 	static const char body[] =
-		"{\"success\":false,\"error\":{\"code\":"
-		"\"BAXVERIFY_OTP_INVALID\",\"message\":\"m\"}}";
+	    "{\"success\":false,\"error\":{\"code\":"
+	    "\"BAXVERIFY_OTP_INVALID\",\"message\":\"m\"}}";
 
 	assert_int_equal(parse(st, 500, body), BV_UNAVAILABLE);
 	assert_int_equal(st->out.http_status, 500);
@@ -364,12 +364,12 @@ test_4xx_truncated(void **state)
 {
 	struct err_state *st = *state;
 
-	assert_int_equal(parse(st, 400,
-			       "{\"success\":false,\"error\":{\"code\":\"BAXVER"),
-			 BV_UNAVAILABLE);
-	assert_int_equal(parse(st, 400,
-			       "{\"error\":{\"code\":\"BAXVERIFY_OTP_INVALID\""),
-			 BV_UNAVAILABLE);
+	assert_int_equal(
+	    parse(st, 400, "{\"success\":false,\"error\":{\"code\":\"BAXVER"),
+	    BV_UNAVAILABLE);
+	assert_int_equal(
+	    parse(st, 400, "{\"error\":{\"code\":\"BAXVERIFY_OTP_INVALID\""),
+	    BV_UNAVAILABLE);
 }
 
 static void
@@ -377,9 +377,10 @@ test_4xx_array(void **state)
 {
 	struct err_state *st = *state;
 
-	assert_int_equal(parse(st, 400,
-			       "[{\"error\":{\"code\":\"BAXVERIFY_OTP_INVALID\"}}]"),
-			 BV_UNAVAILABLE);
+	assert_int_equal(
+	    parse(st, 400,
+		  "[{\"error\":{\"code\":\"BAXVERIFY_OTP_INVALID\"}}]"),
+	    BV_UNAVAILABLE);
 	assert_int_equal(parse(st, 400, "[]"), BV_UNAVAILABLE);
 }
 
@@ -394,8 +395,9 @@ test_4xx_other_json(void **state)
 	assert_int_equal(parse(st, 400, "42"), BV_UNAVAILABLE);
 	assert_int_equal(parse(st, 400, "{}"), BV_UNAVAILABLE);
 	assert_int_equal(parse(st, 400, "{\"error\":null}"), BV_UNAVAILABLE);
-	assert_int_equal(parse(st, 400, "{\"error\":\"BAXVERIFY_OTP_INVALID\"}"),
-			 BV_UNAVAILABLE);
+	assert_int_equal(
+	    parse(st, 400, "{\"error\":\"BAXVERIFY_OTP_INVALID\"}"),
+	    BV_UNAVAILABLE);
 	assert_int_equal(parse(st, 400, "{\"error\":{}}"), BV_UNAVAILABLE);
 	assert_int_equal(parse(st, 400, "{\"error\":{\"code\":42}}"),
 			 BV_UNAVAILABLE);
@@ -405,9 +407,9 @@ test_4xx_other_json(void **state)
 	assert_int_equal(parse(st, 400, "{\"code\":\"BAXVERIFY_OTP_INVALID\"}"),
 			 BV_UNAVAILABLE);
 	/* Keys are case-sensitive. */
-	assert_int_equal(parse(st, 400,
-			       "{\"Error\":{\"Code\":\"BAXVERIFY_OTP_INVALID\"}}"),
-			 BV_UNAVAILABLE);
+	assert_int_equal(
+	    parse(st, 400, "{\"Error\":{\"Code\":\"BAXVERIFY_OTP_INVALID\"}}"),
+	    BV_UNAVAILABLE);
 }
 
 static void
@@ -415,7 +417,7 @@ test_3xx(void **state)
 {
 	struct err_state *st = *state;
 	static const char body[] =
-		"{\"error\":{\"code\":\"BAXVERIFY_OTP_INVALID\"}}";
+	    "{\"error\":{\"code\":\"BAXVERIFY_OTP_INVALID\"}}";
 
 	assert_int_equal(parse(st, 302, body), BV_UNAVAILABLE);
 	assert_int_equal(st->out.http_status, 302);
@@ -434,9 +436,9 @@ test_not_an_error_status(void **state)
 	/* Called with a success or odd status, it never says success. */
 	assert_int_equal(parse(st, 200, "{\"verified\":true}"), BV_UNAVAILABLE);
 	assert_int_equal(parse(st, 0, ""), BV_UNAVAILABLE);
-	assert_int_equal(parse(st, 600,
-			       "{\"error\":{\"code\":\"BAXVERIFY_OTP_INVALID\"}}"),
-			 BV_UNAVAILABLE);
+	assert_int_equal(
+	    parse(st, 600, "{\"error\":{\"code\":\"BAXVERIFY_OTP_INVALID\"}}"),
+	    BV_UNAVAILABLE);
 }
 
 int
@@ -444,28 +446,28 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(test_code_count),
-		T(test_code_user_side),
-		T(test_code_all_documented),
-		T(test_code_unknown),
-		T(test_envelope_full),
-		T(test_envelope_each_documented),
-		T(test_envelope_rate_limit_429),
-		T(test_envelope_code_only),
-		T(test_envelope_unknown_code),
-		T(test_envelope_code_sanitized),
-		T(test_envelope_long_fields),
-		T(test_envelope_not_nul_terminated),
-		T(test_envelope_len_respected),
-		T(test_help_url_wrong_type),
-		T(test_5xx_with_envelope),
-		T(test_4xx_html),
-		T(test_4xx_empty),
-		T(test_4xx_truncated),
-		T(test_4xx_array),
-		T(test_4xx_other_json),
-		T(test_3xx),
-		T(test_not_an_error_status),
+	    T(test_code_count),
+	    T(test_code_user_side),
+	    T(test_code_all_documented),
+	    T(test_code_unknown),
+	    T(test_envelope_full),
+	    T(test_envelope_each_documented),
+	    T(test_envelope_rate_limit_429),
+	    T(test_envelope_code_only),
+	    T(test_envelope_unknown_code),
+	    T(test_envelope_code_sanitized),
+	    T(test_envelope_long_fields),
+	    T(test_envelope_not_nul_terminated),
+	    T(test_envelope_len_respected),
+	    T(test_help_url_wrong_type),
+	    T(test_5xx_with_envelope),
+	    T(test_4xx_html),
+	    T(test_4xx_empty),
+	    T(test_4xx_truncated),
+	    T(test_4xx_array),
+	    T(test_4xx_other_json),
+	    T(test_3xx),
+	    T(test_not_an_error_status),
 #undef T
 	};
 

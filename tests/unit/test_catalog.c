@@ -7,11 +7,11 @@
  */
 #include "config.h"
 
+#include <cmocka.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -33,10 +33,10 @@
 static void
 test_channel_names(void **state)
 {
-	static const char *const names[] = { "sms", "voice", "whatsapp",
-					     "email" };
-	static const char *const labels[] = { "SMS", "voice call", "WhatsApp",
-					      "email" };
+	static const char *const names[] = {"sms", "voice", "whatsapp",
+					    "email"};
+	static const char *const labels[] = {"SMS", "voice call", "WhatsApp",
+					     "email"};
 	enum bv_channel c;
 	char quoted[32];
 	size_t i;
@@ -66,8 +66,8 @@ test_channel_names(void **state)
 static void
 test_channel_sets(void **state)
 {
-	unsigned set = BV_CHANNEL_BIT(BV_CHANNEL_VOICE) |
-		       BV_CHANNEL_BIT(BV_CHANNEL_EMAIL);
+	unsigned set =
+	    BV_CHANNEL_BIT(BV_CHANNEL_VOICE) | BV_CHANNEL_BIT(BV_CHANNEL_EMAIL);
 
 	(void)state;
 	assert_true(channel_is_email(BV_CHANNEL_EMAIL));
@@ -209,13 +209,13 @@ test_key_tables(void **state)
 			/* The core's own types. */
 			assert_true(k->type != CFG_CHANNELS &&
 				    k->type != CFG_FAILMODE);
-			assert_ptr_equal(cfg_key_find(p->keys, p->nkeys,
-						      k->name), k);
+			assert_ptr_equal(
+			    cfg_key_find(p->keys, p->nkeys, k->name), k);
 			if (k->check == NULL || !k->check->secret)
 				continue;
 			snprintf(sibling, sizeof(sibling), "%s_file", k->name);
-			assert_non_null(cfg_key_find(p->keys, p->nkeys,
-						     sibling));
+			assert_non_null(
+			    cfg_key_find(p->keys, p->nkeys, sibling));
 		}
 	}
 }
@@ -237,8 +237,8 @@ test_defaults(void **state)
 		if (p->defaults != NULL)
 			assert_int_equal(p->defaults(conf), BV_OK);
 		if (p->own_channel != NULL)
-			assert_true(channel_set_has(p->channels,
-						    p->own_channel(conf)));
+			assert_true(
+			    channel_set_has(p->channels, p->own_channel(conf)));
 		cfg_key_free_all(conf, p->keys, p->nkeys);
 		free(conf);
 	}
@@ -284,7 +284,7 @@ teardown_loaded(void **state)
 static void
 load_text(struct loaded *l, const char *text)
 {
-	struct bv_log log = { .pamh = NULL };
+	struct bv_log log = {.pamh = NULL};
 	size_t len = strlen(text);
 	int fd;
 
@@ -295,9 +295,8 @@ load_text(struct loaded *l, const char *text)
 	assert_int_equal(write(fd, text, len), (ssize_t)len);
 	assert_int_equal(close(fd), 0);
 	cfg_free(&l->cfg);
-	assert_int_equal(cfg_load_file(&l->cfg, l->path, provider_catalog(),
-				       &log),
-			 BV_OK);
+	assert_int_equal(
+	    cfg_load_file(&l->cfg, l->path, provider_catalog(), &log), BV_OK);
 }
 
 static void
@@ -348,15 +347,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_channel_names),
-		cmocka_unit_test(test_channel_sets),
-		cmocka_unit_test(test_catalog_and_registry_agree),
-		cmocka_unit_test(test_capabilities_match_operations),
-		cmocka_unit_test(test_capabilities),
-		cmocka_unit_test(test_key_tables),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test_setup_teardown(test_loaded_questions,
-						setup_loaded, teardown_loaded),
+	    cmocka_unit_test(test_channel_names),
+	    cmocka_unit_test(test_channel_sets),
+	    cmocka_unit_test(test_catalog_and_registry_agree),
+	    cmocka_unit_test(test_capabilities_match_operations),
+	    cmocka_unit_test(test_capabilities),
+	    cmocka_unit_test(test_key_tables),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test_setup_teardown(test_loaded_questions, setup_loaded,
+					    teardown_loaded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,11 +13,11 @@
  */
 #include "config.h"
 
+#include <cmocka.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,7 +26,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "capture.h"
 #include "../../src/core/conf.h"
 #include "../../src/core/log.h"
 #include "../../src/core/result.h"
@@ -35,6 +34,7 @@
 #include "../../src/providers/local.h"
 #include "../../src/providers/mudbase.h"
 #include "../../src/providers/tryvox.h"
+#include "capture.h"
 #include "guarded.h"
 
 /* Every path here is a short name under a mkdtemp directory in /tmp. */
@@ -47,41 +47,41 @@
 /* What a case needs besides its config file. */
 enum fixture {
 	FIX_NONE,
-	FIX_KEY,           /* @KEY@: key_text in a file of mode key_mode */
-	FIX_KEY_LINK,      /* @KEY@: a symlink to such a file (@EXTRA@) */
-	FIX_KEY_FIFO,      /* @KEY@: a FIFO */
-	FIX_INCLUDED,      /* @EXTRA@: a world-writable config fragment */
+	FIX_KEY,	   /* @KEY@: key_text in a file of mode key_mode */
+	FIX_KEY_LINK,	   /* @KEY@: a symlink to such a file (@EXTRA@) */
+	FIX_KEY_FIFO,	   /* @KEY@: a FIFO */
+	FIX_INCLUDED,	   /* @EXTRA@: a world-writable config fragment */
 	FIX_CONF_MISSING,  /* no config file at all */
-	FIX_CONF_LINK,     /* conf= names @EXTRA@, a symlink to the config */
-	FIX_CONF_FIFO,     /* the config is a FIFO */
+	FIX_CONF_LINK,	   /* conf= names @EXTRA@, a symlink to the config */
+	FIX_CONF_FIFO,	   /* the config is a FIFO */
 	FIX_CONF_RELATIVE, /* conf= a relative path, from the config's dir */
 	FIX_CONF_NOBODY,   /* the config is owned by nobody (root only) */
-	FIX_BY_FILE        /* cfg_load_file rather than cfg_load */
+	FIX_BY_FILE	   /* cfg_load_file rather than cfg_load */
 };
 
 struct conf_state;
 
 struct conf_case {
-	const char *what;           /* the case's name in the output */
-	const char *text;           /* the config file */
-	mode_t mode;                /* its mode; 0: 0600 */
+	const char *what; /* the case's name in the output */
+	const char *text; /* the config file */
+	mode_t mode;	  /* its mode; 0: 0600 */
 	enum fixture fixture;
-	const char *key_text;       /* FIX_KEY, FIX_KEY_LINK */
+	const char *key_text; /* FIX_KEY, FIX_KEY_LINK */
 	mode_t key_mode;
 	const char *args[MAX_ARGS]; /* module arguments after conf= */
 	enum bv_result rc;
-	const char *said;           /* all it logs, lines without the
-				       "baxverify: " prefix; "": nothing */
+	const char *said; /* all it logs, lines without the
+			     "baxverify: " prefix; "": nothing */
 	void (*check)(const struct conf_state *st);
 };
 
 struct conf_state {
 	const struct conf_case *c;
-	char dir[64];            /* mkdtemp directory */
-	char conf[PATH_BUF];     /* the config file */
-	char key[PATH_BUF];      /* an API key file */
-	char extra[PATH_BUF];    /* another file (include target, symlink) */
-	char errlog[PATH_BUF];   /* captured stderr */
+	char dir[64];	       /* mkdtemp directory */
+	char conf[PATH_BUF];   /* the config file */
+	char key[PATH_BUF];    /* an API key file */
+	char extra[PATH_BUF];  /* another file (include target, symlink) */
+	char errlog[PATH_BUF]; /* captured stderr */
 	char confarg[PATH_BUF + 8];
 	struct bv_config cfg;
 	struct bv_log log;
@@ -500,22 +500,23 @@ check_failmode_secure(const struct conf_state *st)
 #define TRYVOX_MIN "tryvox = { tenant_id = \"ten_1\"; api_key = \"tk_1\"; };\n"
 #define MUD_MIN "mudbase = { project_id = \"mud_1\"; };\n"
 /* A tryvox provider whose group is left open for one more key (line 3). */
-#define TVX_OPEN                \
-	"provider = \"tryvox\";\n" \
+#define TVX_OPEN                                                               \
+	"provider = \"tryvox\";\n"                                             \
 	"tryvox = { tenant_id = \"t\"; api_key = \"k\";\n"
 /* The smallest file cfg_load accepts. */
-#define MINIMAL                     \
-	"baxverify = {\n"           \
-	"  project_id = \"proj_abc\";\n" \
-	"  api_key = \"sk_test_123\";\n" \
+#define MINIMAL                                                                \
+	"baxverify = {\n"                                                      \
+	"  project_id = \"proj_abc\";\n"                                       \
+	"  api_key = \"sk_test_123\";\n"                                       \
 	"};\n"
 /* A key file's group, the key file at @KEY@. */
-#define BAX_KEY_FILE \
+#define BAX_KEY_FILE                                                           \
 	"baxverify = { project_id = \"p\"; api_key_file = \"@KEY@\"; };\n"
 /* 201 characters: one more than a prompt may have. */
 #define X10 "xxxxxxxxxx"
-#define X200 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 \
-	X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
+#define X200                                                                   \
+	X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10    \
+	    X10 X10 X10
 
 /* What "invalid value" says each kind of value should have been. */
 #define WANT_RANGE "expected a number in range"
@@ -527,808 +528,1016 @@ check_failmode_secure(const struct conf_state *st)
 #define WANT_PATH "expected an absolute path"
 #define WANT_URL "expected an https:// URL"
 #define WANT_WORD "expected a word of letters, digits, '_' and '-'"
-#define WANT_CHANNEL \
-	"expected \"sms\", \"voice\", \"whatsapp\" or \"email\""
-#define HOLDS_KEY(mode)                                              \
-	"@CONF@: refused: holds api_key but is group/world accessible " \
+#define WANT_CHANNEL "expected \"sms\", \"voice\", \"whatsapp\" or \"email\""
+#define HOLDS_KEY(mode)                                                        \
+	"@CONF@: refused: holds api_key but is group/world accessible "        \
 	"(mode " mode "); chmod 600 it, or move the key to api_key_file"
-#define SECRET_OPEN(mode)                                               \
-	"@KEY@: refused: holds a secret but is group/world accessible " \
+#define SECRET_OPEN(mode)                                                      \
+	"@KEY@: refused: holds a secret but is group/world accessible "        \
 	"(mode " mode "); chmod 600 it"
-#define UNSERVED(ch) \
-	"@CONF@: channel \"" ch "\" is offered but no configured provider " \
+#define UNSERVED(ch)                                                           \
+	"@CONF@: channel \"" ch "\" is offered but no configured provider "    \
 	"sends by it"
 
 static const struct conf_case cases[] = {
-	/* What a good file gives. */
-	{ .what = "minimal file: defaults", .text = MINIMAL, .rc = BV_OK,
-	  .said = "", .check = check_minimal_defaults },
-	{ .what = "the design notes' example",
-	  .text = "provider = \"baxverify\";\n"
-		  "baxverify = {\n"
-		  "  api_url = \"https://api.baxcloud.tech/v1\";   # default\n"
-		  "  project_id = \"your-project-id\";\n"
-		  "  api_key = \"your-api-key\";   # or api_key_file\n"
-		  "  purpose = \"LOGIN\";\n"
-		  "  validate_token = true;\n"
-		  "};\n"
-		  "http = { ca_file = \"\"; connect_timeout = 5; timeout = 15; "
-		  "proxy = \"\"; };\n"
-		  "phones = { file = \"/etc/security/baxverify.phones\"; "
-		  "gecos = false; };\n"
-		  "prompt = \"Verification code: \";\n"
-		  "max_tries = 3;\n"
-		  "max_sends = 2;\n"
-		  "failmode = \"secure\";      # or \"safe\"\n"
-		  "nullok = false;\n"
-		  "groups = [];              # e.g. [\"wheel\", \"!svc-*\"]\n"
-		  "debug = false;\n",
-	  .rc = BV_OK, .said = "", .check = check_spec_example },
-	{ .what = "every core key set",
-	  .text = "provider = \"baxverify\";\n"
-		  "baxverify = {\n"
-		  "  api_url = \"https://verify.example.test/api/v2\";\n"
-		  "  project_id = \"proj_xyz\";\n"
-		  "  api_key = \"sk_live_abc\";\n"
-		  "  purpose = \"SSH_LOGIN\";\n"
-		  "  validate_token = false;\n"
-		  "};\n"
-		  "http = {\n"
-		  "  ca_file = \"@CONF@\";\n"
-		  "  connect_timeout = 10;\n"
-		  "  timeout = 30;\n"
-		  "  proxy = \"http://proxy.example.test:3128\";\n"
-		  "};\n"
-		  "phones = { file = \"/srv/phones\"; gecos = true; };\n"
-		  "prompt = \"SMS code: \";\n"
-		  "max_tries = 5;\n"
-		  "max_sends = 4;\n"
-		  "failmode = \"safe\";\n"
-		  "nullok = true;\n"
-		  "groups = [\"wheel\", \"!svc-*\"];\n"
-		  "debug = true;\n",
-	  .rc = BV_OK, .said = "", .check = check_full_values },
-	{ .what = "groups as a ( ) list",
-	  .text = BAX_MIN
-		  "groups = (\"admins\", \"!contractors\", \"ops-*\");\n",
-	  .rc = BV_OK, .said = "", .check = check_groups_list },
-	{ .what = "api_url: a trailing slash dropped",
-	  .text = "baxverify = {\n"
-		  "  api_url = \"https://api.baxcloud.tech/v1/\";\n"
-		  "  project_id = \"p\";\n"
-		  "  api_key = \"k\";\n"
-		  "};\n",
-	  .rc = BV_OK, .said = "", .check = check_url_trimmed },
-	{ .what = "api_url: trailing slashes dropped",
-	  .text = "baxverify = {\n"
-		  "  api_url = \"https://api.baxcloud.tech/v1///\";\n"
-		  "  project_id = \"p\";\n"
-		  "  api_key = \"k\";\n"
-		  "};\n",
-	  .rc = BV_OK, .said = "", .check = check_url_trimmed },
-	{ .what = "connect_timeout bounded by timeout",
-	  .text = BAX_MIN "http = { connect_timeout = 30; timeout = 10; };\n",
-	  .rc = BV_OK, .said = "", .check = check_connect_clamped },
-	{ .what = "ranges: the edges are in",
-	  .text = BAX_MIN "http = { connect_timeout = 1; timeout = 120; };\n"
-		  "max_tries = 10;\n"
-		  "max_sends = 1;\n"
-		  "limits = { max_sends_per_hour = 64; };\n",
-	  .rc = BV_OK, .said = "", .check = check_range_edges },
-	{ .what = "cfg_load_file", .text = MINIMAL, .fixture = FIX_BY_FILE,
-	  .rc = BV_OK, .said = "", .check = check_by_file },
+    /* What a good file gives. */
+    {.what = "minimal file: defaults",
+     .text = MINIMAL,
+     .rc = BV_OK,
+     .said = "",
+     .check = check_minimal_defaults},
+    {.what = "the design notes' example",
+     .text = "provider = \"baxverify\";\n"
+	     "baxverify = {\n"
+	     "  api_url = \"https://api.baxcloud.tech/v1\";   # default\n"
+	     "  project_id = \"your-project-id\";\n"
+	     "  api_key = \"your-api-key\";   # or api_key_file\n"
+	     "  purpose = \"LOGIN\";\n"
+	     "  validate_token = true;\n"
+	     "};\n"
+	     "http = { ca_file = \"\"; connect_timeout = 5; timeout = 15; "
+	     "proxy = \"\"; };\n"
+	     "phones = { file = \"/etc/security/baxverify.phones\"; "
+	     "gecos = false; };\n"
+	     "prompt = \"Verification code: \";\n"
+	     "max_tries = 3;\n"
+	     "max_sends = 2;\n"
+	     "failmode = \"secure\";      # or \"safe\"\n"
+	     "nullok = false;\n"
+	     "groups = [];              # e.g. [\"wheel\", \"!svc-*\"]\n"
+	     "debug = false;\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_spec_example},
+    {.what = "every core key set",
+     .text = "provider = \"baxverify\";\n"
+	     "baxverify = {\n"
+	     "  api_url = \"https://verify.example.test/api/v2\";\n"
+	     "  project_id = \"proj_xyz\";\n"
+	     "  api_key = \"sk_live_abc\";\n"
+	     "  purpose = \"SSH_LOGIN\";\n"
+	     "  validate_token = false;\n"
+	     "};\n"
+	     "http = {\n"
+	     "  ca_file = \"@CONF@\";\n"
+	     "  connect_timeout = 10;\n"
+	     "  timeout = 30;\n"
+	     "  proxy = \"http://proxy.example.test:3128\";\n"
+	     "};\n"
+	     "phones = { file = \"/srv/phones\"; gecos = true; };\n"
+	     "prompt = \"SMS code: \";\n"
+	     "max_tries = 5;\n"
+	     "max_sends = 4;\n"
+	     "failmode = \"safe\";\n"
+	     "nullok = true;\n"
+	     "groups = [\"wheel\", \"!svc-*\"];\n"
+	     "debug = true;\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_full_values},
+    {.what = "groups as a ( ) list",
+     .text = BAX_MIN "groups = (\"admins\", \"!contractors\", \"ops-*\");\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_groups_list},
+    {.what = "api_url: a trailing slash dropped",
+     .text = "baxverify = {\n"
+	     "  api_url = \"https://api.baxcloud.tech/v1/\";\n"
+	     "  project_id = \"p\";\n"
+	     "  api_key = \"k\";\n"
+	     "};\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_url_trimmed},
+    {.what = "api_url: trailing slashes dropped",
+     .text = "baxverify = {\n"
+	     "  api_url = \"https://api.baxcloud.tech/v1///\";\n"
+	     "  project_id = \"p\";\n"
+	     "  api_key = \"k\";\n"
+	     "};\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_url_trimmed},
+    {.what = "connect_timeout bounded by timeout",
+     .text = BAX_MIN "http = { connect_timeout = 30; timeout = 10; };\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_connect_clamped},
+    {.what = "ranges: the edges are in",
+     .text = BAX_MIN "http = { connect_timeout = 1; timeout = 120; };\n"
+		     "max_tries = 10;\n"
+		     "max_sends = 1;\n"
+		     "limits = { max_sends_per_hour = 64; };\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_range_edges},
+    {.what = "cfg_load_file",
+     .text = MINIMAL,
+     .fixture = FIX_BY_FILE,
+     .rc = BV_OK,
+     .said = "",
+     .check = check_by_file},
 
-	/* What the file must not contain. */
-	{ .what = "unknown top-level key",
-	  .text = BAX_MIN "\n"
-		  "max_trys = 3;\n",
-	  .rc = BV_CONFIG, .said = "@CONF@:3: unknown key \"max_trys\"" },
-	{ .what = "unknown key in a provider's group",
-	  .text = "baxverify = {\n"
-		  "  project_id = \"p\";\n"
-		  "  api_key = \"k\";\n"
-		  "  validate_tokens = false;\n"
-		  "};\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:4: unknown key \"baxverify.validate_tokens\"" },
-	{ .what = "unknown group",
-	  .text = BAX_MIN "htpp = { timeout = 10; };\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: unknown key \"htpp\"" },
-	{ .what = "a group inside a group",
-	  .text = "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
-		  "  extra = { a = 1; }; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:2: unknown key \"baxverify.extra\"" },
-	{ .what = "an empty group nobody knows",
-	  .text = BAX_MIN "bogus = {};\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: unknown key \"bogus\"" },
-	{ .what = "a number written as a group",
-	  .text = BAX_MIN "max_tries = {};\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"max_tries\": " WANT_NUMBER },
-	{ .what = "consume_token is a module argument only",
-	  .text = BAX_MIN "consume_token = true;\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: unknown key \"consume_token\"" },
-	{ .what = "a string for a number",
-	  .text = BAX_MIN "max_tries = \"3\";\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"max_tries\": " WANT_NUMBER },
-	{ .what = "a float for a number",
-	  .text = BAX_MIN "max_tries = 3.0;\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"max_tries\": " WANT_NUMBER },
-	{ .what = "a string for a boolean",
-	  .text = BAX_MIN "nullok = \"false\";\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"nullok\": " WANT_BOOL },
-	{ .what = "a number for a boolean",
-	  .text = BAX_MIN "nullok = 0;\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"nullok\": " WANT_BOOL },
-	{ .what = "a number for a string",
-	  .text = BAX_MIN "prompt = 5;\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"prompt\": " WANT_STRING },
-	{ .what = "groups: one string is not a list",
-	  .text = BAX_MIN "groups = \"wheel\";\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"groups\": " WANT_LIST },
-	{ .what = "groups: numbers",
-	  .text = BAX_MIN "groups = [1, 2];\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"groups\": " WANT_NONEMPTY },
-	{ .what = "groups: an empty pattern",
-	  .text = BAX_MIN "groups = [\"wheel\", \"\"];\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"groups\": " WANT_NONEMPTY },
-	{ .what = "groups: a bare \"!\"",
-	  .text = BAX_MIN "groups = [\"!\"];\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"groups\": " WANT_NONEMPTY },
-	{ .what = "max_tries = 0",
-	  .text = BAX_MIN "max_tries = 0;\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"max_tries\": " WANT_RANGE },
-	{ .what = "max_tries = 11",
-	  .text = BAX_MIN "max_tries = 11;\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"max_tries\": " WANT_RANGE },
-	{ .what = "max_sends = 0",
-	  .text = BAX_MIN "max_sends = 0;\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"max_sends\": " WANT_RANGE },
-	{ .what = "max_sends = 6",
-	  .text = BAX_MIN "max_sends = 6;\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"max_sends\": " WANT_RANGE },
-	{ .what = "limits.max_sends_per_hour beyond what the store keeps",
-	  .text = BAX_MIN "limits = { max_sends_per_hour = 65; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for "
-		  "\"limits.max_sends_per_hour\": " WANT_RANGE },
-	{ .what = "http.timeout = 1000",
-	  .text = BAX_MIN "http = {\n"
-		  "  timeout = 1000;\n"
-		  "};\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:3: invalid value for \"http.timeout\": " WANT_RANGE },
-	{ .what = "http.timeout = -1",
-	  .text = BAX_MIN "http = { timeout = -1; };\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"http.timeout\": " WANT_RANGE },
-	{ .what = "http.connect_timeout = 0",
-	  .text = BAX_MIN "http = { connect_timeout = 0; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"http.connect_timeout\": "
-		  WANT_RANGE },
-	{ .what = "api_url: http",
-	  .text = "baxverify = { api_url = \"http://api.baxcloud.tech/v1\";\n"
-		  "  project_id = \"p\"; api_key = \"k\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:1: invalid value for \"baxverify.api_url\": "
-		  WANT_URL },
-	{ .what = "api_url: no host",
-	  .text = "baxverify = { api_url = \"https://\";\n"
-		  "  project_id = \"p\"; api_key = \"k\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:1: invalid value for \"baxverify.api_url\": "
-		  WANT_URL },
-	{ .what = "api_url: no scheme",
-	  .text = "baxverify = { api_url = \"api.baxcloud.tech/v1\";\n"
-		  "  project_id = \"p\"; api_key = \"k\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:1: invalid value for \"baxverify.api_url\": "
-		  WANT_URL },
-	{ .what = "api_url: a space",
-	  .text = "baxverify = { api_url = \"https://a b/v1\";\n"
-		  "  project_id = \"p\"; api_key = \"k\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:1: invalid value for \"baxverify.api_url\": "
-		  WANT_URL },
-	{ .what = "http.ca_file missing",
-	  .text = BAX_MIN "http = { ca_file = \"@CONF@.missing\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@: http.ca_file @CONF@.missing cannot be read: No "
-		  "such file or directory" },
-	{ .what = "http.ca_file a directory",
-	  .text = BAX_MIN "http = { ca_file = \"/\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@: http.ca_file / is not a regular file" },
-	{ .what = "http.ca_file relative",
-	  .text = BAX_MIN "http = { ca_file = \"certs/ca.pem\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"http.ca_file\": " WANT_PATH },
-	{ .what = "phones.file relative",
-	  .text = BAX_MIN "phones = { file = \"baxverify.phones\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"phones.file\": " WANT_PATH },
-	{ .what = "failmode = \"open\"",
-	  .text = BAX_MIN "failmode = \"open\";\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"failmode\": expected "
-		  "\"secure\" or \"safe\"" },
-	{ .what = "failmode = true",
-	  .text = BAX_MIN "failmode = true;\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"failmode\": " WANT_STRING },
-	{ .what = "purpose: two words",
-	  .text = "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
-		  "  purpose = \"LOG IN\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"baxverify.purpose\": "
-		  WANT_WORD },
-	{ .what = "prompt empty",
-	  .text = BAX_MIN "prompt = \"\";\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"prompt\": " WANT_NONEMPTY },
-	{ .what = "prompt with a control character",
-	  .text = BAX_MIN "prompt = \"Code:\\n\";\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"prompt\": " WANT_NONEMPTY },
-	{ .what = "prompt too long",
-	  .text = BAX_MIN "prompt = \"" X200 "x\";\n", .rc = BV_CONFIG,
-	  .said = "@CONF@: prompt is longer than 200 characters" },
-	{ .what = "api_key and api_key_file", .fixture = FIX_KEY,
-	  .key_text = "sk_from_file\n", .key_mode = 0600,
-	  .text = "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
-		  "  api_key_file = \"@KEY@\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@: set exactly one of baxverify.api_key and "
-		  "baxverify.api_key_file" },
-	{ .what = "neither api_key nor api_key_file",
-	  .text = "baxverify = { project_id = \"p\"; };\n", .rc = BV_CONFIG,
-	  .said = "@CONF@: set exactly one of baxverify.api_key and "
-		  "baxverify.api_key_file" },
-	{ .what = "api_key empty",
-	  .text = "baxverify = { project_id = \"p\"; api_key = \"\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:1: invalid value for \"baxverify.api_key\": "
-		  WANT_NONEMPTY },
-	{ .what = "project_id missing",
-	  .text = "baxverify = { api_key = \"k\"; };\n", .rc = BV_CONFIG,
-	  .said = "@CONF@: baxverify.project_id is not set" },
-	{ .what = "an empty file: no project, no key", .text = "",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@: baxverify.project_id is not set" },
-	{ .what = "syntax error",
-	  .text = BAX_MIN "max_tries = 3\n"
-		  "nullok = ;\n",
-	  .rc = BV_CONFIG, .said = "@CONF@:3: syntax error: syntax error" },
-	{ .what = "syntax error: a group left open",
-	  .text = "baxverify = { project_id = \"p\"; api_key = \"k\";\n",
-	  .rc = BV_CONFIG, .said = "@CONF@:2: syntax error: syntax error" },
-	{ .what = "@include", .fixture = FIX_INCLUDED,
-	  .text = BAX_MIN "@include \"@EXTRA@\"\n", .rc = BV_CONFIG,
-	  .said = "@CONF@: @include is not supported" },
-	{ .what = "@include on the first line", .fixture = FIX_INCLUDED,
-	  .text = "@include \"@EXTRA@\"\n" BAX_MIN, .rc = BV_CONFIG,
-	  .said = "@CONF@: @include is not supported" },
-	/* libconfig takes it after leading blanks too; the included file
-	   (world-writable here) must not get past the ownership checks. */
-	{ .what = "@include indented", .fixture = FIX_INCLUDED,
-	  .text = BAX_MIN "  @include \"@EXTRA@\"\n", .rc = BV_CONFIG,
-	  .said = "@CONF@: @include is not supported" },
-	{ .what = "@include after a tab", .fixture = FIX_INCLUDED,
-	  .text = BAX_MIN "\t@include \"@EXTRA@\"\n", .rc = BV_CONFIG,
-	  .said = "@CONF@: @include is not supported" },
+    /* What the file must not contain. */
+    {.what = "unknown top-level key",
+     .text = BAX_MIN "\n"
+		     "max_trys = 3;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: unknown key \"max_trys\""},
+    {.what = "unknown key in a provider's group",
+     .text = "baxverify = {\n"
+	     "  project_id = \"p\";\n"
+	     "  api_key = \"k\";\n"
+	     "  validate_tokens = false;\n"
+	     "};\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:4: unknown key \"baxverify.validate_tokens\""},
+    {.what = "unknown group",
+     .text = BAX_MIN "htpp = { timeout = 10; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: unknown key \"htpp\""},
+    {.what = "a group inside a group",
+     .text = "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
+	     "  extra = { a = 1; }; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: unknown key \"baxverify.extra\""},
+    {.what = "an empty group nobody knows",
+     .text = BAX_MIN "bogus = {};\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: unknown key \"bogus\""},
+    {.what = "a number written as a group",
+     .text = BAX_MIN "max_tries = {};\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"max_tries\": " WANT_NUMBER},
+    {.what = "consume_token is a module argument only",
+     .text = BAX_MIN "consume_token = true;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: unknown key \"consume_token\""},
+    {.what = "a string for a number",
+     .text = BAX_MIN "max_tries = \"3\";\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"max_tries\": " WANT_NUMBER},
+    {.what = "a float for a number",
+     .text = BAX_MIN "max_tries = 3.0;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"max_tries\": " WANT_NUMBER},
+    {.what = "a string for a boolean",
+     .text = BAX_MIN "nullok = \"false\";\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"nullok\": " WANT_BOOL},
+    {.what = "a number for a boolean",
+     .text = BAX_MIN "nullok = 0;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"nullok\": " WANT_BOOL},
+    {.what = "a number for a string",
+     .text = BAX_MIN "prompt = 5;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"prompt\": " WANT_STRING},
+    {.what = "groups: one string is not a list",
+     .text = BAX_MIN "groups = \"wheel\";\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"groups\": " WANT_LIST},
+    {.what = "groups: numbers",
+     .text = BAX_MIN "groups = [1, 2];\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"groups\": " WANT_NONEMPTY},
+    {.what = "groups: an empty pattern",
+     .text = BAX_MIN "groups = [\"wheel\", \"\"];\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"groups\": " WANT_NONEMPTY},
+    {.what = "groups: a bare \"!\"",
+     .text = BAX_MIN "groups = [\"!\"];\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"groups\": " WANT_NONEMPTY},
+    {.what = "max_tries = 0",
+     .text = BAX_MIN "max_tries = 0;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"max_tries\": " WANT_RANGE},
+    {.what = "max_tries = 11",
+     .text = BAX_MIN "max_tries = 11;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"max_tries\": " WANT_RANGE},
+    {.what = "max_sends = 0",
+     .text = BAX_MIN "max_sends = 0;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"max_sends\": " WANT_RANGE},
+    {.what = "max_sends = 6",
+     .text = BAX_MIN "max_sends = 6;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"max_sends\": " WANT_RANGE},
+    {.what = "limits.max_sends_per_hour beyond what the store keeps",
+     .text = BAX_MIN "limits = { max_sends_per_hour = 65; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for "
+	     "\"limits.max_sends_per_hour\": " WANT_RANGE},
+    {.what = "http.timeout = 1000",
+     .text = BAX_MIN "http = {\n"
+		     "  timeout = 1000;\n"
+		     "};\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: invalid value for \"http.timeout\": " WANT_RANGE},
+    {.what = "http.timeout = -1",
+     .text = BAX_MIN "http = { timeout = -1; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"http.timeout\": " WANT_RANGE},
+    {.what = "http.connect_timeout = 0",
+     .text = BAX_MIN "http = { connect_timeout = 0; };\n",
+     .rc = BV_CONFIG,
+     .said =
+	 "@CONF@:2: invalid value for \"http.connect_timeout\": " WANT_RANGE},
+    {.what = "api_url: http",
+     .text = "baxverify = { api_url = \"http://api.baxcloud.tech/v1\";\n"
+	     "  project_id = \"p\"; api_key = \"k\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:1: invalid value for \"baxverify.api_url\": " WANT_URL},
+    {.what = "api_url: no host",
+     .text = "baxverify = { api_url = \"https://\";\n"
+	     "  project_id = \"p\"; api_key = \"k\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:1: invalid value for \"baxverify.api_url\": " WANT_URL},
+    {.what = "api_url: no scheme",
+     .text = "baxverify = { api_url = \"api.baxcloud.tech/v1\";\n"
+	     "  project_id = \"p\"; api_key = \"k\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:1: invalid value for \"baxverify.api_url\": " WANT_URL},
+    {.what = "api_url: a space",
+     .text = "baxverify = { api_url = \"https://a b/v1\";\n"
+	     "  project_id = \"p\"; api_key = \"k\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:1: invalid value for \"baxverify.api_url\": " WANT_URL},
+    {.what = "http.ca_file missing",
+     .text = BAX_MIN "http = { ca_file = \"@CONF@.missing\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: http.ca_file @CONF@.missing cannot be read: No "
+	     "such file or directory"},
+    {.what = "http.ca_file a directory",
+     .text = BAX_MIN "http = { ca_file = \"/\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: http.ca_file / is not a regular file"},
+    {.what = "http.ca_file relative",
+     .text = BAX_MIN "http = { ca_file = \"certs/ca.pem\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"http.ca_file\": " WANT_PATH},
+    {.what = "phones.file relative",
+     .text = BAX_MIN "phones = { file = \"baxverify.phones\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"phones.file\": " WANT_PATH},
+    {.what = "failmode = \"open\"",
+     .text = BAX_MIN "failmode = \"open\";\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"failmode\": expected "
+	     "\"secure\" or \"safe\""},
+    {.what = "failmode = true",
+     .text = BAX_MIN "failmode = true;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"failmode\": " WANT_STRING},
+    {.what = "purpose: two words",
+     .text = "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
+	     "  purpose = \"LOG IN\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"baxverify.purpose\": " WANT_WORD},
+    {.what = "prompt empty",
+     .text = BAX_MIN "prompt = \"\";\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"prompt\": " WANT_NONEMPTY},
+    {.what = "prompt with a control character",
+     .text = BAX_MIN "prompt = \"Code:\\n\";\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"prompt\": " WANT_NONEMPTY},
+    {.what = "prompt too long",
+     .text = BAX_MIN "prompt = \"" X200 "x\";\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: prompt is longer than 200 characters"},
+    {.what = "api_key and api_key_file",
+     .fixture = FIX_KEY,
+     .key_text = "sk_from_file\n",
+     .key_mode = 0600,
+     .text = "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
+	     "  api_key_file = \"@KEY@\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: set exactly one of baxverify.api_key and "
+	     "baxverify.api_key_file"},
+    {.what = "neither api_key nor api_key_file",
+     .text = "baxverify = { project_id = \"p\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: set exactly one of baxverify.api_key and "
+	     "baxverify.api_key_file"},
+    {.what = "api_key empty",
+     .text = "baxverify = { project_id = \"p\"; api_key = \"\"; };\n",
+     .rc = BV_CONFIG,
+     .said =
+	 "@CONF@:1: invalid value for \"baxverify.api_key\": " WANT_NONEMPTY},
+    {.what = "project_id missing",
+     .text = "baxverify = { api_key = \"k\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: baxverify.project_id is not set"},
+    {.what = "an empty file: no project, no key",
+     .text = "",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: baxverify.project_id is not set"},
+    {.what = "syntax error",
+     .text = BAX_MIN "max_tries = 3\n"
+		     "nullok = ;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: syntax error: syntax error"},
+    {.what = "syntax error: a group left open",
+     .text = "baxverify = { project_id = \"p\"; api_key = \"k\";\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: syntax error: syntax error"},
+    {.what = "@include",
+     .fixture = FIX_INCLUDED,
+     .text = BAX_MIN "@include \"@EXTRA@\"\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: @include is not supported"},
+    {.what = "@include on the first line",
+     .fixture = FIX_INCLUDED,
+     .text = "@include \"@EXTRA@\"\n" BAX_MIN,
+     .rc = BV_CONFIG,
+     .said = "@CONF@: @include is not supported"},
+    /* libconfig takes it after leading blanks too; the included file
+       (world-writable here) must not get past the ownership checks. */
+    {.what = "@include indented",
+     .fixture = FIX_INCLUDED,
+     .text = BAX_MIN "  @include \"@EXTRA@\"\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: @include is not supported"},
+    {.what = "@include after a tab",
+     .fixture = FIX_INCLUDED,
+     .text = BAX_MIN "\t@include \"@EXTRA@\"\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: @include is not supported"},
 
-	/* Who may own and read the files. */
-	{ .what = "api_key in a config of mode 0640", .text = MINIMAL,
-	  .mode = 0640, .rc = BV_CONFIG, .said = HOLDS_KEY("0640") },
-	{ .what = "api_key in a config of mode 0604", .text = MINIMAL,
-	  .mode = 0604, .rc = BV_CONFIG, .said = HOLDS_KEY("0604") },
-	/* Without a key in it, the file may be readable, never writable. */
-	{ .what = "config group-writable", .fixture = FIX_KEY,
-	  .key_text = "sk_from_file\n", .key_mode = 0600, .mode = 0664,
-	  .text = BAX_KEY_FILE, .rc = BV_CONFIG,
-	  .said = "@CONF@: refused: group/world writable (mode 0664)" },
-	{ .what = "config not owned by root", .fixture = FIX_CONF_NOBODY,
-	  .text = MINIMAL, .rc = BV_CONFIG,
-	  .said = "@CONF@: refused: not owned by root" },
-	/* No secret in the config itself: it may be world-readable. */
-	{ .what = "api_key_file", .fixture = FIX_KEY,
-	  .key_text = "sk_from_file\n", .key_mode = 0600, .mode = 0644,
-	  .text = BAX_KEY_FILE, .rc = BV_OK, .said = "",
-	  .check = check_key_from_file },
-	{ .what = "api_key_file: trailing blanks and CRLF dropped",
-	  .fixture = FIX_KEY, .key_text = "sk_from_file \r\n",
-	  .key_mode = 0400, .mode = 0644, .text = BAX_KEY_FILE, .rc = BV_OK,
-	  .said = "", .check = check_key_from_file },
-	{ .what = "api_key_file of mode 0644", .fixture = FIX_KEY,
-	  .key_text = "sk_from_file\n", .key_mode = 0644, .mode = 0644,
-	  .text = BAX_KEY_FILE, .rc = BV_CONFIG, .said = SECRET_OPEN("0644") },
-	{ .what = "api_key_file empty", .fixture = FIX_KEY,
-	  .key_text = "\n", .key_mode = 0600, .mode = 0644,
-	  .text = BAX_KEY_FILE, .rc = BV_CONFIG,
-	  .said = "@KEY@: no usable API key in the file" },
-	{ .what = "api_key_file missing", .mode = 0644, .text = BAX_KEY_FILE,
-	  .rc = BV_CONFIG,
-	  .said = "@KEY@: cannot open: No such file or directory" },
-	{ .what = "api_key_file a symlink", .fixture = FIX_KEY_LINK,
-	  .key_text = "sk_from_file\n", .key_mode = 0600, .mode = 0644,
-	  .text = BAX_KEY_FILE, .rc = BV_CONFIG,
-	  .said = "@KEY@: cannot open: Too many levels of symbolic links" },
-	{ .what = "api_key_file relative",
-	  .text = "baxverify = { project_id = \"p\";\n"
-		  "  api_key_file = \"baxverify.key\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"baxverify.api_key_file\": "
-		  WANT_PATH },
-	{ .what = "config missing", .fixture = FIX_CONF_MISSING,
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@: cannot open: No such file or directory" },
-	{ .what = "config named by a relative path",
-	  .fixture = FIX_CONF_RELATIVE, .text = MINIMAL, .rc = BV_CONFIG,
-	  .said = "baxverify.conf: not an absolute path" },
-	{ .what = "config named through a symlink",
-	  .fixture = FIX_CONF_LINK, .text = MINIMAL, .rc = BV_CONFIG,
-	  .said = "@EXTRA@: cannot open: Too many levels of symbolic links" },
-	/* open(2) without O_NONBLOCK waits for a writer forever, and every
-	   login with it. */
-	{ .what = "config a FIFO", .fixture = FIX_CONF_FIFO, .rc = BV_CONFIG,
-	  .said = "@CONF@: refused: a FIFO, not a regular file" },
-	{ .what = "api_key_file a FIFO", .fixture = FIX_KEY_FIFO,
-	  .mode = 0644, .text = BAX_KEY_FILE, .rc = BV_CONFIG,
-	  .said = "@KEY@: refused: a FIFO, not a regular file" },
+    /* Who may own and read the files. */
+    {.what = "api_key in a config of mode 0640",
+     .text = MINIMAL,
+     .mode = 0640,
+     .rc = BV_CONFIG,
+     .said = HOLDS_KEY("0640")},
+    {.what = "api_key in a config of mode 0604",
+     .text = MINIMAL,
+     .mode = 0604,
+     .rc = BV_CONFIG,
+     .said = HOLDS_KEY("0604")},
+    /* Without a key in it, the file may be readable, never writable. */
+    {.what = "config group-writable",
+     .fixture = FIX_KEY,
+     .key_text = "sk_from_file\n",
+     .key_mode = 0600,
+     .mode = 0664,
+     .text = BAX_KEY_FILE,
+     .rc = BV_CONFIG,
+     .said = "@CONF@: refused: group/world writable (mode 0664)"},
+    {.what = "config not owned by root",
+     .fixture = FIX_CONF_NOBODY,
+     .text = MINIMAL,
+     .rc = BV_CONFIG,
+     .said = "@CONF@: refused: not owned by root"},
+    /* No secret in the config itself: it may be world-readable. */
+    {.what = "api_key_file",
+     .fixture = FIX_KEY,
+     .key_text = "sk_from_file\n",
+     .key_mode = 0600,
+     .mode = 0644,
+     .text = BAX_KEY_FILE,
+     .rc = BV_OK,
+     .said = "",
+     .check = check_key_from_file},
+    {.what = "api_key_file: trailing blanks and CRLF dropped",
+     .fixture = FIX_KEY,
+     .key_text = "sk_from_file \r\n",
+     .key_mode = 0400,
+     .mode = 0644,
+     .text = BAX_KEY_FILE,
+     .rc = BV_OK,
+     .said = "",
+     .check = check_key_from_file},
+    {.what = "api_key_file of mode 0644",
+     .fixture = FIX_KEY,
+     .key_text = "sk_from_file\n",
+     .key_mode = 0644,
+     .mode = 0644,
+     .text = BAX_KEY_FILE,
+     .rc = BV_CONFIG,
+     .said = SECRET_OPEN("0644")},
+    {.what = "api_key_file empty",
+     .fixture = FIX_KEY,
+     .key_text = "\n",
+     .key_mode = 0600,
+     .mode = 0644,
+     .text = BAX_KEY_FILE,
+     .rc = BV_CONFIG,
+     .said = "@KEY@: no usable API key in the file"},
+    {.what = "api_key_file missing",
+     .mode = 0644,
+     .text = BAX_KEY_FILE,
+     .rc = BV_CONFIG,
+     .said = "@KEY@: cannot open: No such file or directory"},
+    {.what = "api_key_file a symlink",
+     .fixture = FIX_KEY_LINK,
+     .key_text = "sk_from_file\n",
+     .key_mode = 0600,
+     .mode = 0644,
+     .text = BAX_KEY_FILE,
+     .rc = BV_CONFIG,
+     .said = "@KEY@: cannot open: Too many levels of symbolic links"},
+    {.what = "api_key_file relative",
+     .text = "baxverify = { project_id = \"p\";\n"
+	     "  api_key_file = \"baxverify.key\"; };\n",
+     .rc = BV_CONFIG,
+     .said =
+	 "@CONF@:2: invalid value for \"baxverify.api_key_file\": " WANT_PATH},
+    {.what = "config missing",
+     .fixture = FIX_CONF_MISSING,
+     .rc = BV_CONFIG,
+     .said = "@CONF@: cannot open: No such file or directory"},
+    {.what = "config named by a relative path",
+     .fixture = FIX_CONF_RELATIVE,
+     .text = MINIMAL,
+     .rc = BV_CONFIG,
+     .said = "baxverify.conf: not an absolute path"},
+    {.what = "config named through a symlink",
+     .fixture = FIX_CONF_LINK,
+     .text = MINIMAL,
+     .rc = BV_CONFIG,
+     .said = "@EXTRA@: cannot open: Too many levels of symbolic links"},
+    /* open(2) without O_NONBLOCK waits for a writer forever, and every
+       login with it. */
+    {.what = "config a FIFO",
+     .fixture = FIX_CONF_FIFO,
+     .rc = BV_CONFIG,
+     .said = "@CONF@: refused: a FIFO, not a regular file"},
+    {.what = "api_key_file a FIFO",
+     .fixture = FIX_KEY_FIFO,
+     .mode = 0644,
+     .text = BAX_KEY_FILE,
+     .rc = BV_CONFIG,
+     .said = "@KEY@: refused: a FIFO, not a regular file"},
 
-	/* The list of providers. */
-	{ .what = "provider: one, as a string; other groups not needed",
-	  .text = "provider = \"tryvox\";\n" TRYVOX_MIN, .rc = BV_OK,
-	  .said = "", .check = check_provider_tryvox },
-	{ .what = "provider: a list",
-	  .text = "provider = [\"baxverify\", \"tryvox\"];\n" BAX_MIN
-		  TRYVOX_MIN,
-	  .rc = BV_OK, .said = "", .check = check_provider_list },
-	/* Failover order is the file's order; a ( ) list works too. */
-	{ .what = "provider: the order kept",
-	  .text = "provider = (\"mudbase\", \"tryvox\", \"baxverify\");\n"
-		  BAX_MIN TRYVOX_MIN MUD_MIN,
-	  .rc = BV_OK, .said = "", .check = check_provider_order },
-	{ .what = "provider: each of the build has its group", .text = MINIMAL,
-	  .rc = BV_OK, .said = "", .check = check_every_group },
-	{ .what = "provider unknown",
-	  .text = "provider = \"nope\";\n" BAX_MIN, .rc = BV_CONFIG,
-	  .said = "@CONF@: unknown provider \"nope\"" },
-	{ .what = "provider: names are exact",
-	  .text = "provider = \"BaxVerify\";\n" BAX_MIN, .rc = BV_CONFIG,
-	  .said = "@CONF@: unknown provider \"BaxVerify\"" },
-	{ .what = "provider: a provider this build lacks",
-	  .text = "provider = [\"baxverify\", \"twilio\"];\n" BAX_MIN,
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@: unknown provider \"twilio\"" },
-	{ .what = "provider: an empty name",
-	  .text = "provider = [\"baxverify\", \"\"];\n" BAX_MIN,
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:1: invalid value for \"provider\": " WANT_WORD },
-	{ .what = "provider: not a word",
-	  .text = "provider = [\"bax verify\"];\n" BAX_MIN, .rc = BV_CONFIG,
-	  .said = "@CONF@:1: invalid value for \"provider\": " WANT_WORD },
-	{ .what = "provider: a number in the list",
-	  .text = "provider = [1];\n" BAX_MIN, .rc = BV_CONFIG,
-	  .said = "@CONF@:1: invalid value for \"provider\": " WANT_WORD },
-	{ .what = "provider: a number",
-	  .text = "provider = 1;\n" BAX_MIN, .rc = BV_CONFIG,
-	  .said = "@CONF@:1: invalid value for \"provider\": " WANT_LIST },
-	{ .what = "provider: a boolean",
-	  .text = "provider = true;\n" BAX_MIN, .rc = BV_CONFIG,
-	  .said = "@CONF@:1: invalid value for \"provider\": " WANT_LIST },
-	{ .what = "provider listed twice",
-	  .text = "provider = [\"baxverify\", \"tryvox\", \"baxverify\"];\n"
-		  BAX_MIN TRYVOX_MIN,
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@: provider \"baxverify\" is listed twice" },
-	/* An empty list is not "the default provider": it is a mistake. */
-	{ .what = "provider = []",
-	  .text = "provider = [];\n" BAX_MIN, .rc = BV_CONFIG,
-	  .said = "@CONF@: provider lists no provider" },
-	{ .what = "provider = ()",
-	  .text = "provider = ();\n" BAX_MIN, .rc = BV_CONFIG,
-	  .said = "@CONF@: provider lists no provider" },
+    /* The list of providers. */
+    {.what = "provider: one, as a string; other groups not needed",
+     .text = "provider = \"tryvox\";\n" TRYVOX_MIN,
+     .rc = BV_OK,
+     .said = "",
+     .check = check_provider_tryvox},
+    {.what = "provider: a list",
+     .text = "provider = [\"baxverify\", \"tryvox\"];\n" BAX_MIN TRYVOX_MIN,
+     .rc = BV_OK,
+     .said = "",
+     .check = check_provider_list},
+    /* Failover order is the file's order; a ( ) list works too. */
+    {.what = "provider: the order kept",
+     .text = "provider = (\"mudbase\", \"tryvox\", \"baxverify\");\n" BAX_MIN
+	 TRYVOX_MIN MUD_MIN,
+     .rc = BV_OK,
+     .said = "",
+     .check = check_provider_order},
+    {.what = "provider: each of the build has its group",
+     .text = MINIMAL,
+     .rc = BV_OK,
+     .said = "",
+     .check = check_every_group},
+    {.what = "provider unknown",
+     .text = "provider = \"nope\";\n" BAX_MIN,
+     .rc = BV_CONFIG,
+     .said = "@CONF@: unknown provider \"nope\""},
+    {.what = "provider: names are exact",
+     .text = "provider = \"BaxVerify\";\n" BAX_MIN,
+     .rc = BV_CONFIG,
+     .said = "@CONF@: unknown provider \"BaxVerify\""},
+    {.what = "provider: a provider this build lacks",
+     .text = "provider = [\"baxverify\", \"twilio\"];\n" BAX_MIN,
+     .rc = BV_CONFIG,
+     .said = "@CONF@: unknown provider \"twilio\""},
+    {.what = "provider: an empty name",
+     .text = "provider = [\"baxverify\", \"\"];\n" BAX_MIN,
+     .rc = BV_CONFIG,
+     .said = "@CONF@:1: invalid value for \"provider\": " WANT_WORD},
+    {.what = "provider: not a word",
+     .text = "provider = [\"bax verify\"];\n" BAX_MIN,
+     .rc = BV_CONFIG,
+     .said = "@CONF@:1: invalid value for \"provider\": " WANT_WORD},
+    {.what = "provider: a number in the list",
+     .text = "provider = [1];\n" BAX_MIN,
+     .rc = BV_CONFIG,
+     .said = "@CONF@:1: invalid value for \"provider\": " WANT_WORD},
+    {.what = "provider: a number",
+     .text = "provider = 1;\n" BAX_MIN,
+     .rc = BV_CONFIG,
+     .said = "@CONF@:1: invalid value for \"provider\": " WANT_LIST},
+    {.what = "provider: a boolean",
+     .text = "provider = true;\n" BAX_MIN,
+     .rc = BV_CONFIG,
+     .said = "@CONF@:1: invalid value for \"provider\": " WANT_LIST},
+    {.what = "provider listed twice",
+     .text = "provider = [\"baxverify\", \"tryvox\", \"baxverify\"];\n" BAX_MIN
+	 TRYVOX_MIN,
+     .rc = BV_CONFIG,
+     .said = "@CONF@: provider \"baxverify\" is listed twice"},
+    /* An empty list is not "the default provider": it is a mistake. */
+    {.what = "provider = []",
+     .text = "provider = [];\n" BAX_MIN,
+     .rc = BV_CONFIG,
+     .said = "@CONF@: provider lists no provider"},
+    {.what = "provider = ()",
+     .text = "provider = ();\n" BAX_MIN,
+     .rc = BV_CONFIG,
+     .said = "@CONF@: provider lists no provider"},
 
-	/* Groups of providers. */
-	{ .what = "a group of a provider this build lacks",
-	  .text = BAX_MIN "twilio = { api_key = \"k\"; };\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: unknown key \"twilio\"" },
-	{ .what = "a provider's group written as a value",
-	  .text = BAX_MIN "tryvox = 5;\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: unknown key \"tryvox\"" },
-	{ .what = "one provider's key in another's group",
-	  .text = TVX_OPEN "  project_id = \"p\"; };\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:3: unknown key \"tryvox.project_id\"" },
-	/* Groups kept for later: not an error while their provider is not
-	   listed. */
-	{ .what = "groups of unlisted providers need nothing",
-	  .text = BAX_MIN
-		  "tryvox = { channel = \"voice\"; code_length = 4; };\n"
-		  "mudbase = { method = \"email\"; };\n",
-	  .rc = BV_OK, .said = "", .check = check_unlisted_kept },
-	{ .what = "empty groups of unlisted providers",
-	  .text = BAX_MIN "tryvox = {};\nmudbase = {};\nlocal = {};\n",
-	  .rc = BV_OK, .said = "" },
-	{ .what = "the baxverify group when only tryvox is used",
-	  .text = "provider = \"tryvox\";\n" TRYVOX_MIN
-		  "baxverify = { purpose = \"SUDO\"; };\n",
-	  .rc = BV_OK, .said = "", .check = check_baxverify_unlisted },
-	/* A value that is wrong in itself is wrong whoever uses it. */
-	{ .what = "unlisted group: tryvox.code_length out of range",
-	  .text = BAX_MIN "tryvox = { code_length = 9; };\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"tryvox.code_length\": "
-		  WANT_RANGE },
-	{ .what = "unlisted group: tryvox.channel not a channel",
-	  .text = BAX_MIN "tryvox = { channel = \"fax\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"tryvox.channel\": "
-		  WANT_CHANNEL },
-	{ .what = "unlisted group: mudbase.api_key",
-	  .text = BAX_MIN "mudbase = { api_key = \"k\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:2: unknown key \"mudbase.api_key\"" },
-	{ .what = "unlisted group: local.ttl out of range",
-	  .text = BAX_MIN "local = { ttl = 5; };\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"local.ttl\": " WANT_RANGE },
+    /* Groups of providers. */
+    {.what = "a group of a provider this build lacks",
+     .text = BAX_MIN "twilio = { api_key = \"k\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: unknown key \"twilio\""},
+    {.what = "a provider's group written as a value",
+     .text = BAX_MIN "tryvox = 5;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: unknown key \"tryvox\""},
+    {.what = "one provider's key in another's group",
+     .text = TVX_OPEN "  project_id = \"p\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: unknown key \"tryvox.project_id\""},
+    /* Groups kept for later: not an error while their provider is not
+       listed. */
+    {.what = "groups of unlisted providers need nothing",
+     .text = BAX_MIN "tryvox = { channel = \"voice\"; code_length = 4; };\n"
+		     "mudbase = { method = \"email\"; };\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_unlisted_kept},
+    {.what = "empty groups of unlisted providers",
+     .text = BAX_MIN "tryvox = {};\nmudbase = {};\nlocal = {};\n",
+     .rc = BV_OK,
+     .said = ""},
+    {.what = "the baxverify group when only tryvox is used",
+     .text = "provider = \"tryvox\";\n" TRYVOX_MIN
+	     "baxverify = { purpose = \"SUDO\"; };\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_baxverify_unlisted},
+    /* A value that is wrong in itself is wrong whoever uses it. */
+    {.what = "unlisted group: tryvox.code_length out of range",
+     .text = BAX_MIN "tryvox = { code_length = 9; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"tryvox.code_length\": " WANT_RANGE},
+    {.what = "unlisted group: tryvox.channel not a channel",
+     .text = BAX_MIN "tryvox = { channel = \"fax\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"tryvox.channel\": " WANT_CHANNEL},
+    {.what = "unlisted group: mudbase.api_key",
+     .text = BAX_MIN "mudbase = { api_key = \"k\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: unknown key \"mudbase.api_key\""},
+    {.what = "unlisted group: local.ttl out of range",
+     .text = BAX_MIN "local = { ttl = 5; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"local.ttl\": " WANT_RANGE},
 
-	/* tryvox. */
-	{ .what = "tryvox: defaults",
-	  .text = "provider = \"tryvox\";\n" TRYVOX_MIN, .rc = BV_OK,
-	  .said = "", .check = check_tryvox_defaults },
-	{ .what = "tryvox: every key",
-	  .text = "provider = \"tryvox\";\n"
-		  "tryvox = {\n"
-		  "  api_url = \"https://tryvox.example.test/v1/\";\n"
-		  "  api_key = \"tk_live\";\n"
-		  "  tenant_id = \"ten_9\";\n"
-		  "  channel = \"whatsapp\";\n"
-		  "  app_name = \"Example Corp\";\n"
-		  "  code_length = 8;\n"
-		  "  validate_token = true;\n"
-		  "};\n",
-	  .rc = BV_OK, .said = "", .check = check_tryvox_full },
-	{ .what = "tryvox: tenant_id missing",
-	  .text = "provider = \"tryvox\";\n"
-		  "tryvox = { api_key = \"tk\"; };\n",
-	  .rc = BV_CONFIG, .said = "@CONF@: tryvox.tenant_id is not set" },
-	{ .what = "tryvox: tenant_id empty",
-	  .text = "provider = \"tryvox\";\n"
-		  "tryvox = { tenant_id = \"\";\n"
-		  "  api_key = \"tk\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"tryvox.tenant_id\": "
-		  WANT_NONEMPTY },
-	{ .what = "tryvox: neither api_key nor api_key_file",
-	  .text = "provider = \"tryvox\";\n"
-		  "tryvox = { tenant_id = \"t\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@: set exactly one of tryvox.api_key and "
-		  "tryvox.api_key_file" },
-	{ .what = "tryvox: api_key and api_key_file", .fixture = FIX_KEY,
-	  .key_text = "tk_from_file\n", .key_mode = 0600,
-	  .text = "provider = \"tryvox\";\n"
-		  "tryvox = { tenant_id = \"t\"; api_key = \"tk\";\n"
-		  "  api_key_file = \"@KEY@\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@: set exactly one of tryvox.api_key and "
-		  "tryvox.api_key_file" },
-	{ .what = "tryvox: an empty key is no key",
-	  .text = "provider = \"tryvox\";\n"
-		  "tryvox = { tenant_id = \"t\";\n"
-		  "  api_key = \"\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:3: invalid value for \"tryvox.api_key\": "
-		  WANT_NONEMPTY },
-	{ .what = "tryvox: code_length = 3",
-	  .text = TVX_OPEN "  code_length = 3; };\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:3: invalid value for \"tryvox.code_length\": "
-		  WANT_RANGE },
-	{ .what = "tryvox: code_length = 9",
-	  .text = TVX_OPEN "  code_length = 9; };\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:3: invalid value for \"tryvox.code_length\": "
-		  WANT_RANGE },
-	{ .what = "tryvox: code_length a string",
-	  .text = TVX_OPEN "  code_length = \"6\"; };\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:3: invalid value for \"tryvox.code_length\": "
-		  WANT_NUMBER },
-	{ .what = "tryvox: code_length = 4",
-	  .text = TVX_OPEN "  code_length = 4; };\n", .rc = BV_OK,
-	  .said = "", .check = check_tryvox_length_4 },
-	{ .what = "tryvox: code_length = 8",
-	  .text = TVX_OPEN "  code_length = 8; };\n", .rc = BV_OK,
-	  .said = "", .check = check_tryvox_length_8 },
-	{ .what = "tryvox: channel \"fax\"",
-	  .text = TVX_OPEN "  channel = \"fax\"; };\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:3: invalid value for \"tryvox.channel\": "
-		  WANT_CHANNEL },
-	{ .what = "tryvox: channel names are lower case",
-	  .text = TVX_OPEN "  channel = \"SMS\"; };\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:3: invalid value for \"tryvox.channel\": "
-		  WANT_CHANNEL },
-	{ .what = "tryvox: channel a number",
-	  .text = TVX_OPEN "  channel = 1; };\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:3: invalid value for \"tryvox.channel\": "
-		  WANT_STRING },
-	{ .what = "tryvox: channel sms",
-	  .text = TVX_OPEN "  channel = \"sms\"; };\n", .rc = BV_OK,
-	  .said = "", .check = check_tryvox_sms },
-	{ .what = "tryvox: channel voice",
-	  .text = TVX_OPEN "  channel = \"voice\"; };\n", .rc = BV_OK,
-	  .said = "", .check = check_tryvox_voice },
-	{ .what = "tryvox: channel whatsapp",
-	  .text = TVX_OPEN "  channel = \"whatsapp\"; };\n", .rc = BV_OK,
-	  .said = "", .check = check_tryvox_whatsapp },
-	{ .what = "tryvox: channel email",
-	  .text = TVX_OPEN "  channel = \"email\"; };\n", .rc = BV_OK,
-	  .said = "", .check = check_tryvox_email },
-	{ .what = "tryvox: api_url http",
-	  .text = TVX_OPEN "  api_url = \"http://api.tryvox.io\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:3: invalid value for \"tryvox.api_url\": "
-		  WANT_URL },
-	{ .what = "tryvox: api_key in a config of mode 0640",
-	  .text = "provider = \"tryvox\";\n" TRYVOX_MIN, .mode = 0640,
-	  .rc = BV_CONFIG, .said = HOLDS_KEY("0640") },
-	/* A key in the file is a secret whether or not tryvox is used: the
-	   same file without the tryvox group would load at 0644. */
-	{ .what = "tryvox: an unlisted group's api_key is still a secret",
-	  .fixture = FIX_KEY, .key_text = "sk_from_file\n", .key_mode = 0600,
-	  .text = BAX_KEY_FILE TRYVOX_MIN, .mode = 0644, .rc = BV_CONFIG,
-	  .said = HOLDS_KEY("0644") },
-	{ .what = "tryvox: an unlisted group's api_key, file 0600",
-	  .fixture = FIX_KEY, .key_text = "sk_from_file\n", .key_mode = 0600,
-	  .text = BAX_KEY_FILE TRYVOX_MIN, .rc = BV_OK, .said = "" },
-	{ .what = "tryvox: api_key_file", .fixture = FIX_KEY,
-	  .key_text = "tk_from_file\n", .key_mode = 0600, .mode = 0644,
-	  .text = "provider = \"tryvox\";\n"
-		  "tryvox = { tenant_id = \"t\";\n"
-		  "  api_key_file = \"@KEY@\"; };\n",
-	  .rc = BV_OK, .said = "", .check = check_tryvox_key_file },
-	{ .what = "tryvox: api_key_file of mode 0644", .fixture = FIX_KEY,
-	  .key_text = "tk_from_file\n", .key_mode = 0644, .mode = 0644,
-	  .text = "provider = \"tryvox\";\n"
-		  "tryvox = { tenant_id = \"t\";\n"
-		  "  api_key_file = \"@KEY@\"; };\n",
-	  .rc = BV_CONFIG, .said = SECRET_OPEN("0644") },
+    /* tryvox. */
+    {.what = "tryvox: defaults",
+     .text = "provider = \"tryvox\";\n" TRYVOX_MIN,
+     .rc = BV_OK,
+     .said = "",
+     .check = check_tryvox_defaults},
+    {.what = "tryvox: every key",
+     .text = "provider = \"tryvox\";\n"
+	     "tryvox = {\n"
+	     "  api_url = \"https://tryvox.example.test/v1/\";\n"
+	     "  api_key = \"tk_live\";\n"
+	     "  tenant_id = \"ten_9\";\n"
+	     "  channel = \"whatsapp\";\n"
+	     "  app_name = \"Example Corp\";\n"
+	     "  code_length = 8;\n"
+	     "  validate_token = true;\n"
+	     "};\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_tryvox_full},
+    {.what = "tryvox: tenant_id missing",
+     .text = "provider = \"tryvox\";\n"
+	     "tryvox = { api_key = \"tk\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: tryvox.tenant_id is not set"},
+    {.what = "tryvox: tenant_id empty",
+     .text = "provider = \"tryvox\";\n"
+	     "tryvox = { tenant_id = \"\";\n"
+	     "  api_key = \"tk\"; };\n",
+     .rc = BV_CONFIG,
+     .said =
+	 "@CONF@:2: invalid value for \"tryvox.tenant_id\": " WANT_NONEMPTY},
+    {.what = "tryvox: neither api_key nor api_key_file",
+     .text = "provider = \"tryvox\";\n"
+	     "tryvox = { tenant_id = \"t\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: set exactly one of tryvox.api_key and "
+	     "tryvox.api_key_file"},
+    {.what = "tryvox: api_key and api_key_file",
+     .fixture = FIX_KEY,
+     .key_text = "tk_from_file\n",
+     .key_mode = 0600,
+     .text = "provider = \"tryvox\";\n"
+	     "tryvox = { tenant_id = \"t\"; api_key = \"tk\";\n"
+	     "  api_key_file = \"@KEY@\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: set exactly one of tryvox.api_key and "
+	     "tryvox.api_key_file"},
+    {.what = "tryvox: an empty key is no key",
+     .text = "provider = \"tryvox\";\n"
+	     "tryvox = { tenant_id = \"t\";\n"
+	     "  api_key = \"\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: invalid value for \"tryvox.api_key\": " WANT_NONEMPTY},
+    {.what = "tryvox: code_length = 3",
+     .text = TVX_OPEN "  code_length = 3; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: invalid value for \"tryvox.code_length\": " WANT_RANGE},
+    {.what = "tryvox: code_length = 9",
+     .text = TVX_OPEN "  code_length = 9; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: invalid value for \"tryvox.code_length\": " WANT_RANGE},
+    {.what = "tryvox: code_length a string",
+     .text = TVX_OPEN "  code_length = \"6\"; };\n",
+     .rc = BV_CONFIG,
+     .said =
+	 "@CONF@:3: invalid value for \"tryvox.code_length\": " WANT_NUMBER},
+    {.what = "tryvox: code_length = 4",
+     .text = TVX_OPEN "  code_length = 4; };\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_tryvox_length_4},
+    {.what = "tryvox: code_length = 8",
+     .text = TVX_OPEN "  code_length = 8; };\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_tryvox_length_8},
+    {.what = "tryvox: channel \"fax\"",
+     .text = TVX_OPEN "  channel = \"fax\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: invalid value for \"tryvox.channel\": " WANT_CHANNEL},
+    {.what = "tryvox: channel names are lower case",
+     .text = TVX_OPEN "  channel = \"SMS\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: invalid value for \"tryvox.channel\": " WANT_CHANNEL},
+    {.what = "tryvox: channel a number",
+     .text = TVX_OPEN "  channel = 1; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: invalid value for \"tryvox.channel\": " WANT_STRING},
+    {.what = "tryvox: channel sms",
+     .text = TVX_OPEN "  channel = \"sms\"; };\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_tryvox_sms},
+    {.what = "tryvox: channel voice",
+     .text = TVX_OPEN "  channel = \"voice\"; };\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_tryvox_voice},
+    {.what = "tryvox: channel whatsapp",
+     .text = TVX_OPEN "  channel = \"whatsapp\"; };\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_tryvox_whatsapp},
+    {.what = "tryvox: channel email",
+     .text = TVX_OPEN "  channel = \"email\"; };\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_tryvox_email},
+    {.what = "tryvox: api_url http",
+     .text = TVX_OPEN "  api_url = \"http://api.tryvox.io\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: invalid value for \"tryvox.api_url\": " WANT_URL},
+    {.what = "tryvox: api_key in a config of mode 0640",
+     .text = "provider = \"tryvox\";\n" TRYVOX_MIN,
+     .mode = 0640,
+     .rc = BV_CONFIG,
+     .said = HOLDS_KEY("0640")},
+    /* A key in the file is a secret whether or not tryvox is used: the
+       same file without the tryvox group would load at 0644. */
+    {.what = "tryvox: an unlisted group's api_key is still a secret",
+     .fixture = FIX_KEY,
+     .key_text = "sk_from_file\n",
+     .key_mode = 0600,
+     .text = BAX_KEY_FILE TRYVOX_MIN,
+     .mode = 0644,
+     .rc = BV_CONFIG,
+     .said = HOLDS_KEY("0644")},
+    {.what = "tryvox: an unlisted group's api_key, file 0600",
+     .fixture = FIX_KEY,
+     .key_text = "sk_from_file\n",
+     .key_mode = 0600,
+     .text = BAX_KEY_FILE TRYVOX_MIN,
+     .rc = BV_OK,
+     .said = ""},
+    {.what = "tryvox: api_key_file",
+     .fixture = FIX_KEY,
+     .key_text = "tk_from_file\n",
+     .key_mode = 0600,
+     .mode = 0644,
+     .text = "provider = \"tryvox\";\n"
+	     "tryvox = { tenant_id = \"t\";\n"
+	     "  api_key_file = \"@KEY@\"; };\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_tryvox_key_file},
+    {.what = "tryvox: api_key_file of mode 0644",
+     .fixture = FIX_KEY,
+     .key_text = "tk_from_file\n",
+     .key_mode = 0644,
+     .mode = 0644,
+     .text = "provider = \"tryvox\";\n"
+	     "tryvox = { tenant_id = \"t\";\n"
+	     "  api_key_file = \"@KEY@\"; };\n",
+     .rc = BV_CONFIG,
+     .said = SECRET_OPEN("0644")},
 
-	/* mudbase. */
-	{ .what = "mudbase: defaults; no key, so the file may be 0644",
-	  .text = "provider = \"mudbase\";\n" MUD_MIN, .mode = 0644,
-	  .rc = BV_OK, .said = "", .check = check_mudbase_defaults },
-	{ .what = "mudbase: every key",
-	  .text = "provider = \"mudbase\";\n"
-		  "mudbase = { api_url = \"https://mud.example.test/\";\n"
-		  "  project_id = \"mud_2\"; method = \"email\"; };\n",
-	  .rc = BV_OK, .said = "", .check = check_mudbase_values },
-	{ .what = "mudbase: project_id missing",
-	  .text = "provider = \"mudbase\";\n"
-		  "mudbase = { method = \"sms\"; };\n",
-	  .rc = BV_CONFIG, .said = "@CONF@: mudbase.project_id is not set" },
-	{ .what = "mudbase: no group at all",
-	  .text = "provider = \"mudbase\";\n", .rc = BV_CONFIG,
-	  .said = "@CONF@: mudbase.project_id is not set" },
-	/* The endpoints are public: a key here is a misunderstanding. */
-	{ .what = "mudbase: api_key",
-	  .text = "provider = \"mudbase\";\n"
-		  "mudbase = {\n"
-		  "  project_id = \"m\";\n"
-		  "  api_key = \"k\";\n"
-		  "};\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:4: unknown key \"mudbase.api_key\"" },
-	{ .what = "mudbase: api_key_file",
-	  .text = "provider = \"mudbase\";\n"
-		  "mudbase = { project_id = \"m\";\n"
-		  "  api_key_file = \"/etc/k\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:3: unknown key \"mudbase.api_key_file\"" },
-	/* "channel" is tryvox's word; mudbase says "method". */
-	{ .what = "mudbase: channel",
-	  .text = "provider = \"mudbase\";\n"
-		  "mudbase = { project_id = \"m\";\n"
-		  "  channel = \"sms\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:3: unknown key \"mudbase.channel\"" },
-	{ .what = "mudbase: method voice, a channel it lacks",
-	  .text = "provider = \"mudbase\";\n"
-		  "mudbase = { project_id = \"m\";\n"
-		  "  method = \"voice\"; };\n",
-	  .rc = BV_CONFIG, .said = "@CONF@: mudbase cannot send by \"voice\"" },
-	{ .what = "mudbase: method whatsapp, a channel it lacks",
-	  .text = "provider = \"mudbase\";\n"
-		  "mudbase = { project_id = \"m\";\n"
-		  "  method = \"whatsapp\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@: mudbase cannot send by \"whatsapp\"" },
-	{ .what = "mudbase: method fax, no channel at all",
-	  .text = "provider = \"mudbase\";\n"
-		  "mudbase = { project_id = \"m\";\n"
-		  "  method = \"fax\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:3: invalid value for \"mudbase.method\": "
-		  WANT_CHANNEL },
+    /* mudbase. */
+    {.what = "mudbase: defaults; no key, so the file may be 0644",
+     .text = "provider = \"mudbase\";\n" MUD_MIN,
+     .mode = 0644,
+     .rc = BV_OK,
+     .said = "",
+     .check = check_mudbase_defaults},
+    {.what = "mudbase: every key",
+     .text = "provider = \"mudbase\";\n"
+	     "mudbase = { api_url = \"https://mud.example.test/\";\n"
+	     "  project_id = \"mud_2\"; method = \"email\"; };\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_mudbase_values},
+    {.what = "mudbase: project_id missing",
+     .text = "provider = \"mudbase\";\n"
+	     "mudbase = { method = \"sms\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: mudbase.project_id is not set"},
+    {.what = "mudbase: no group at all",
+     .text = "provider = \"mudbase\";\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: mudbase.project_id is not set"},
+    /* The endpoints are public: a key here is a misunderstanding. */
+    {.what = "mudbase: api_key",
+     .text = "provider = \"mudbase\";\n"
+	     "mudbase = {\n"
+	     "  project_id = \"m\";\n"
+	     "  api_key = \"k\";\n"
+	     "};\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:4: unknown key \"mudbase.api_key\""},
+    {.what = "mudbase: api_key_file",
+     .text = "provider = \"mudbase\";\n"
+	     "mudbase = { project_id = \"m\";\n"
+	     "  api_key_file = \"/etc/k\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: unknown key \"mudbase.api_key_file\""},
+    /* "channel" is tryvox's word; mudbase says "method". */
+    {.what = "mudbase: channel",
+     .text = "provider = \"mudbase\";\n"
+	     "mudbase = { project_id = \"m\";\n"
+	     "  channel = \"sms\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: unknown key \"mudbase.channel\""},
+    {.what = "mudbase: method voice, a channel it lacks",
+     .text = "provider = \"mudbase\";\n"
+	     "mudbase = { project_id = \"m\";\n"
+	     "  method = \"voice\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: mudbase cannot send by \"voice\""},
+    {.what = "mudbase: method whatsapp, a channel it lacks",
+     .text = "provider = \"mudbase\";\n"
+	     "mudbase = { project_id = \"m\";\n"
+	     "  method = \"whatsapp\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: mudbase cannot send by \"whatsapp\""},
+    {.what = "mudbase: method fax, no channel at all",
+     .text = "provider = \"mudbase\";\n"
+	     "mudbase = { project_id = \"m\";\n"
+	     "  method = \"fax\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: invalid value for \"mudbase.method\": " WANT_CHANNEL},
 
-	/* local. */
-	{ .what = "local: defaults",
-	  .text = "provider = \"local\";\n"
-		  "local = { command = \"/usr/local/bin/sms\"; };\n",
-	  .mode = 0644, .rc = BV_OK, .said = "",
-	  .check = check_local_defaults },
-	{ .what = "local: every key",
-	  .text = "provider = \"local\";\n"
-		  "local = {\n"
-		  "  delivery = \"file\";\n"
-		  "  file = \"/var/tmp/outbox\";\n"
-		  "  message = \"code %c (%h, 100%%)\";\n"
-		  "  code_length = 8;\n"
-		  "  ttl = 30;\n"
-		  "  max_attempts = 20;\n"
-		  "  timeout = 120;\n"
-		  "};\n",
-	  .rc = BV_OK, .said = "", .check = check_local_values },
-	{ .what = "local: no command",
-	  .text = "provider = \"local\";\n", .rc = BV_CONFIG,
-	  .said = "@CONF@: local.delivery = \"command\" needs local.command" },
-	{ .what = "local: delivery file, no file",
-	  .text = "provider = \"local\";\n"
-		  "local = { delivery = \"file\";\n"
-		  "  command = \"/usr/local/bin/sms\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@: local.delivery = \"file\" needs local.file" },
-	{ .what = "local: delivery neither command nor file",
-	  .text = "provider = \"local\";\n"
-		  "local = { delivery = \"mail\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"local.delivery\": expected "
-		  "\"command\" or \"file\"" },
-	{ .what = "local: command relative",
-	  .text = "provider = \"local\";\n"
-		  "local = { command = \"sms.sh\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"local.command\": "
-		  WANT_PATH },
-	{ .what = "local: message without the code",
-	  .text = "provider = \"local\";\n"
-		  "local = { command = \"/usr/local/bin/sms\";\n"
-		  "  message = \"your code is on its way\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:3: invalid value for \"local.message\": expected "
-		  "text with %c (the code); %h is the host, %% a percent" },
-	{ .what = "local: message with an unknown escape",
-	  .text = "provider = \"local\";\n"
-		  "local = { command = \"/usr/local/bin/sms\";\n"
-		  "  message = \"%c for %u\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:3: invalid value for \"local.message\": expected "
-		  "text with %c (the code); %h is the host, %% a percent" },
-	{ .what = "local: code_length = 3",
-	  .text = "provider = \"local\";\n"
-		  "local = { command = \"/usr/local/bin/sms\";\n"
-		  "  code_length = 3; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:3: invalid value for \"local.code_length\": "
-		  WANT_RANGE },
-	{ .what = "local: max_attempts = 0",
-	  .text = "provider = \"local\";\n"
-		  "local = { command = \"/usr/local/bin/sms\";\n"
-		  "  max_attempts = 0; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:3: invalid value for \"local.max_attempts\": "
-		  WANT_RANGE },
-	{ .what = "local: timeout = 121",
-	  .text = "provider = \"local\";\n"
-		  "local = { command = \"/usr/local/bin/sms\";\n"
-		  "  timeout = 121; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:3: invalid value for \"local.timeout\": "
-		  WANT_RANGE },
-	{ .what = "local: an unknown key",
-	  .text = "provider = \"local\";\n"
-		  "local = { commands = \"/usr/local/bin/sms\"; };\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@:2: unknown key \"local.commands\"" },
-	{ .what = "local: sends by SMS only",
-	  .text = "provider = \"local\";\n"
-		  "local = { command = \"/usr/local/bin/sms\"; };\n"
-		  "channels = [\"sms\", \"email\"];\n",
-	  .rc = BV_CONFIG, .said = UNSERVED("email") },
+    /* local. */
+    {.what = "local: defaults",
+     .text = "provider = \"local\";\n"
+	     "local = { command = \"/usr/local/bin/sms\"; };\n",
+     .mode = 0644,
+     .rc = BV_OK,
+     .said = "",
+     .check = check_local_defaults},
+    {.what = "local: every key",
+     .text = "provider = \"local\";\n"
+	     "local = {\n"
+	     "  delivery = \"file\";\n"
+	     "  file = \"/var/tmp/outbox\";\n"
+	     "  message = \"code %c (%h, 100%%)\";\n"
+	     "  code_length = 8;\n"
+	     "  ttl = 30;\n"
+	     "  max_attempts = 20;\n"
+	     "  timeout = 120;\n"
+	     "};\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_local_values},
+    {.what = "local: no command",
+     .text = "provider = \"local\";\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: local.delivery = \"command\" needs local.command"},
+    {.what = "local: delivery file, no file",
+     .text = "provider = \"local\";\n"
+	     "local = { delivery = \"file\";\n"
+	     "  command = \"/usr/local/bin/sms\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: local.delivery = \"file\" needs local.file"},
+    {.what = "local: delivery neither command nor file",
+     .text = "provider = \"local\";\n"
+	     "local = { delivery = \"mail\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"local.delivery\": expected "
+	     "\"command\" or \"file\""},
+    {.what = "local: command relative",
+     .text = "provider = \"local\";\n"
+	     "local = { command = \"sms.sh\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"local.command\": " WANT_PATH},
+    {.what = "local: message without the code",
+     .text = "provider = \"local\";\n"
+	     "local = { command = \"/usr/local/bin/sms\";\n"
+	     "  message = \"your code is on its way\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: invalid value for \"local.message\": expected "
+	     "text with %c (the code); %h is the host, %% a percent"},
+    {.what = "local: message with an unknown escape",
+     .text = "provider = \"local\";\n"
+	     "local = { command = \"/usr/local/bin/sms\";\n"
+	     "  message = \"%c for %u\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: invalid value for \"local.message\": expected "
+	     "text with %c (the code); %h is the host, %% a percent"},
+    {.what = "local: code_length = 3",
+     .text = "provider = \"local\";\n"
+	     "local = { command = \"/usr/local/bin/sms\";\n"
+	     "  code_length = 3; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: invalid value for \"local.code_length\": " WANT_RANGE},
+    {.what = "local: max_attempts = 0",
+     .text = "provider = \"local\";\n"
+	     "local = { command = \"/usr/local/bin/sms\";\n"
+	     "  max_attempts = 0; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: invalid value for \"local.max_attempts\": " WANT_RANGE},
+    {.what = "local: timeout = 121",
+     .text = "provider = \"local\";\n"
+	     "local = { command = \"/usr/local/bin/sms\";\n"
+	     "  timeout = 121; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:3: invalid value for \"local.timeout\": " WANT_RANGE},
+    {.what = "local: an unknown key",
+     .text = "provider = \"local\";\n"
+	     "local = { commands = \"/usr/local/bin/sms\"; };\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: unknown key \"local.commands\""},
+    {.what = "local: sends by SMS only",
+     .text = "provider = \"local\";\n"
+	     "local = { command = \"/usr/local/bin/sms\"; };\n"
+	     "channels = [\"sms\", \"email\"];\n",
+     .rc = BV_CONFIG,
+     .said = UNSERVED("email")},
 
-	/* channels. */
-	{ .what = "channels: all four",
-	  .text = "provider = [\"baxverify\", \"tryvox\"];\n" BAX_MIN
-		  TRYVOX_MIN
-		  "channels = [\"sms\", \"voice\", \"whatsapp\", \"email\"];\n",
-	  .rc = BV_OK, .said = "", .check = check_all_channels },
-	{ .what = "channels: mudbase serves email",
-	  .text = "provider = [\"baxverify\", \"mudbase\"];\n" BAX_MIN MUD_MIN
-		  "channels = [\"email\", \"sms\"];\n",
-	  .rc = BV_OK, .said = "", .check = check_email_sms },
-	{ .what = "channels: one, as a string",
-	  .text = BAX_MIN "channels = \"sms\";\n", .rc = BV_OK, .said = "",
-	  .check = check_sms_only },
-	{ .what = "channels: fax",
-	  .text = BAX_MIN "channels = [\"sms\", \"fax\"];\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"channels\": " WANT_CHANNEL },
-	{ .what = "channels: an empty name",
-	  .text = BAX_MIN "channels = [\"sms\", \"\"];\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"channels\": " WANT_CHANNEL },
-	{ .what = "channels: a number",
-	  .text = BAX_MIN "channels = [1];\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"channels\": " WANT_CHANNEL },
-	{ .what = "channels: a boolean",
-	  .text = BAX_MIN "channels = true;\n", .rc = BV_CONFIG,
-	  .said = "@CONF@:2: invalid value for \"channels\": " WANT_LIST },
-	{ .what = "channels: voice, served by no listed provider",
-	  .text = "provider = [\"baxverify\", \"mudbase\"];\n" BAX_MIN MUD_MIN
-		  "channels = [\"sms\", \"voice\"];\n",
-	  .rc = BV_CONFIG, .said = UNSERVED("voice") },
-	{ .what = "channels: BaxVerify alone sends SMS only",
-	  .text = BAX_MIN "channels = [\"email\"];\n", .rc = BV_CONFIG,
-	  .said = UNSERVED("email") },
-	/* Tryvox's group is there, but tryvox is not a provider here. */
-	{ .what = "channels: an unlisted provider serves nothing",
-	  .text = "provider = \"baxverify\";\n" BAX_MIN TRYVOX_MIN
-		  "channels = [\"voice\"];\n",
-	  .rc = BV_CONFIG, .said = UNSERVED("voice") },
-	/* An empty menu leaves no user anywhere to send a code, which nullok
-	   would wave through: refuse it, like an empty provider list. */
-	{ .what = "channels = []",
-	  .text = BAX_MIN "channels = [];\n", .rc = BV_CONFIG,
-	  .said = "@CONF@: channels lists no channel" },
-	{ .what = "channels: one listed twice",
-	  .text = BAX_MIN "channels = [\"sms\", \"sms\"];\n", .rc = BV_CONFIG,
-	  .said = "@CONF@: channel \"sms\" is listed twice" },
-	/* Told in the file's order: the first voice is the first problem. */
-	{ .what = "channels: unserved, then listed twice",
-	  .text = BAX_MIN "channels = [\"voice\", \"voice\"];\n",
-	  .rc = BV_CONFIG, .said = UNSERVED("voice") },
-	{ .what = "channels: listed twice, then unserved",
-	  .text = BAX_MIN "channels = [\"sms\", \"sms\", \"voice\"];\n",
-	  .rc = BV_CONFIG,
-	  .said = "@CONF@: channel \"sms\" is listed twice" },
+    /* channels. */
+    {.what = "channels: all four",
+     .text = "provider = [\"baxverify\", \"tryvox\"];\n" BAX_MIN TRYVOX_MIN
+	     "channels = [\"sms\", \"voice\", \"whatsapp\", \"email\"];\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_all_channels},
+    {.what = "channels: mudbase serves email",
+     .text = "provider = [\"baxverify\", \"mudbase\"];\n" BAX_MIN MUD_MIN
+	     "channels = [\"email\", \"sms\"];\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_email_sms},
+    {.what = "channels: one, as a string",
+     .text = BAX_MIN "channels = \"sms\";\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_sms_only},
+    {.what = "channels: fax",
+     .text = BAX_MIN "channels = [\"sms\", \"fax\"];\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"channels\": " WANT_CHANNEL},
+    {.what = "channels: an empty name",
+     .text = BAX_MIN "channels = [\"sms\", \"\"];\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"channels\": " WANT_CHANNEL},
+    {.what = "channels: a number",
+     .text = BAX_MIN "channels = [1];\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"channels\": " WANT_CHANNEL},
+    {.what = "channels: a boolean",
+     .text = BAX_MIN "channels = true;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"channels\": " WANT_LIST},
+    {.what = "channels: voice, served by no listed provider",
+     .text = "provider = [\"baxverify\", \"mudbase\"];\n" BAX_MIN MUD_MIN
+	     "channels = [\"sms\", \"voice\"];\n",
+     .rc = BV_CONFIG,
+     .said = UNSERVED("voice")},
+    {.what = "channels: BaxVerify alone sends SMS only",
+     .text = BAX_MIN "channels = [\"email\"];\n",
+     .rc = BV_CONFIG,
+     .said = UNSERVED("email")},
+    /* Tryvox's group is there, but tryvox is not a provider here. */
+    {.what = "channels: an unlisted provider serves nothing",
+     .text = "provider = \"baxverify\";\n" BAX_MIN TRYVOX_MIN
+	     "channels = [\"voice\"];\n",
+     .rc = BV_CONFIG,
+     .said = UNSERVED("voice")},
+    /* An empty menu leaves no user anywhere to send a code, which nullok
+       would wave through: refuse it, like an empty provider list. */
+    {.what = "channels = []",
+     .text = BAX_MIN "channels = [];\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: channels lists no channel"},
+    {.what = "channels: one listed twice",
+     .text = BAX_MIN "channels = [\"sms\", \"sms\"];\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: channel \"sms\" is listed twice"},
+    /* Told in the file's order: the first voice is the first problem. */
+    {.what = "channels: unserved, then listed twice",
+     .text = BAX_MIN "channels = [\"voice\", \"voice\"];\n",
+     .rc = BV_CONFIG,
+     .said = UNSERVED("voice")},
+    {.what = "channels: listed twice, then unserved",
+     .text = BAX_MIN "channels = [\"sms\", \"sms\", \"voice\"];\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@: channel \"sms\" is listed twice"},
 
-	/* Module arguments. */
-	{ .what = "arguments override the file",
-	  .text = "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
-		  "  purpose = \"LOGIN\"; };\n"
-		  "failmode = \"secure\";\n"
-		  "nullok = false;\n"
-		  "debug = false;\n",
-	  .args = { "failmode=safe", "nullok", "debug", "purpose=SUDO",
-		    "consume_token", "remember=300" },
-	  .rc = BV_OK, .said = "", .check = check_args_override },
-	{ .what = "failmode=secure over the file's safe",
-	  .text = BAX_MIN "failmode = \"safe\";\n",
-	  .args = { "failmode=secure" }, .rc = BV_OK, .said = "",
-	  .check = check_failmode_secure },
-	{ .what = "argument unknown", .text = MINIMAL,
-	  .args = { "frobnicate" }, .rc = BV_CONFIG,
-	  .said = "invalid module argument \"frobnicate\"" },
-	{ .what = "argument failmode=open", .text = MINIMAL,
-	  .args = { "failmode=open" }, .rc = BV_CONFIG,
-	  .said = "invalid module argument \"failmode=open\"" },
-	{ .what = "argument failmode without a value", .text = MINIMAL,
-	  .args = { "failmode" }, .rc = BV_CONFIG,
-	  .said = "invalid module argument \"failmode\"" },
-	{ .what = "argument purpose empty", .text = MINIMAL,
-	  .args = { "purpose=" }, .rc = BV_CONFIG,
-	  .said = "invalid module argument \"purpose=\"" },
-	{ .what = "argument purpose not a word", .text = MINIMAL,
-	  .args = { "purpose=SU DO" }, .rc = BV_CONFIG,
-	  .said = "invalid module argument \"purpose=SU DO\"" },
-	{ .what = "argument boolean with a value", .text = MINIMAL,
-	  .args = { "nullok=yes" }, .rc = BV_CONFIG,
-	  .said = "invalid module argument \"nullok=yes\"" },
-	/* Only the keys the table marks as arguments may be given so. */
-	{ .what = "argument of a file-only key", .text = MINIMAL,
-	  .args = { "max_tries=5" }, .rc = BV_CONFIG,
-	  .said = "invalid module argument \"max_tries=5\"" },
-	{ .what = "argument of a provider's file-only key", .text = MINIMAL,
-	  .args = { "project_id=p" }, .rc = BV_CONFIG,
-	  .said = "invalid module argument \"project_id=p\"" },
-	{ .what = "argument remember out of range", .text = MINIMAL,
-	  .args = { "remember=86401" }, .rc = BV_CONFIG,
-	  .said = "invalid module argument \"remember=86401\"" },
-	{ .what = "argument conf without a value", .text = MINIMAL,
-	  .args = { "conf" }, .rc = BV_CONFIG,
-	  .said = "invalid module argument \"conf\"" },
+    /* Module arguments. */
+    {.what = "arguments override the file",
+     .text = "baxverify = { project_id = \"p\"; api_key = \"k\";\n"
+	     "  purpose = \"LOGIN\"; };\n"
+	     "failmode = \"secure\";\n"
+	     "nullok = false;\n"
+	     "debug = false;\n",
+     .args = {"failmode=safe", "nullok", "debug", "purpose=SUDO",
+	      "consume_token", "remember=300"},
+     .rc = BV_OK,
+     .said = "",
+     .check = check_args_override},
+    {.what = "failmode=secure over the file's safe",
+     .text = BAX_MIN "failmode = \"safe\";\n",
+     .args = {"failmode=secure"},
+     .rc = BV_OK,
+     .said = "",
+     .check = check_failmode_secure},
+    {.what = "argument unknown",
+     .text = MINIMAL,
+     .args = {"frobnicate"},
+     .rc = BV_CONFIG,
+     .said = "invalid module argument \"frobnicate\""},
+    {.what = "argument failmode=open",
+     .text = MINIMAL,
+     .args = {"failmode=open"},
+     .rc = BV_CONFIG,
+     .said = "invalid module argument \"failmode=open\""},
+    {.what = "argument failmode without a value",
+     .text = MINIMAL,
+     .args = {"failmode"},
+     .rc = BV_CONFIG,
+     .said = "invalid module argument \"failmode\""},
+    {.what = "argument purpose empty",
+     .text = MINIMAL,
+     .args = {"purpose="},
+     .rc = BV_CONFIG,
+     .said = "invalid module argument \"purpose=\""},
+    {.what = "argument purpose not a word",
+     .text = MINIMAL,
+     .args = {"purpose=SU DO"},
+     .rc = BV_CONFIG,
+     .said = "invalid module argument \"purpose=SU DO\""},
+    {.what = "argument boolean with a value",
+     .text = MINIMAL,
+     .args = {"nullok=yes"},
+     .rc = BV_CONFIG,
+     .said = "invalid module argument \"nullok=yes\""},
+    /* Only the keys the table marks as arguments may be given so. */
+    {.what = "argument of a file-only key",
+     .text = MINIMAL,
+     .args = {"max_tries=5"},
+     .rc = BV_CONFIG,
+     .said = "invalid module argument \"max_tries=5\""},
+    {.what = "argument of a provider's file-only key",
+     .text = MINIMAL,
+     .args = {"project_id=p"},
+     .rc = BV_CONFIG,
+     .said = "invalid module argument \"project_id=p\""},
+    {.what = "argument remember out of range",
+     .text = MINIMAL,
+     .args = {"remember=86401"},
+     .rc = BV_CONFIG,
+     .said = "invalid module argument \"remember=86401\""},
+    {.what = "argument conf without a value",
+     .text = MINIMAL,
+     .args = {"conf"},
+     .rc = BV_CONFIG,
+     .said = "invalid module argument \"conf\""},
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -1376,11 +1585,10 @@ teardown(void **state)
 
 /* text with @CONF@, @KEY@ and @EXTRA@ filled in, into out. */
 static void
-expand(const struct conf_state *st, const char *text, char *out,
-       size_t outsz)
+expand(const struct conf_state *st, const char *text, char *out, size_t outsz)
 {
-	static const char *const marks[] = { "@CONF@", "@KEY@", "@EXTRA@" };
-	const char *paths[] = { st->conf, st->key, st->extra };
+	static const char *const marks[] = {"@CONF@", "@KEY@", "@EXTRA@"};
+	const char *paths[] = {st->conf, st->key, st->extra};
 	size_t used = 0, i, n;
 
 	out[0] = '\0';
@@ -1507,8 +1715,7 @@ run_case(void **state)
 		skip();
 	prepare(st);
 	if (c->fixture == FIX_CONF_FIFO || c->fixture == FIX_KEY_FIFO) {
-		rc = (enum bv_result)run_guarded(load_in_child, st,
-						 st->errlog);
+		rc = (enum bv_result)run_guarded(load_in_child, st, st->errlog);
 	} else {
 		if (c->fixture == FIX_CONF_RELATIVE)
 			assert_int_equal(chdir(st->dir), 0);

@@ -12,11 +12,11 @@
  */
 #include "config.h"
 
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -84,9 +84,9 @@ static char dir[64];
 static char script[128];
 
 static struct local_config lc = {
-	.delivery = (char *)(uintptr_t)"command",
-	.command = script,
-	.timeout = 10,
+    .delivery = (char *)(uintptr_t) "command",
+    .command = script,
+    .timeout = 10,
 };
 
 static int
@@ -149,15 +149,14 @@ static enum bv_result
 deliver(struct bv_outcome *out)
 {
 	memset(out, 0, sizeof(*out));
-	return deliver_message(&lc, "+14155552671", "918273 is your code",
-			       out);
+	return deliver_message(&lc, "+14155552671", "918273 is your code", out);
 }
 
-#define assert_detail(out, needle)                                       \
-	do {                                                             \
-		if (strstr((out)->detail, (needle)) == NULL)             \
-			fail_msg("detail \"%s\" lacks \"%s\"",           \
-				 (out)->detail, (needle));               \
+#define assert_detail(out, needle)                                             \
+	do {                                                                   \
+		if (strstr((out)->detail, (needle)) == NULL)                   \
+			fail_msg("detail \"%s\" lacks \"%s\"", (out)->detail,  \
+				 (needle));                                    \
 	} while (0)
 
 /* ------------------------------------------------------------------ */
@@ -361,38 +360,39 @@ static const struct {
 	bool cut;
 	const char *want;
 } excerpts[] = {
-	/* The code, however it is written. */
-	{ "cannot send 918273 is your code", false,
-	  "cannot send #### is your code" },
-	{ "code 918 273 / 91-82-73 / 9182.73", false,
-	  "code #### / #### / ####" },
-	{ "pin 1234, id 12345678", false, "pin ####, id ####" },
-	/* Short numbers stay: they are statuses, not secrets. */
-	{ "error 42 at 12:05, retry 3", false, "error 42 at 12:05, retry 3" },
-	/* Phone numbers, with or without separators. */
-	{ "no route to +14155552671", false, "no route to +\xe2\x80\xa6" },
-	{ "to +1 (415) 555-2671: quota", false, "to +\xe2\x80\xa6: quota" },
-	{ "bad number 14155552671", false, "bad number ####" },
-	{ "+14155552671 (14155552671)", false, "+\xe2\x80\xa6 (####)" },
-	/* Email addresses, whole. */
-	{ "mail to <bob.smith+2fa@example.org> bounced", false,
-	  "mail to <\xe2\x80\xa6@\xe2\x80\xa6> bounced" },
-	{ "user@host: refused", false,
-	  "\xe2\x80\xa6@\xe2\x80\xa6: refused" },
-	{ "@ alone, or a@ or @b", false, "@ alone, or a@ or @b" },
-	/* The first line only. */
-	{ "gateway down\n918273 is your code for +14155552671", false,
-	  "gateway down" },
-	{ "\nsecond line 918273", false, "" },
-	/* Control characters cannot split a number to get it through. */
-	{ "code 91\x1b" "82\a73", false, "code ####" },
-	{ "code 9\r1\x7f" "82", false, "code ####" },
-	/* Cut at the end of what was captured: the last digits may be the
-	   start of the code. */
-	{ "your code is 918", true, "your code is ####" },
-	{ "your code is 918", false, "your code is 918" },
-	{ "short 42\nmore", true, "short 42" },
-	{ "", false, "" },
+    /* The code, however it is written. */
+    {"cannot send 918273 is your code", false, "cannot send #### is your code"},
+    {"code 918 273 / 91-82-73 / 9182.73", false, "code #### / #### / ####"},
+    {"pin 1234, id 12345678", false, "pin ####, id ####"},
+    /* Short numbers stay: they are statuses, not secrets. */
+    {"error 42 at 12:05, retry 3", false, "error 42 at 12:05, retry 3"},
+    /* Phone numbers, with or without separators. */
+    {"no route to +14155552671", false, "no route to +\xe2\x80\xa6"},
+    {"to +1 (415) 555-2671: quota", false, "to +\xe2\x80\xa6: quota"},
+    {"bad number 14155552671", false, "bad number ####"},
+    {"+14155552671 (14155552671)", false, "+\xe2\x80\xa6 (####)"},
+    /* Email addresses, whole. */
+    {"mail to <bob.smith+2fa@example.org> bounced", false,
+     "mail to <\xe2\x80\xa6@\xe2\x80\xa6> bounced"},
+    {"user@host: refused", false, "\xe2\x80\xa6@\xe2\x80\xa6: refused"},
+    {"@ alone, or a@ or @b", false, "@ alone, or a@ or @b"},
+    /* The first line only. */
+    {"gateway down\n918273 is your code for +14155552671", false,
+     "gateway down"},
+    {"\nsecond line 918273", false, ""},
+    /* Control characters cannot split a number to get it through. */
+    {"code 91\x1b"
+     "82\a73",
+     false, "code ####"},
+    {"code 9\r1\x7f"
+     "82",
+     false, "code ####"},
+    /* Cut at the end of what was captured: the last digits may be the
+       start of the code. */
+    {"your code is 918", true, "your code is ####"},
+    {"your code is 918", false, "your code is 918"},
+    {"short 42\nmore", true, "short 42"},
+    {"", false, ""},
 };
 
 static void
@@ -406,8 +406,8 @@ test_excerpt_table(void **state)
 		deliver_excerpt(got, sizeof(got), excerpts[i].err,
 				excerpts[i].cut);
 		if (strcmp(got, excerpts[i].want) != 0)
-			fail_msg("excerpt %zu: got \"%s\", want \"%s\"", i,
-				 got, excerpts[i].want);
+			fail_msg("excerpt %zu: got \"%s\", want \"%s\"", i, got,
+				 excerpts[i].want);
 	}
 }
 
@@ -437,31 +437,26 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_exit_zero, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_exit_status, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_killed_by_signal, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_stopped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wait_eintr, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_wait_echild, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_sigchld_ignored, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_exec_fails, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_swapped_after_check, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_symlink_refused, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_writable_refused, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_missing_refused, setup,
-						teardown),
-		cmocka_unit_test(test_excerpt_table),
-		cmocka_unit_test(test_excerpt_short),
+	    cmocka_unit_test_setup_teardown(test_exit_zero, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exit_status, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_killed_by_signal, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_stopped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wait_eintr, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wait_echild, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sigchld_ignored, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_exec_fails, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_swapped_after_check, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_symlink_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_writable_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_refused, setup,
+					    teardown),
+	    cmocka_unit_test(test_excerpt_table),
+	    cmocka_unit_test(test_excerpt_short),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,8 +33,10 @@ static void
 test_entry_points(void **state)
 {
 	static const char *const wanted[] = {
-		"pam_sm_authenticate", "pam_sm_setcred",
-		"pam_sm_open_session", "pam_sm_close_session",
+	    "pam_sm_authenticate",
+	    "pam_sm_setcred",
+	    "pam_sm_open_session",
+	    "pam_sm_close_session",
 	};
 	void *h = open_module();
 	size_t i;
@@ -49,8 +51,8 @@ static void
 test_internals_hidden(void **state)
 {
 	static const char *const hidden[] = {
-		"cfg_load", "http_request", "phones_lookup", "bv_log",
-		"baxverify_provider", "provider_find", "text_sanitize",
+	    "cfg_load",		  "http_request",  "phones_lookup", "bv_log",
+	    "baxverify_provider", "provider_find", "text_sanitize",
 	};
 	void *h = open_module();
 	size_t i;
@@ -71,8 +73,8 @@ static void
 test_no_network_libraries(void **state)
 {
 	static const char *const banned[] = {
-		"/libcurl", "/libcjson", "/libssl", "/libcrypto.", "/libgnutls",
-		"/libnghttp2", "/libldap", "/libpq",
+	    "/libcurl",	  "/libcjson",	 "/libssl",  "/libcrypto.",
+	    "/libgnutls", "/libnghttp2", "/libldap", "/libpq",
 	};
 	char line[4096];
 	void *h = open_module();
@@ -93,9 +95,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_entry_points),
-		cmocka_unit_test(test_internals_hidden),
-		cmocka_unit_test(test_no_network_libraries),
+	    cmocka_unit_test(test_entry_points),
+	    cmocka_unit_test(test_internals_hidden),
+	    cmocka_unit_test(test_no_network_libraries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

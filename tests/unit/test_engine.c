@@ -27,18 +27,18 @@
 
 /* What the fake provider answers, call by call, and what it was asked. */
 struct fake {
-	enum bv_result send[MAX_SCRIPT];  /* BV_OK when the script ran out */
+	enum bv_result send[MAX_SCRIPT]; /* BV_OK when the script ran out */
 	size_t nsend;
 	enum bv_result check[MAX_SCRIPT];
-	long left[MAX_SCRIPT];            /* attempts_left with a check */
+	long left[MAX_SCRIPT]; /* attempts_left with a check */
 	size_t ncheck;
-	const char *sent_by[MAX_SCRIPT];  /* provider of each send */
+	const char *sent_by[MAX_SCRIPT]; /* provider of each send */
 	enum bv_channel sent_channel[MAX_SCRIPT];
 	size_t validated;
 	/* The conversation: answers in order, then BV_ABORTED. */
 	const char *answers[MAX_SCRIPT];
 	size_t nanswers, asked;
-	char lines[MAX_LINES][256];       /* info and error lines */
+	char lines[MAX_LINES][256]; /* info and error lines */
 	size_t nlines;
 };
 
@@ -61,8 +61,8 @@ fake_clock(void)
 }
 
 static enum bv_result
-fake_send(void *arg, const struct bv_provider_info *p,
-	  enum bv_channel channel, const char *dest, struct bv_outcome *out)
+fake_send(void *arg, const struct bv_provider_info *p, enum bv_channel channel,
+	  const char *dest, struct bv_outcome *out)
 {
 	struct fake *f = arg;
 	size_t i = f->nsend++;
@@ -127,7 +127,8 @@ fake_line(void *arg, const char *text)
 	struct fake *f = arg;
 
 	if (f->nlines < MAX_LINES)
-		snprintf(f->lines[f->nlines++], sizeof(f->lines[0]), "%s", text);
+		snprintf(f->lines[f->nlines++], sizeof(f->lines[0]), "%s",
+			 text);
 }
 
 /* Was a line containing text shown to the user? */
@@ -171,9 +172,9 @@ load(struct fixture *f, const char *extra)
 		 extra);
 	write_file(f->conf, text);
 	cfg_free(&f->cfg);
-	assert_int_equal(cfg_load_file(&f->cfg, f->conf, provider_catalog(),
-				       &f->log),
-			 BV_OK);
+	assert_int_equal(
+	    cfg_load_file(&f->cfg, f->conf, provider_catalog(), &f->log),
+	    BV_OK);
 }
 
 /* A fresh engine for alice (contact looked up) on f->cfg. */
@@ -187,10 +188,9 @@ start(struct fixture *f)
 	memset(&f->fake, 0, sizeof(f->fake));
 	engine_init(e, &f->cfg, &f->log, "alice", "user=alice");
 	e->clock = fake_clock;
-	e->port = (struct bv_port){ fake_send, fake_check, fake_validate,
-				    &f->fake };
-	e->conv = (struct bv_conv){ fake_prompt, fake_line, fake_line,
-				    &f->fake };
+	e->port =
+	    (struct bv_port){fake_send, fake_check, fake_validate, &f->fake};
+	e->conv = (struct bv_conv){fake_prompt, fake_line, fake_line, &f->fake};
 	assert_int_equal(engine_select(e, &sel), BV_OK);
 	assert_int_equal(sel, ENGINE_ASK);
 }
@@ -436,12 +436,12 @@ test_lockout_at_each_attempt(void **state)
 		load(f, extra);
 		start(f);
 		f->fake.check[0] = f->fake.check[1] = f->fake.check[2] =
-			BV_WRONG_CODE;
+		    BV_WRONG_CODE;
 		answers(f, 3, "111111", "222222", "333333");
 		/* Locked before the tries ran out: BV_LOCKED; on the last
 		   try, the login's own story is "too many wrong codes". */
-		assert_int_equal(login(f), deny < 3 ? BV_LOCKED
-						    : BV_MAX_ATTEMPTS);
+		assert_int_equal(login(f),
+				 deny < 3 ? BV_LOCKED : BV_MAX_ATTEMPTS);
 		assert_int_equal(f->fake.ncheck, deny);
 		assert_int_equal(record(f).locked_until, fake_time + 600);
 		assert_int_equal(f->e.retry_at, fake_time + 600);
@@ -548,8 +548,8 @@ static void
 test_grace_window(void **state)
 {
 	struct fixture *f = *state;
-	const char *a[] = { "sudo", "/dev/pts/1", "-", "42.7" };
-	const char *b[] = { "sudo", "/dev/pts/2", "-", "43.9" };
+	const char *a[] = {"sudo", "/dev/pts/1", "-", "42.7"};
+	const char *b[] = {"sudo", "/dev/pts/2", "-", "43.9"};
 	char ka[256], kb[256];
 	bool granted = false;
 
@@ -581,8 +581,8 @@ test_grace_window(void **state)
 static void
 test_grace_key_escaping(void **state)
 {
-	const char *tricky[] = { "a|b", "c" };
-	const char *plain[] = { "a", "b|c" };
+	const char *tricky[] = {"a|b", "c"};
+	const char *plain[] = {"a", "b|c"};
 	char k1[64], k2[64], small[6];
 
 	(void)state;
@@ -608,16 +608,16 @@ test_selection(void **state)
 	assert_int_equal(ch[1], BV_CHANNEL_EMAIL);
 	assert_int_equal(engine_default_channel(&f->cfg, NULL),
 			 BV_CHANNEL_VOICE);
-	assert_string_equal(engine_pick_provider(&f->cfg, NULL,
-						 BV_CHANNEL_VOICE, false)->name,
-			    "tryvox");
-	assert_null(engine_pick_provider(&f->cfg, "baxverify",
-					 BV_CHANNEL_VOICE, false));
-	assert_null(engine_pick_provider(&f->cfg, "nosuch", BV_CHANNEL_COUNT,
+	assert_string_equal(
+	    engine_pick_provider(&f->cfg, NULL, BV_CHANNEL_VOICE, false)->name,
+	    "tryvox");
+	assert_null(engine_pick_provider(&f->cfg, "baxverify", BV_CHANNEL_VOICE,
 					 false));
-	assert_string_equal(engine_pick_provider(&f->cfg, NULL,
-						 BV_CHANNEL_COUNT, false)->name,
-			    "baxverify");
+	assert_null(
+	    engine_pick_provider(&f->cfg, "nosuch", BV_CHANNEL_COUNT, false));
+	assert_string_equal(
+	    engine_pick_provider(&f->cfg, NULL, BV_CHANNEL_COUNT, false)->name,
+	    "baxverify");
 }
 
 /* Proof confirmation: asked by default, not with validate_token off. */
@@ -643,37 +643,32 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_out_of_tries, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_service_attempts_left,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resend, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_channel_menu, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_channel_menu_refused,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_recovery_code, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_recovery_when_unavailable,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lockout_at_each_attempt,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_locked_recovery_not_spent,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failover, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_failover_on_destination,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rejected_everywhere, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_send_limit, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_grace_window, setup,
-						teardown),
-		cmocka_unit_test(test_grace_key_escaping),
-		cmocka_unit_test_setup_teardown(test_selection, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_confirm, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_out_of_tries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_service_attempts_left, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_resend, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_channel_menu, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_channel_menu_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_recovery_code, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_recovery_when_unavailable,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lockout_at_each_attempt, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_locked_recovery_not_spent,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failover, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_failover_on_destination,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rejected_everywhere, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_send_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_grace_window, setup, teardown),
+	    cmocka_unit_test(test_grace_key_escaping),
+	    cmocka_unit_test_setup_teardown(test_selection, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_confirm, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,11 +10,11 @@
  */
 #include "config.h"
 
+#include <cmocka.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +26,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "capture.h"
 #include "../../src/core/conf.h"
 #include "../../src/core/groups.h"
 #include "../../src/core/phones.h"
+#include "capture.h"
 
 /* ------------------------------------------------------------------ */
 /* The fake NSS.                                                       */
@@ -40,10 +40,10 @@
 struct fake_group {
 	gid_t gid;
 	const char *name;
-	size_t need; /* buffer size below which getgrgid_r says ERANGE */
-	int err;     /* returned whatever the buffer */
+	size_t need;	    /* buffer size below which getgrgid_r says ERANGE */
+	int err;	    /* returned whatever the buffer */
 	const char *member; /* in gr_mem (getgrnam_r), or NULL */
-	int nam_err; /* getgrnam_r's error */
+	int nam_err;	    /* getgrnam_r's error */
 };
 
 static struct {
@@ -106,8 +106,7 @@ __wrap_getpwnam_r(const char *name, struct passwd *pwd, char *buf,
 }
 
 int
-__wrap_getgrouplist(const char *user, gid_t group, gid_t *groups,
-		    int *ngroups)
+__wrap_getgrouplist(const char *user, gid_t group, gid_t *groups, int *ngroups)
 {
 	(void)user;
 	(void)group;
@@ -153,8 +152,8 @@ __wrap_getgrgid_r(gid_t gid, struct group *grp, char *buf, size_t buflen,
 }
 
 int
-__wrap_getgrnam_r(const char *name, struct group *grp, char *buf,
-		  size_t buflen, struct group **result)
+__wrap_getgrnam_r(const char *name, struct group *grp, char *buf, size_t buflen,
+		  struct group **result)
 {
 	static char *members[2];
 	size_t i, n;
@@ -206,8 +205,8 @@ setup(void **state)
 	fake.gids[0] = 1000;
 	fake.gids[1] = 100;
 	fake.ngids = 2;
-	fake.groups[0] = (struct fake_group){ 1000, "alice", 0, 0, NULL, 0 };
-	fake.groups[1] = (struct fake_group){ 100, "staff", 0, 0, NULL, 0 };
+	fake.groups[0] = (struct fake_group){1000, "alice", 0, 0, NULL, 0};
+	fake.groups[1] = (struct fake_group){100, "staff", 0, 0, NULL, 0};
 	fake.ngroups = 2;
 	snprintf(st->dir, sizeof(st->dir), "/tmp/bv-test-groups.XXXXXX");
 	if (mkdtemp(st->dir) == NULL) {
@@ -238,8 +237,8 @@ static void
 add_group(gid_t gid, const char *name, size_t need, int err)
 {
 	assert_true(fake.ngroups < MAX_FAKE_GROUPS);
-	fake.groups[fake.ngroups++] = (struct fake_group){ gid, name, need,
-							   err, NULL, 0 };
+	fake.groups[fake.ngroups++] =
+	    (struct fake_group){gid, name, need, err, NULL, 0};
 	fake.gids[fake.ngids++] = gid;
 }
 
@@ -279,7 +278,7 @@ applies_captured(struct state *st, char *const *patterns, const char *user,
 static char p_staff[] = "staff", p_wheel[] = "wheel", p_big[] = "biggroup",
 	    p_not_staff[] = "!staff", p_not_big[] = "!biggroup",
 	    p_late[] = "late";
-#define PATTERNS(...) ((char *const[]){ __VA_ARGS__, NULL })
+#define PATTERNS(...) ((char *const[]){__VA_ARGS__, NULL})
 
 /* ------------------------------------------------------------------ */
 /* Cases.                                                              */
@@ -290,14 +289,15 @@ test_member_and_not(void **state)
 	struct state *st = *state;
 	bool applies = false;
 
-	assert_int_equal(applies_captured(st, PATTERNS(p_staff), "alice",
-					  &applies), BV_OK);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_staff), "alice", &applies), BV_OK);
 	assert_true(applies);
-	assert_int_equal(applies_captured(st, PATTERNS(p_wheel), "alice",
-					  &applies), BV_OK);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_wheel), "alice", &applies), BV_OK);
 	assert_false(applies);
-	assert_int_equal(applies_captured(st, PATTERNS(p_not_staff), "alice",
-					  &applies), BV_OK);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_not_staff), "alice", &applies),
+	    BV_OK);
 	assert_false(applies);
 	assert_string_equal(st->captured, "");
 }
@@ -311,14 +311,15 @@ test_group_erange_then_found(void **state)
 	bool applies = false;
 
 	add_group(4242, "biggroup", 13 * 1024, 0);
-	assert_int_equal(applies_captured(st, PATTERNS(p_big), "alice",
-					  &applies), BV_OK);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_big), "alice", &applies), BV_OK);
 	assert_true(applies);
 	assert_true(fake.gr_maxbuf >= 13 * 1024);
 	assert_string_equal(st->captured, "");
 	/* The same for an exclusion: the big group is seen, and excludes. */
 	assert_int_equal(applies_captured(st, PATTERNS(p_staff, p_not_big),
-					  "alice", &applies), BV_OK);
+					  "alice", &applies),
+			 BV_OK);
 	assert_false(applies);
 }
 
@@ -330,12 +331,14 @@ test_group_erange_forever(void **state)
 	bool applies = true;
 
 	add_group(4242, "biggroup", 2 * 1024 * 1024, 0);
-	assert_int_equal(applies_captured(st, PATTERNS(p_big), "alice",
-					  &applies), BV_INTERNAL);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_big), "alice", &applies),
+	    BV_INTERNAL);
 	assert_false(applies);
 	assert_int_equal(fake.gr_maxbuf, 1024 * 1024);
-	assert_non_null(strstr(st->captured, "user=alice: cannot read group "
-				"4242: larger than 1048576 bytes"));
+	assert_non_null(strstr(st->captured,
+			       "user=alice: cannot read group "
+			       "4242: larger than 1048576 bytes"));
 }
 
 /* An NSS error on any group denies, even when another group matched:
@@ -347,13 +350,15 @@ test_group_error_denies(void **state)
 	bool applies = true;
 
 	add_group(4242, "biggroup", 0, EIO);
-	assert_int_equal(applies_captured(st, PATTERNS(p_big), "alice",
-					  &applies), BV_INTERNAL);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_big), "alice", &applies),
+	    BV_INTERNAL);
 	assert_false(applies);
 	assert_non_null(strstr(st->captured, "user=alice: cannot read group "
-				"4242: Input/output error"));
+					     "4242: Input/output error"));
 	assert_int_equal(applies_captured(st, PATTERNS(p_staff, p_not_big),
-					  "alice", &applies), BV_INTERNAL);
+					  "alice", &applies),
+			 BV_INTERNAL);
 	assert_false(applies);
 }
 
@@ -365,11 +370,11 @@ test_group_without_entry_skipped(void **state)
 	bool applies = false;
 
 	fake.gids[fake.ngids++] = 5555; /* in the list, no group entry */
-	assert_int_equal(applies_captured(st, PATTERNS(p_staff), "alice",
-					  &applies), BV_OK);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_staff), "alice", &applies), BV_OK);
 	assert_true(applies);
-	assert_int_equal(applies_captured(st, PATTERNS(p_big), "alice",
-					  &applies), BV_OK);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_big), "alice", &applies), BV_OK);
 	assert_false(applies);
 	assert_string_equal(st->captured, "");
 }
@@ -381,8 +386,8 @@ test_passwd_erange_then_found(void **state)
 	bool applies = false;
 
 	fake.pw_need = 20000; /* more than the old fixed 4096 */
-	assert_int_equal(applies_captured(st, PATTERNS(p_staff), "alice",
-					  &applies), BV_OK);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_staff), "alice", &applies), BV_OK);
 	assert_true(applies);
 	assert_true(fake.pw_maxbuf >= 20000);
 }
@@ -394,17 +399,20 @@ test_passwd_error_denies(void **state)
 	bool applies = true;
 
 	fake.pw_err = EIO;
-	assert_int_equal(applies_captured(st, PATTERNS(p_staff), "alice",
-					  &applies), BV_INTERNAL);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_staff), "alice", &applies),
+	    BV_INTERNAL);
 	assert_false(applies);
-	assert_non_null(strstr(st->captured, "user=alice: cannot read the "
-				"passwd entry: Input/output error"));
+	assert_non_null(strstr(st->captured,
+			       "user=alice: cannot read the "
+			       "passwd entry: Input/output error"));
 	assert_int_equal(fake.gr_calls, 0);
 
 	fake.pw_err = 0;
 	fake.pw_need = 4 * 1024 * 1024;
-	assert_int_equal(applies_captured(st, PATTERNS(p_staff), "alice",
-					  &applies), BV_INTERNAL);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_staff), "alice", &applies),
+	    BV_INTERNAL);
 	assert_int_equal(fake.pw_maxbuf, 1024 * 1024);
 }
 
@@ -416,8 +424,9 @@ test_no_such_user(void **state)
 	bool applies = true;
 
 	fake.pw_missing = true;
-	assert_int_equal(applies_captured(st, PATTERNS(p_staff), "nobody-x",
-					  &applies), BV_OK);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_staff), "nobody-x", &applies),
+	    BV_OK);
 	assert_false(applies);
 	assert_string_equal(st->captured, "");
 }
@@ -429,11 +438,12 @@ test_grouplist_failure_denies(void **state)
 	bool applies = true;
 
 	fake.gl_fail = true;
-	assert_int_equal(applies_captured(st, PATTERNS(p_staff), "alice",
-					  &applies), BV_INTERNAL);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_staff), "alice", &applies),
+	    BV_INTERNAL);
 	assert_false(applies);
 	assert_non_null(strstr(st->captured, "user=alice: cannot read the "
-				"group list"));
+					     "group list"));
 }
 
 /* More groups than the first try holds: asked again with room. */
@@ -447,8 +457,8 @@ test_grouplist_grows(void **state)
 	for (i = 0; fake.ngids < MAX_FAKE_GIDS - 1; i++)
 		fake.gids[fake.ngids++] = (gid_t)(20000 + i);
 	add_group(4242, "late", 0, 0); /* the last of ~400 */
-	assert_int_equal(applies_captured(st, PATTERNS(p_late), "alice",
-					  &applies), BV_OK);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_late), "alice", &applies), BV_OK);
 	assert_true(applies);
 }
 
@@ -460,9 +470,9 @@ test_error_names_user_sanitised(void **state)
 	bool applies = true;
 
 	fake.pw_err = EIO;
-	assert_int_equal(applies_captured(st, PATTERNS(p_staff),
-					  "\xffroot\n", &applies),
-			 BV_INTERNAL);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_staff), "\xffroot\n", &applies),
+	    BV_INTERNAL);
 	assert_null(strstr(st->captured, "user=root"));
 	assert_non_null(strstr(st->captured, "user=?root?: cannot read"));
 }
@@ -472,8 +482,8 @@ static void
 test_gecos_lookup(void **state)
 {
 	struct state *st = *state;
-	struct bv_config cfg = { 0 };
-	struct bv_contact c = { NULL, NULL };
+	struct bv_config cfg = {0};
+	struct bv_contact c = {NULL, NULL};
 	FILE *f = fopen(st->phones, "w");
 
 	assert_non_null(f);
@@ -495,7 +505,7 @@ test_gecos_lookup(void **state)
 	capture_end(st);
 	assert_null(c.phone);
 	assert_non_null(strstr(st->captured, "user=alice: cannot read the "
-				"passwd entry"));
+					     "passwd entry"));
 }
 
 /* No patterns: everyone, and nothing is looked up. */
@@ -506,8 +516,8 @@ test_no_patterns(void **state)
 	bool applies = false;
 
 	fake.pw_err = EIO;
-	assert_int_equal(groups_user_applies(NULL, "alice", &st->log,
-					     &applies), BV_OK);
+	assert_int_equal(groups_user_applies(NULL, "alice", &st->log, &applies),
+			 BV_OK);
 	assert_true(applies);
 }
 
@@ -519,10 +529,10 @@ test_dropped_group_found_by_name(void **state)
 	struct state *st = *state;
 	bool applies = false;
 
-	fake.groups[fake.ngroups++] = (struct fake_group){ 10, "wheel", 0, 0,
-							   "alice", 0 };
-	assert_int_equal(applies_captured(st, PATTERNS(p_wheel), "alice",
-					  &applies), BV_OK);
+	fake.groups[fake.ngroups++] =
+	    (struct fake_group){10, "wheel", 0, 0, "alice", 0};
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_wheel), "alice", &applies), BV_OK);
 	assert_true(applies);
 }
 
@@ -533,10 +543,11 @@ test_named_lookup_error_denies(void **state)
 	struct state *st = *state;
 	bool applies = true;
 
-	fake.groups[fake.ngroups++] = (struct fake_group){ 10, "wheel", 0, 0,
-							   NULL, EIO };
-	assert_int_equal(applies_captured(st, PATTERNS(p_wheel), "alice",
-					  &applies), BV_INTERNAL);
+	fake.groups[fake.ngroups++] =
+	    (struct fake_group){10, "wheel", 0, 0, NULL, EIO};
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_wheel), "alice", &applies),
+	    BV_INTERNAL);
 	assert_false(applies);
 	assert_non_null(strstr(st->captured, "group wheel"));
 }
@@ -547,21 +558,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_member_and_not),
-		T(test_group_erange_then_found),
-		T(test_group_erange_forever),
-		T(test_group_error_denies),
-		T(test_group_without_entry_skipped),
-		T(test_passwd_erange_then_found),
-		T(test_passwd_error_denies),
-		T(test_no_such_user),
-		T(test_grouplist_failure_denies),
-		T(test_grouplist_grows),
-		T(test_error_names_user_sanitised),
-		T(test_gecos_lookup),
-		T(test_no_patterns),
-		T(test_dropped_group_found_by_name),
-		T(test_named_lookup_error_denies),
+	    T(test_member_and_not),
+	    T(test_group_erange_then_found),
+	    T(test_group_erange_forever),
+	    T(test_group_error_denies),
+	    T(test_group_without_entry_skipped),
+	    T(test_passwd_erange_then_found),
+	    T(test_passwd_error_denies),
+	    T(test_no_such_user),
+	    T(test_grouplist_failure_denies),
+	    T(test_grouplist_grows),
+	    T(test_error_names_user_sanitised),
+	    T(test_gecos_lookup),
+	    T(test_no_patterns),
+	    T(test_dropped_group_found_by_name),
+	    T(test_named_lookup_error_denies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,11 +4,11 @@
  */
 #include "config.h"
 
+#include <cmocka.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,9 +19,9 @@
 
 #include "../../src/core/conf.h"
 #include "../../src/core/log.h"
-#include "capture.h"
 #include "../../src/core/phones.h"
 #include "../../src/core/result.h"
+#include "capture.h"
 #include "guarded.h"
 
 /* Every path here is a short name under a mkdtemp directory in /tmp. */
@@ -29,18 +29,18 @@
 
 #define BULLETS3 "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2"
 
-#define BULLETS7 \
-	"\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2" \
+#define BULLETS7                                                               \
+	"\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2"         \
 	"\xe2\x80\xa2\xe2\x80\xa2"
 
 struct phones_state {
-	char dir[64];          /* mkdtemp directory */
+	char dir[64];	       /* mkdtemp directory */
 	char file[PATH_BUF];   /* the phones file (mkstemp) */
 	char link[PATH_BUF];   /* a symlink to it, when a test makes one */
 	char errlog[PATH_BUF]; /* captured stderr */
 	struct bv_config cfg;
 	struct bv_log log;
-	struct bv_contact c;   /* what the last lookup found */
+	struct bv_contact c; /* what the last lookup found */
 	char *captured;
 };
 
@@ -128,7 +128,7 @@ test_e164_valid(void **state)
 	(void)state;
 	assert_true(phone_is_e164("+14155552671"));
 	assert_true(phone_is_e164("+447911123456"));
-	assert_true(phone_is_e164("+12345678"));        /* 8 digits */
+	assert_true(phone_is_e164("+12345678"));	/* 8 digits */
 	assert_true(phone_is_e164("+123456789012345")); /* 15 digits */
 	assert_true(phone_is_e164("+90000000"));
 }
@@ -137,9 +137,9 @@ static void
 test_e164_invalid(void **state)
 {
 	(void)state;
-	assert_false(phone_is_e164("14155552671"));       /* no plus */
-	assert_false(phone_is_e164("+04155552671"));      /* leading 0 */
-	assert_false(phone_is_e164("+1234567"));          /* 7 digits */
+	assert_false(phone_is_e164("14155552671"));	  /* no plus */
+	assert_false(phone_is_e164("+04155552671"));	  /* leading 0 */
+	assert_false(phone_is_e164("+1234567"));	  /* 7 digits */
 	assert_false(phone_is_e164("+1234567890123456")); /* 16 digits */
 	assert_false(phone_is_e164("+1415555267a"));
 	assert_false(phone_is_e164("+1415555267O"));
@@ -152,7 +152,8 @@ test_e164_invalid(void **state)
 	assert_false(phone_is_e164(""));
 	assert_false(phone_is_e164(NULL));
 	/* Fullwidth "+1..." is not ASCII. */
-	assert_false(phone_is_e164("+\xef\xbc\x91" "4155552671"));
+	assert_false(phone_is_e164("+\xef\xbc\x91"
+				   "4155552671"));
 }
 
 /* --- phone_mask ------------------------------------------------------- */
@@ -242,8 +243,8 @@ test_email_valid(void **state)
 	/* Exactly EMAIL_MAX characters is still an address. */
 	memset(longest, 'a', sizeof(longest) - 1);
 	longest[sizeof(longest) - 1] = '\0';
-	memcpy(longest + EMAIL_MAX - sizeof("@example.com") + 1,
-	       "@example.com", sizeof("@example.com") - 1);
+	memcpy(longest + EMAIL_MAX - sizeof("@example.com") + 1, "@example.com",
+	       sizeof("@example.com") - 1);
 	assert_int_equal(strlen(longest), EMAIL_MAX);
 	assert_true(email_is_valid(longest));
 }
@@ -257,20 +258,20 @@ test_email_invalid(void **state)
 	assert_false(email_is_valid(NULL));
 	assert_false(email_is_valid(""));
 	assert_false(email_is_valid("@"));
-	assert_false(email_is_valid("dave.example.com"));     /* no @ */
+	assert_false(email_is_valid("dave.example.com"));      /* no @ */
 	assert_false(email_is_valid("dave@mail@example.com")); /* two @ */
 	assert_false(email_is_valid("a@@example.com"));
-	assert_false(email_is_valid("@example.com"));          /* empty local */
-	assert_false(email_is_valid("dave@"));            /* empty domain */
-	assert_false(email_is_valid("dave@localhost"));        /* no dot */
-	assert_false(email_is_valid("dave@example."));    /* trailing dot */
+	assert_false(email_is_valid("@example.com"));	/* empty local */
+	assert_false(email_is_valid("dave@"));		/* empty domain */
+	assert_false(email_is_valid("dave@localhost")); /* no dot */
+	assert_false(email_is_valid("dave@example."));	/* trailing dot */
 	assert_false(email_is_valid("dave@example.com."));
 	assert_false(email_is_valid("dave@.example.com"));
-	assert_false(email_is_valid("da ve@example.com"));     /* spaces */
+	assert_false(email_is_valid("da ve@example.com")); /* spaces */
 	assert_false(email_is_valid(" dave@example.com"));
 	assert_false(email_is_valid("dave@example.com "));
 	assert_false(email_is_valid("dave@exa mple.com"));
-	assert_false(email_is_valid("\"dave\"@example.com"));  /* quotes */
+	assert_false(email_is_valid("\"dave\"@example.com")); /* quotes */
 	assert_false(email_is_valid("da'e@example.com"));
 	assert_false(email_is_valid("dave@exam\"ple.com"));
 	assert_false(email_is_valid("Dave <dave@example.com>"));
@@ -279,7 +280,8 @@ test_email_invalid(void **state)
 	assert_false(email_is_valid("dave\t@example.com"));
 	assert_false(email_is_valid("dave@example.com\nbob"));
 	assert_false(email_is_valid("dave\x7f@example.com"));
-	assert_false(email_is_valid("dave@example.co\x9b" "m"));
+	assert_false(email_is_valid("dave@example.co\x9b"
+				    "m"));
 	/* One past EMAIL_MAX. */
 	memset(toolong, 'a', sizeof(toolong) - 1);
 	toolong[sizeof(toolong) - 1] = '\0';
@@ -367,8 +369,7 @@ test_lookup_absent(void **state)
 	assert_int_equal(phones_lookup(&st->cfg, "alic", &st->log, &st->c),
 			 BV_OK);
 	assert_null(st->c.phone);
-	assert_int_equal(phones_lookup(&st->cfg, "alice2", &st->log,
-				       &st->c),
+	assert_int_equal(phones_lookup(&st->cfg, "alice2", &st->log, &st->c),
 			 BV_OK);
 	assert_null(st->c.phone);
 }
@@ -389,15 +390,14 @@ test_lookup_comments_blank(void **state)
 {
 	struct phones_state *st = *state;
 
-	write_phones(st,
-		     "# phones registry\n"
-		     "\n"
-		     "   \n"
-		     "\t\n"
-		     "#alice +19999999999\n"
-		     "  # alice +18888888888\n"
-		     "alice +14155552671  # desk phone\n"
-		     "bob +447911123456#no space\n");
+	write_phones(st, "# phones registry\n"
+			 "\n"
+			 "   \n"
+			 "\t\n"
+			 "#alice +19999999999\n"
+			 "  # alice +18888888888\n"
+			 "alice +14155552671  # desk phone\n"
+			 "bob +447911123456#no space\n");
 	assert_int_equal(phones_lookup(&st->cfg, "alice", &st->log, &st->c),
 			 BV_OK);
 	assert_non_null(st->c.phone);
@@ -568,9 +568,9 @@ test_lookup_gecos_no_entry(void **state)
 	/* No such passwd entry: GECOS gives nothing, still BV_OK. */
 	write_phones(st, "alice +14155552671\n");
 	st->cfg.phones_gecos = true;
-	assert_int_equal(phones_lookup(&st->cfg, "bv-no-such-user-x", &st->log,
-				       &st->c),
-			 BV_OK);
+	assert_int_equal(
+	    phones_lookup(&st->cfg, "bv-no-such-user-x", &st->log, &st->c),
+	    BV_OK);
 	assert_null(st->c.phone);
 	/* The file still wins when it has the user. */
 	assert_int_equal(phones_lookup(&st->cfg, "alice", &st->log, &st->c),
@@ -713,9 +713,9 @@ test_lookup_gecos_email_only_user(void **state)
 	/* GECOS only adds a phone; it never removes the file's email. */
 	write_phones(st, "bv-no-such-user-x dave@example.com\n");
 	st->cfg.phones_gecos = true;
-	assert_int_equal(phones_lookup(&st->cfg, "bv-no-such-user-x",
-				       &st->log, &st->c),
-			 BV_OK);
+	assert_int_equal(
+	    phones_lookup(&st->cfg, "bv-no-such-user-x", &st->log, &st->c),
+	    BV_OK);
 	assert_null(st->c.phone);
 	assert_string_equal(st->c.email, "dave@example.com");
 }
@@ -751,46 +751,46 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(test_e164_valid),
-		T(test_e164_invalid),
-		T(test_mask_us),
-		T(test_mask_uk),
-		T(test_mask_fixed_width),
-		T(test_mask_minimum_buffer),
-		T(test_mask_hides_middle),
-		T(test_mask_short),
-		T(test_email_valid),
-		T(test_email_invalid),
-		T(test_email_mask),
-		T(test_lookup_found),
-		T(test_lookup_no_trailing_newline),
-		T(test_lookup_crlf),
-		T(test_lookup_absent),
-		T(test_lookup_empty_file),
-		T(test_lookup_comments_blank),
-		T(test_lookup_own_invalid_line),
-		T(test_lookup_own_invalid_after_valid),
-		T(test_lookup_own_line_missing_number),
-		T(test_lookup_own_line_extra_field),
-		T(test_lookup_other_invalid_line),
-		T(test_lookup_group_writable),
-		T(test_lookup_world_writable),
-		T(test_lookup_not_owned),
-		T(test_lookup_symlink),
-		T(test_lookup_relative_path),
-		T(test_lookup_missing_file),
-		T(test_lookup_directory),
-		T(test_lookup_fifo),
-		T(test_lookup_gecos_no_entry),
-		T(test_lookup_email_only),
-		T(test_lookup_phone_and_email),
-		T(test_lookup_two_phones),
-		T(test_lookup_two_emails),
-		T(test_lookup_junk_second_dest),
-		T(test_lookup_junk_first_dest),
-		T(test_lookup_three_dests),
-		T(test_lookup_other_invalid_email_line),
-		T(test_lookup_gecos_email_only_user),
+	    T(test_e164_valid),
+	    T(test_e164_invalid),
+	    T(test_mask_us),
+	    T(test_mask_uk),
+	    T(test_mask_fixed_width),
+	    T(test_mask_minimum_buffer),
+	    T(test_mask_hides_middle),
+	    T(test_mask_short),
+	    T(test_email_valid),
+	    T(test_email_invalid),
+	    T(test_email_mask),
+	    T(test_lookup_found),
+	    T(test_lookup_no_trailing_newline),
+	    T(test_lookup_crlf),
+	    T(test_lookup_absent),
+	    T(test_lookup_empty_file),
+	    T(test_lookup_comments_blank),
+	    T(test_lookup_own_invalid_line),
+	    T(test_lookup_own_invalid_after_valid),
+	    T(test_lookup_own_line_missing_number),
+	    T(test_lookup_own_line_extra_field),
+	    T(test_lookup_other_invalid_line),
+	    T(test_lookup_group_writable),
+	    T(test_lookup_world_writable),
+	    T(test_lookup_not_owned),
+	    T(test_lookup_symlink),
+	    T(test_lookup_relative_path),
+	    T(test_lookup_missing_file),
+	    T(test_lookup_directory),
+	    T(test_lookup_fifo),
+	    T(test_lookup_gecos_no_entry),
+	    T(test_lookup_email_only),
+	    T(test_lookup_phone_and_email),
+	    T(test_lookup_two_phones),
+	    T(test_lookup_two_emails),
+	    T(test_lookup_junk_second_dest),
+	    T(test_lookup_junk_first_dest),
+	    T(test_lookup_three_dests),
+	    T(test_lookup_other_invalid_email_line),
+	    T(test_lookup_gecos_email_only_user),
 #undef T
 	};
 

@@ -8,11 +8,11 @@
  */
 #include "config.h"
 
+#include <cmocka.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +22,7 @@
 #include "../../src/providers/tryvox.h"
 
 /* Both steps a provider classifies errors for. */
-static const char *const actions[] = { "send", "verify" };
+static const char *const actions[] = {"send", "verify"};
 
 #define N_ACTIONS (sizeof(actions) / sizeof(actions[0]))
 
@@ -33,14 +33,14 @@ static const struct {
 	const char *code;
 	enum bv_result want;
 } tvx_codes[] = {
-	{ "VERIFICATION_FAILED", BV_WRONG_CODE },
-	{ "MAX_ATTEMPTS_EXCEEDED", BV_MAX_ATTEMPTS },
-	{ "NOT_FOUND", BV_EXPIRED },
-	{ "RATE_LIMITED", BV_RATE_LIMITED },
-	{ "UNAUTHORIZED", BV_REJECTED },
-	{ "FORBIDDEN", BV_REJECTED },
-	{ "DELIVERY_FAILED", BV_UNAVAILABLE },
-	{ "INTERNAL_ERROR", BV_UNAVAILABLE },
+    {"VERIFICATION_FAILED", BV_WRONG_CODE},
+    {"MAX_ATTEMPTS_EXCEEDED", BV_MAX_ATTEMPTS},
+    {"NOT_FOUND", BV_EXPIRED},
+    {"RATE_LIMITED", BV_RATE_LIMITED},
+    {"UNAUTHORIZED", BV_REJECTED},
+    {"FORBIDDEN", BV_REJECTED},
+    {"DELIVERY_FAILED", BV_UNAVAILABLE},
+    {"INTERNAL_ERROR", BV_UNAVAILABLE},
 };
 
 #define N_TVX_CODES (sizeof(tvx_codes) / sizeof(tvx_codes[0]))
@@ -77,8 +77,7 @@ test_tvx_each_code(void **state)
 			 BV_WRONG_CODE);
 	assert_int_equal(tryvox_code_result("MAX_ATTEMPTS_EXCEEDED", "verify"),
 			 BV_MAX_ATTEMPTS);
-	assert_int_equal(tryvox_code_result("NOT_FOUND", "verify"),
-			 BV_EXPIRED);
+	assert_int_equal(tryvox_code_result("NOT_FOUND", "verify"), BV_EXPIRED);
 	assert_int_equal(tryvox_code_result("RATE_LIMITED", "send"),
 			 BV_RATE_LIMITED);
 	assert_int_equal(tryvox_code_result("UNAUTHORIZED", "send"),
@@ -109,19 +108,19 @@ static void
 test_tvx_unknown(void **state)
 {
 	static const char *const unknown[] = {
-		"",
-		"OK",
-		"SUCCESS",
-		"APPROVED",
-		"verification_failed",       /* codes are case-sensitive */
-		"VERIFICATION_FAILED ",
-		" NOT_FOUND",
-		"VERIFICATION_FAILED\n",
-		"NOT_FOUNDX",
-		"NOT_FOUN",
-		"BAXVERIFY_OTP_INVALID",     /* another provider's code */
-		"PAYMENT_REQUIRED",
-		"\x1b[2J",
+	    "",
+	    "OK",
+	    "SUCCESS",
+	    "APPROVED",
+	    "verification_failed", /* codes are case-sensitive */
+	    "VERIFICATION_FAILED ",
+	    " NOT_FOUND",
+	    "VERIFICATION_FAILED\n",
+	    "NOT_FOUNDX",
+	    "NOT_FOUN",
+	    "BAXVERIFY_OTP_INVALID", /* another provider's code */
+	    "PAYMENT_REQUIRED",
+	    "\x1b[2J",
 	};
 	size_t i, j;
 
@@ -141,9 +140,8 @@ test_tvx_never_ok(void **state)
 	for (i = 0; i < N_TVX_CODES; i++)
 		for (j = 0; j < N_ACTIONS; j++)
 			assert_int_not_equal(
-				tryvox_code_result(tvx_codes[i].code,
-						   actions[j]),
-				BV_OK);
+			    tryvox_code_result(tvx_codes[i].code, actions[j]),
+			    BV_OK);
 	assert_int_not_equal(tryvox_code_result("VALIDATION_FAILED", "send"),
 			     BV_OK);
 }
@@ -156,17 +154,17 @@ static const struct {
 	enum bv_result send;
 	enum bv_result verify;
 } mud_table[] = {
-	/* send: bad destination; verify: "Invalid or expired OTP" */
-	{ 400, BV_BAD_DESTINATION, BV_WRONG_CODE },
-	/* verify: some deployments answer a wrong code with 401 */
-	{ 401, BV_REJECTED, BV_WRONG_CODE },
-	{ 403, BV_REJECTED, BV_REJECTED },
-	/* project not found */
-	{ 404, BV_REJECTED, BV_REJECTED },
-	/* send: rate limited; verify: too many attempts */
-	{ 429, BV_RATE_LIMITED, BV_MAX_ATTEMPTS },
-	/* undocumented */
-	{ 418, BV_REJECTED, BV_REJECTED },
+    /* send: bad destination; verify: "Invalid or expired OTP" */
+    {400, BV_BAD_DESTINATION, BV_WRONG_CODE},
+    /* verify: some deployments answer a wrong code with 401 */
+    {401, BV_REJECTED, BV_WRONG_CODE},
+    {403, BV_REJECTED, BV_REJECTED},
+    /* project not found */
+    {404, BV_REJECTED, BV_REJECTED},
+    /* send: rate limited; verify: too many attempts */
+    {429, BV_RATE_LIMITED, BV_MAX_ATTEMPTS},
+    /* undocumented */
+    {418, BV_REJECTED, BV_REJECTED},
 };
 
 static void
@@ -206,8 +204,7 @@ test_mud_each_status(void **state)
 	assert_int_equal(mudbase_status_result(404, "send"), BV_REJECTED);
 	assert_int_equal(mudbase_status_result(404, "verify"), BV_REJECTED);
 	assert_int_equal(mudbase_status_result(429, "send"), BV_RATE_LIMITED);
-	assert_int_equal(mudbase_status_result(429, "verify"),
-			 BV_MAX_ATTEMPTS);
+	assert_int_equal(mudbase_status_result(429, "verify"), BV_MAX_ATTEMPTS);
 	assert_int_equal(mudbase_status_result(418, "send"), BV_REJECTED);
 	assert_int_equal(mudbase_status_result(418, "verify"), BV_REJECTED);
 }
@@ -215,8 +212,8 @@ test_mud_each_status(void **state)
 static void
 test_mud_other_4xx(void **state)
 {
-	static const long other[] = { 402, 405, 409, 410, 413, 415, 422, 451,
-				      499 };
+	static const long other[] = {402, 405, 409, 410, 413,
+				     415, 422, 451, 499};
 	size_t i, j;
 
 	(void)state;
@@ -237,23 +234,22 @@ test_mud_never_ok(void **state)
 	for (status = 0; status < 600; status++)
 		for (j = 0; j < N_ACTIONS; j++)
 			assert_int_not_equal(
-				mudbase_status_result(status, actions[j]),
-				BV_OK);
+			    mudbase_status_result(status, actions[j]), BV_OK);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tvx_documented_codes),
-		cmocka_unit_test(test_tvx_each_code),
-		cmocka_unit_test(test_tvx_validation_failed),
-		cmocka_unit_test(test_tvx_unknown),
-		cmocka_unit_test(test_tvx_never_ok),
-		cmocka_unit_test(test_mud_table),
-		cmocka_unit_test(test_mud_each_status),
-		cmocka_unit_test(test_mud_other_4xx),
-		cmocka_unit_test(test_mud_never_ok),
+	    cmocka_unit_test(test_tvx_documented_codes),
+	    cmocka_unit_test(test_tvx_each_code),
+	    cmocka_unit_test(test_tvx_validation_failed),
+	    cmocka_unit_test(test_tvx_unknown),
+	    cmocka_unit_test(test_tvx_never_ok),
+	    cmocka_unit_test(test_mud_table),
+	    cmocka_unit_test(test_mud_each_status),
+	    cmocka_unit_test(test_mud_other_4xx),
+	    cmocka_unit_test(test_mud_never_ok),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,7 +40,7 @@ struct fixture {
 	char store[96];
 };
 
-static const struct bv_log quiet = { .pamh = NULL };
+static const struct bv_log quiet = {.pamh = NULL};
 
 static int
 setup(void **state)
@@ -129,20 +129,20 @@ static void
 test_parse_rejects_damage(void **state)
 {
 	static const char *const bad[] = {
-		"",                                  /* no version */
-		"version 2\n",                       /* unknown version */
-		"version 1\nversion 1\n",            /* twice */
-		"version 1\nfailures 1",             /* no final newline */
-		"version 1\nfailures x\n",           /* not a number */
-		"version 1\nfailures -1\n",          /* out of range */
-		"version 1\nbogus 1\n",              /* unknown line */
-		"version 1\ncode $y$a 10\n",         /* missing field */
-		"version 1\ncode bad hash 10 0\n",   /* extra field */
-		"version 1\ncode $y$a 10 0 9\n",     /* extra field */
-		"version 1\nrecovery h@sh\n",        /* bad hash characters */
-		"version 1\nremember a 1 2\n",       /* extra field */
-		"version 1\nfailures  1\n",          /* double space */
-		"failures 1\nversion 1\n",           /* version not first */
+	    "",				       /* no version */
+	    "version 2\n",		       /* unknown version */
+	    "version 1\nversion 1\n",	       /* twice */
+	    "version 1\nfailures 1",	       /* no final newline */
+	    "version 1\nfailures x\n",	       /* not a number */
+	    "version 1\nfailures -1\n",	       /* out of range */
+	    "version 1\nbogus 1\n",	       /* unknown line */
+	    "version 1\ncode $y$a 10\n",       /* missing field */
+	    "version 1\ncode bad hash 10 0\n", /* extra field */
+	    "version 1\ncode $y$a 10 0 9\n",   /* extra field */
+	    "version 1\nrecovery h@sh\n",      /* bad hash characters */
+	    "version 1\nremember a 1 2\n",     /* extra field */
+	    "version 1\nfailures  1\n",	       /* double space */
+	    "failures 1\nversion 1\n",	       /* version not first */
 	};
 	struct store_record r;
 	size_t i;
@@ -181,8 +181,7 @@ test_user_names_stay_inside(void **state)
 	struct store_txn txn;
 	char path[160];
 
-	assert_int_equal(open_at(f->store, "../evil/x", &quiet, &txn),
-			 BV_OK);
+	assert_int_equal(open_at(f->store, "../evil/x", &quiet, &txn), BV_OK);
 	assert_int_equal(store_commit(&txn), BV_OK);
 	store_close(&txn);
 	snprintf(path, sizeof(path), "%s/%%2E%%2E%%2Fevil%%2Fx", f->store);
@@ -215,8 +214,7 @@ set_failures(const struct fixture *f, const char *user, long n)
 }
 
 static void
-store_path(const struct fixture *f, const char *name, char *out,
-	   size_t outsz)
+store_path(const struct fixture *f, const char *name, char *out, size_t outsz)
 {
 	snprintf(out, outsz, "%s/%s", f->store, name);
 }
@@ -286,7 +284,7 @@ test_legacy_record_found_and_moved(void **state)
 	char old[160], new[160];
 	struct store_txn txn;
 
-	write_record_at(f, "alice", 2);       /* no '.': the same name */
+	write_record_at(f, "alice", 2); /* no '.': the same name */
 	write_record_at(f, "john.smith", 3);
 	store_path(f, "john.smith", old, sizeof(old));
 	store_path(f, "john%2Esmith", new, sizeof(new));
@@ -296,8 +294,7 @@ test_legacy_record_found_and_moved(void **state)
 	assert_int_equal(access(old, F_OK), 0);
 	assert_int_equal(access(new, F_OK), -1);
 	/* A commit writes the new name and removes the old one. */
-	assert_int_equal(open_at(f->store, "john.smith", &quiet, &txn),
-			 BV_OK);
+	assert_int_equal(open_at(f->store, "john.smith", &quiet, &txn), BV_OK);
 	assert_int_equal(txn.rec.failures, 3);
 	txn.rec.failures++;
 	assert_int_equal(store_commit(&txn), BV_OK);
@@ -344,8 +341,7 @@ test_damaged_file_is_not_reset(void **state)
 	assert_int_equal(mkdir(f->store, 0700), 0);
 	snprintf(path, sizeof(path), "%s/alice", f->store);
 	write_file(path, damaged); /* truncated mid-line */
-	assert_int_equal(open_at(f->store, "alice", &quiet, &txn),
-			 BV_CONFIG);
+	assert_int_equal(open_at(f->store, "alice", &quiet, &txn), BV_CONFIG);
 	store_close(&txn);
 	after = read_file(path);
 	assert_string_equal(after, damaged);
@@ -387,8 +383,7 @@ test_bad_directory_refused(void **state)
 	struct store_txn txn;
 
 	assert_int_equal(mkdir(f->store, 0755), 0);
-	assert_int_equal(open_at(f->store, "alice", &quiet, &txn),
-			 BV_CONFIG);
+	assert_int_equal(open_at(f->store, "alice", &quiet, &txn), BV_CONFIG);
 	store_close(&txn);
 	assert_int_equal(open_at("relative/dir", "alice", &quiet, &txn),
 			 BV_CONFIG);
@@ -411,8 +406,7 @@ test_parallel_updates_exact(void **state)
 		if (pid != 0)
 			continue;
 		for (j = 0; j < EACH; j++) {
-			if (open_at(f->store, "alice", &quiet, &txn) !=
-			    BV_OK)
+			if (open_at(f->store, "alice", &quiet, &txn) != BV_OK)
 				_exit(1);
 			txn.rec.failures++;
 			if (store_commit(&txn) != BV_OK)
@@ -472,7 +466,7 @@ static void
 test_random_digits_uniform(void **state)
 {
 	enum { N = 200000 };
-	long count[10] = { 0 };
+	long count[10] = {0};
 	char code[9];
 	int i, k;
 
@@ -511,30 +505,29 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_parse_roundtrip),
-		cmocka_unit_test(test_parse_rejects_damage),
-		cmocka_unit_test_setup_teardown(test_open_commit_reopen, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_user_names_stay_inside,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lock_names_never_collide,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_legacy_record_found_and_moved, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_legacy_lock_name_not_taken,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damaged_file_is_not_reset,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_directory_refused,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fifo_refused, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_parallel_updates_exact,
-						setup, teardown),
-		cmocka_unit_test(test_prune),
-		cmocka_unit_test(test_hash_matches),
-		cmocka_unit_test(test_random_digits_uniform),
-		cmocka_unit_test(test_message_template),
+	    cmocka_unit_test(test_format_parse_roundtrip),
+	    cmocka_unit_test(test_parse_rejects_damage),
+	    cmocka_unit_test_setup_teardown(test_open_commit_reopen, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_user_names_stay_inside, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_lock_names_never_collide,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_legacy_record_found_and_moved,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_legacy_lock_name_not_taken,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged_file_is_not_reset,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_directory_refused, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_fifo_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parallel_updates_exact, setup,
+					    teardown),
+	    cmocka_unit_test(test_prune),
+	    cmocka_unit_test(test_hash_matches),
+	    cmocka_unit_test(test_random_digits_uniform),
+	    cmocka_unit_test(test_message_template),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

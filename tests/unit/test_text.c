@@ -3,11 +3,11 @@
  */
 #include "config.h"
 
+#include <cmocka.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +119,8 @@ test_sanitize_ansi_escape(void **state)
 	struct text_state *st = *state;
 
 	/* The ESC is a '?'; what is left is harmless printable text. */
-	text_sanitize(st->dst, sizeof(st->dst), "\x1b[31mred\x1b[0m \x1b]0;t\x07");
+	text_sanitize(st->dst, sizeof(st->dst),
+		      "\x1b[31mred\x1b[0m \x1b]0;t\x07");
 	assert_string_equal(st->dst, "?[31mred?[0m ?]0;t?");
 	assert_null(strchr(st->dst, 0x1b));
 }
@@ -155,7 +156,9 @@ test_sanitize_del(void **state)
 {
 	struct text_state *st = *state;
 
-	text_sanitize(st->dst, sizeof(st->dst), "a\x7f" "b\x7f");
+	text_sanitize(st->dst, sizeof(st->dst),
+		      "a\x7f"
+		      "b\x7f");
 	assert_string_equal(st->dst, "a?b?");
 }
 
@@ -167,8 +170,13 @@ test_sanitize_utf8_c1(void **state)
 	/* U+0080, U+009B (CSI) and U+009F are controls (one '?' each, for
 	   their two bytes); U+00A0 is not. */
 	text_sanitize(st->dst, sizeof(st->dst),
-		      "a\xc2\x80" "b\xc2\x9b" "31mc\xc2\x9f" "d\xc2\xa0" "e");
-	assert_string_equal(st->dst, "a?b?31mc?d\xc2\xa0" "e");
+		      "a\xc2\x80"
+		      "b\xc2\x9b"
+		      "31mc\xc2\x9f"
+		      "d\xc2\xa0"
+		      "e");
+	assert_string_equal(st->dst, "a?b?31mc?d\xc2\xa0"
+				     "e");
 	assert_true(no_controls(st->dst));
 }
 
@@ -179,7 +187,8 @@ test_sanitize_keeps_utf8(void **state)
 
 	text_sanitize(st->dst, sizeof(st->dst),
 		      "caf\xc3\xa9 \xe2\x80\xa2 \xf0\x9f\x94\x91");
-	assert_string_equal(st->dst, "caf\xc3\xa9 \xe2\x80\xa2 \xf0\x9f\x94\x91");
+	assert_string_equal(st->dst,
+			    "caf\xc3\xa9 \xe2\x80\xa2 \xf0\x9f\x94\x91");
 }
 
 static void
@@ -213,9 +222,14 @@ test_sanitize_truncation_counts_replaced(void **state)
 	char dst[8];
 
 	/* A replaced byte takes its room like any other character. */
-	text_sanitize(dst, sizeof(dst), "\r\na\x1b" "b\nc\td\x7f" "e");
+	text_sanitize(dst, sizeof(dst),
+		      "\r\na\x1b"
+		      "b\nc\td\x7f"
+		      "e");
 	assert_string_equal(dst, "??a?...");
-	text_sanitize(dst, sizeof(dst), "a\x1b" "b\nc\t");
+	text_sanitize(dst, sizeof(dst),
+		      "a\x1b"
+		      "b\nc\t");
 	assert_string_equal(dst, "a?b?c?");
 	(void)st;
 }
@@ -230,18 +244,32 @@ test_sanitize_invalid_bytes_visible(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{ "\xffroot", "?root" },
-		{ "ro\xffot", "ro?ot" },
-		{ "root\xfe", "root?" },
-		{ "\x80\xbf" "admin", "??admin" },     /* lone continuations */
-		{ "\xc0\xaf" "etc", "??etc" },         /* overlong '/' */
-		{ "\xe0\x80\x9b" "x", "???x" },        /* overlong ESC */
-		{ "\xed\xa0\x80" "y", "???y" },        /* a surrogate */
-		{ "\xf4\x90\x80\x80" "z", "????z" },  /* past U+10FFFF */
-		{ "\xf5\x80" "w", "??w" },
-		{ "\x9b" "31m", "?31m" },               /* a lone 8-bit CSI */
-		{ "ab\xe2\x80", "ab??" },              /* cut sequence */
-		{ "\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9" }, /* valid: kept */
+	    {"\xffroot", "?root"},
+	    {"ro\xffot", "ro?ot"},
+	    {"root\xfe", "root?"},
+	    {"\x80\xbf"
+	     "admin",
+	     "??admin"}, /* lone continuations */
+	    {"\xc0\xaf"
+	     "etc",
+	     "??etc"}, /* overlong '/' */
+	    {"\xe0\x80\x9b"
+	     "x",
+	     "???x"}, /* overlong ESC */
+	    {"\xed\xa0\x80"
+	     "y",
+	     "???y"}, /* a surrogate */
+	    {"\xf4\x90\x80\x80"
+	     "z",
+	     "????z"}, /* past U+10FFFF */
+	    {"\xf5\x80"
+	     "w",
+	     "??w"},
+	    {"\x9b"
+	     "31m",
+	     "?31m"},					/* a lone 8-bit CSI */
+	    {"ab\xe2\x80", "ab??"},			/* cut sequence */
+	    {"\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9"}, /* valid: kept */
 	};
 	struct text_state *st = *state;
 	size_t i;
@@ -265,12 +293,12 @@ test_sanitize_truncation_keeps_utf8_whole(void **state)
 	/* Bullets (3 bytes), accents (2 bytes), emoji (4 bytes) at every
 	 * possible offset against every buffer size: never a cut sequence. */
 	static const char *const srcs[] = {
-		"\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2"
-		"\xe2\x80\xa2\xe2\x80\xa2",
-		"a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
-		"ab\xf0\x9f\x94\x91\xf0\x9f\x94\x91\xf0\x9f\x94\x91\xf0\x9f\x94"
-		"\x91",
-		"x\xe2\x80\xa2y\xc3\xa9z\xf0\x9f\x94\x91w\xe2\x80\xa2v\xc3\xa9",
+	    "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2"
+	    "\xe2\x80\xa2\xe2\x80\xa2",
+	    "a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+	    "ab\xf0\x9f\x94\x91\xf0\x9f\x94\x91\xf0\x9f\x94\x91\xf0\x9f\x94"
+	    "\x91",
+	    "x\xe2\x80\xa2y\xc3\xa9z\xf0\x9f\x94\x91w\xe2\x80\xa2v\xc3\xa9",
 	};
 	size_t i, sz;
 
@@ -285,7 +313,8 @@ test_sanitize_truncation_keeps_utf8_whole(void **state)
 			assert_true(n < sz);
 			assert_true(utf8_valid(dst));
 			if (sz <= strlen(srcs[i])) {
-				/* Cut: marked, and what precedes is a prefix. */
+				/* Cut: marked, and what precedes is a prefix.
+				 */
 				assert_true(n >= 3);
 				assert_string_equal(dst + n - 3, "...");
 				assert_memory_equal(dst, srcs[i], n - 3);
@@ -511,37 +540,37 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(test_sanitize_plain),
-		T(test_sanitize_null_src),
-		T(test_sanitize_empty_src),
-		T(test_sanitize_ansi_escape),
-		T(test_sanitize_crlf_tab),
-		T(test_sanitize_all_c0),
-		T(test_sanitize_del),
-		T(test_sanitize_utf8_c1),
-		T(test_sanitize_keeps_utf8),
-		T(test_sanitize_fits_exactly),
-		T(test_sanitize_truncates_ascii),
-		T(test_sanitize_truncation_counts_replaced),
-		T(test_sanitize_invalid_bytes_visible),
-		T(test_sanitize_truncation_keeps_utf8_whole),
-		T(test_sanitize_truncation_bullet_example),
-		T(test_sanitize_dstsz_one),
-		T(test_sanitize_dstsz_zero),
-		T(test_sanitize_long_mixed),
-		T(test_code_plain),
-		T(test_code_spaces_dashes),
-		T(test_code_bounds),
-		T(test_code_exact_outsz),
-		T(test_code_rejects_letters),
-		T(test_code_rejects_empty),
-		T(test_code_rejects_length),
-		T(test_code_rejects_fullwidth),
-		T(test_code_rejects_other_punctuation),
-		T(test_code_wipes_partial),
-		T(test_code_small_outsz),
-		T(test_code_null_in),
-		T(test_streq),
+	    T(test_sanitize_plain),
+	    T(test_sanitize_null_src),
+	    T(test_sanitize_empty_src),
+	    T(test_sanitize_ansi_escape),
+	    T(test_sanitize_crlf_tab),
+	    T(test_sanitize_all_c0),
+	    T(test_sanitize_del),
+	    T(test_sanitize_utf8_c1),
+	    T(test_sanitize_keeps_utf8),
+	    T(test_sanitize_fits_exactly),
+	    T(test_sanitize_truncates_ascii),
+	    T(test_sanitize_truncation_counts_replaced),
+	    T(test_sanitize_invalid_bytes_visible),
+	    T(test_sanitize_truncation_keeps_utf8_whole),
+	    T(test_sanitize_truncation_bullet_example),
+	    T(test_sanitize_dstsz_one),
+	    T(test_sanitize_dstsz_zero),
+	    T(test_sanitize_long_mixed),
+	    T(test_code_plain),
+	    T(test_code_spaces_dashes),
+	    T(test_code_bounds),
+	    T(test_code_exact_outsz),
+	    T(test_code_rejects_letters),
+	    T(test_code_rejects_empty),
+	    T(test_code_rejects_length),
+	    T(test_code_rejects_fullwidth),
+	    T(test_code_rejects_other_punctuation),
+	    T(test_code_wipes_partial),
+	    T(test_code_small_outsz),
+	    T(test_code_null_in),
+	    T(test_streq),
 #undef T
 	};
 
