@@ -55,6 +55,7 @@ main() {
 	marker=$(mktemp)
 	trap 'rm -f "$marker"' EXIT
 	# The repeats skip the slowest suites (BV_QUICK): they ran in the first.
+	run_stage "format check" make format-check
 	run_stage "make check" make -j2 check
 	if [ -f test-suite.log ] && [ test-suite.log -nt "$marker" ]; then
 		summary="$summary$(awk '/^# (PASS|XFAIL):/ { p += $3 }
