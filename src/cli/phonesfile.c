@@ -15,9 +15,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "../core/fileio.h"
 #include "cli.h"
 #include "phonesfile.h"
+#include "../core/fileio.h"
 
 /* The module refuses a larger registry; so do we. */
 #define PHONES_MAX_BYTES (1024 * 1024)

@@ -4,8 +4,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
-#include <netdb.h>
 #include <stdbool.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,9 +3,9 @@
  */
 #include "config.h"
 
-#include <security/pam_ext.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <security/pam_ext.h>
 
 #include "log.h"
 

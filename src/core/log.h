@@ -9,9 +9,9 @@
 #ifndef BV_LOG_H
 #define BV_LOG_H
 
-#include <security/pam_modules.h>
 #include <stdbool.h>
 #include <syslog.h>
+#include <security/pam_modules.h>
 
 /* Line length a sink is given at most. */
 #define BV_LOG_LINE_MAX 1024

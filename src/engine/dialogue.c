@@ -11,9 +11,9 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "engine.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
-#include "engine.h"
 
 /* Wrong menu answers before giving up. */
 #define MENU_TRIES 3

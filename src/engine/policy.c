@@ -10,8 +10,8 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "../store/store.h"
 #include "engine.h"
+#include "../store/store.h"
 
 /*
  * Append one field of the grace key to out (size outsz, used *o): '|'

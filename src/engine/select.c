@@ -9,9 +9,9 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "engine.h"
 #include "../core/groups.h"
 #include "../core/wipe.h"
-#include "engine.h"
 
 void
 engine_init(struct bv_engine *e, const struct bv_config *cfg,

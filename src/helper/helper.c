@@ -15,22 +15,22 @@
 
 #include <fcntl.h>
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
+#include "alloc.h"
+#include "proto.h"
 #include "../core/conf.h"
 #include "../core/http.h"
 #include "../core/log.h"
 #include "../core/wipe.h"
 #include "../providers/catalog.h"
 #include "../providers/session.h"
-#include "alloc.h"
-#include "proto.h"
 
 /* The socket to the module. */
 #define SOCK_FD 0

@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core/wipe.h"
 #include "proto.h"
+#include "../core/wipe.h"
 
 long
 proto_now_ms(void)

@@ -22,9 +22,9 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 
+#include "auth.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
-#include "auth.h"
 
 /* pam_set_data keys, for modules in the same process. */
 #define DATA_TOKEN "baxverify_token"

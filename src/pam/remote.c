@@ -22,11 +22,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "auth.h"
+#include "remote.h"
 #include "../core/child.h"
 #include "../core/text.h"
 #include "../helper/proto.h"
-#include "auth.h"
-#include "remote.h"
 
 /* Beyond the longest timeout the helper itself applies: the store's lock
    wait and the helper's start. */

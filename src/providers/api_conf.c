@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_conf.h"
 #include "../core/conf.h"
 #include "../core/conf_key.h"
 #include "../core/wipe.h"
-#include "api_conf.h"
 
 /* A key file is never this large. */
 #define KEYFILE_MAX_BYTES 4096

@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "baxverify.h"
+#include "common.h"
 #include "../core/json.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
-#include "baxverify.h"
-#include "common.h"
 
 /* The probe's call: a day of statistics needs the key and the project. */
 #define BAX_PROBE_PATH "/auth/sms/stats?days=1"

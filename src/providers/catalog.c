@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/wipe.h"
+#include "provider.h"
 #include "baxverify.h"
 #include "local.h"
 #include "mudbase.h"
-#include "provider.h"
 #include "tryvox.h"
+#include "../core/wipe.h"
 
 /* NULL-terminated; the first entry is the default provider.  One line
    per provider, in registry.c's order. */

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "../core/json.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
-#include "common.h"
 
 /* Room for the caller's headers plus the two JSON ones and the end. */
 #define MAX_HEADERS 8

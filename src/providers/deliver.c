@@ -26,10 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "deliver.h"
 #include "../core/child.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
-#include "deliver.h"
 
 /* What we keep of the command's error output: its first line is all we
    ever log, and that only as a short excerpt. */

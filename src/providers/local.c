@@ -18,11 +18,11 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "deliver.h"
+#include "local.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
 #include "../store/store.h"
-#include "deliver.h"
-#include "local.h"
 
 /* Proof tokens: 32 random bytes, hex. */
 #define TOKEN_BYTES 32

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/text.h"
 #include "local.h"
+#include "../core/text.h"
 
 #define LOC(field) offsetof(struct local_config, field)
 

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
+#include "mudbase.h"
 #include "../core/json.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
-#include "common.h"
-#include "mudbase.h"
 
 /* This provider's own group, from the context. */
 static const struct mudbase_config *

@@ -25,12 +25,12 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "catalog.h"
 #include "../core/channel.h"
 #include "../core/conf.h"
 #include "../core/http.h"
 #include "../core/log.h"
 #include "../core/result.h"
-#include "catalog.h"
 
 /* What the service said, beyond the result: for logs, never secrets. */
 struct bv_outcome {

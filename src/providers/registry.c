@@ -7,12 +7,12 @@
 
 #include <stdlib.h>
 
-#include "../core/wipe.h"
+#include "provider.h"
 #include "baxverify.h"
 #include "local.h"
 #include "mudbase.h"
-#include "provider.h"
 #include "tryvox.h"
+#include "../core/wipe.h"
 
 /* NULL-terminated, in the catalog's order: one line per provider. */
 static const struct bv_provider *const providers[] = {

@@ -14,11 +14,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "common.h"
+#include "tryvox.h"
 #include "../core/json.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
-#include "common.h"
-#include "tryvox.h"
 
 /* A verification_id longer than this is not one the documents promise. */
 #define TVX_ID_MAX 128

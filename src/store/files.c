@@ -16,9 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store.h"
 #include "../core/fileio.h"
 #include "../core/wipe.h"
-#include "store.h"
 
 /* One open record: the directory, the lock, the file's names. */
 struct files_txn {

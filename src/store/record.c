@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/wipe.h"
 #include "store.h"
+#include "../core/wipe.h"
 
 #define MAX_FIELDS 4
 

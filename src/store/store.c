@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../core/wipe.h"
 #include "store.h"
+#include "../core/wipe.h"
 
 /* NULL-terminated; the first is the default. */
 static const struct store_backend *const backends[] = {

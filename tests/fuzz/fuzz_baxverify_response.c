@@ -20,9 +20,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "fuzz.h"
 #include "../../src/core/wipe.h"
 #include "../../src/providers/baxverify.h"
-#include "fuzz.h"
 
 /* The phone of the seeds' answers. */
 #define DEST "+15551230000"

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "../../src/core/text.h"
 #include "../../src/core/wipe.h"
-#include "fuzz.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fuzz.h"
 #include "../../src/core/conf.h"
 #include "../../src/core/text.h"
 #include "../../src/providers/baxverify.h"
@@ -35,7 +36,6 @@
 #include "../../src/providers/mudbase.h"
 #include "../../src/providers/provider.h"
 #include "../../src/providers/tryvox.h"
-#include "fuzz.h"
 
 /* The prefix of a seed's path that stands for the private directory. */
 #define FUZZ_PREFIX "/fuzz/"

@@ -24,10 +24,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "fuzz.h"
 #include "../../src/core/json.h"
 #include "../../src/core/wipe.h"
 #include "../../src/providers/mudbase.h"
-#include "fuzz.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

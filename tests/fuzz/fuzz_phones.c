@@ -13,9 +13,9 @@
 
 #include <string.h>
 
+#include "fuzz.h"
 #include "../../src/core/conf.h"
 #include "../../src/core/phones.h"
-#include "fuzz.h"
 
 /* Users of the seeds, root, and names that only look alike. */
 static const char *const users[] = {"alice", "bob", "erin",

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "../../src/core/wipe.h"
 #include "../../src/store/store.h"
-#include "fuzz.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -30,8 +30,8 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "../../src/core/text.h"
 #include "fuzz.h"
+#include "../../src/core/text.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

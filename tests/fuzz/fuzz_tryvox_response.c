@@ -26,10 +26,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "fuzz.h"
 #include "../../src/core/json.h"
 #include "../../src/core/wipe.h"
 #include "../../src/providers/tryvox.h"
-#include "fuzz.h"
 
 /* The destination of the seeds' answers, and start's id. */
 #define DEST "+15551230000"

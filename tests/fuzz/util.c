@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../src/providers/provider.h"
 #include "fuzz.h"
+#include "../../src/providers/provider.h"
 
 static char dir_path[4096];
 

@@ -50,10 +50,10 @@
 #ifndef BV_TEST_HARNESS_H
 #define BV_TEST_HARNESS_H
 
-#include <cmocka.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -47,8 +47,8 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
-#include <errno.h>
 #include <execinfo.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>

@@ -1,11 +1,11 @@
 /*
  * capture.c - stderr to a file and back, for the unit tests.
  */
-#include <cmocka.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <setjmp.h>
 #include <stdint.h>
+#include <cmocka.h>
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -13,11 +13,11 @@
  */
 #include "config.h"
 
-#include <cmocka.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <setjmp.h>
 #include <stdint.h>
+#include <cmocka.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "../../src/core/conf.h"
 #include "../../src/core/log.h"
 #include "../../src/core/result.h"
@@ -34,7 +35,6 @@
 #include "../../src/providers/local.h"
 #include "../../src/providers/mudbase.h"
 #include "../../src/providers/tryvox.h"
-#include "capture.h"
 #include "guarded.h"
 
 /* Every path here is a short name under a mkdtemp directory in /tmp. */

@@ -10,11 +10,11 @@
  */
 #include "config.h"
 
-#include <cmocka.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <setjmp.h>
 #include <stdint.h>
+#include <cmocka.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +26,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "../../src/core/conf.h"
 #include "../../src/core/groups.h"
 #include "../../src/core/phones.h"
-#include "capture.h"
 
 /* ------------------------------------------------------------------ */
 /* The fake NSS.                                                       */

@@ -4,11 +4,11 @@
  */
 #include "config.h"
 
-#include <cmocka.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <setjmp.h>
 #include <stdint.h>
+#include <cmocka.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,9 +19,9 @@
 
 #include "../../src/core/conf.h"
 #include "../../src/core/log.h"
+#include "capture.h"
 #include "../../src/core/phones.h"
 #include "../../src/core/result.h"
-#include "capture.h"
 #include "guarded.h"
 
 /* Every path here is a short name under a mkdtemp directory in /tmp. */
