@@ -160,37 +160,3 @@ session_probe(struct provider_session *s, const struct bv_provider_info *p,
 		return BV_CONFIG;
 	return ops->probe(&s->ctx, said, saidsz, out);
 }
-
-static enum bv_result
-port_send(void *arg, const struct bv_provider_info *p, enum bv_channel channel,
-	  const char *dest, struct bv_outcome *out)
-{
-	return session_send(arg, p, channel, dest, out);
-}
-
-static enum bv_result
-port_check(void *arg, const struct bv_provider_info *p, const char *code,
-	   struct bv_proof *proof, struct bv_outcome *out)
-{
-	return session_check(arg, p, code, proof, out);
-}
-
-static enum bv_result
-port_validate(void *arg, const struct bv_provider_info *p, const char *dest,
-	      const char *token, bool consume, struct bv_outcome *out)
-{
-	return session_validate(arg, p, dest, token, consume, out);
-}
-
-struct bv_port
-session_port(struct provider_session *s)
-{
-	struct bv_port port = {
-	    .send = port_send,
-	    .check = port_check,
-	    .validate = port_validate,
-	    .arg = s,
-	};
-
-	return port;
-}

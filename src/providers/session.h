@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../engine/engine.h"
+#include "../core/channel.h"
 #include "provider.h"
 
 struct provider_session {
@@ -54,7 +54,7 @@ const struct bv_provider *session_select(struct provider_session *s,
 enum bv_result session_target(struct provider_session *s,
 			      enum bv_channel channel, const char *dest);
 
-/* The provider operations on s, as the engine's port takes them. */
+/* The provider operations on s. */
 enum bv_result session_send(struct provider_session *s,
 			    const struct bv_provider_info *p,
 			    enum bv_channel channel, const char *dest,
@@ -71,8 +71,5 @@ enum bv_result session_validate(struct provider_session *s,
 enum bv_result session_probe(struct provider_session *s,
 			     const struct bv_provider_info *p, char *said,
 			     size_t saidsz, struct bv_outcome *out);
-
-/* The engine's port onto s: provider operations in this process. */
-struct bv_port session_port(struct provider_session *s);
 
 #endif /* BV_PROVIDER_SESSION_H */
