@@ -51,6 +51,13 @@ matches(char *const *patterns, const char *name, bool negated)
 	return false;
 }
 
+/* A pattern without fnmatch's special characters names one group. */
+static bool
+is_literal(const char *pattern)
+{
+	return strpbrk(pattern, "*?[\\") == NULL;
+}
+
 static bool
 has_positive(char *const *patterns)
 {
@@ -216,10 +223,13 @@ match_groups(char *const *patterns, const char *user, const gid_t *gids,
 	return rc;
 }
 
-/* Is user (primary gid) a member of the group called name? */
+/*
+ * The group called name: *found when it exists, then its gid, and
+ * *member when its member list names user or it is user's primary group.
+ */
 static enum bv_result
-named_member(const char *name, const char *user, gid_t primary,
-	     const struct bv_log *log, bool *member)
+named_group(const char *name, const char *user, gid_t primary,
+	    const struct bv_log *log, bool *found, gid_t *gid, bool *member)
 {
 	struct entry_buf b = {NULL, 0};
 	struct group gr, *res = NULL;
@@ -228,7 +238,7 @@ named_member(const char *name, const char *user, gid_t primary,
 	size_t i;
 	int err;
 
-	*member = false;
+	*found = *member = false;
 	if (!grow(&b))
 		goto out;
 	err = getgrnam_r(name, &gr, b.p, b.size, &res);
@@ -243,13 +253,28 @@ named_member(const char *name, const char *user, gid_t primary,
 		rc = BV_INTERNAL;
 		goto out;
 	}
-	for (i = 0; res != NULL && gr.gr_mem[i] != NULL && !*member; i++)
-		*member = strcmp(gr.gr_mem[i], user) == 0;
-	*member = *member || (res != NULL && gr.gr_gid == primary);
 	rc = BV_OK;
+	if (res == NULL)
+		goto out;
+	*found = true;
+	*gid = gr.gr_gid;
+	for (i = 0; gr.gr_mem[i] != NULL && !*member; i++)
+		*member = strcmp(gr.gr_mem[i], user) == 0;
+	*member = *member || gr.gr_gid == primary;
 out:
 	free(b.p);
 	return rc;
+}
+
+/* Is user (primary gid) a member of the group called name? */
+static enum bv_result
+named_member(const char *name, const char *user, gid_t primary,
+	     const struct bv_log *log, bool *member)
+{
+	bool found;
+	gid_t gid;
+
+	return named_group(name, user, primary, log, &found, &gid, member);
 }
 
 /*
@@ -268,10 +293,95 @@ literal_member(char *const *patterns, const char *user, gid_t primary,
 
 	*member = false;
 	for (i = 0; patterns[i] != NULL && rc == BV_OK && !*member; i++)
-		if (patterns[i][0] != '!' &&
-		    strpbrk(patterns[i], "*?[\\") == NULL)
+		if (patterns[i][0] != '!' && is_literal(patterns[i]))
 			rc = named_member(patterns[i], user, primary, log,
 					  member);
+	return rc;
+}
+
+/* Does any pattern need fnmatch, rather than name one group? */
+static bool
+has_wildcard(char *const *patterns)
+{
+	size_t i;
+
+	for (i = 0; patterns[i] != NULL; i++)
+		if (!is_literal(patterns[i]))
+			return true;
+	return false;
+}
+
+static bool
+gid_listed(const gid_t *gids, int ngids, gid_t gid)
+{
+	int i;
+
+	for (i = 0; i < ngids; i++)
+		if (gids[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * Patterns that each name one group: each is looked up by its name, and
+ * the user's whole group list is read only when a member list left the
+ * answer open.  A member list is not the whole truth (directories may
+ * leave members out of it, or nest groups): a user it does not name is
+ * looked for in their group list before being skipped.  Their other
+ * groups are never looked up one by one.
+ */
+static enum bv_result
+literal_applies(char *const *patterns, const char *user, gid_t primary,
+		const struct bv_log *log, bool *applies)
+{
+	size_t i, n = 0, nopen = 0;
+	gid_t *open_gid = NULL, *gids = NULL;
+	bool *open_neg = NULL, want = false, excluded = false, found, member;
+	enum bv_result rc = BV_NOMEM;
+	int ngids = 0;
+
+	while (patterns[n] != NULL)
+		n++;
+	open_gid = calloc(n, sizeof(*open_gid));
+	open_neg = calloc(n, sizeof(*open_neg));
+	if (open_gid == NULL || open_neg == NULL)
+		goto out;
+	rc = BV_OK;
+	for (i = 0; i < n && rc == BV_OK; i++) {
+		bool neg = patterns[i][0] == '!';
+
+		rc = named_group(neg ? patterns[i] + 1 : patterns[i], user,
+				 primary, log, &found, &open_gid[nopen],
+				 &member);
+		if (rc != BV_OK || !found)
+			continue;
+		if (member && neg)
+			excluded = true;
+		else if (member)
+			want = true;
+		else
+			open_neg[nopen++] = neg;
+	}
+	/* Excluded, or wanted with no exclusion left to check: decided. */
+	for (i = 0; i < nopen && rc == BV_OK && !excluded; i++)
+		if (open_neg[i] || !want)
+			break;
+	if (rc == BV_OK && !excluded && i < nopen) {
+		rc = user_gids(user, primary, log, &gids, &ngids);
+		for (i = 0; i < nopen && rc == BV_OK; i++) {
+			if (!gid_listed(gids, ngids, open_gid[i]))
+				continue;
+			if (open_neg[i])
+				excluded = true;
+			else
+				want = true;
+		}
+	}
+	*applies = (want || !has_positive(patterns)) && !excluded;
+out:
+	free(open_gid);
+	free(open_neg);
+	free(gids);
 	return rc;
 }
 
@@ -294,6 +404,12 @@ groups_user_applies(char *const *patterns, const char *user,
 	/* No such user: in no group, so not ours to ask. */
 	if (rc != BV_OK || !found)
 		goto out;
+	if (!has_wildcard(patterns)) {
+		rc = literal_applies(patterns, user, pw.pw_gid, log, applies);
+		if (rc != BV_OK)
+			*applies = false;
+		goto out;
+	}
 	rc = user_gids(user, pw.pw_gid, log, &gids, &ngids);
 	if (rc == BV_OK)
 		rc = match_groups(patterns, user, gids, ngids, log, &want,

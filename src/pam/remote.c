@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -33,6 +34,10 @@
 #define REMOTE_SLACK_S 10
 /* How long a helper that was told to go may take to exit. */
 #define REMOTE_EXIT_MS 2000
+/* Without a pidfd, how often we look whether the helper exited; with
+   one, how often we look for a stop (a pidfd tells only of an exit). */
+#define REMOTE_POLL_MS 5
+#define REMOTE_STOP_POLL_MS 50
 /* Descriptors in the child are moved above this before 0-2 are set,
    whatever the caller left open or closed. */
 #define CHILD_HIGH_FD 10
@@ -62,6 +67,62 @@ exec_helper(int exe, int sock)
 }
 
 /*
+ * A descriptor that becomes readable the moment our child pid exits
+ * (pidfd_open(2), Linux 5.3), or -1 where the kernel has none: then we
+ * look every REMOTE_POLL_MS, and a login pays up to that much for
+ * nothing at its end.
+ */
+static int
+open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	long fd = syscall(SYS_pidfd_open, pid, 0);
+
+	return fd >= 0 ? (int)fd : -1;
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
+/*
+ * Wait at most ms for our own child pid to exit (or, with WUNTRACED in
+ * options, stop).  waitpid's answer: pid (status set), 0 when it was
+ * still running at the deadline, -1 with errno.
+ */
+static pid_t
+wait_child(pid_t pid, long ms, int options, int *status)
+{
+	long until = proto_now_ms() + ms, left;
+	struct pollfd pfd = {.fd = open_pidfd(pid), .events = POLLIN};
+	int saved;
+	pid_t w;
+
+	for (;;) {
+		w = waitpid(pid, status, WNOHANG | options);
+		if (w < 0 && errno == EINTR)
+			continue;
+		left = until - proto_now_ms();
+		if (w != 0 || left <= 0)
+			break;
+		if (pfd.fd >= 0)
+			poll(&pfd, 1,
+			     (int)(left < REMOTE_STOP_POLL_MS
+				       ? left
+				       : REMOTE_STOP_POLL_MS));
+		else
+			poll(NULL, 0,
+			     (int)(left < REMOTE_POLL_MS ? left
+							 : REMOTE_POLL_MS));
+	}
+	saved = errno;
+	if (pfd.fd >= 0)
+		close(pfd.fd);
+	errno = saved;
+	return w;
+}
+
+/*
  * Why the helper went away, for the log line.  A helper whose socket
  * closed is exiting: it may take a moment to become a zombie.  One that
  * merely missed the deadline is not waited for.
@@ -70,7 +131,6 @@ static void
 describe_exit(struct auth_state *st, bool closed, char *out, size_t outsz)
 {
 	struct remote *r = &st->remote;
-	long until = proto_now_ms() + (closed ? REMOTE_EXIT_MS : 0);
 	int status = 0;
 	pid_t w;
 
@@ -79,14 +139,7 @@ describe_exit(struct auth_state *st, bool closed, char *out, size_t outsz)
 	   for a whole process group of the host's. */
 	if (r->pid <= 0)
 		return;
-	for (;;) {
-		w = waitpid(r->pid, &status, WNOHANG | WUNTRACED);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w != 0 || proto_now_ms() >= until)
-			break;
-		poll(NULL, 0, 5);
-	}
+	w = wait_child(r->pid, closed ? REMOTE_EXIT_MS : 0, WUNTRACED, &status);
 	if (w < 0 && errno == ECHILD) {
 		/* Reaped by someone else: its pid may be reused already. */
 		snprintf(out, outsz, "; reaped by another waiter");
@@ -436,19 +489,13 @@ remote_port(struct auth_state *st)
 static void
 reap(struct remote *r)
 {
-	long deadline = proto_now_ms() + REMOTE_EXIT_MS;
 	int status;
 	pid_t w;
 
-	for (;;) {
-		w = waitpid(r->pid, &status, WNOHANG);
-		if (w == r->pid || (w < 0 && errno != EINTR))
-			return;
-		if (proto_now_ms() >= deadline)
-			break;
-		/* The helper exits as soon as it reads end of file. */
-		poll(NULL, 0, 5);
-	}
+	/* The helper exits as soon as it reads end of file. */
+	w = wait_child(r->pid, REMOTE_EXIT_MS, 0, &status);
+	if (w != 0)
+		return; /* reaped, or not ours to wait for any more */
 	kill(r->pid, SIGKILL);
 	do
 		w = waitpid(r->pid, &status, 0);

@@ -59,7 +59,8 @@ static struct {
 	/* Seen. */
 	size_t pw_maxbuf;
 	size_t gr_maxbuf;
-	int gr_calls;
+	int gr_calls; /* getgrgid_r */
+	int gl_calls; /* getgrouplist */
 } fake;
 
 int __wrap_getpwnam_r(const char *name, struct passwd *pwd, char *buf,
@@ -110,6 +111,7 @@ __wrap_getgrouplist(const char *user, gid_t group, gid_t *groups, int *ngroups)
 {
 	(void)user;
 	(void)group;
+	fake.gl_calls++;
 	if (fake.gl_fail)
 		return -1; /* and *ngroups left as it was */
 	if (*ngroups < fake.ngids) {
@@ -164,10 +166,14 @@ __wrap_getgrnam_r(const char *name, struct group *grp, char *buf, size_t buflen,
 
 		if (strcmp(g->name, name) != 0)
 			continue;
-		if (g->nam_err != 0)
-			return g->nam_err;
+		if (buflen > fake.gr_maxbuf)
+			fake.gr_maxbuf = buflen;
+		/* The same entry read by name fails as by gid, unless the
+		   case says otherwise (nam_err). */
+		if (g->nam_err != 0 || g->err != 0)
+			return g->nam_err != 0 ? g->nam_err : g->err;
 		n = strlen(g->name) + 1;
-		if (buflen < n)
+		if (buflen < g->need || buflen < n)
 			return ERANGE;
 		memset(grp, 0, sizeof(*grp));
 		memcpy(buf, g->name, n);
@@ -277,7 +283,8 @@ applies_captured(struct state *st, char *const *patterns, const char *user,
    literals. */
 static char p_staff[] = "staff", p_wheel[] = "wheel", p_big[] = "biggroup",
 	    p_not_staff[] = "!staff", p_not_big[] = "!biggroup",
-	    p_late[] = "late";
+	    p_late[] = "late", p_st_any[] = "st*", p_not_big_any[] = "!big*",
+	    p_big_any[] = "big*";
 #define PATTERNS(...) ((char *const[]){__VA_ARGS__, NULL})
 
 /* ------------------------------------------------------------------ */
@@ -316,6 +323,13 @@ test_group_erange_then_found(void **state)
 	assert_true(applies);
 	assert_true(fake.gr_maxbuf >= 13 * 1024);
 	assert_string_equal(st->captured, "");
+	/* By gid too (a wildcard pattern reads each group of the user). */
+	fake.gr_maxbuf = 0;
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_big_any), "alice", &applies),
+	    BV_OK);
+	assert_true(applies);
+	assert_true(fake.gr_maxbuf >= 13 * 1024);
 	/* The same for an exclusion: the big group is seen, and excludes. */
 	assert_int_equal(applies_captured(st, PATTERNS(p_staff, p_not_big),
 					  "alice", &applies),
@@ -338,11 +352,18 @@ test_group_erange_forever(void **state)
 	assert_int_equal(fake.gr_maxbuf, 1024 * 1024);
 	assert_non_null(strstr(st->captured,
 			       "user=alice: cannot read group "
+			       "biggroup: larger than 1048576 bytes"));
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_big_any), "alice", &applies),
+	    BV_INTERNAL);
+	assert_non_null(strstr(st->captured,
+			       "user=alice: cannot read group "
 			       "4242: larger than 1048576 bytes"));
 }
 
-/* An NSS error on any group denies, even when another group matched:
-   the unread one could have been excluded. */
+/* An NSS error on a group the patterns need denies, even when another
+   group matched: the unread one could have been excluded.  A wildcard
+   reads every group of the user, so an error on any of them denies. */
 static void
 test_group_error_denies(void **state)
 {
@@ -355,11 +376,80 @@ test_group_error_denies(void **state)
 	    BV_INTERNAL);
 	assert_false(applies);
 	assert_non_null(strstr(st->captured, "user=alice: cannot read group "
-					     "4242: Input/output error"));
+					     "biggroup: Input/output error"));
 	assert_int_equal(applies_captured(st, PATTERNS(p_staff, p_not_big),
 					  "alice", &applies),
 			 BV_INTERNAL);
 	assert_false(applies);
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_st_any), "alice", &applies),
+	    BV_INTERNAL);
+	assert_false(applies);
+	assert_non_null(strstr(st->captured, "user=alice: cannot read group "
+					     "4242: Input/output error"));
+}
+
+/* Group names only: each named group is read by its name, never the
+   user's other groups; the group list only when a member list left the
+   answer open. */
+static void
+test_literal_reads_only_named(void **state)
+{
+	struct state *st = *state;
+	bool applies = false;
+
+	/* staff lists alice: decided by its member list alone. */
+	fake.groups[1].member = "alice";
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_staff), "alice", &applies), BV_OK);
+	assert_true(applies);
+	assert_int_equal(fake.gr_calls, 0);
+	assert_int_equal(fake.gl_calls, 0);
+	/* Excluded by a member list: decided too. */
+	assert_int_equal(applies_captured(st, PATTERNS(p_wheel, p_not_staff),
+					  "alice", &applies),
+			 BV_OK);
+	assert_false(applies);
+	assert_int_equal(fake.gl_calls, 0);
+	/* Wanted, but an exclusion is still open: the list is read. */
+	add_group(4242, "biggroup", 0, 0);
+	assert_int_equal(applies_captured(st, PATTERNS(p_staff, p_not_big),
+					  "alice", &applies),
+			 BV_OK);
+	assert_false(applies);
+	assert_int_equal(fake.gl_calls, 1);
+	/* Not named by a member list: the list decides (a directory may
+	   leave members out); still no group read by gid. */
+	fake.groups[1].member = NULL;
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_staff), "alice", &applies), BV_OK);
+	assert_true(applies);
+	assert_int_equal(fake.gl_calls, 2);
+	assert_int_equal(fake.gr_calls, 0);
+	/* No such group: nobody is in it. */
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_wheel), "alice", &applies), BV_OK);
+	assert_false(applies);
+	assert_string_equal(st->captured, "");
+}
+
+/* Wildcards: the user's groups by gid, and exclusions by wildcard. */
+static void
+test_wildcards(void **state)
+{
+	struct state *st = *state;
+	bool applies = false;
+
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_st_any), "alice", &applies), BV_OK);
+	assert_true(applies);
+	assert_true(fake.gr_calls > 0);
+	add_group(4242, "biggroup", 0, 0);
+	assert_int_equal(applies_captured(st, PATTERNS(p_staff, p_not_big_any),
+					  "alice", &applies),
+			 BV_OK);
+	assert_false(applies);
+	assert_string_equal(st->captured, "");
 }
 
 /* A gid with no entry at all is no error: skipped. */
@@ -562,6 +652,8 @@ main(void)
 	    T(test_group_erange_then_found),
 	    T(test_group_erange_forever),
 	    T(test_group_error_denies),
+	    T(test_literal_reads_only_named),
+	    T(test_wildcards),
 	    T(test_group_without_entry_skipped),
 	    T(test_passwd_erange_then_found),
 	    T(test_passwd_error_denies),
