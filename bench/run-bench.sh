@@ -9,7 +9,8 @@
 # phones file, the store directories and the PAM service files in a
 # scratch directory, and runs bench_auth under pam_wrapper: it prints a
 # table of mean and median microseconds per login beside their floors
-# (pam_permit; a bare libcurl client making the same requests; crypt_r).
+# (pam_permit; a bare libcurl client making the same requests, as a
+# program and alone; a libcurl program's start), with the goals.
 # Nothing outside the scratch directory is touched (bench_auth removes the
 # /tmp/pam.X copies pam_wrapper makes); the mock is stopped by its PID and
 # the directory removed on exit.  A run takes about a minute.  The exit code is
@@ -38,8 +39,8 @@ project_id=proj_bench
 phone=+14155550123
 code=246810
 user=bvbench
-# Outside the skip configuration's groups: any user is (the group does not
-# exist); a real account makes the module look its groups up, as on a host.
+# A real account outside the skip configuration's group, so that the
+# module looks its groups up as on a host.
 skip_user=nobody
 getent passwd "$skip_user" >/dev/null 2>&1 || skip_user=root
 
@@ -55,8 +56,12 @@ if [ -z "${BV_BENCH:-}" ] || [ -z "${BV_MODULE:-}" ]; then
 	${MAKE:-make} -C "$builddir" bench >&2 || fail "make bench failed"
 fi
 bench=${BV_BENCH:-$builddir/bench/bench_auth}
+bare=${BV_BENCH_BARE:-$builddir/bench/bare_client}
+helper=$builddir/baxverify-helper
 module=${BV_MODULE:-$builddir/.libs/pam_baxverify.so}
 [ -x "$bench" ] || fail "$bench not built (no \"bench\" target in Makefile.am?)"
+[ -x "$bare" ] || fail "$bare not built"
+[ -x "$helper" ] || fail "$helper not built"
 [ -f "$module" ] || fail "$module not built"
 case $module in /*) ;; *) module=$(pwd)/$module ;; esac
 
@@ -92,8 +97,20 @@ conf() {
 		limits.max_sends_per_hour=0 "$@"
 }
 conf bax baxverify store-bax
-conf skip baxverify store-bax 'groups=["bv-bench-no-such-group"]'
 conf local local store-local
+
+# The skipped user's configuration: the shipped, fully commented file as
+# an administrator starts from it, with "groups" naming a group that
+# exists (as a real one does) and that the skip user is not in.
+skip_gid=$(id -g "$skip_user")
+skip_group=$(getent group | awk -F: -v u="$skip_user" -v g="$skip_gid" \
+	'$3 != g && ("," $4 ",") !~ ("," u ",") { print $1; exit }')
+[ -n "$skip_group" ] || fail "no group found that $skip_user is not in"
+sed "s/^groups = \[\];/groups = [\"$skip_group\"];/" \
+	"$srcdir/conf/baxverify.conf" >"$dir/skip.conf"
+grep -q "^groups = \[\"$skip_group\"\];" "$dir/skip.conf" ||
+	fail "conf/baxverify.conf has no \"groups = [];\" line to change"
+chmod 600 "$dir/skip.conf"
 
 # --- PAM service files ----------------------------------------------------
 
@@ -110,17 +127,6 @@ echo "auth required $module conf=$dir/bax.conf" >"$dir/pam.d/bench_bax"
 echo "auth required $module conf=$dir/local.conf" >"$dir/pam.d/bench_local"
 bv_write_other_service "$dir/pam.d"
 
-# The module's libraries that sshd links too (for the sshd-like skip row):
-# a login in sshd finds these loaded already.
-host_libs=
-if [ -x /usr/sbin/sshd ] && command -v ldd >/dev/null 2>&1; then
-	ldd /usr/sbin/sshd 2>/dev/null | awk '$2 == "=>" { print $1 }' |
-		sort -u >"$dir/sshd.libs" || :
-	host_libs=$(ldd "$module" 2>/dev/null |
-		awk '$2 == "=>" { print $1 }' | sort -u |
-		comm -12 - "$dir/sshd.libs" | tr '\n' ' ')
-fi
-
 # --- run ------------------------------------------------------------------
 
 rc=0
@@ -128,7 +134,8 @@ env BV_BENCH_MOCK_URL="$mock_url" BV_BENCH_CA="$dir/pki/ca.pem" \
 	BV_BENCH_API_KEY="$api_key" BV_BENCH_PROJECT_ID="$project_id" \
 	BV_BENCH_PHONE="$phone" BV_BENCH_CODE="$code" \
 	BV_BENCH_USER="$user" BV_BENCH_SKIP_USER="$skip_user" \
-	BV_BENCH_OUTBOX="$dir/outbox" BV_BENCH_HOST_LIBS="$host_libs" \
+	BV_BENCH_OUTBOX="$dir/outbox" BV_BENCH_BARE="$bare" \
+	BV_BENCH_HELPER="$helper" \
 	LD_PRELOAD="$pam_wrapper_lib" PAM_WRAPPER=1 \
 	PAM_WRAPPER_SERVICE_DIR="$dir/pam.d" \
 	"$bench" "$@" || rc=$?

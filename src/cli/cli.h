@@ -34,7 +34,7 @@ struct cli {
 	const char *conf_path; /* --conf, or BV_DEFAULT_CONF */
 	struct bv_config cfg;  /* loaded by cli_load_config */
 	bool loaded;
-	struct bv_log log; /* pamh NULL: core code logs to stderr */
+	struct bv_log log; /* no sink: core code logs to stderr */
 	/* The listed providers in process (check, stats, logs), opened on
 	   first use: one HTTP client for the run. */
 	struct provider_session session;

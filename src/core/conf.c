@@ -467,6 +467,46 @@ fill_string_defaults(struct bv_config *cfg)
 	return BV_OK;
 }
 
+/*
+ * Take the comments out of text, in place, before libconfig sees it:
+ * the shipped file is mostly comments, and libconfig's scanner spends
+ * more on them than the rest of a skipped user's login costs.  Each
+ * newline stays (libconfig's line numbers in error messages stay
+ * right), strings are copied untouched (escapes and all; they may span
+ * lines), and so are block comments, which are rare and may hide a '#'.
+ */
+static void
+drop_line_comments(char *text)
+{
+	const char *in = text, *end;
+	char *out = text;
+	size_t n;
+
+	while (*in != '\0') {
+		if (*in == '"') {
+			*out++ = *in++;
+			while (*in != '\0' && *in != '"') {
+				if (*in == '\\' && in[1] != '\0')
+					*out++ = *in++;
+				*out++ = *in++;
+			}
+			if (*in == '"')
+				*out++ = *in++;
+		} else if (*in == '#' || (in[0] == '/' && in[1] == '/')) {
+			in += strcspn(in, "\n");
+		} else if (in[0] == '/' && in[1] == '*') {
+			end = strstr(in + 2, "*/");
+			n = end != NULL ? (size_t)(end + 2 - in) : strlen(in);
+			memmove(out, in, n);
+			out += n;
+			in += n;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+}
+
 static enum bv_result
 parse_file(struct loader *ld)
 {
@@ -495,6 +535,7 @@ parse_file(struct loader *ld)
 		rc = BV_CONFIG;
 		goto out;
 	}
+	drop_line_comments(text);
 	if (config_read_string(&lc, text) != CONFIG_TRUE) {
 		bv_log(log, LOG_ERR, "%s:%d: syntax error: %s", cfg->path,
 		       config_error_line(&lc), config_error_text(&lc));

@@ -1,11 +1,10 @@
 /*
- * log.c - log lines to syslog through PAM, or to stderr without PAM.
+ * log.c - log lines to the caller's sink, or to stderr.
  */
 #include "config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <security/pam_ext.h>
 
 #include "log.h"
 
@@ -22,8 +21,6 @@ bv_log(const struct bv_log *log, int prio, const char *fmt, ...)
 
 		vsnprintf(line, sizeof(line), fmt, ap);
 		log->sink(log->sink_arg, prio, line);
-	} else if (log != NULL && log->pamh != NULL) {
-		pam_vsyslog(log->pamh, prio, fmt, ap);
 	} else {
 		fputs("baxverify: ", stderr);
 		vfprintf(stderr, fmt, ap);

@@ -1,25 +1,24 @@
 /*
  * log.h - the one way core code and providers write a log line.
  *
- * Inside the module lines go to pam_vsyslog (which prefixes
- * "pam_baxverify(service:phase)"); in the CLI and unit tests, with no PAM
- * handle, they go to stderr.  Nothing here ever formats a secret: callers
- * pass only sanitised, non-secret text.
+ * Each line goes to the sink when there is one (the module's: syslog
+ * through PAM, which prefixes "pam_baxverify(service:phase)"; the
+ * helper's: up its socket to the module), else to stderr (the CLI, unit
+ * tests).  No PAM here, so that the helper and the CLI link none.  Nothing here
+ * ever formats a secret: callers pass only sanitised, non-secret text.
  */
 #ifndef BV_LOG_H
 #define BV_LOG_H
 
 #include <stdbool.h>
 #include <syslog.h>
-#include <security/pam_modules.h>
 
 /* Line length a sink is given at most. */
 #define BV_LOG_LINE_MAX 1024
 
 struct bv_log {
-	pam_handle_t *pamh; /* NULL: write to stderr (or the sink) */
-	bool debug;	    /* emit LOG_DEBUG lines */
-	/* The helper: each formatted line goes to the module instead. */
+	bool debug; /* emit LOG_DEBUG lines */
+	/* Where each formatted line goes; NULL: stderr. */
 	void (*sink)(void *arg, int prio, const char *line);
 	void *sink_arg;
 };

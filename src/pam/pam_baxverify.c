@@ -206,6 +206,14 @@ grace_key(struct auth_state *st)
 			   "terminal and remote host are too long for a key");
 }
 
+/* The module's log lines: syslog through PAM (its prefix names the
+   module, the service and the phase). */
+static void
+log_to_syslog(void *pamh, int prio, const char *line)
+{
+	pam_syslog(pamh, prio, "%s", line);
+}
+
 /* Arguments and config; the user and where they come from. */
 static enum bv_result
 begin(struct auth_state *st, pam_handle_t *pamh, int argc, const char **argv)
@@ -215,7 +223,8 @@ begin(struct auth_state *st, pam_handle_t *pamh, int argc, const char **argv)
 	enum bv_result rc;
 
 	st->pamh = pamh;
-	st->log.pamh = pamh;
+	st->log.sink = log_to_syslog;
+	st->log.sink_arg = pamh;
 	st->argc = argc;
 	st->argv = argv;
 	st->pam_rc = PAM_SUCCESS;

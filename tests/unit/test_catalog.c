@@ -284,7 +284,7 @@ teardown_loaded(void **state)
 static void
 load_text(struct loaded *l, const char *text)
 {
-	struct bv_log log = {.pamh = NULL};
+	struct bv_log log = {.debug = false};
 	size_t len = strlen(text);
 	int fd;
 

@@ -215,6 +215,20 @@ check_groups_list(const struct conf_state *st)
 	assert_null(c->groups[3]);
 }
 
+/* The comments taken out before parsing: nothing of a string is. */
+static void
+check_comment_chars_in_strings(const struct conf_state *st)
+{
+	const struct bv_config *c = &st->cfg;
+
+	assert_string_equal(c->prompt, "Code # not // a \"comment\": ");
+	assert_string_equal(c->phones_file, "/srv/a#b//c");
+	assert_non_null(c->groups);
+	assert_string_equal(c->groups[0], "#wheel");
+	assert_null(c->groups[1]);
+	assert_int_equal(c->max_tries, 4);
+}
+
 static void
 check_url_trimmed(const struct conf_state *st)
 {
@@ -600,6 +614,24 @@ static const struct conf_case cases[] = {
      .rc = BV_OK,
      .said = "",
      .check = check_groups_list},
+    {.what = "comments: '#' and '//' inside strings are not comments",
+     .text = "# a comment \"with a quote\n"
+	     "baxverify = { project_id = \"p\"; api_key = \"k\"; };  // too\n"
+	     "phones = { file = \"/srv/a#b//c\"; };  # trailing \" quote\n"
+	     "/* a block # comment\n   \" still */\n"
+	     "prompt = \"Code # not // a \\\"comment\\\": \";\n"
+	     "groups = [\"#wheel\"];\n"
+	     "   # indented\n"
+	     "max_tries = 4;\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_comment_chars_in_strings},
+    {.what = "comments: line numbers of errors stay right",
+     .text = "# one\n"
+	     "# two\n" BAX_MIN "  // four\n"
+	     "max_tries = ;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:5: syntax error: syntax error"},
     {.what = "api_url: a trailing slash dropped",
      .text = "baxverify = {\n"
 	     "  api_url = \"https://api.baxcloud.tech/v1/\";\n"

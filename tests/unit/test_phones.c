@@ -65,7 +65,6 @@ setup(void **state)
 	snprintf(st->errlog, sizeof(st->errlog), "%s/stderr", st->dir);
 	st->cfg.phones_file = st->file;
 	st->cfg.phones_gecos = false;
-	st->log.pamh = NULL;
 	st->log.debug = false;
 	*state = st;
 	return 0;

@@ -40,7 +40,7 @@ struct fixture {
 	char store[96];
 };
 
-static const struct bv_log quiet = {.pamh = NULL};
+static const struct bv_log quiet = {.debug = false};
 
 static int
 setup(void **state)
