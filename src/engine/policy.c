@@ -200,6 +200,7 @@ engine_succeeded(struct bv_engine *e)
 	struct store_txn txn;
 	time_t now = engine_now(e);
 	enum bv_result rc;
+	bool changed;
 	size_t i;
 
 	rc = open_record(e, &txn, now);
@@ -209,9 +210,12 @@ engine_succeeded(struct bv_engine *e)
 		rc = check_locked(e, &txn.rec, now);
 	if (rc != BV_OK)
 		goto out;
+	/* Nothing to write is the common case: no fsync for it. */
+	changed = txn.rec.failures != 0;
 	txn.rec.failures = 0;
 	if (e->cfg->remember > 0 && key != NULL &&
 	    strlen(key) < sizeof(slot->key)) {
+		changed = true;
 		for (i = 0; i < txn.rec.nremember && slot == NULL; i++)
 			if (strcmp(txn.rec.remember[i].key, key) == 0)
 				slot = &txn.rec.remember[i];
@@ -222,7 +226,8 @@ engine_succeeded(struct bv_engine *e)
 		snprintf(slot->key, sizeof(slot->key), "%s", key);
 		slot->until = now + e->cfg->remember;
 	}
-	rc = store_commit(&txn);
+	if (changed)
+		rc = store_commit(&txn);
 out:
 	store_close(&txn);
 	return rc;
