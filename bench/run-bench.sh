@@ -13,15 +13,19 @@
 # program and alone; a libcurl program's start), with the goals.
 # Nothing outside the scratch directory is touched (bench_auth removes the
 # /tmp/pam.X copies pam_wrapper makes); the mock is stopped by its PID and
-# the directory removed on exit.  A run takes about a minute.  The exit code is
-# bench_auth's: 0, or 1 when a check failed (connections per login, no
-# connection for a skipped user, identical requests), 99 on an error.
+# the directory removed on exit.  Then bench/bench_load runs the load rows
+# (a dead service, failover, 1,000 concurrent logins: see the end of this
+# file), about a minute and a half more.  The exit code is the worse of
+# the two programs': 0, or 1 when a check failed (connections per login,
+# no connection for a skipped user, identical requests; the load rows'
+# goals), 99 on an error.
 #
 # Environment (all optional):
 #   BV_BUILDDIR  the configured build tree (default: this script's ../)
 #   BV_MODULE    the built module (default: $BV_BUILDDIR/.libs/pam_baxverify.so)
 #   BV_BENCH     the built program; when both BV_MODULE and BV_BENCH are
 #                set, nothing is built
+#   BV_BENCH_LOAD  bench_load (default: $BV_BUILDDIR/bench/bench_load)
 #   MAKE         make program (default: make)
 
 set -eu
@@ -143,4 +147,138 @@ if [ "$rc" -eq 99 ]; then
 	echo "run-bench.sh: mock log:" >&2
 	tail -n 20 "$dir/mock.log" >&2
 fi
+
+# --- the load rows: bench_load --------------------------------------------
+#
+# A dead service, failover past a dead first provider, and 1,000 logins
+# of one user from 50 processes (see the top of bench/bench_load.c), with
+# mocks, configurations, stores and services of their own in $dir.  Not
+# under pam_wrapper: it reads $dir/pam.d itself (pam_start_confdir).
+# About a minute and a half; the sizes are fixed (not -n/-w).
+
+load_bench=${BV_BENCH_LOAD:-$builddir/bench/bench_load}
+[ -x "$load_bench" ] || fail "$load_bench not built (make bench)"
+bench_mock_url=$mock_url bench_mock_port=$mock_port
+
+# Two more mocks with limits no run reaches (per number: BaxVerify sends
+# and attempts at one code, Tryvox starts): "load", healthy, and "dead",
+# whose BaxVerify send bench_load makes hang (accept, read the request,
+# never answer).
+bv_spawn_mock load --cert "$dir/pki/server.pem" --key "$dir/pki/server.key" \
+	--send-limit 1000000 --send-window 1 --max-attempts 1000000 \
+	--tryvox-start-limit 1000000 --tryvox-start-window 1
+bv_spawn_mock dead --cert "$dir/pki/server.pem" --key "$dir/pki/server.key"
+
+# A first provider whose connect never completes: a listening socket with
+# a backlog of 0 whose accept queue is filled by one connection of its
+# own and never accepted, so the kernel drops every later SYN (counted in
+# TcpExt ListenOverflows) and the client waits for its connect_timeout.
+# Stopped by its PID on exit, with the mocks (bv_cleanup).
+load_hole_py='
+import os, signal, socket, sys
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(0)
+held = []
+while True:
+    c = socket.socket()
+    c.settimeout(0.5)
+    try:
+        c.connect(s.getsockname())
+    except socket.timeout:
+        c.close()
+        break
+    held.append(c)
+    if len(held) > 8:
+        sys.exit("the accept queue never filled")
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.replace(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    signal.pause()
+'
+"${bv_python:-python3}" -c "$load_hole_py" "$dir/hole.port" \
+	>"$dir/hole.log" 2>&1 &
+bv_pid_hole=$!
+bv_pids="$bv_pids $bv_pid_hole"
+
+bv_wait_mock load
+load_url=$mock_url
+bv_wait_mock dead
+dead_url=$mock_url
+bv_wait_mock hole "never-accepting listener"
+hole_port=$mock_port
+mock_url=$bench_mock_url mock_port=$bench_mock_port
+
+# Row 1: http.timeout (= connect_timeout); row 2: connect_timeout, the
+# bound, and a longer http.timeout.
+load_timeout=2
+load_connect_timeout=2
+load_failover_timeout=5
+
+# load_conf NAME STORE [SETTING...]: $dir/NAME.conf (bv_write_conf), with
+# the store $dir/STORE (made here, mode 0700) and no send limit.
+load_conf() {
+	load_name=$1 load_store=$2
+	shift 2
+	mkdir -m 700 "$dir/$load_store"
+	bv_write_conf "$dir/$load_name.conf" "store.dir=$dir/$load_store" \
+		"helper=$builddir/baxverify-helper" \
+		limits.max_sends_per_hour=0 "$@"
+}
+load_conf load-dead store-dead "baxverify.api_url=$dead_url/v1" \
+	"http.connect_timeout=$load_timeout" "http.timeout=$load_timeout"
+# Tryvox on the healthy mock: alone (row 2's floor), and second after a
+# BaxVerify that cannot be reached.
+load_conf load-secondary store-secondary provider=tryvox \
+	"tryvox.api_url=$load_url" "tryvox.api_key=$bv_tryvox_key" \
+	"tryvox.tenant_id=$bv_tenant_id" \
+	"http.connect_timeout=$load_connect_timeout" \
+	"http.timeout=$load_failover_timeout"
+load_conf load-failover store-failover 'provider=["baxverify", "tryvox"]' \
+	"baxverify.api_url=https://127.0.0.1:$hole_port/v1" \
+	"tryvox.api_url=$load_url" "tryvox.api_key=$bv_tryvox_key" \
+	"tryvox.tenant_id=$bv_tenant_id" \
+	"http.connect_timeout=$load_connect_timeout" \
+	"http.timeout=$load_failover_timeout"
+# Row 3: every wrong code counted (deny > 0), and no lockout before the
+# 1,000th; one wrong answer and one code per login.  The floor's store
+# is another, so that only the concurrent logins reach the counter.
+for load_store in store-conc store-conc-floor; do
+	load_conf "load-${load_store#store-}" "$load_store" \
+		"baxverify.api_url=$load_url/v1" limits.deny=1000 \
+		max_tries=1 max_sends=1
+done
+
+# load_service NAME CONF [ARGUMENT]: $dir/pam.d/NAME, the module alone,
+# so that pam_authenticate returns exactly what it said.
+load_service() {
+	echo "auth required $module conf=$dir/$2.conf${3:+ $3}" \
+		>"$dir/pam.d/$1"
+}
+load_service load_dead load-dead
+load_service load_dead_safe load-dead failmode=safe
+load_service load_secondary load-secondary
+load_service load_failover load-failover
+load_service load_conc load-conc
+load_service load_conc_floor load-conc-floor
+
+load_rc=0
+env BV_LOAD_MOCK_URL="$load_url" BV_LOAD_DEAD_URL="$dead_url" \
+	BV_LOAD_HOLE_URL="https://127.0.0.1:$hole_port/v1/auth/sms/send" \
+	BV_LOAD_CA="$dir/pki/ca.pem" BV_LOAD_USER="$user" \
+	BV_LOAD_CODE="$code" BV_LOAD_TIMEOUT="$load_timeout" \
+	BV_LOAD_CONNECT_TIMEOUT="$load_connect_timeout" \
+	BV_LOAD_FAILOVER_TIMEOUT="$load_failover_timeout" \
+	BV_LOAD_CONC_STORE="$dir/store-conc" BV_LOAD_PAM_DIR="$dir/pam.d" \
+	"$load_bench" || load_rc=$?
+if [ "$load_rc" -eq 99 ]; then
+	for load_name in load dead; do
+		echo "run-bench.sh: $load_name mock log:" >&2
+		tail -n 20 "$dir/$load_name.log" >&2
+	done
+fi
+# Both programs' verdicts: an error (99) over a failed check (1) over 0.
+[ "$load_rc" -le "$rc" ] || rc=$load_rc
 exit "$rc"
