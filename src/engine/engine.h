@@ -58,6 +58,11 @@ struct bv_port {
 	enum bv_result (*validate)(void *arg, const struct bv_provider_info *p,
 				   const char *dest, const char *token,
 				   bool consume, struct bv_outcome *out);
+	/* Does code match hash, a recovery code's crypt(3) hash?  BV_OK
+	   with *match set.  The memory-hard hash runs there (the helper),
+	   not in the host process. */
+	enum bv_result (*match_hash)(void *arg, const char *code,
+				     const char *hash, bool *match);
 	void *arg;
 };
 

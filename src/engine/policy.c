@@ -262,10 +262,13 @@ engine_use_recovery(struct bv_engine *e, const char *digits, bool *used)
 		rc = check_locked(e, &txn.rec, engine_now(e));
 	if (rc != BV_OK)
 		goto out;
-	for (i = 0; i < txn.rec.nrecovery && !*used; i++)
-		*used = store_hash_matches(digits, txn.rec.recovery[i]);
-	if (!*used)
+	for (i = 0; i < txn.rec.nrecovery && !*used && rc == BV_OK; i++)
+		rc = e->port.match_hash(e->port.arg, digits,
+					txn.rec.recovery[i], used);
+	if (rc != BV_OK || !*used) {
+		*used = false;
 		goto out;
+	}
 	/* Single use: the matching hash (at i - 1) leaves the record. */
 	memmove(txn.rec.recovery[i - 1], txn.rec.recovery[i],
 		STORE_HASH_MAX * (txn.rec.nrecovery - i));

@@ -31,6 +31,7 @@
 #include "../core/wipe.h"
 #include "../providers/catalog.h"
 #include "../providers/session.h"
+#include "../store/store.h"
 
 /* The socket to the module. */
 #define SOCK_FD 0
@@ -142,6 +143,16 @@ do_validate(struct helper *h, const struct proto_msg *m, struct bv_outcome *out)
 				strcmp(proto_get(m, 3), "1") == 0, out);
 }
 
+/* A recovery code against its crypt(3) hash: OK when it matches. */
+static enum bv_result
+do_match(const struct proto_msg *m, struct bv_outcome *out)
+{
+	out->action = "recovery";
+	return store_hash_matches(proto_get(m, 0), proto_get(m, 1))
+		   ? BV_OK
+		   : BV_WRONG_CODE;
+}
+
 /*
  * Milliseconds this process has spent runnable but not running (the
  * second field of /proc/self/schedstat), or -1.
@@ -249,6 +260,9 @@ serve(struct helper *h, const struct proto_msg *m)
 		break;
 	case PROTO_VALIDATE:
 		rc = do_validate(h, m, &out);
+		break;
+	case PROTO_MATCH:
+		rc = do_match(m, &out);
 		break;
 	default:
 		return BV_INTERNAL;

@@ -12,6 +12,8 @@
  *   SEND provider channel dest           REPLY result status code message
  *   CHECK provider code                        help_url detail action
  *   VALIDATE provider dest token consume       attempts_left token expires
+ *   MATCH code hash  (a recovery code against its crypt(3) hash:
+ *                     REPLY result OK when it matches, WRONG_CODE not)
  * Every request gets exactly one REPLY; the helper exits at end of file.
  */
 #ifndef BV_PROTO_H
@@ -23,7 +25,7 @@
 #include "../core/result.h"
 
 /* Changes whenever a message's meaning changes. */
-#define PROTO_VERSION "baxverify-helper 1"
+#define PROTO_VERSION "baxverify-helper 2"
 #define PROTO_MAX_FRAME (64 * 1024)
 #define PROTO_MAX_FIELDS 48
 
@@ -32,6 +34,7 @@ enum proto_type {
 	PROTO_SEND = 'S',
 	PROTO_CHECK = 'C',
 	PROTO_VALIDATE = 'V',
+	PROTO_MATCH = 'M',
 	PROTO_LOG = 'L',
 	PROTO_REPLY = 'R'
 };

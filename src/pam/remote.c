@@ -472,6 +472,28 @@ port_validate(void *arg, const struct bv_provider_info *p, const char *dest,
 	return request(st, consume ? "consume" : "validate", &m, out, NULL);
 }
 
+/* A recovery code against its hash: yescrypt is the helper's work. */
+static enum bv_result
+port_match_hash(void *arg, const char *code, const char *hash, bool *match)
+{
+	struct auth_state *st = arg;
+	struct bv_outcome out = {.attempts_left = -1};
+	struct proto_msg m;
+	enum bv_result rc = remote_start(st, st->remote.user);
+
+	*match = false;
+	if (rc != BV_OK)
+		return rc;
+	proto_init(&m, PROTO_MATCH);
+	if (!proto_add(&m, code) || !proto_add(&m, hash)) {
+		proto_clear(&m);
+		return BV_NOMEM;
+	}
+	rc = request(st, "recovery", &m, &out, NULL);
+	*match = rc == BV_OK;
+	return rc == BV_WRONG_CODE ? BV_OK : rc;
+}
+
 struct bv_port
 remote_port(struct auth_state *st)
 {
@@ -479,6 +501,7 @@ remote_port(struct auth_state *st)
 	    .send = port_send,
 	    .check = port_check,
 	    .validate = port_validate,
+	    .match_hash = port_match_hash,
 	    .arg = st,
 	};
 

@@ -6,7 +6,6 @@
  */
 #include "config.h"
 
-#include <crypt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,45 +74,4 @@ store_prune(struct store_record *rec, time_t now)
 		rec->locked_until = 0;
 		rec->failures = 0;
 	}
-}
-
-enum bv_result
-store_hash(const char *secret, char *out)
-{
-	struct crypt_data *cd;
-	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-	enum bv_result rc = BV_CONFIG;
-	const char *h;
-
-	/* NULL prefix: the system's preferred method, entropy from the OS. */
-	if (crypt_gensalt_rn(NULL, 0, NULL, 0, salt, sizeof(salt)) == NULL)
-		return BV_CONFIG;
-	cd = calloc(1, sizeof(*cd));
-	if (cd == NULL)
-		return BV_NOMEM;
-	h = crypt_r(secret, salt, cd);
-	if (h != NULL && h[0] != '*' && strlen(h) < STORE_HASH_MAX) {
-		snprintf(out, STORE_HASH_MAX, "%s", h);
-		rc = BV_OK;
-	}
-	bv_free_secret_len(cd, sizeof(*cd));
-	return rc;
-}
-
-bool
-store_hash_matches(const char *secret, const char *hash)
-{
-	struct crypt_data *cd;
-	const char *h;
-	bool ok = false;
-
-	if (hash[0] == '\0')
-		return false;
-	cd = calloc(1, sizeof(*cd));
-	if (cd == NULL)
-		return false;
-	h = crypt_r(secret, hash, cd);
-	ok = h != NULL && h[0] != '*' && bv_consttime_streq(h, hash);
-	bv_free_secret_len(cd, sizeof(*cd));
-	return ok;
 }

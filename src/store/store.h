@@ -133,10 +133,10 @@ char *store_format(const struct store_record *rec);
 bool store_parse(const char *text, size_t len, struct store_record *rec);
 
 /*
- * Hashing for codes, tokens and recovery codes: crypt(3) with a fresh
- * salt of the system's preferred slow method (yescrypt on Debian).
- * store_hash writes into out (STORE_HASH_MAX); store_hash_matches
- * compares in constant time.
+ * hash.c, in the helper and the CLI only (never the module): recovery
+ * codes hashed by crypt(3) with a fresh salt of the system's preferred
+ * slow method (yescrypt on Debian).  store_hash writes into out
+ * (STORE_HASH_MAX); store_hash_matches compares in constant time.
  */
 enum bv_result store_hash(const char *secret, char *out);
 bool store_hash_matches(const char *secret, const char *hash);
