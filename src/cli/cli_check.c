@@ -17,6 +17,7 @@
 #include "../core/phones.h"
 #include "../core/text.h"
 #include "../engine/engine.h"
+#include "../providers/catalog.h"
 #include "../store/store.h"
 #include "cli.h"
 
@@ -152,16 +153,21 @@ check_user(struct cli *cli, const char *user)
 }
 
 /*
- * The helper the module starts for every provider call, by the module's
- * own rule (child_open_trusted): a helper anyone else could change would
- * run as root with every code and key.
+ * The helper the module starts for every provider call (the offline one
+ * when every listed provider is local), by the module's own rule
+ * (child_open_trusted): a helper anyone else could change would run as
+ * root with every code and key.
  */
 static int
-check_helper(const char *helper)
+check_helper(const struct bv_config *cfg)
 {
-	char why[96];
+	char why[96], helper[PATH_MAX];
 	int fd;
 
+	if (!provider_helper_path(cfg, helper, sizeof(helper))) {
+		fprintf(stderr, "helper: %s: path too long\n", helper);
+		return CLI_CONFIG;
+	}
 	fd = child_open_trusted(helper, why, sizeof(why));
 	if (fd < 0) {
 		fprintf(stderr, "helper: %s refused: %s\n", helper, why);
@@ -312,7 +318,7 @@ cli_check(struct cli *cli, int argc, char **argv)
 	if (user != NULL)
 		note(&status, check_user(cli, user));
 	note(&status, check_phones(cli));
-	note(&status, check_helper(cli->cfg.helper));
+	note(&status, check_helper(&cli->cfg));
 	note(&status, check_store(cli, user));
 	if (cli_session(cli) != CLI_OK)
 		return CLI_IO;

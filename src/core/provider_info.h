@@ -33,6 +33,10 @@ enum bv_provider_cap {
 	/* Keeps per-user state in the local store: validate needs to know
 	   whose proof it is. */
 	BV_CAP_USER_STATE = 1u << 3,
+	/* Needs no network: served by baxverify-helper-local, which maps
+	   no network library (registry_offline.c), when every listed
+	   provider is so. */
+	BV_CAP_OFFLINE = 1u << 4,
 };
 
 struct bv_provider_info {

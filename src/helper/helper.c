@@ -21,12 +21,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "alloc.h"
 #include "proto.h"
 #include "../core/conf.h"
-#include "../core/http.h"
 #include "../core/log.h"
 #include "../core/wipe.h"
 #include "../providers/catalog.h"
@@ -289,7 +286,7 @@ finish(struct helper *h)
 	session_close(&h->session);
 	cfg_free(&h->cfg);
 	proto_clear(&h->hello);
-	curl_global_cleanup();
+	provider_registry_done();
 }
 
 int

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include "auth.h"
 #include "remote.h"
 #include "../core/child.h"
+#include "../providers/catalog.h"
 #include "../core/text.h"
 #include "../helper/proto.h"
 
@@ -211,14 +213,17 @@ static enum bv_result
 spawn(struct auth_state *st)
 {
 	struct remote *r = &st->remote;
-	int sv[2] = {-1, -1}, exe;
-	char why[128];
+	int sv[2] = {-1, -1}, exe = -1;
+	char why[128], helper[PATH_MAX];
 	enum bv_result rc = BV_INTERNAL;
 
-	exe = child_open_trusted(st->cfg.helper, why, sizeof(why));
+	if (!provider_helper_path(&st->cfg, helper, sizeof(helper)))
+		snprintf(why, sizeof(why), "its directory's path is too long");
+	else
+		exe = child_open_trusted(helper, why, sizeof(why));
 	if (exe < 0) {
 		engine_log(&st->eng, LOG_ERR, "denied: helper %s refused: %s",
-			   st->cfg.helper, why);
+			   helper, why);
 		return BV_CONFIG;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,32 @@ provider_longest_timeout(const struct bv_config *cfg)
 			longest = t;
 	}
 	return longest;
+}
+
+bool
+provider_helper_path(const struct bv_config *cfg, char *buf, size_t size)
+{
+	const struct bv_provider_info *p;
+	const char *slash = strrchr(cfg->helper, '/');
+	bool offline = cfg->providers[0] != NULL;
+	size_t i;
+	int n;
+
+	for (i = 0; offline && cfg->providers[i] != NULL; i++) {
+		p = provider_info_find(cfg->providers[i]);
+		offline = p != NULL && (p->caps & BV_CAP_OFFLINE) != 0;
+	}
+	n = snprintf(buf, size, "%s", cfg->helper);
+	if (n < 0 || (size_t)n >= size)
+		return false;
+	if (!offline || slash == NULL)
+		return true;
+	n = snprintf(buf, size, "%.*s/%s", (int)(slash - cfg->helper),
+		     cfg->helper, PROVIDER_OFFLINE_HELPER);
+	if (n >= 0 && (size_t)n < size)
+		return true;
+	snprintf(buf, size, "%s", cfg->helper);
+	return false;
 }
 
 void

@@ -74,4 +74,16 @@ bool provider_confirms_proof(const struct bv_config *cfg,
  */
 long provider_longest_timeout(const struct bv_config *cfg);
 
+/* The offline helper's name, beside the configured helper. */
+#define PROVIDER_OFFLINE_HELPER "baxverify-helper-local"
+
+/*
+ * The helper the module starts for cfg: the configured one (key
+ * "helper"), or, when every listed provider is BV_CAP_OFFLINE, the
+ * offline helper in the same directory, which loads no network library
+ * and so starts several times faster.  Into buf; false when the path
+ * does not fit (then buf holds the configured helper).
+ */
+bool provider_helper_path(const struct bv_config *cfg, char *buf, size_t size);
+
 #endif /* BV_PROVIDER_CATALOG_H */

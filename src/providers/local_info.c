@@ -104,7 +104,8 @@ local_timeout(const void *conf)
  */
 const struct bv_provider_info local_info = {
     .name = "local",
-    .caps = BV_CAP_VALIDATE | BV_CAP_CONSUMES | BV_CAP_USER_STATE,
+    .caps =
+	BV_CAP_VALIDATE | BV_CAP_CONSUMES | BV_CAP_USER_STATE | BV_CAP_OFFLINE,
     .channels = BV_CHANNEL_BIT(BV_CHANNEL_SMS),
     .keys = keys,
     .nkeys = sizeof(keys) / sizeof(keys[0]),

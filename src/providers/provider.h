@@ -107,15 +107,28 @@ struct bv_provider {
 	enum bv_result (*set_reference)(void *state, const char *ref);
 };
 
+/* The providers this program was linked with, NULL-terminated:
+   registry_all.c (every provider, in the catalog's order) or
+   registry_offline.c (the BV_CAP_OFFLINE ones). */
+const struct bv_provider *const *provider_registry(void);
+
+/* The transport the listed network providers share (one HTTPS client:
+   one connection per authentication), or NULL where this program has
+   none; closed by provider_transport_close.  BV_OK, BV_NOMEM or
+   BV_CONFIG. */
+enum bv_result provider_transport_open(const struct bv_config *cfg,
+				       struct http_client **http);
+void provider_transport_close(struct http_client *http);
+
+/* At exit: what the transport's library keeps for the process. */
+void provider_registry_done(void);
+
 /* The provider called name, with its operations, or NULL (registry.c,
    in the helper and the CLI). */
 const struct bv_provider *provider_find(const char *name);
 
 /* The operations of the provider info describes, or NULL. */
 const struct bv_provider *provider_ops(const struct bv_provider_info *info);
-
-/* Every provider's operations, NULL-terminated, in the catalog's order. */
-const struct bv_provider *const *provider_registry(void);
 
 /* A zeroed per-login state for p into *state (NULL when p keeps none):
    BV_OK or BV_NOMEM. */

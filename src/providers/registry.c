@@ -1,38 +1,23 @@
 /*
- * registry.c - the providers' operations.  Linked into the helper and
- * the CLI only: these pull in libcurl and cJSON.  The module-safe half
- * of each provider is listed in catalog.c, in the same order.
+ * registry.c - finding a provider's operations in the list this program
+ * was linked with (registry_all.c: every provider, for the helper and
+ * the CLI; registry_offline.c: the local provider alone, for the helper
+ * that maps no network library).  The module-safe half of each provider
+ * is listed in catalog.c.
  */
 #include "config.h"
 
 #include <stdlib.h>
 
 #include "provider.h"
-#include "baxverify.h"
-#include "local.h"
-#include "mudbase.h"
-#include "tryvox.h"
 #include "../core/wipe.h"
-
-/* NULL-terminated, in the catalog's order: one line per provider. */
-static const struct bv_provider *const providers[] = {
-    &baxverify_provider, /* BaxVerify SMS OTP (primary) */
-    &tryvox_provider,	 /* Tryvox Verify: sms, voice, whatsapp, email */
-    &mudbase_provider,	 /* Mudbase OTP: sms, email; no API key */
-    &local_provider,	 /* codes made and checked on this host */
-    NULL,
-};
-
-const struct bv_provider *const *
-provider_registry(void)
-{
-	return providers;
-}
 
 const struct bv_provider *
 provider_ops(const struct bv_provider_info *info)
 {
 	size_t i;
+
+	const struct bv_provider *const *providers = provider_registry();
 
 	for (i = 0; info != NULL && providers[i] != NULL; i++)
 		if (providers[i]->info == info)

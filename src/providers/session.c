@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/http.h"
 #include "../core/wipe.h"
 #include "session.h"
 
@@ -42,7 +41,7 @@ session_open(struct provider_session *s, const struct bv_config *cfg,
 	s->ctx.who = who;
 	rc = new_states(s);
 	if (rc == BV_OK)
-		rc = http_client_new(&cfg->http, &s->http);
+		rc = provider_transport_open(cfg, &s->http);
 	s->ctx.http = s->http;
 	return rc;
 }
@@ -56,7 +55,7 @@ session_close(struct provider_session *s)
 		provider_state_free(provider_find(s->cfg->providers[i]),
 				    s->states[i]);
 	free(s->states);
-	http_client_free(s->http);
+	provider_transport_close(s->http);
 	bv_free_secret(s->dest);
 	memset(s, 0, sizeof(*s));
 }

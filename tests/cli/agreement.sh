@@ -23,6 +23,8 @@ bv_find_pam_wrapper ||
 [ -x "$BV_CLI" ] || bv_fail "$BV_CLI not built"
 [ -f "$BV_MODULE" ] || bv_fail "module $BV_MODULE not built"
 [ -x "$BV_HELPER" ] || bv_fail "helper $BV_HELPER not built"
+[ -x "$(dirname "$BV_HELPER")/baxverify-helper-local" ] ||
+	bv_fail "baxverify-helper-local not built beside $BV_HELPER"
 
 bv_scratch_dir agreement
 conf=$dir/baxverify.conf
@@ -41,8 +43,11 @@ fresh() {
 	chmod 644 "$inst/phones"
 	printf '#!/bin/sh\necho sent >>"%s/delivered"\n' "$inst" >"$inst/sms"
 	chmod 755 "$inst/sms"
-	cp "$BV_HELPER" "$inst/helper"
-	chmod 755 "$inst/helper"
+	# The helper, and beside it the one a local-only configuration
+	# gets (the helper the module starts: check it, not the other).
+	cp "$BV_HELPER" "$inst/baxverify-helper"
+	cp "$(dirname "$BV_HELPER")/baxverify-helper-local" "$inst/baxverify-helper-local"
+	chmod 755 "$inst/baxverify-helper" "$inst/baxverify-helper-local"
 	delivery="delivery = \"command\"; command = \"$inst/sms\";"
 	extra=
 }
@@ -52,7 +57,7 @@ fresh() {
 write_conf() {
 	bv_write_conf "$conf" provider=local "local{  $delivery" \
 		"phones.file=$inst/phones" "store.dir=$inst/store" \
-		"helper=$inst/helper" max_tries=1 ${extra:+"+$extra"}
+		"helper=$inst/baxverify-helper" max_tries=1 ${extra:+"+$extra"}
 }
 
 # --- the two judges -------------------------------------------------------
@@ -174,11 +179,11 @@ mkdir -m 755 "$inst/store"
 row "store directory readable by others" refused
 
 fresh
-chown nobody "$inst/helper"
+chown nobody "$inst/baxverify-helper-local"
 row "helper owned by nobody" refused
 
 fresh
-chmod 775 "$inst/helper"
+chmod 775 "$inst/baxverify-helper-local"
 row "helper group-writable" refused
 
 fresh

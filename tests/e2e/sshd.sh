@@ -51,9 +51,13 @@ e2e_init sshd /var/tmp
 cp "$BV_MODULE" "$e2e_dir/pam_baxverify.so" ||
 	e2e_hard "cannot copy $BV_MODULE"
 BV_MODULE=$e2e_dir/pam_baxverify.so
-# And its helper (root's, mode 0755, as the module requires).
+# And its helpers (root's, mode 0755, as the module requires): the
+# local-only one beside the other.
 install -m 0755 "$BV_HELPER" "$e2e_dir/baxverify-helper" ||
 	e2e_hard "cannot copy $BV_HELPER"
+install -m 0755 "$(dirname "$BV_HELPER")/baxverify-helper-local" \
+	"$e2e_dir/baxverify-helper-local" ||
+	e2e_hard "cannot copy baxverify-helper-local"
 BV_HELPER=$e2e_dir/baxverify-helper
 e2e_start_mock
 e2e_add_user bve2essh

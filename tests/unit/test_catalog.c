@@ -343,6 +343,33 @@ test_loaded_questions(void **state)
 	assert_int_equal(provider_longest_timeout(c), 20);
 }
 
+/* The helper the module starts: the offline one, beside the configured
+   helper, only when every listed provider needs no network. */
+static void
+test_helper_path(void **state)
+{
+	struct loaded *l = *state;
+	char buf[64];
+
+	load_text(l, "provider = \"local\";\n"
+		     "local = { command = \"/bin/true\"; };\n"
+		     "helper = \"/opt/bv/libexec/baxverify-helper\";\n");
+	assert_true(provider_helper_path(&l->cfg, buf, sizeof(buf)));
+	assert_string_equal(buf, "/opt/bv/libexec/baxverify-helper-local");
+	/* Too long for buf: the configured helper, and false. */
+	assert_false(provider_helper_path(&l->cfg, buf, 34));
+	assert_string_equal(buf, "/opt/bv/libexec/baxverify-helper");
+
+	load_text(l, "provider = [\"local\", \"baxverify\"];\n"
+		     "local = { command = \"/bin/true\"; };\n"
+		     "baxverify = { project_id = \"p\"; api_key = \"k\"; };\n"
+		     "helper = \"/opt/bv/libexec/baxverify-helper\";\n");
+	assert_true(provider_helper_path(&l->cfg, buf, sizeof(buf)));
+	assert_string_equal(buf, "/opt/bv/libexec/baxverify-helper");
+	assert_true((local_info.caps & BV_CAP_OFFLINE) != 0);
+	assert_true((baxverify_info.caps & BV_CAP_OFFLINE) == 0);
+}
+
 int
 main(void)
 {
@@ -354,6 +381,8 @@ main(void)
 	    cmocka_unit_test(test_capabilities),
 	    cmocka_unit_test(test_key_tables),
 	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test_setup_teardown(test_helper_path, setup_loaded,
+					    teardown_loaded),
 	    cmocka_unit_test_setup_teardown(test_loaded_questions, setup_loaded,
 					    teardown_loaded),
 	};
