@@ -108,9 +108,9 @@ open_dir(const char *dir, const struct bv_log *log, int *fd)
  * the host program.
  */
 static enum bv_result
-take_lock(struct store_txn *txn, const char *dir)
+take_lock(struct files_txn *ft, const struct bv_log *log, const char *dir,
+	  int steps)
 {
-	struct files_txn *ft = txn->impl;
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	struct timespec ten_ms = {0, 10 * 1000 * 1000};
 	char lock[STORE_KEY_MAX + 8];
@@ -120,18 +120,17 @@ take_lock(struct store_txn *txn, const char *dir)
 	ft->lock_fd = openat(ft->dir_fd, lock,
 			     O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (ft->lock_fd < 0) {
-		bv_log(txn->log, LOG_ERR, "store: cannot open %s/%s: %m", dir,
-		       lock);
+		bv_log(log, LOG_ERR, "store: cannot open %s/%s: %m", dir, lock);
 		return BV_CONFIG;
 	}
-	for (i = 0; i < LOCK_STEPS; i++) {
+	for (i = 0; i < steps; i++) {
 		if (fcntl(ft->lock_fd, F_SETLK, &fl) == 0)
 			return BV_OK;
 		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
 			break;
 		nanosleep(&ten_ms, NULL);
 	}
-	bv_log(txn->log, LOG_ERR, "store: cannot lock %s/%s: %m", dir, lock);
+	bv_log(log, LOG_ERR, "store: cannot lock %s/%s: %m", dir, lock);
 	close(ft->lock_fd);
 	ft->lock_fd = -1;
 	return BV_CONFIG;
@@ -249,9 +248,46 @@ files_open(const struct bv_config *cfg, const char *user, struct store_txn *txn)
 	legacy_name(txn, user);
 	rc = open_dir(dir, txn->log, &ft->dir_fd);
 	if (rc == BV_OK)
-		rc = take_lock(txn, dir);
+		rc = take_lock(ft, txn->log, dir, LOCK_STEPS);
 	if (rc == BV_OK)
 		rc = read_record(txn, dir);
+	return rc;
+}
+
+/*
+ * Replace ft->name with text: written to NAME.tmp, fsync'd and renamed
+ * over it.  The caller holds NAME's lock, so the temporary name is its
+ * alone; the directory's fsync is the caller's too.
+ */
+static enum bv_result
+replace_file(const struct files_txn *ft, const struct bv_log *log,
+	     const char *text)
+{
+	char tmp[STORE_KEY_MAX + 8];
+	enum bv_result rc = BV_CONFIG;
+	int fd = -1;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", ft->name);
+	fd =
+	    openat(ft->dir_fd, tmp,
+		   O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || !bv_write_all(fd, text, strlen(text)) || fsync(fd) != 0) {
+		bv_log(log, LOG_ERR, "store: cannot write %s: %m", tmp);
+		goto out;
+	}
+	if (close(fd) != 0 ||
+	    renameat(ft->dir_fd, tmp, ft->dir_fd, ft->name) != 0) {
+		fd = -1;
+		bv_log(log, LOG_ERR, "store: cannot replace %s: %m", ft->name);
+		goto out;
+	}
+	fd = -1;
+	rc = BV_OK;
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlinkat(ft->dir_fd, tmp, 0);
+	}
 	return rc;
 }
 
@@ -259,32 +295,17 @@ static enum bv_result
 files_commit(struct store_txn *txn)
 {
 	struct files_txn *ft = txn->impl;
-	char tmp[STORE_KEY_MAX + 8], *text;
-	enum bv_result rc = BV_CONFIG;
-	int fd = -1;
+	enum bv_result rc;
+	char *text;
 
 	if (ft->lock_fd < 0)
 		return BV_CONFIG;
 	text = store_format(&txn->rec);
 	if (text == NULL)
 		return BV_NOMEM;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", ft->name);
-	/* We hold the lock, so the temporary name is ours alone. */
-	fd =
-	    openat(ft->dir_fd, tmp,
-		   O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || !bv_write_all(fd, text, strlen(text)) || fsync(fd) != 0) {
-		bv_log(txn->log, LOG_ERR, "store: cannot write %s: %m", tmp);
+	rc = replace_file(ft, txn->log, text);
+	if (rc != BV_OK)
 		goto out;
-	}
-	if (close(fd) != 0 ||
-	    renameat(ft->dir_fd, tmp, ft->dir_fd, ft->name) != 0) {
-		fd = -1;
-		bv_log(txn->log, LOG_ERR, "store: cannot replace %s: %m",
-		       ft->name);
-		goto out;
-	}
-	fd = -1;
 	/* Moved from the legacy name: that file is stale now.  Left behind
 	   it would do no harm (the new name wins), so only a warning. */
 	if (ft->legacy[0] != '\0' && unlinkat(ft->dir_fd, ft->legacy, 0) != 0 &&
@@ -296,12 +317,7 @@ files_commit(struct store_txn *txn)
 	ft->legacy[0] = '\0';
 	/* The rename (and unlink) must reach the disk too. */
 	fsync(ft->dir_fd);
-	rc = BV_OK;
 out:
-	if (fd >= 0) {
-		close(fd);
-		unlinkat(ft->dir_fd, tmp, 0);
-	}
 	bv_free_secret(text);
 	return rc;
 }
