@@ -369,12 +369,12 @@ files_close(struct store_txn *txn)
 
 /*
  * Read and parse the health file in dir_fd: a missing one is no marks.
- * One that cannot be used is logged, naming it, and is no marks too
- * (BV_CONFIG): it can only ever change the order providers are tried
- * in, so it must never stop a login.
+ * One that cannot be used is no marks too (BV_CONFIG), logged naming it
+ * when say: it can only ever change the order providers are tried in,
+ * so it must never stop a login.
  */
 static enum bv_result
-read_health(int dir_fd, const char *dir, const struct bv_log *log,
+read_health(int dir_fd, const char *dir, const struct bv_log *log, bool say,
 	    struct store_health *h)
 {
 	struct stat st;
@@ -391,20 +391,25 @@ read_health(int dir_fd, const char *dir, const struct bv_log *log,
 		return BV_OK;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size > HEALTH_FILE_MAX) {
-		bv_log(log, LOG_ERR,
-		       "store: %s/%s is unreadable or not a regular file of "
-		       "sane size; ignored: providers are tried in the "
-		       "configured order",
-		       dir, HEALTH_NAME);
+		if (say)
+			bv_log(log, LOG_ERR,
+			       "store: %s/%s is unreadable or not a regular "
+			       "file of "
+			       "sane size; ignored: providers are tried in the "
+			       "configured order",
+			       dir, HEALTH_NAME);
 		goto out;
 	}
 	got = (size_t)st.st_size;
 	if (!bv_read_exact(fd, got, &buf) || !store_health_parse(buf, got, h)) {
-		bv_log(log, LOG_ERR,
-		       "store: %s/%s is damaged; ignored: providers are "
-		       "tried in the configured order until it is replaced "
-		       "(baxverify reset --providers)",
-		       dir, HEALTH_NAME);
+		if (say)
+			bv_log(
+			    log, LOG_ERR,
+			    "store: %s/%s is damaged; ignored: providers are "
+			    "tried in the configured order until it is "
+			    "replaced "
+			    "(baxverify reset --providers)",
+			    dir, HEALTH_NAME);
 		goto out;
 	}
 	rc = BV_OK;
@@ -426,7 +431,7 @@ files_health_read(const struct bv_config *cfg, const struct bv_log *log,
 	/* A look creates nothing: no directory, no record. */
 	rc = open_dir(cfg->store_dir, log, false, &dir_fd);
 	if (rc == BV_OK && dir_fd >= 0)
-		rc = read_health(dir_fd, cfg->store_dir, log, h);
+		rc = read_health(dir_fd, cfg->store_dir, log, true, h);
 	if (dir_fd >= 0)
 		close(dir_fd);
 	return rc;
@@ -448,9 +453,10 @@ files_health_open(const struct bv_config *cfg, struct store_health_txn *txn)
 	rc = open_dir(dir, txn->log, true, &ft->dir_fd);
 	if (rc == BV_OK)
 		rc = take_lock(ft, txn->log, dir, HEALTH_LOCK_STEPS);
-	/* Damaged (logged): read as no marks; the commit replaces it. */
-	if (rc == BV_OK &&
-	    read_health(ft->dir_fd, dir, txn->log, &txn->rec) == BV_CONFIG)
+	/* Damaged: read as no marks, and the commit replaces it.  Said
+	   by the look every login takes first (files_health_read). */
+	if (rc == BV_OK && read_health(ft->dir_fd, dir, txn->log, false,
+				       &txn->rec) == BV_CONFIG)
 		memset(&txn->rec, 0, sizeof(txn->rec));
 	return rc;
 }
