@@ -1781,13 +1781,18 @@ write_matrix(const char *path)
 				t->name);
 			continue;
 		}
-		fprintf(f, "| %s | %s | %d, %d, ", t->name,
-			pam_rc_name(t->rc[0]), t->conns[0], t->conns[1]);
-		if (t->conns[2] < 0)
-			fprintf(f, "— | %s | — | ", pam_rc_name(t->rc[1]));
-		else
-			fprintf(f, "%d | %s | %s | ", t->conns[2],
-				pam_rc_name(t->rc[1]), pam_rc_name(t->rc[2]));
+		fprintf(f, "| %s | %s | ", t->name, pam_rc_name(t->rc[0]));
+		/* "—": nothing to count (a port that refused; no login 3). */
+		for (int k = 0; k < 3; k++) {
+			if (t->conns[k] < 0)
+				fprintf(f, "—%s", k < 2 ? ", " : " | ");
+			else
+				fprintf(f, "%d%s", t->conns[k],
+					k < 2 ? ", " : " | ");
+		}
+		fprintf(f, "%s | %s | ", pam_rc_name(t->rc[1]),
+			t->conns[2] < 0 && !t->outage ? "—"
+						      : pam_rc_name(t->rc[2]));
 		md_cell(f, t->check, 200);
 		fputs(" |\n", f);
 	}
