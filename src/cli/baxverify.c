@@ -20,7 +20,8 @@ static const struct cli_command commands[] = {
      "own rule) and make one authenticated call per configured\n"
      "provider; with --user, also say whether USER would be asked for a\n"
      "code (to which masked destination) or skipped, and why (groups,\n"
-     "no destination, nullok), and open USER's store record.  Prints\n"
+     "no destination, nullok), and open USER's store record.  Lists\n"
+     "the providers marked down (health_retry).  Prints\n"
      "\"ok\" or what is wrong, with the API's error code, HTTP status\n"
      "and help URL.\n"},
     {"enroll", cli_enroll, "USER DEST [DEST]",
@@ -60,8 +61,11 @@ static const struct cli_command commands[] = {
      "Make N (1-32, default 10) single-use recovery codes for USER,\n"
      "print them once and keep only their hashes, replacing any earlier\n"
      "set; --revoke removes them all.\n"},
-    {"reset", cli_reset, "USER",
-     "Clear USER's lockout, failure count and recent sends.\n"},
+    {"reset", cli_reset, "USER | --providers",
+     "Clear USER's lockout, failure count, recent sends and grace\n"
+     "windows; or, with --providers, every provider's mark of the\n"
+     "health record (health_retry), so that the next login tries the\n"
+     "providers in their configured order.\n"},
     {"help", cli_help, "[COMMAND]", "Show help.\n"},
 };
 

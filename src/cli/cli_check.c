@@ -1,7 +1,8 @@
 /*
  * cli_check.c - "baxverify check": is this installation able to ask for
- * codes?  The configuration, a user's destination, the local store, and
- * one authenticated call to each configured provider's API.
+ * codes?  The configuration, a user's destination, the local store (and
+ * the providers it holds marked down), and one authenticated call to
+ * each configured provider's API.
  */
 #include "config.h"
 
@@ -259,6 +260,71 @@ check_store(struct cli *cli, const char *user)
 	return rc == BV_OK ? CLI_OK : CLI_IO;
 }
 
+/* Is name one of the providers cfg lists? */
+static bool
+listed(const struct bv_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; cfg->providers[i] != NULL; i++)
+		if (strcmp(cfg->providers[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* One mark of the health record, as the module would take it now. */
+static void
+report_mark(const struct bv_config *cfg, const struct store_mark *m, time_t now)
+{
+	char since[32], last[32], until[32];
+
+	cli_format_time(m->since, since, sizeof(since));
+	cli_format_time(m->last, last, sizeof(last));
+	printf("providers: %s marked down since %s (last failure %s): ",
+	       m->provider, since, last);
+	if (!listed(cfg, m->provider)) {
+		printf("not listed in provider\n");
+	} else if (cfg->health_retry > 0 && m->last <= now &&
+		   now - m->last < cfg->health_retry) {
+		cli_format_time(m->last + cfg->health_retry, until,
+				sizeof(until));
+		printf("tried after the others until %s\n", until);
+	} else {
+		printf("tried in its turn again (health_retry %ld s)\n",
+		       cfg->health_retry);
+	}
+}
+
+/*
+ * The providers' health record (health_retry), as the module reads it at
+ * every login.  A mark is news, not a failure (the probes below say
+ * whether each provider works now); a record that cannot be used fails
+ * the check, though nobody is denied for it: the module ignores it.
+ */
+static int
+check_health(struct cli *cli)
+{
+	const struct bv_config *cfg = &cli->cfg;
+	struct store_health h;
+	time_t now = time(NULL);
+	size_t i;
+
+	if (store_health_read(cfg, &cli->log, &h) != BV_OK) {
+		fprintf(stderr,
+			"providers: the health record cannot be used; the "
+			"module ignores it and tries the providers in their "
+			"order (\"baxverify reset --providers\" writes a new "
+			"one)\n");
+		return CLI_IO;
+	}
+	if (h.nmarks == 0 && cfg->providers[0] != NULL &&
+	    cfg->providers[1] != NULL && cfg->health_retry > 0)
+		printf("providers: none marked down\n");
+	for (i = 0; i < h.nmarks; i++)
+		report_mark(cfg, &h.marks[i], now);
+	return CLI_OK;
+}
+
 /*
  * One listed provider's probe: the configuration shown to work, nothing
  * sent to anyone.  The probe says what it found (or out does).
@@ -320,6 +386,7 @@ cli_check(struct cli *cli, int argc, char **argv)
 	note(&status, check_phones(cli));
 	note(&status, check_helper(&cli->cfg));
 	note(&status, check_store(cli, user));
+	note(&status, check_health(cli));
 	if (cli_session(cli) != CLI_OK)
 		return CLI_IO;
 	for (i = 0; cli->cfg.providers[i] != NULL; i++)

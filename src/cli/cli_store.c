@@ -1,6 +1,7 @@
 /*
  * cli_store.c - "recovery-codes" and "reset": a user's record in the
- * local store, changed in one locked transaction each.
+ * local store, or the providers' health record (reset --providers),
+ * changed in one locked transaction each.
  */
 #include "config.h"
 
@@ -253,26 +254,67 @@ out:
 	return rc == BV_OK ? CLI_OK : CLI_IO;
 }
 
+/*
+ * Clear every provider's health mark (health_retry): the next login
+ * tries the providers in their order.  The record is written whole,
+ * which also replaces one that was damaged.
+ */
+static int
+reset_providers(struct cli *cli)
+{
+	struct store_health_txn txn;
+	char names[STORE_MAX_MARKS * (STORE_PROVIDER_MAX + 2)];
+	enum bv_result rc;
+	size_t i, used = 0;
+
+	names[0] = '\0';
+	rc = store_health_open(&cli->cfg, &cli->log, &txn);
+	if (rc != BV_OK)
+		goto out;
+	for (i = 0; i < txn.rec.nmarks; i++)
+		used += (size_t)snprintf(names + used, sizeof(names) - used,
+					 "%s%s", i > 0 ? ", " : "",
+					 txn.rec.marks[i].provider);
+	memset(&txn.rec, 0, sizeof(txn.rec));
+	rc = store_health_commit(&txn);
+	if (rc == BV_OK && names[0] == '\0')
+		printf("reset providers: nothing to clear\n");
+	else if (rc == BV_OK)
+		printf("reset providers: cleared the marks of %s\n", names);
+out:
+	store_health_close(&txn);
+	/* store_health_open/commit have logged what is at fault. */
+	return rc == BV_OK ? CLI_OK : CLI_IO;
+}
+
 int
 cli_reset(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
+	    {"providers", no_argument, NULL, 'p'},
 	    CLI_COMMON_OPTIONS,
 	};
+	bool providers = false;
 	int opt, status = -1;
 
 	opterr = 0;
 	while (status < 0 &&
-	       (opt = getopt_long(argc, argv, "", opts, NULL)) != -1)
-		status = cli_option(cli, opt, argc, argv);
+	       (opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'p')
+			providers = true;
+		else
+			status = cli_option(cli, opt, argc, argv);
+	}
+	/* USER, or --providers alone. */
 	if (status < 0)
-		status = cli_positional(argc, argv, 1, 1);
-	if (status < 0 && !cli_user_ok(argv[optind]))
+		status = cli_positional(argc, argv, providers ? 0 : 1,
+					providers ? 0 : 1);
+	if (status < 0 && !providers && !cli_user_ok(argv[optind]))
 		status = CLI_USAGE;
 	if (status >= 0)
 		return status;
 	status = cli_load_config(cli);
 	if (status != CLI_OK)
 		return status;
-	return reset_user(cli, argv[optind]);
+	return providers ? reset_providers(cli) : reset_user(cli, argv[optind]);
 }

@@ -38,6 +38,8 @@
  */
 static const struct cfg_key core_keys[] = {
     {"provider", NULL, CFG_NAMES, OFF(providers), &cfg_check_word, 0, 0},
+    {"health_retry", NULL, CFG_INT, OFF(health_retry), NULL, 0,
+     CFG_MAX_HEALTH_RETRY},
     {"helper", NULL, CFG_STRING, OFF(helper), &cfg_check_abs_path, 0, 0},
     {"channels", NULL, CFG_CHANNELS, OFF(channels), NULL, 0, 0},
     {"store.dir", NULL, CFG_STRING, OFF(store_dir), &cfg_check_abs_path, 0, 0},
@@ -396,6 +398,7 @@ set_defaults(struct bv_config *cfg)
 {
 	cfg->http.connect_timeout = 5;
 	cfg->http.timeout = 15;
+	cfg->health_retry = 60;
 	cfg->max_sends_per_hour = 5;
 	cfg->deny = 5;
 	cfg->unlock_time = 900;

@@ -26,6 +26,10 @@ struct bv_provider_info;
  */
 #define CFG_MAX_SENDS_PER_HOUR 64
 
+/* The most health_retry may be: an hour.  A provider down for longer
+   is one to take out of "provider". */
+#define CFG_MAX_HEALTH_RETRY 3600
+
 enum bv_failmode {
 	BV_FAILMODE_SECURE = 0, /* service unreachable: deny */
 	BV_FAILMODE_SAFE /* service unreachable: let the user in, loudly */
@@ -42,6 +46,9 @@ struct bv_config {
 	char *path;	  /* the file this came from */
 	char *helper;	  /* baxverify-helper, root-owned */
 	char **providers; /* names, NULL-terminated, failover order */
+	/* Seconds a provider that failed with an outage is tried only
+	   after the others (the store's health record); 0: off. */
+	long health_retry;
 	/* The providers of this build (cfg_load's catalog, NULL-terminated)
 	   and each one's own group: provider_conf[i] is catalog[i]'s
 	   struct (cfg_provider_conf). */

@@ -97,22 +97,24 @@ choose_channel(struct bv_engine *e)
  * service is down or refuses because of the account, through the next
  * provider that serves the channel.  Never on the user's account of
  * things (invalid number, rate limit): that would let one person pump
- * messages through every provider.
+ * messages through every provider.  "Next" is in the order of the
+ * health memory (health.c): providers marked down come last.
  */
 static enum bv_result
 send_code(struct bv_engine *e)
 {
 	enum bv_result rc = BV_CONFIG;
 	bool rejected = false;
-	size_t i;
+	size_t pos, i;
 
 	e->sends++;
 	/* The local limit comes first: no provider is asked past it. */
 	rc = engine_count_send(e);
 	if (rc != BV_OK)
 		return rc;
+	engine_health_begin(e);
 	rc = BV_CONFIG;
-	for (i = e->provider_idx; e->cfg->providers[i] != NULL; i++) {
+	for (pos = e->provider_idx; engine_provider_at(e, pos, &i); pos++) {
 		const struct bv_provider_info *p =
 		    provider_info_find(e->cfg->providers[i]);
 		struct bv_outcome out = {.attempts_left = -1};
@@ -120,9 +122,10 @@ send_code(struct bv_engine *e)
 		if (!provider_has_channel(p, e->channel))
 			continue;
 		rc = e->port.send(e->port.arg, p, e->channel, e->dest, &out);
+		engine_health_note(e, i, rc);
 		if (rc == BV_OK) {
 			e->provider = p;
-			e->provider_idx = i;
+			e->provider_idx = pos;
 			engine_log(e, LOG_DEBUG, "code %ld sent to %s via %s",
 				   e->sends, e->masked, p->name);
 			engine_info(e,
@@ -135,12 +138,11 @@ send_code(struct bv_engine *e)
 			return rc;
 		rejected = rejected || rc == BV_REJECTED;
 	}
-	if (rc == BV_CONFIG)
+	if (rc == BV_CONFIG && engine_provider_at(e, e->provider_idx, &i))
 		engine_log(e, LOG_ERR,
 			   "no configured provider from %s on "
 			   "sends by %s",
-			   e->cfg->providers[e->provider_idx],
-			   channel_name(e->channel));
+			   e->cfg->providers[i], channel_name(e->channel));
 	/* An account problem anywhere is not an outage: failmode stays out. */
 	return rejected ? BV_REJECTED : rc;
 }

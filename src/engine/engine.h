@@ -90,7 +90,8 @@ struct bv_engine {
 	enum bv_channel channel; /* chosen channel (SMS until chosen) */
 	const char *dest;	 /* contact.phone or contact.email */
 	char masked[ENGINE_MASKED_MAX];
-	size_t provider_idx; /* into cfg->providers: who sent the code */
+	size_t provider_idx; /* who sent the code: the position in the
+				order of trying (engine_provider_at) */
 	const struct bv_provider_info *provider; /* NULL until a send */
 	struct bv_proof proof;
 	long sends;
@@ -99,6 +100,11 @@ struct bv_engine {
 	bool recovered;	 /* signed in with a recovery code */
 	enum bv_result offered_recovery; /* why no code went out */
 	bool abort_logged;		 /* BV_ABORTED whose reason is logged */
+	/* The providers' health (health.c), read at the first send; bit i
+	   is cfg->providers[i]. */
+	bool health_read;
+	unsigned long health_down;   /* marked down: tried after the others */
+	unsigned long health_marked; /* has a mark: a send clears it */
 };
 
 /* Fill the caller's part of e (cfg, log, user, who, conv, port). */
@@ -174,6 +180,30 @@ enum bv_result engine_confirm(struct bv_engine *e);
 enum bv_result engine_consume(struct bv_engine *e, const char *pname,
 			      const char *dest, const char *token,
 			      bool *skipped);
+
+/* health.c: the providers' health memory */
+
+/*
+ * Read the store's health record, once per login: the providers marked
+ * down within health_retry are tried after the others (logged at INFO,
+ * for the login's channel).  Nothing to read with health_retry 0 or one
+ * provider listed.
+ */
+void engine_health_begin(struct bv_engine *e);
+
+/*
+ * The pos-th (0-based) provider to try, as its index in cfg->providers
+ * (*idx): those not marked down in their order, then those marked down
+ * in theirs.  False past the last.
+ */
+bool engine_provider_at(const struct bv_engine *e, size_t pos, size_t *idx);
+
+/*
+ * A send through cfg->providers[idx] gave rc: BV_UNAVAILABLE marks it
+ * down, BV_OK clears its mark, in the store and only when that changes
+ * the record (logged at INFO).  Anything else changes nothing.
+ */
+void engine_health_note(struct bv_engine *e, size_t idx, enum bv_result rc);
 
 /* policy.c: the store's limits, lockout, grace and recovery codes */
 

@@ -48,6 +48,41 @@ store_close(struct store_txn *txn)
 	txn->impl = NULL;
 }
 
+enum bv_result
+store_health_read(const struct bv_config *cfg, const struct bv_log *log,
+		  struct store_health *h)
+{
+	return backends[0]->health_read(cfg, log, h);
+}
+
+enum bv_result
+store_health_open(const struct bv_config *cfg, const struct bv_log *log,
+		  struct store_health_txn *txn)
+{
+	memset(txn, 0, sizeof(*txn));
+	txn->log = log;
+	txn->backend = backends[0];
+	return txn->backend->health_open(cfg, txn);
+}
+
+enum bv_result
+store_health_commit(struct store_health_txn *txn)
+{
+	if (txn->backend == NULL || txn->impl == NULL)
+		return BV_CONFIG;
+	return txn->backend->health_commit(txn);
+}
+
+void
+store_health_close(struct store_health_txn *txn)
+{
+	if (txn->backend != NULL)
+		txn->backend->health_close(txn);
+	memset(&txn->rec, 0, sizeof(txn->rec));
+	txn->backend = NULL;
+	txn->impl = NULL;
+}
+
 void
 store_prune(struct store_record *rec, time_t now)
 {

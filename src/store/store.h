@@ -12,6 +12,10 @@
  * Transactions are short: open (lock + read), change the record, commit
  * (write) or not, close (unlock).  Nothing waits for a user with the lock
  * held.
+ *
+ * Besides the users' records, one record for the host: the providers'
+ * health (which providers failed with an outage, and when), read at
+ * every login and changed only when a provider goes down or comes back.
  */
 #ifndef BV_STORE_H
 #define BV_STORE_H
@@ -76,6 +80,28 @@ struct store_record {
 	size_t nremember;
 };
 
+/*
+ * The providers' health, host-wide (not per user): the providers that
+ * failed with an outage (BV_UNAVAILABLE) and when.  The engine sends to
+ * a provider marked down within health_retry seconds only after the
+ * others; a success clears its mark.  The worst a health record can do
+ * is change that order: one that cannot be read is "no marks".
+ */
+#define STORE_MAX_MARKS 16
+/* Longest provider name in a mark, plus its NUL. */
+#define STORE_PROVIDER_MAX 32
+
+struct store_mark {
+	char provider[STORE_PROVIDER_MAX];
+	time_t since; /* the first failure of this outage */
+	time_t last;  /* the latest failure: health_retry counts from it */
+};
+
+struct store_health {
+	struct store_mark marks[STORE_MAX_MARKS];
+	size_t nmarks;
+};
+
 struct store_backend;
 
 /* One open record.  All zero: not open (safe to close). */
@@ -84,6 +110,14 @@ struct store_txn {
 	void *impl; /* the backend's own state */
 	const struct bv_log *log;
 	struct store_record rec; /* as read; change it, then commit */
+};
+
+/* The health record opened for a change.  All zero: not open. */
+struct store_health_txn {
+	const struct store_backend *backend;
+	void *impl; /* the backend's own state */
+	const struct bv_log *log;
+	struct store_health rec; /* as read; change it, then commit */
 };
 
 /*
@@ -98,6 +132,23 @@ struct store_backend {
 			       struct store_txn *txn);
 	enum bv_result (*commit)(struct store_txn *txn);
 	void (*close)(struct store_txn *txn);
+	/* The providers' health record, one per host.  Read without a
+	   lock (read at every login: it must be cheap, and a reader never
+	   waits for a writer); missing reads as no marks; damaged or
+	   unreadable is logged naming where, reads as no marks and returns
+	   BV_CONFIG. */
+	enum bv_result (*health_read)(const struct bv_config *cfg,
+				      const struct bv_log *log,
+				      struct store_health *h);
+	/* Lock it and read it (damaged reads as no marks, logged, and the
+	   commit replaces it); the lock's wait is short: a change of
+	   health is never worth holding a login up for. */
+	enum bv_result (*health_open)(const struct bv_config *cfg,
+				      struct store_health_txn *txn);
+	/* Write txn->rec atomically. */
+	enum bv_result (*health_commit)(struct store_health_txn *txn);
+	/* Unlock and free impl. */
+	void (*health_close)(struct store_health_txn *txn);
 };
 
 /* files.c: one file per user in cfg->store_dir. */
@@ -131,6 +182,47 @@ void store_prune(struct store_record *rec, time_t now);
  */
 char *store_format(const struct store_record *rec);
 bool store_parse(const char *text, size_t len, struct store_record *rec);
+
+/*
+ * The providers' health record from the configured backend (see
+ * struct store_backend): store_health_read for a look (BV_OK, or
+ * BV_CONFIG when it was there but could not be used, logged, *h then
+ * empty: no marks), store_health_open / commit / close for a change.
+ * txn is always safe to pass to store_health_close.
+ */
+enum bv_result store_health_read(const struct bv_config *cfg,
+				 const struct bv_log *log,
+				 struct store_health *h);
+enum bv_result store_health_open(const struct bv_config *cfg,
+				 const struct bv_log *log,
+				 struct store_health_txn *txn);
+enum bv_result store_health_commit(struct store_health_txn *txn);
+void store_health_close(struct store_health_txn *txn);
+
+/* health.c: the health record's text form and its marks */
+
+/*
+ * Text form of the health record.  Parsing is strict, as for a user's
+ * record: an unknown line, a bad number or name, a provider marked twice
+ * is an error.  store_health_format returns an allocated string (free
+ * it) or NULL; store_health_parse returns false on any error, *h empty.
+ */
+char *store_health_format(const struct store_health *h);
+bool store_health_parse(const char *text, size_t len, struct store_health *h);
+
+/* provider's mark in h, or NULL. */
+struct store_mark *store_health_find(struct store_health *h,
+				     const char *provider);
+/*
+ * Mark provider down at now: a new mark (since = last = now; when all
+ * STORE_MAX_MARKS are taken, the one whose last failure is oldest
+ * gives way), or an existing one's last failure moved to now.  False
+ * when provider is no name a mark can hold or now no time it can.
+ */
+bool store_health_mark(struct store_health *h, const char *provider,
+		       time_t now);
+/* Remove provider's mark; true when there was one. */
+bool store_health_clear(struct store_health *h, const char *provider);
 
 /*
  * hash.c, in the helper and the CLI only (never the module): recovery

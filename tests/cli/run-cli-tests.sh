@@ -598,6 +598,36 @@ printf 'garbage\n' >"$store/carol"
 run reset carol
 expect "reset of a damaged record exits 4" 4 "damaged"
 
+# The providers' health record (health_retry): check lists the marks, reset
+# --providers clears them and replaces a damaged record; a damaged one fails
+# the check (the module only ignores it).
+now=$(date +%s)
+printf 'version 1\ndown baxverify %s %s\n' "$((now - 100))" "$((now - 10))" \
+	>"$store/@health"
+chmod 600 "$store/@health"
+run --conf "$dir/tryvox.conf" check
+expect "check lists a provider marked down" 0 \
+	"providers: baxverify marked down since" "tried after the others until"
+run --conf "$dir/tryvox.conf" reset --providers
+expect "reset --providers clears the marks" 0 "cleared the marks of baxverify"
+grep -qx 'version 1' "$store/@health" && ! grep -q '^down ' "$store/@health"
+report $? "the health record holds no mark"
+run --conf "$dir/tryvox.conf" check
+expect "check with no provider marked down" 0 "providers: none marked down"
+printf 'garbage\n' >"$store/@health"
+run --conf "$dir/tryvox.conf" check
+expect "check on a damaged health record exits 4" 4 "@health is damaged" \
+	"reset --providers"
+run --conf "$dir/tryvox.conf" reset --providers
+expect "reset --providers replaces a damaged health record" 0 \
+	"nothing to clear"
+run --conf "$dir/tryvox.conf" check
+expect "check passes once it is replaced" 0 "providers: none marked down"
+run reset --providers bob
+expect "reset --providers takes no user" 2 "too many arguments"
+run check
+expect_not "one provider: check says nothing of marks" "providers:"
+
 # --- secrets ----------------------------------------------------------------
 
 res=0

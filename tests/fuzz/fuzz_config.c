@@ -222,7 +222,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bv_config cfg;
-	struct bv_log log = {.pamh = NULL};
+	struct bv_log log = {.debug = false};
 	char path[4096];
 	unsigned long failed;
 	enum bv_result rc;

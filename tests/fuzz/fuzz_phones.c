@@ -34,7 +34,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bv_config cfg;
-	struct bv_log log = {.pamh = NULL};
+	struct bv_log log = {.debug = false};
 	char path[4096];
 	size_t i;
 

@@ -19,9 +19,10 @@
 #                    written then; or FILTER, the second argument)
 #
 # It makes a scratch directory with the test PKI (tests/mock/make-ca.sh),
-# starts five instances of the loopback mock - the proper one, one serving
+# starts six instances of the loopback mock - the proper one, one serving
 # a certificate for another host, an expired one, a self-signed one (not
-# from the test CA) and one speaking plain HTTP - and a directory in which
+# from the test CA), one speaking plain HTTP, and the failing primary of
+# the provider-health rows (BV_PRIMARY_URL) - and a directory in which
 # the self-signed certificate is a hashed trust anchor (for SSL_CERT_DIR),
 # writes the PAM service files and runs test_faults.  Every mock is stopped
 # by its PID and the directory removed on exit.
@@ -54,15 +55,18 @@ start=$(date +%s)
 bv_scratch_dir faults
 bv_make_ca
 
-# The five mocks start in parallel; each one's port lands in
-# $dir/NAME.port.
+# The mocks start in parallel; each one's port lands in $dir/NAME.port.
 for cert in server wronghost expired selfsigned; do
 	bv_spawn_mock "$cert" --cert "$dir/pki/$cert.pem" \
 		--key "$dir/pki/$cert.key"
 done
 bv_spawn_mock plain --plain
+# The provider-health rows' primary (BaxVerify failing) beside the proper
+# mock (Tryvox answering): a mock of its own, so that its connections are
+# counted apart.
+bv_spawn_mock primary --cert "$dir/pki/server.pem" --key "$dir/pki/server.key"
 # Wait for every port file.
-for name in server wronghost expired selfsigned plain; do
+for name in server wronghost expired selfsigned plain primary; do
 	bv_wait_mock "$name" "$name mock"
 done
 mock_url="https://127.0.0.1:$(cat "$dir/server.port")" # BV_MOCK_URL
@@ -91,6 +95,7 @@ bv_under_pam_wrapper \
 	BV_PLAIN_PORT="$(cat "$dir/plain.port")" \
 	BV_SELFSIGNED_PEM="$dir/pki/selfsigned.pem" \
 	BV_ENV_CA_DIR="$dir/env-ca" \
+	BV_PRIMARY_URL="https://127.0.0.1:$(cat "$dir/primary.port")" \
 	"$BV_TEST_FAULTS" ${BV_TEST_FILTER:+"$BV_TEST_FILTER"} || rc=$?
 # cmocka exits with the number of failed cases: 77 would read as a skip.
 [ "$rc" -ne 77 ] || rc=1

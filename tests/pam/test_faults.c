@@ -3,11 +3,12 @@
  * pam_baxverify, through the real libpam under pam_wrapper.
  *
  * Run by run-faults.sh, which starts the loopback mock (BV_MOCK_URL) and
- * four more instances of it: one serving a certificate for another host
+ * five more instances of it: one serving a certificate for another host
  * (BV_WRONGHOST_PORT), an expired one (BV_EXPIRED_PORT), a self-signed one
  * that the test CA did not sign (BV_SELFSIGNED_PORT, certificate in
- * BV_SELFSIGNED_PEM, hashed into the directory BV_ENV_CA_DIR), and one
- * speaking plain HTTP (BV_PLAIN_PORT).
+ * BV_SELFSIGNED_PEM, hashed into the directory BV_ENV_CA_DIR), one
+ * speaking plain HTTP (BV_PLAIN_PORT), and the provider-health rows'
+ * primary (BV_PRIMARY_URL).
  *
  * The fault matrix: for each provider (BaxVerify, Tryvox, Mudbase), each
  * step it has (send; verify; validate: BaxVerify validate-token, Tryvox
@@ -58,6 +59,17 @@
  * ANSI escapes, BEL, NUL, DEL, a C1 CSI, CR LF and 25-100 KB of it reaches
  * neither syslog nor the user with a control byte, nor unbounded.
  *
+ * Provider health (health_retry): with provider = ["baxverify",
+ * "tryvox"] and the primary refusing connections, hanging after accept,
+ * answering 500 (a mock of its own, BV_PRIMARY_URL, so that its
+ * connections are counted apart) or refusing the account (the control),
+ * three logins each: the first goes through on Tryvox after the
+ * primary's failure, the second makes no connection to a primary that
+ * had an outage (and does ask one that only refused), and the third,
+ * with the store's mark made older than health_retry, asks the primary
+ * again.  Connections are counted at the primary; no assertion waits
+ * for seconds to pass or measures them.
+ *
  * Services: bv (failmode from the configuration: secure), bv_safe
  * (failmode=safe as a module argument).
  */
@@ -79,6 +91,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -1303,6 +1316,280 @@ test_control_chars(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* Provider health: a dead primary is asked once, not at every login.  */
+
+/*
+ * provider = ["baxverify", "tryvox"], BaxVerify (the primary) failing
+ * in one way, Tryvox (the main mock) healthy.  Three logins:
+ *   1. the primary fails, the login goes through on Tryvox, and for an
+ *      outage the primary is marked down (the store's @health);
+ *   2. within health_retry: success on Tryvox, and NO connection to the
+ *      primary for an outage (counted where the primary listens: for a
+ *      refused primary its port listens from now on, so a connection
+ *      would be seen) -- but for a refusal (the control row) the primary
+ *      is asked again, since a refusal marks nothing;
+ *   3. with the mark made older than health_retry (the store file
+ *      rewritten: no test waits for seconds to pass): the primary is
+ *      asked first again, fails again, and its mark's last failure moves.
+ * Counts of connections, never elapsed times, decide.
+ */
+enum primary_kind {
+	P_REFUSED, /* a bound port that does not listen */
+	P_HANG,	   /* a listener that never accepts: TLS never starts */
+	P_HTTP500, /* the primary mock: every send a 500 */
+	P_REJECTED /* the primary mock: every send an account refusal */
+};
+
+struct health_case {
+	const char *name;
+	enum primary_kind kind;
+	bool outage; /* BV_UNAVAILABLE: marks the primary down */
+	/* Results, for the table. */
+	bool ran;
+	int rc[3];
+	int conns[3]; /* connections at the primary per login; -1 n/a */
+	char check[256];
+};
+
+static struct health_case health_cases[] = {
+    {"connection refused", P_REFUSED, true, false, {0}, {0}, ""},
+    {"hang after accept", P_HANG, true, false, {0}, {0}, ""},
+    {"HTTP 500 with HTML", P_HTTP500, true, false, {0}, {0}, ""},
+    {"account refusal (control: no mark)",
+     P_REJECTED,
+     false,
+     false,
+     {0},
+     {0},
+     ""},
+};
+
+/* From run-faults.sh: a mock of its own for the primary. */
+static const char *primary_url;
+
+/*
+ * The harness's control calls go to mock_url: pointed at the primary
+ * mock for one call (and back in the teardown, should a call fail).
+ */
+static void
+primary_post(const char *path, const char *json)
+{
+	const char *main_url = mock_url;
+
+	mock_url = primary_url;
+	mock_post(path, json);
+	mock_url = main_url;
+}
+
+/* Connections that carried an API request to the primary mock. */
+static long
+primary_connections(void)
+{
+	const char *main_url = mock_url;
+	long n;
+
+	mock_url = primary_url;
+	n = mock_stat("connections");
+	mock_url = main_url;
+	return n;
+}
+
+/* The primary's mark in the store's health record: last failure, or 0. */
+static long long
+primary_mark(void)
+{
+	char path[4200], *text, *p;
+	long long since = 0, last = 0;
+	char *end;
+
+	snprintf(path, sizeof(path), "%s/@health", store_path);
+	if (access(path, F_OK) != 0)
+		return 0;
+	text = read_whole_file(path);
+	p = strstr(text, "\ndown baxverify ");
+	if (p != NULL) {
+		since = strtoll(p + 16, &end, 10);
+		last = strtoll(end, NULL, 10);
+	}
+	free(text);
+	return since > 0 ? last : 0;
+}
+
+/* The mark made older than health_retry, as time would. */
+static void
+age_primary_mark(long long by)
+{
+	char path[4200], text[128];
+	long long when = (long long)time(NULL) - by;
+
+	snprintf(path, sizeof(path), "%s/@health", store_path);
+	snprintf(text, sizeof(text), "version 1\ndown baxverify %lld %lld\n",
+		 when, when);
+	write_file(path, text, 0600);
+}
+
+static const char *
+health_answer(int n, void *arg)
+{
+	(void)arg;
+	return n == 0 ? CODE : NULL;
+}
+
+/* One login of alice; its PAM code, and the provider that sent the code
+   in *by (static text, "-" when none). */
+static int
+health_login(const char **by)
+{
+	struct pam_run run = {
+	    .service = "bv", .user = "alice", .answer = health_answer};
+	const char *p;
+
+	run_pam(&run);
+	p = env_get(run.env, "BAXVERIFY_PROVIDER");
+	*by = p == NULL ? "-" : strcmp(p, "tryvox") == 0 ? "tryvox" : "other";
+	pamtest_free_env(run.env);
+	free(run.shown);
+	return run.auth_rc;
+}
+
+/*
+ * Connections the primary got since the last count: taken off its
+ * listener fd, or from the primary mock's count (base: the last one).
+ * -1 when they cannot be counted (a port that refuses).
+ */
+static int
+primary_count(const struct health_case *t, int fd, long *base)
+{
+	long now, delta;
+
+	if (t->kind == P_REFUSED || t->kind == P_HANG)
+		return fd < 0 ? -1 : pending(fd);
+	now = primary_connections();
+	delta = now - *base;
+	*base = now;
+	return (int)delta;
+}
+
+static bool
+health_judge(struct health_case *t, const char *const by[3])
+{
+	char *c = t->check;
+	size_t sz = sizeof(t->check);
+
+	for (int i = 0; i < (t->outage ? 3 : 2); i++)
+		if (t->rc[i] != PAM_SUCCESS || strcmp(by[i], "tryvox") != 0) {
+			snprintf(c, sz, "login %d: %s, code by %s", i + 1,
+				 pam_rc_name(t->rc[i]), by[i]);
+			return false;
+		}
+	if (t->kind != P_REFUSED && t->conns[0] < 1)
+		snprintf(c, sz, "login 1 did not reach the primary");
+	else if (t->outage && t->conns[1] != 0)
+		snprintf(c, sz, "login 2 made %d connection(s) to the primary",
+			 t->conns[1]);
+	else if (!t->outage && t->conns[1] < 1)
+		snprintf(c, sz, "login 2 skipped a primary that only refused");
+	else if (t->outage && t->conns[2] < 1)
+		snprintf(c, sz, "after health_retry the primary was not asked");
+	else if (t->outage && count_logged("provider baxverify marked down "
+					   "since") != 1)
+		snprintf(c, sz, "%d \"marked down since\" lines, expected 1",
+			 count_logged("provider baxverify marked down since"));
+	else if (!t->outage && count_logged("marked down") != 0)
+		snprintf(c, sz, "a refusal marked the primary down");
+	else
+		snprintf(c, sz, "ok");
+	return strcmp(c, "ok") == 0;
+}
+
+static void
+test_health(void **state)
+{
+	struct health_case *t = *state;
+	struct conf c = {.connect_timeout = TIMEOUT,
+			 .timeout = TIMEOUT,
+			 .max_tries = 1,
+			 .max_sends = 1,
+			 .provider = "[\"baxverify\", \"tryvox\"]",
+			 .tryvox = ""};
+	const char *by[3] = {"-", "-", "-"};
+	char url[300];
+	long base = 0;
+	long long mark = 0;
+	int port = 0, fd = -1;
+
+	t->ran = true;
+	primary_post("/_mock/reset", "{}");
+	if (t->kind == P_REFUSED)
+		fd = closed_port(&port);
+	else if (t->kind == P_HANG)
+		fd = listen_local(&port);
+	if (fd >= 0)
+		snprintf(url, sizeof(url), "https://127.0.0.1:%d/v1", port);
+	else
+		snprintf(url, sizeof(url), "%s/v1", primary_url);
+	if (t->kind == P_HTTP500)
+		primary_post("/_mock/fault", "{\"endpoint\": \"send\", "
+					     "\"kind\": \"http500\"}");
+	else if (t->kind == P_REJECTED)
+		primary_post("/_mock/fault",
+			     "{\"endpoint\": \"send\", \"kind\": \"error\", "
+			     "\"code\": \"BAXVERIFY_INSUFFICIENT_CREDITS\"}");
+	c.api_url = url;
+	write_conf(&c);
+
+	t->rc[0] = health_login(&by[0]);
+	t->conns[0] = primary_count(t, t->kind == P_REFUSED ? -1 : fd, &base);
+	mark = primary_mark();
+	/* From now on a connection to a refusing primary would be seen. */
+	if (t->kind == P_REFUSED)
+		assert_int_equal(listen(fd, 16), 0);
+	t->rc[1] = health_login(&by[1]);
+	t->conns[1] = primary_count(t, fd, &base);
+	if (t->outage) {
+		age_primary_mark(3600);
+		t->rc[2] = health_login(&by[2]);
+		t->conns[2] = primary_count(t, fd, &base);
+	} else {
+		t->conns[2] = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+
+	if (t->outage && mark == 0)
+		snprintf(t->check, sizeof(t->check),
+			 "login 1 did not mark the primary down");
+	else if (!t->outage && mark != 0)
+		snprintf(t->check, sizeof(t->check),
+			 "a refusal marked the primary down");
+	else if (t->outage && primary_mark() <= (long long)time(NULL) - 3600)
+		snprintf(t->check, sizeof(t->check),
+			 "login 3 did not mark the primary down again");
+	else if (health_judge(t, by))
+		return;
+	if (strcmp(t->check, "ok") == 0 || t->check[0] == '\0')
+		snprintf(t->check, sizeof(t->check), "failed");
+	print_error("health / %s: %s\n", t->name, t->check);
+	dump_syslog();
+	fail();
+}
+
+static int
+health_teardown(void **state)
+{
+	struct health_case *t = *state;
+	int rc;
+
+	mock_url = getenv("BV_MOCK_URL");
+	primary_post("/_mock/reset", "{}");
+	rc = harness_teardown(state);
+	if (rc != 0 && strcmp(t->check, "ok") == 0)
+		snprintf(t->check, sizeof(t->check),
+			 "SECRET LEAK (see the test log)");
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
 /* The table in docs/.                                                 */
 
 /* Markdown-safe copy of s: '|' and '`' escaped, cut at max bytes. */
@@ -1471,6 +1758,44 @@ write_matrix(const char *path)
 			!ctl_cases[i].ran ? "not run"
 			: ctl_cases[i].ok ? "ok"
 					  : "FAIL");
+	fprintf(f,
+		"\n## Provider health\n\n"
+		"`provider = [\"baxverify\", \"tryvox\"]`, the default "
+		"`health_retry = 60`: BaxVerify (the primary) fails as the "
+		"row says, Tryvox answers. Login 1 must go through on Tryvox "
+		"after the primary's failure; login 2 must make no connection "
+		"to a primary that had an outage (counted where it listens; a "
+		"refusing primary's port listens from login 2 on) and still "
+		"ask one that only refused; login 3, with the mark made older "
+		"than `health_retry` in the store, must ask the primary again "
+		"and mark it down again. Counts of connections decide, never "
+		"elapsed time.\n\n"
+		"| Primary | Login 1 | Connections to the primary: login 1, "
+		"2, 3 | Login 2 | Login 3 | Check |\n"
+		"|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < NELEM(health_cases); i++) {
+		const struct health_case *t = &health_cases[i];
+
+		if (!t->ran) {
+			fprintf(f, "| %s | not run | | | | not run |\n",
+				t->name);
+			continue;
+		}
+		fprintf(f, "| %s | %s | ", t->name, pam_rc_name(t->rc[0]));
+		/* "—": nothing to count (a port that refused; no login 3). */
+		for (int k = 0; k < 3; k++) {
+			if (t->conns[k] < 0)
+				fprintf(f, "—%s", k < 2 ? ", " : " | ");
+			else
+				fprintf(f, "%d%s", t->conns[k],
+					k < 2 ? ", " : " | ");
+		}
+		fprintf(f, "%s | %s | ", pam_rc_name(t->rc[1]),
+			t->conns[2] < 0 && !t->outage ? "—"
+						      : pam_rc_name(t->rc[2]));
+		md_cell(f, t->check, 200);
+		fputs(" |\n", f);
+	}
 	if (fchmod(fileno(f), 0644) != 0 || fclose(f) != 0 ||
 	    rename(tmp, path) != 0) {
 		print_error("cannot write %s: %s\n", path, strerror(errno));
@@ -1599,18 +1924,20 @@ main(int argc, char **argv)
 	plain_port = env_port("BV_PLAIN_PORT");
 	selfsigned_pem = getenv("BV_SELFSIGNED_PEM");
 	env_ca_dir = getenv("BV_ENV_CA_DIR");
+	primary_url = getenv("BV_PRIMARY_URL");
 	if (main_port <= 0 || wronghost_port < 0 || expired_port < 0 ||
 	    selfsigned_port < 0 || plain_port < 0 || selfsigned_pem == NULL ||
-	    env_ca_dir == NULL) {
+	    env_ca_dir == NULL || primary_url == NULL) {
 		fprintf(stderr, "BV_MOCK_URL, BV_WRONGHOST_PORT, "
 				"BV_EXPIRED_PORT, BV_SELFSIGNED_PORT, "
-				"BV_PLAIN_PORT, BV_SELFSIGNED_PEM and "
-				"BV_ENV_CA_DIR must be set (run-faults.sh)\n");
+				"BV_PLAIN_PORT, BV_SELFSIGNED_PEM, "
+				"BV_ENV_CA_DIR and BV_PRIMARY_URL must be set "
+				"(run-faults.sh)\n");
 		return 99;
 	}
 	unset_env_vars();
 	add_rows();
-	max = n_rows + NELEM(ctl_cases) + NELEM(hygiene);
+	max = n_rows + NELEM(ctl_cases) + NELEM(hygiene) + NELEM(health_cases);
 	all = calloc(max, sizeof(*all));
 	names = calloc(max, sizeof(*names));
 	if (all == NULL || names == NULL)
@@ -1633,6 +1960,13 @@ main(int argc, char **argv)
 		all[n] = (struct CMUnitTest){names[n], test_control_chars,
 					     harness_setup, ctl_teardown,
 					     &ctl_cases[i]};
+		n++;
+	}
+	for (size_t i = 0; i < NELEM(health_cases); i++) {
+		names[n] = case_name("health", health_cases[i].name, NULL);
+		all[n] =
+		    (struct CMUnitTest){names[n], test_health, harness_setup,
+					health_teardown, &health_cases[i]};
 		n++;
 	}
 	for (size_t i = 0; i < NELEM(hygiene); i++) {

@@ -147,6 +147,7 @@ check_minimal_defaults(const struct conf_state *st)
 	assert_int_equal(c->unlock_time, 900);
 	assert_true(c->recovery);
 	assert_int_equal(c->remember, 0);
+	assert_int_equal(c->health_retry, 60);
 	assert_int_equal(c->failmode, BV_FAILMODE_SECURE);
 	assert_false(c->nullok);
 	assert_false(c->debug);
@@ -251,6 +252,13 @@ check_range_edges(const struct conf_state *st)
 	assert_int_equal(st->cfg.max_tries, 10);
 	assert_int_equal(st->cfg.max_sends, 1);
 	assert_int_equal(st->cfg.max_sends_per_hour, 64);
+	assert_int_equal(st->cfg.health_retry, 3600);
+}
+
+static void
+check_health_retry_off(const struct conf_state *st)
+{
+	assert_int_equal(st->cfg.health_retry, 0);
 }
 
 static void
@@ -659,10 +667,16 @@ static const struct conf_case cases[] = {
      .text = BAX_MIN "http = { connect_timeout = 1; timeout = 120; };\n"
 		     "max_tries = 10;\n"
 		     "max_sends = 1;\n"
-		     "limits = { max_sends_per_hour = 64; };\n",
+		     "limits = { max_sends_per_hour = 64; };\n"
+		     "health_retry = 3600;\n",
      .rc = BV_OK,
      .said = "",
      .check = check_range_edges},
+    {.what = "health_retry = 0: no health memory",
+     .text = BAX_MIN "health_retry = 0;\n",
+     .rc = BV_OK,
+     .said = "",
+     .check = check_health_retry_off},
     {.what = "cfg_load_file",
      .text = MINIMAL,
      .fixture = FIX_BY_FILE,
@@ -741,6 +755,23 @@ static const struct conf_case cases[] = {
      .text = BAX_MIN "groups = [\"!\"];\n",
      .rc = BV_CONFIG,
      .said = "@CONF@:2: invalid value for \"groups\": " WANT_NONEMPTY},
+    {.what = "health_retry = -1",
+     .text = BAX_MIN "health_retry = -1;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"health_retry\": " WANT_RANGE},
+    {.what = "health_retry = 3601",
+     .text = BAX_MIN "health_retry = 3601;\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"health_retry\": " WANT_RANGE},
+    {.what = "health_retry as a string",
+     .text = BAX_MIN "health_retry = \"60\";\n",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: invalid value for \"health_retry\": " WANT_NUMBER},
+    {.what = "health_retry is no module argument",
+     .text = BAX_MIN,
+     .args = {"health_retry=0"},
+     .rc = BV_CONFIG,
+     .said = "invalid module argument \"health_retry=0\""},
     {.what = "max_tries = 0",
      .text = BAX_MIN "max_tries = 0;\n",
      .rc = BV_CONFIG,

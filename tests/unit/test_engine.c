@@ -40,6 +40,16 @@ struct fake {
 	size_t nanswers, asked;
 	char lines[MAX_LINES][256]; /* info and error lines */
 	size_t nlines;
+	/* Called in the middle of each send, before it answers. */
+	void (*during_send)(void *arg, const char *provider);
+	void *during_arg;
+};
+
+/* The log lines of a login, with their priorities. */
+struct logged {
+	int prio[MAX_LINES];
+	char line[MAX_LINES][512];
+	size_t n;
 };
 
 struct fixture {
@@ -49,7 +59,9 @@ struct fixture {
 	struct bv_log log;
 	struct bv_engine e;
 	struct fake fake;
+	struct logged logged;	     /* emptied by start() */
 	const char *baxverify_extra; /* more keys of the baxverify group */
+	char health_path[96];	     /* the store's health record */
 };
 
 static time_t fake_time = 1800000000;
@@ -71,6 +83,8 @@ fake_send(void *arg, const struct bv_provider_info *p, enum bv_channel channel,
 	assert_true(i < MAX_SCRIPT);
 	f->sent_by[i] = p->name;
 	f->sent_channel[i] = channel;
+	if (f->during_send != NULL)
+		f->during_send(f->during_arg, p->name);
 	if (f->send[i] != BV_OK)
 		snprintf(out->detail, sizeof(out->detail), "scripted");
 	return f->send[i];
@@ -153,6 +167,32 @@ shown(const struct fake *f, const char *text)
 }
 
 static void
+log_sink(void *arg, int prio, const char *line)
+{
+	struct logged *l = arg;
+
+	if (l->n < MAX_LINES) {
+		l->prio[l->n] = prio;
+		snprintf(l->line[l->n++], sizeof(l->line[0]), "%s", line);
+	}
+}
+
+/* How many log lines at prio hold both a and b (b may be NULL). */
+static int
+count_logged(const struct fixture *f, int prio, const char *a, const char *b)
+{
+	const struct logged *l = &f->logged;
+	int n = 0;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->prio[i] == prio && strstr(l->line[i], a) != NULL &&
+		    (b == NULL || strstr(l->line[i], b) != NULL))
+			n++;
+	return n;
+}
+
+static void
 write_file(const char *path, const char *text)
 {
 	FILE *fp = fopen(path, "w");
@@ -195,6 +235,7 @@ start(struct fixture *f)
 
 	engine_clear(e);
 	memset(&f->fake, 0, sizeof(f->fake));
+	memset(&f->logged, 0, sizeof(f->logged));
 	engine_init(e, &f->cfg, &f->log, "alice", "user=alice");
 	e->clock = fake_clock;
 	e->port = (struct bv_port){.send = fake_send,
@@ -258,6 +299,10 @@ setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/bv-engine-test.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->conf, sizeof(f->conf), "%s/baxverify.conf", f->dir);
+	snprintf(f->health_path, sizeof(f->health_path), "%s/store/@health",
+		 f->dir);
+	f->log.sink = log_sink;
+	f->log.sink_arg = &f->logged;
 	fake_time = 1800000000;
 	*state = f;
 	return 0;
@@ -651,6 +696,349 @@ test_confirm(void **state)
 	assert_int_equal(f->fake.validated, 0);
 }
 
+/* --- the providers' health memory ---------------------------------- */
+
+#define T0 1800000000 /* 2027-01-15 08:00:00 UTC */
+#define TWO "provider = [\"baxverify\", \"tryvox\"]; "
+
+/* The store's health record as a login would read it. */
+static struct store_health
+health(struct fixture *f)
+{
+	struct store_health h;
+
+	assert_int_equal(store_health_read(&f->cfg, &f->log, &h), BV_OK);
+	return h;
+}
+
+/* The health file's inode: a new one each time it is written (a new
+   file renamed over it); 0 when there is none. */
+static ino_t
+health_inode(const struct fixture *f)
+{
+	struct stat st;
+
+	return stat(f->health_path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* One login of alice answering the right code, sends scripted. */
+static enum bv_result
+login_sends(struct fixture *f, enum bv_result first, enum bv_result second)
+{
+	start(f);
+	f->fake.send[0] = first;
+	f->fake.send[1] = second;
+	answers(f, 1, "123456");
+	return login(f);
+}
+
+/*
+ * A dead primary: the first login pays for it and marks it down; the
+ * next ones within health_retry go straight to the secondary (one INFO
+ * line each, no write); after health_retry the primary is asked first
+ * again; once it sends, its mark is gone.
+ */
+static void
+test_health_skips_dead_primary(void **state)
+{
+	struct fixture *f = *state;
+	struct store_health h;
+	ino_t ino;
+
+	load(f, TWO);
+	assert_int_equal(login_sends(f, BV_UNAVAILABLE, BV_OK), BV_OK);
+	assert_int_equal(f->fake.nsend, 2);
+	assert_string_equal(f->fake.sent_by[0], "baxverify");
+	assert_string_equal(f->fake.sent_by[1], "tryvox");
+	h = health(f);
+	assert_int_equal(h.nmarks, 1);
+	assert_string_equal(h.marks[0].provider, "baxverify");
+	assert_int_equal(h.marks[0].since, T0);
+	assert_int_equal(h.marks[0].last, T0);
+	assert_int_equal(
+	    count_logged(f, LOG_INFO,
+			 "provider baxverify marked down: for 60 s", NULL),
+	    1);
+	ino = health_inode(f);
+
+	/* Within health_retry: straight to tryvox, said once, no write. */
+	fake_time = T0 + 59;
+	assert_int_equal(login_sends(f, BV_OK, BV_OK), BV_OK);
+	assert_int_equal(f->fake.nsend, 1);
+	assert_string_equal(f->fake.sent_by[0], "tryvox");
+	assert_string_equal(f->e.provider->name, "tryvox");
+	assert_int_equal(
+	    count_logged(f, LOG_INFO,
+			 "user=alice: provider baxverify marked down since "
+			 "2027-01-15 08:00:00 UTC (health_retry 60 s): trying "
+			 "tryvox first",
+			 NULL),
+	    1);
+	assert_int_equal(f->logged.n, 1);
+	assert_int_equal(health_inode(f), ino);
+
+	/* health_retry after the failure: the primary first again; still
+	   dead, the mark's last failure moves, its start stays. */
+	fake_time = T0 + 60;
+	assert_int_equal(login_sends(f, BV_UNAVAILABLE, BV_OK), BV_OK);
+	assert_int_equal(f->fake.nsend, 2);
+	assert_string_equal(f->fake.sent_by[0], "baxverify");
+	assert_int_equal(count_logged(f, LOG_INFO, "trying", NULL), 0);
+	h = health(f);
+	assert_int_equal(h.nmarks, 1);
+	assert_int_equal(h.marks[0].since, T0);
+	assert_int_equal(h.marks[0].last, T0 + 60);
+
+	/* Back up after another health_retry: it sends, the mark goes. */
+	fake_time = T0 + 120;
+	assert_int_equal(login_sends(f, BV_OK, BV_OK), BV_OK);
+	assert_int_equal(f->fake.nsend, 1);
+	assert_string_equal(f->fake.sent_by[0], "baxverify");
+	assert_int_equal(health(f).nmarks, 0);
+	assert_int_equal(
+	    count_logged(f, LOG_INFO, "provider baxverify sends again", NULL),
+	    1);
+
+	/* No mark, nothing to clear: the next success writes nothing. */
+	ino = health_inode(f);
+	fake_time = T0 + 121;
+	assert_int_equal(login_sends(f, BV_OK, BV_OK), BV_OK);
+	assert_string_equal(f->fake.sent_by[0], "baxverify");
+	assert_int_equal(health_inode(f), ino);
+	assert_int_equal(f->logged.n, 0);
+}
+
+/*
+ * Every provider marked down: asked anyway, in their order (a login is
+ * never denied without asking one), without a write; the first that
+ * sends clears its own mark only.
+ */
+static void
+test_health_all_down(void **state)
+{
+	struct fixture *f = *state;
+	struct store_health h;
+	ino_t ino;
+
+	load(f, TWO "recovery = { enabled = false; };");
+	assert_int_equal(login_sends(f, BV_UNAVAILABLE, BV_UNAVAILABLE),
+			 BV_UNAVAILABLE);
+	assert_int_equal(health(f).nmarks, 2);
+	ino = health_inode(f);
+
+	fake_time = T0 + 10;
+	assert_int_equal(login_sends(f, BV_UNAVAILABLE, BV_UNAVAILABLE),
+			 BV_UNAVAILABLE);
+	assert_int_equal(f->fake.nsend, 2);
+	assert_string_equal(f->fake.sent_by[0], "baxverify");
+	assert_string_equal(f->fake.sent_by[1], "tryvox");
+	assert_int_equal(count_logged(f, LOG_INFO,
+				      "every provider that sends by sms is "
+				      "marked down (health_retry 60 s): "
+				      "trying them in order",
+				      NULL),
+			 1);
+	assert_int_equal(health_inode(f), ino);
+	h = health(f);
+	assert_int_equal(h.marks[0].last, T0);
+
+	fake_time = T0 + 20;
+	assert_int_equal(login_sends(f, BV_OK, BV_OK), BV_OK);
+	assert_string_equal(f->fake.sent_by[0], "baxverify");
+	h = health(f);
+	assert_int_equal(h.nmarks, 1);
+	assert_string_equal(h.marks[0].provider, "tryvox");
+}
+
+/*
+ * The primary marked down and the secondary failing too: the primary
+ * is still asked, last; when it sends, the marks swap.
+ */
+static void
+test_health_down_one_asked_last(void **state)
+{
+	struct fixture *f = *state;
+	struct store_health h;
+
+	load(f, TWO);
+	assert_int_equal(login_sends(f, BV_UNAVAILABLE, BV_OK), BV_OK);
+	fake_time = T0 + 5;
+	assert_int_equal(login_sends(f, BV_UNAVAILABLE, BV_OK), BV_OK);
+	assert_int_equal(f->fake.nsend, 2);
+	assert_string_equal(f->fake.sent_by[0], "tryvox");
+	assert_string_equal(f->fake.sent_by[1], "baxverify");
+	assert_string_equal(f->e.provider->name, "baxverify");
+	h = health(f);
+	assert_int_equal(h.nmarks, 1);
+	assert_string_equal(h.marks[0].provider, "tryvox");
+	assert_int_equal(h.marks[0].since, T0 + 5);
+}
+
+/* A new code in the same login keeps the login's order. */
+static void
+test_health_resend_keeps_order(void **state)
+{
+	struct fixture *f = *state;
+
+	load(f, TWO "max_sends = 2;");
+	assert_int_equal(login_sends(f, BV_UNAVAILABLE, BV_OK), BV_OK);
+	fake_time = T0 + 1;
+	start(f);
+	answers(f, 2, "", "123456");
+	assert_int_equal(login(f), BV_OK);
+	assert_int_equal(f->fake.nsend, 2);
+	assert_string_equal(f->fake.sent_by[0], "tryvox");
+	assert_string_equal(f->fake.sent_by[1], "tryvox");
+	assert_int_equal(count_logged(f, LOG_INFO, "trying tryvox first", NULL),
+			 1);
+}
+
+/*
+ * Only an outage marks a provider: a refusal because of the account
+ * (which fails over), a rate limit, a bad destination and this host's
+ * own failure (which do not) leave no mark.
+ */
+static void
+test_health_refusals_mark_nothing(void **state)
+{
+	struct fixture *f = *state;
+	static const enum bv_result results[] = {
+	    BV_REJECTED, BV_RATE_LIMITED, BV_BAD_DESTINATION, BV_INTERNAL,
+	    BV_NOMEM,	 BV_CONFIG,	  BV_WRONG_CODE,      BV_EXPIRED,
+	};
+	size_t i;
+
+	load(f, TWO "limits = { max_sends_per_hour = 0; };");
+	for (i = 0; i < sizeof(results) / sizeof(results[0]); i++) {
+		(void)login_sends(f, results[i], BV_OK);
+		assert_string_equal(f->fake.sent_by[0], "baxverify");
+		if (access(f->health_path, F_OK) == 0)
+			fail_msg("%s marked the provider down",
+				 bv_result_name(results[i]));
+	}
+}
+
+/* health_retry = 0, or one provider: no memory, no file. */
+static void
+test_health_off(void **state)
+{
+	struct fixture *f = *state;
+
+	load(f, TWO "health_retry = 0;");
+	assert_int_equal(login_sends(f, BV_UNAVAILABLE, BV_OK), BV_OK);
+	fake_time = T0 + 1;
+	assert_int_equal(login_sends(f, BV_UNAVAILABLE, BV_OK), BV_OK);
+	assert_int_equal(f->fake.nsend, 2);
+	assert_string_equal(f->fake.sent_by[0], "baxverify");
+	assert_int_equal(access(f->health_path, F_OK), -1);
+
+	load(f, "recovery = { enabled = false; };");
+	assert_int_equal(login_sends(f, BV_UNAVAILABLE, BV_OK), BV_UNAVAILABLE);
+	assert_int_equal(access(f->health_path, F_OK), -1);
+}
+
+/* The health_retry of the configuration is the one counted. */
+static void
+test_health_retry_configured(void **state)
+{
+	struct fixture *f = *state;
+
+	load(f, TWO "health_retry = 5;");
+	assert_int_equal(login_sends(f, BV_UNAVAILABLE, BV_OK), BV_OK);
+	fake_time = T0 + 4;
+	assert_int_equal(login_sends(f, BV_OK, BV_OK), BV_OK);
+	assert_string_equal(f->fake.sent_by[0], "tryvox");
+	assert_int_equal(count_logged(f, LOG_INFO, "(health_retry 5 s)", NULL),
+			 1);
+	fake_time = T0 + 5;
+	assert_int_equal(login_sends(f, BV_OK, BV_OK), BV_OK);
+	assert_string_equal(f->fake.sent_by[0], "baxverify");
+}
+
+/*
+ * A damaged health file stops nobody: logged naming the file, read as
+ * no marks (the providers in their order), and replaced by the next
+ * change.
+ */
+static void
+test_health_damaged(void **state)
+{
+	struct fixture *f = *state;
+	char store[96];
+
+	load(f, TWO);
+	snprintf(store, sizeof(store), "%s/store", f->dir);
+	assert_int_equal(mkdir(store, 0700), 0);
+	write_file(f->health_path, "version 1\ndown tryvox 1800000000\n");
+	assert_int_equal(login_sends(f, BV_UNAVAILABLE, BV_OK), BV_OK);
+	assert_string_equal(f->fake.sent_by[0], "baxverify");
+	assert_string_equal(f->fake.sent_by[1], "tryvox");
+	assert_int_equal(count_logged(f, LOG_ERR, f->health_path, "damaged"),
+			 1);
+	/* Written whole by the mark. */
+	assert_int_equal(health(f).nmarks, 1);
+	assert_string_equal(health(f).marks[0].provider, "baxverify");
+}
+
+/* A mark from the future (a clock set back) keeps nobody down. */
+static void
+test_health_future_mark(void **state)
+{
+	struct fixture *f = *state;
+	char store[96];
+
+	load(f, TWO);
+	snprintf(store, sizeof(store), "%s/store", f->dir);
+	assert_int_equal(mkdir(store, 0700), 0);
+	write_file(f->health_path,
+		   "version 1\ndown baxverify 1800000100 1800000100\n");
+	assert_int_equal(login_sends(f, BV_OK, BV_OK), BV_OK);
+	assert_string_equal(f->fake.sent_by[0], "baxverify");
+	assert_int_equal(health(f).nmarks, 0);
+}
+
+/* What another login does in the middle of this one's send. */
+static void
+mark_meanwhile(void *arg, const char *provider)
+{
+	struct fixture *f = arg;
+	struct store_health_txn txn;
+
+	if (strcmp(provider, "baxverify") != 0)
+		return;
+	assert_int_equal(store_health_open(&f->cfg, &f->log, &txn), BV_OK);
+	assert_true(store_health_mark(&txn.rec, provider, fake_time));
+	assert_int_equal(store_health_commit(&txn), BV_OK);
+	store_health_close(&txn);
+}
+
+/*
+ * Logins that all find the primary dead at once write the news once:
+ * one that fails after another marked it finds the mark under the lock
+ * and writes nothing.
+ */
+static void
+test_health_written_once(void **state)
+{
+	struct fixture *f = *state;
+	ino_t ino;
+
+	load(f, TWO);
+	start(f);
+	f->fake.send[0] = BV_UNAVAILABLE;
+	f->fake.during_send = mark_meanwhile;
+	f->fake.during_arg = f;
+	answers(f, 1, "123456");
+	assert_int_equal(login(f), BV_OK);
+	ino = health_inode(f);
+	assert_true(ino != 0);
+	assert_int_equal(count_logged(f, LOG_INFO, "marked down: for", NULL),
+			 0);
+	/* That login wrote nothing after the other's mark. */
+	assert_int_equal(health_inode(f), ino);
+	assert_int_equal(health(f).nmarks, 1);
+}
+
 int
 main(void)
 {
@@ -681,6 +1069,25 @@ main(void)
 	    cmocka_unit_test(test_grace_key_escaping),
 	    cmocka_unit_test_setup_teardown(test_selection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_confirm, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_health_skips_dead_primary,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_health_all_down, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_health_down_one_asked_last,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_health_resend_keeps_order,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_health_refusals_mark_nothing,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_health_off, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_health_retry_configured, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_health_damaged, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_health_future_mark, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_health_written_once, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
