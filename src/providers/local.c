@@ -48,8 +48,8 @@ state_of(const struct bv_ctx *ctx)
 	return ctx->state;
 }
 
-static bool
-fill_random(unsigned char *buf, size_t n)
+bool
+local_random_bytes(unsigned char *buf, size_t n)
 {
 	size_t got = 0;
 	ssize_t r;
@@ -72,7 +72,7 @@ local_random_digits(char *out, size_t n)
 	size_t o = 0, i;
 
 	while (o < n) {
-		if (!fill_random(b, sizeof(b)))
+		if (!local_random_bytes(b, sizeof(b)))
 			return BV_INTERNAL; /* the kernel, not the service */
 		/* 250 is the largest multiple of 10 below 256. */
 		for (i = 0; i < sizeof(b) && o < n; i++)
@@ -91,7 +91,7 @@ random_token(char *out, size_t outsz)
 	unsigned char b[TOKEN_BYTES];
 	size_t i;
 
-	if (outsz < 2 * TOKEN_BYTES + 1 || !fill_random(b, sizeof(b)))
+	if (outsz < 2 * TOKEN_BYTES + 1 || !local_random_bytes(b, sizeof(b)))
 		return BV_INTERNAL;
 	for (i = 0; i < TOKEN_BYTES; i++) {
 		out[2 * i] = hex[b[i] >> 4];
