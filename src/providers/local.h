@@ -1,6 +1,6 @@
 /*
  * local.h - provider = "local": codes made, delivered and checked on this
- * host, with the local store holding only their hashes.
+ * host, with the local store holding only their MACs (local_mac.h).
  */
 #ifndef BV_PROVIDER_LOCAL_H
 #define BV_PROVIDER_LOCAL_H
