@@ -1,18 +1,20 @@
 /*
  * local.c - provider = "local".
  *
- * send: a fresh code from getrandom(2), its crypt(3) hash with expiry and
- * attempt count in the user's store record, the message delivered by the
- * configured command or file (a code that could not be delivered is
- * forgotten at once).  check: compare with the live codes' hashes
- * (outside the lock: each is a slow hash), then under a short lock count
- * the attempt or, on success, replace the code with a random opaque
- * proof token (hash stored, token exported).  validate:
- * the token's hash and expiry; consume removes it.
+ * send: a fresh code from getrandom(2), its MAC under the host key
+ * (local_mac.h) with expiry and attempt count in the user's store
+ * record, the message delivered by the configured command or file (a
+ * code that could not be delivered is forgotten at once).  check:
+ * compare with the live codes' entries (outside the lock: an entry an
+ * earlier version wrote is a slow crypt(3) hash), then under a short lock
+ * count the attempt or, on success, replace the code with a random
+ * opaque proof token (its MAC stored, the token exported).  validate:
+ * the token's entry and expiry; consume removes it.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 
 #include "deliver.h"
 #include "local.h"
+#include "local_mac.h"
 #include "../core/text.h"
 #include "../core/wipe.h"
 #include "../store/store.h"
@@ -31,8 +34,8 @@
 
 /* One login's state: which of the user's live codes is its own. */
 struct local_state {
-	char code_hash[STORE_HASH_MAX]; /* the hash of the code it sent, or
-					   "" */
+	char code_hash[STORE_HASH_MAX]; /* the entry of the code it sent,
+					   or "" */
 };
 
 /* This provider's own group and per-login state, from the context. */
@@ -48,8 +51,8 @@ state_of(const struct bv_ctx *ctx)
 	return ctx->state;
 }
 
-static bool
-fill_random(unsigned char *buf, size_t n)
+bool
+local_random_bytes(unsigned char *buf, size_t n)
 {
 	size_t got = 0;
 	ssize_t r;
@@ -72,7 +75,7 @@ local_random_digits(char *out, size_t n)
 	size_t o = 0, i;
 
 	while (o < n) {
-		if (!fill_random(b, sizeof(b)))
+		if (!local_random_bytes(b, sizeof(b)))
 			return BV_INTERNAL; /* the kernel, not the service */
 		/* 250 is the largest multiple of 10 below 256. */
 		for (i = 0; i < sizeof(b) && o < n; i++)
@@ -91,7 +94,7 @@ random_token(char *out, size_t outsz)
 	unsigned char b[TOKEN_BYTES];
 	size_t i;
 
-	if (outsz < 2 * TOKEN_BYTES + 1 || !fill_random(b, sizeof(b)))
+	if (outsz < 2 * TOKEN_BYTES + 1 || !local_random_bytes(b, sizeof(b)))
 		return BV_INTERNAL;
 	for (i = 0; i < TOKEN_BYTES; i++) {
 		out[2 * i] = hex[b[i] >> 4];
@@ -114,7 +117,7 @@ drop(void *base, size_t n, size_t sz, size_t i)
 }
 
 /*
- * Record a new code's hash beside the user's other live codes (another
+ * Record a new code's entry beside the user's other live codes (another
  * login of the same user may be waiting for its own); this login's own
  * previous code (its state's code_hash) is replaced, and the oldest goes
  * when there is no room.
@@ -126,11 +129,16 @@ remember_code(struct bv_ctx *ctx, const char *code)
 	struct local_state *st = state_of(ctx);
 	struct store_code *c;
 	struct store_txn txn;
+	struct local_mac mac;
 	char hash[STORE_HASH_MAX];
 	enum bv_result rc;
 	size_t i;
 
-	rc = store_hash(code, hash);
+	rc = local_mac_open(ctx->cfg, ctx->log, &mac);
+	if (rc == BV_OK)
+		rc =
+		    local_mac_seal(&mac, ctx->user, LOCAL_MAC_CODE, code, hash);
+	local_mac_close(&mac);
 	if (rc != BV_OK)
 		return rc;
 	rc = store_open(ctx->cfg, ctx->user, ctx->log, &txn);
@@ -234,14 +242,15 @@ add_token(struct store_record *rec, const char *hash, time_t expires)
 }
 
 /*
- * Which live code the typed one is, compared without the lock: each
- * comparison is a slow hash, and every login of the user (and every
- * other check) would wait for them.  *hit gets that code's hash, or ""
- * for none.  BV_EXPIRED / BV_MAX_ATTEMPTS when no code could match.
+ * Which live code the typed one is, compared without the lock: an entry
+ * an earlier version wrote is a slow hash, and every login of the user
+ * (and every other check) would wait for it.  *hit gets that code's
+ * entry, or "" for none.  BV_EXPIRED / BV_MAX_ATTEMPTS when no code could
+ * match.
  */
 static enum bv_result
-find_code(struct bv_ctx *ctx, const char *code, char *hit,
-	  struct bv_outcome *out)
+find_code(struct bv_ctx *ctx, const struct local_mac *mac, const char *code,
+	  char *hit, struct bv_outcome *out)
 {
 	const struct local_config *lc = conf_of(ctx);
 	char live[STORE_MAX_CODES][STORE_HASH_MAX];
@@ -272,7 +281,8 @@ find_code(struct bv_ctx *ctx, const char *code, char *hit,
 		return ncodes == 0 ? BV_EXPIRED : BV_MAX_ATTEMPTS;
 	}
 	for (i = 0; i < nlive && hit[0] == '\0'; i++)
-		if (store_hash_matches(code, live[i]))
+		if (local_mac_matches(mac, ctx->user, LOCAL_MAC_CODE, code,
+				      live[i]))
 			memcpy(hit, live[i], STORE_HASH_MAX);
 	return BV_OK;
 }
@@ -281,7 +291,7 @@ find_code(struct bv_ctx *ctx, const char *code, char *hit,
  * Under the lock, briefly: what find_code found.  A wrong code counts
  * against every live code (a guess is a guess, whichever login it came
  * through); a right one is spent, if no other login spent it meanwhile,
- * and the proof token's hash takes its place.
+ * and the proof token's entry takes its place.
  */
 static enum bv_result
 apply_check(struct bv_ctx *ctx, struct store_record *rec, const char *hit,
@@ -327,15 +337,20 @@ local_check(struct bv_ctx *ctx, const char *code, struct bv_proof *proof,
 	char token[2 * TOKEN_BYTES + 1] = "";
 	char hit[STORE_HASH_MAX], token_hash[STORE_HASH_MAX] = "";
 	struct store_txn txn = {0};
+	struct local_mac mac;
 	enum bv_result rc, wrc;
 
 	out->action = "verify";
-	rc = find_code(ctx, code, hit, out);
+	rc = local_mac_open(ctx->cfg, ctx->log, &mac);
+	if (rc == BV_OK)
+		rc = find_code(ctx, &mac, code, hit, out);
 	if (rc == BV_OK && hit[0] != '\0') {
 		rc = random_token(token, sizeof(token));
 		if (rc == BV_OK)
-			rc = store_hash(token, token_hash);
+			rc = local_mac_seal(&mac, ctx->user, LOCAL_MAC_TOKEN,
+					    token, token_hash);
 	}
+	local_mac_close(&mac);
 	if (rc == BV_OK)
 		rc = store_open(ctx->cfg, ctx->user, ctx->log, &txn);
 	if (rc != BV_OK)
@@ -360,17 +375,21 @@ static enum bv_result
 local_validate(struct bv_ctx *ctx, const char *token, bool consume,
 	       struct bv_outcome *out)
 {
-	struct store_txn txn;
+	struct store_txn txn = {0};
+	struct local_mac mac;
 	enum bv_result rc;
 	size_t i;
 
 	out->action = consume ? "consume" : "validate";
-	rc = store_open(ctx->cfg, ctx->user, ctx->log, &txn);
+	rc = local_mac_open(ctx->cfg, ctx->log, &mac);
+	if (rc == BV_OK)
+		rc = store_open(ctx->cfg, ctx->user, ctx->log, &txn);
 	if (rc != BV_OK)
 		goto out;
 	store_prune(&txn.rec, time(NULL));
 	for (i = 0; i < txn.rec.ntokens; i++)
-		if (store_hash_matches(token, txn.rec.tokens[i].hash))
+		if (local_mac_matches(&mac, ctx->user, LOCAL_MAC_TOKEN, token,
+				      txn.rec.tokens[i].hash))
 			break;
 	if (i == txn.rec.ntokens) {
 		snprintf(out->detail, sizeof(out->detail),
@@ -384,17 +403,31 @@ local_validate(struct bv_ctx *ctx, const char *token, bool consume,
 		rc = store_commit(&txn);
 	}
 out:
+	local_mac_close(&mac);
 	store_close(&txn);
 	return rc;
 }
 
-/* baxverify check: the delivery command or file, sending nothing. */
+/*
+ * baxverify check: the delivery command or file, sending nothing, then
+ * the host key, making nothing: "...: ok; host key PATH: ok".
+ */
 static enum bv_result
 local_probe(struct bv_ctx *ctx, char *said, size_t saidsz,
 	    struct bv_outcome *out)
 {
+	char key[PATH_MAX + 128];
+	enum bv_result rc;
+	size_t n;
+
 	out->action = "check";
-	return deliver_probe(conf_of(ctx), said, saidsz);
+	rc = deliver_probe(conf_of(ctx), said, saidsz);
+	if (rc != BV_OK)
+		return rc;
+	rc = local_key_check(ctx->cfg->store_dir, key, sizeof(key));
+	n = strlen(said);
+	snprintf(said + n, saidsz - n, "; %s", key);
+	return rc;
 }
 
 const struct bv_provider local_provider = {

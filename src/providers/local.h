@@ -1,10 +1,11 @@
 /*
  * local.h - provider = "local": codes made, delivered and checked on this
- * host, with the local store holding only their hashes.
+ * host, with the local store holding only their MACs (local_mac.h).
  */
 #ifndef BV_PROVIDER_LOCAL_H
 #define BV_PROVIDER_LOCAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "provider.h"
@@ -30,5 +31,8 @@ extern const struct bv_provider local_provider;
  * BV_INTERNAL when the kernel would not give randomness.
  */
 enum bv_result local_random_digits(char *out, size_t n);
+
+/* n bytes from the kernel's CSPRNG; false when it would not give them. */
+bool local_random_bytes(unsigned char *buf, size_t n);
 
 #endif /* BV_PROVIDER_LOCAL_H */

@@ -1,9 +1,10 @@
 #!/bin/sh
 # agreement.sh - `baxverify check` and the module judge one installation
 # alike.  Each row of the table breaks one thing the administrator owns
-# (the delivery command, the phones file, the store, the helper); then
-# `baxverify check --user root` and a real PAM authentication of root
-# (pamtester under pam_wrapper, the built module and helper) run on it.
+# (the delivery command, the phones file, the store and its host key, the
+# helper); then `baxverify check --user root` and a real PAM
+# authentication of root (pamtester under pam_wrapper, the built module
+# and helper) run on it.
 # A row passes when both refuse it, or, for the healthy rows, when check
 # says ok and the module gets as far as sending a code.
 #
@@ -177,6 +178,38 @@ row "phones file a symbolic link" refused refused
 fresh
 mkdir -m 755 "$inst/store"
 row "store directory readable by others" refused
+
+# The local provider's host key (.host.key): made by the first login,
+# refused when anyone but root could have read or replaced it.
+key() {
+	mkdir -m 700 "$inst/store"
+	head -c "${1:-32}" /dev/urandom >"$inst/store/.host.key"
+	chmod 600 "$inst/store/.host.key"
+}
+
+fresh
+key
+row "host key made earlier" ok
+
+fresh
+key
+chmod 640 "$inst/store/.host.key"
+row "host key group-readable" refused
+
+fresh
+key
+chown nobody "$inst/store/.host.key"
+row "host key owned by nobody" refused
+
+fresh
+key 31
+row "host key of 31 bytes" refused
+
+fresh
+key
+mv "$inst/store/.host.key" "$inst/host.key"
+ln -s "$inst/host.key" "$inst/store/.host.key"
+row "host key a symbolic link" refused
 
 fresh
 chown nobody "$inst/baxverify-helper-local"

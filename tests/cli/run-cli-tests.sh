@@ -299,6 +299,10 @@ expect "check with a non-executable command exits 3" 3 "not an executable"
 chmod 700 "$dir/sms.sh"
 run --conf "$dir/local.conf" check
 expect "check with an executable command" 0 "local: delivery command" "ok"
+expect "check: the host key is made at the first code" 0 \
+	"host key $store/.host.key: not made yet"
+[ ! -e "$store/.host.key" ]
+report $? "check makes no host key"
 # The module's own rule (child_open_trusted), so check says what it does.
 chmod 720 "$dir/sms.sh"
 run --conf "$dir/local.conf" check
@@ -500,6 +504,23 @@ run_in "$ltoken" --conf "$dir/localfile.conf" validate-token --user carol \
 expect "local validate-token --consume" 0 "valid"
 run_in "$ltoken" --conf "$dir/localfile.conf" validate-token --user carol
 expect "local token is single use" 1 "invalid"
+# Codes and tokens are MACs under the host key the first send made.
+run --conf "$dir/localfile.conf" send carol
+grep -q '^code \$bvmac1\$[0-9a-f]\{16\}\$[0-9a-f]\{32\}\$[0-9a-f]\{64\} ' \
+	"$store/carol"
+report $? "the local code is kept as a \$bvmac1\$ entry"
+[ "$(stat -c %a:%s "$store/.host.key")" = 600:32 ]
+report $? "the host key is 32 bytes, mode 0600"
+run --conf "$dir/localfile.conf" check
+expect "check: the host key is ok" 0 "host key $store/.host.key: ok"
+chmod 640 "$store/.host.key"
+run --conf "$dir/localfile.conf" check
+expect "check refuses a group-readable host key" 3 \
+	"host key $store/.host.key refused: group or others have access"
+run --conf "$dir/localfile.conf" send carol
+expect "send refuses a group-readable host key" 3 \
+	"host key $store/.host.key refused"
+chmod 600 "$store/.host.key"
 
 # --- stats and logs ---------------------------------------------------------
 

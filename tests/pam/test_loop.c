@@ -451,9 +451,10 @@ sc_bad_conf(void)
 }
 
 /*
- * TLS: speaks HTTPS to the mock.  LOCAL: hashes codes with crypt(3)
- * (yescrypt: about 2 s under valgrind).  Both run once a round; the cheap
- * ones make up the rest of the thousand.
+ * TLS: speaks HTTPS to the mock.  LOCAL: the local provider, its store
+ * record and delivery file (its codes were once yescrypt hashes, about
+ * 2 s under valgrind).  Both run once a round; the cheap ones make up the
+ * rest of the thousand.
  */
 enum kind { TLS, LOCAL, CHEAP };
 
