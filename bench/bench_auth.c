@@ -31,11 +31,12 @@
  * and the TCP connections and API requests each operation made, read from
  * the mock's GET /_mock/stats around every single operation.
  *
- * Every login runs in a fresh process, forked for it; the time is taken
- * inside the child around pam_start ... pam_end.  sudo is a new process
- * per login and sshd re-executes itself per connection, so on a host a
- * login always loads the module and its libraries.  Before its clock
- * starts, each child does what sudo does before PAM: it reads the two
+ * Every login runs in a fresh process: this program executed again (not
+ * a fork of it, whose pages a login would copy as it wrote them); the
+ * time is taken inside the child around pam_start ... pam_end.  sudo is
+ * a new process per login and sshd re-executes itself per connection, so
+ * on a host a login always loads the module and its libraries.  Before its
+ * clock starts, each child does what sudo does before PAM: it reads the two
  * users' passwd entries and group lists, which loads the host's NSS
  * modules (sshd reads the user's entry too).  libcurl is not linked into
  * this program, and the parent never loads it nor any other library of
@@ -719,33 +720,37 @@ struct op {
 	long conns, reqs;	    /* counted over the timed iterations */
 };
 
-/* Run op->fn in a new process forked for it; the time the child measured. */
+/*
+ * Run op (number k) in a new process: this program executed again with
+ * -x k -r FD, so that the login starts in a fresh process image as it
+ * does in sudo (a new program) and sshd (which executes itself again per
+ * connection), not in a fork of this one, whose pages the login would
+ * copy as it writes them.  The time the child measured.
+ */
 static double
-fresh(const struct op *op)
+fresh(const struct op *op, int k)
 {
+	char kbuf[16], fdbuf[16];
 	double us = -1;
 	int fds[2], status;
 	ssize_t r;
 	pid_t pid;
 
+	(void)op;
 	fflush(stdout);
 	fflush(stderr);
 	if (pipe(fds) != 0)
 		die("pipe: %s", strerror(errno));
+	snprintf(kbuf, sizeof(kbuf), "%d", k);
+	snprintf(fdbuf, sizeof(fdbuf), "%d", fds[1]);
 	pid = fork();
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
-		role = LOGIN_CHILD;
 		close(fds[0]);
-		child_pam_wrapper_setup();
-		host_lookups();
-		if (op->curl)
-			curl_load();
-		us = op->fn();
-		child_pam_wrapper_cleanup();
-		r = write(fds[1], &us, sizeof(us));
-		_exit(r == (ssize_t)sizeof(us) ? 0 : 99);
+		execl("/proc/self/exe", "bench_auth", "-x", kbuf, "-r", fdbuf,
+		      (char *)NULL);
+		_exit(97);
 	}
 	close(fds[1]);
 	do
@@ -761,6 +766,30 @@ fresh(const struct op *op)
 		exit(99);
 	}
 	return us;
+}
+
+/*
+ * In the executed child (-x): set up what the row measures, time its
+ * login, and write the microseconds to fd.
+ */
+static void
+login_child(const struct op *op, int fd)
+{
+	const char *dir = getenv("PAM_WRAPPER_RUNTIME_DIR");
+	double us;
+	ssize_t r;
+
+	role = LOGIN_CHILD;
+	/* The parent's pam_wrapper directory, inherited: never removed. */
+	snprintf(parent_pw_dir, sizeof(parent_pw_dir), "%s", dir ? dir : "");
+	child_pam_wrapper_setup();
+	host_lookups();
+	if (op->curl)
+		curl_load();
+	us = op->fn();
+	child_pam_wrapper_cleanup();
+	r = write(fd, &us, sizeof(us));
+	_exit(r == (ssize_t)sizeof(us) ? 0 : 99);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -868,9 +897,9 @@ helper_start(void)
 }
 
 static double
-run_op(const struct op *op)
+run_op(const struct op *op, int k)
 {
-	return op->fork ? fresh(op) : op->fn();
+	return op->fork ? fresh(op, k) : op->fn();
 }
 
 static int iterations = 200, warmup = 10;
@@ -891,7 +920,7 @@ rounds(struct op *ops, size_t nops, int count, bool record)
 	before = mock_stats();
 	for (i = 0; i < count; i++) {
 		for (k = 0; k < nops; k++) {
-			us = run_op(&ops[k]);
+			us = run_op(&ops[k], (int)k);
 			after = mock_stats();
 			if (record) {
 				ops[k].s.us[ops[k].s.n++] = us;
@@ -937,16 +966,17 @@ normalize(char *s)
 
 /* The requests of one module login and of one bare-client iteration. */
 static bool
-same_requests(const struct op *module_op, const struct op *bare_op)
+same_requests(const struct op *module_op, int module_k,
+	      const struct op *bare_op)
 {
 	char *module, *bare;
 	bool same;
 
 	mock_reset();
-	run_op(module_op);
+	run_op(module_op, module_k);
 	module = mock_call("GET", "/_mock/requests", NULL);
 	mock_reset();
-	run_op(bare_op);
+	run_op(bare_op, -1);
 	bare = mock_call("GET", "/_mock/requests", NULL);
 	mock_reset();
 	normalize(module);
@@ -1049,6 +1079,43 @@ number(const char *s, int min)
 
 enum { A, S, S2, B, B0, H0, H, F, L, NOPS };
 
+/* The rows, in the order they are run and printed. */
+static void
+setup_ops(struct op *ops)
+{
+	memset(ops, 0, NOPS * sizeof(*ops));
+#define OP(i, t, l, f, fk, c, fl, gl, wc, wr)                                  \
+	do {                                                                   \
+		series_init(&ops[i].s, t, l, iterations);                      \
+		ops[i].fn = f;                                                 \
+		ops[i].fork = fk;                                              \
+		ops[i].curl = c;                                               \
+		ops[i].floor = fl;                                             \
+		ops[i].goal = gl;                                              \
+		ops[i].want_conns = wc;                                        \
+		ops[i].want_reqs = wr;                                         \
+	} while (0)
+	OP(A, "A", "floor: pam_permit stack", login_permit, true, false, NULL,
+	   0, 0, 0);
+	OP(S, "S", "module: load + skip (as sudo)", login_skip, true, false,
+	   &ops[A], 1.5, 0, 0);
+	OP(S2, "S\"", "module: load + skip, libcurl resident", login_skip, true,
+	   true, &ops[A], 1.5, 0, 0);
+	OP(B, "B", "floor: bare libcurl, same 3 requests", bare_warm, false,
+	   false, NULL, 0, 1, 3);
+	OP(B0, "B0", "floor: bare libcurl program, whole run", bare_cold, false,
+	   false, NULL, 0, 1, 3);
+	OP(H0, "H0", "floor: libcurl program start + exit", bare_start, false,
+	   false, NULL, 0, 0, 0);
+	OP(H, "H", "module: helper start + exit", helper_start, false, false,
+	   &ops[H0], 0, 0, 0);
+	OP(F, "F", "module: BaxVerify login (as sudo)", login_bax, true, false,
+	   &ops[B0], 1.15, 1, 3);
+	OP(L, "L", "module: local provider login", login_local, true, false,
+	   &ops[A], 0, 0, 0);
+#undef OP
+}
+
 /* The local login's goal, microseconds (median). */
 #define LOCAL_GOAL_US 15000.0
 
@@ -1060,11 +1127,17 @@ main(int argc, char **argv)
 	char b1[32], b2[32], g[32];
 	const char *dir;
 	double t_start = now_us(), no_start, ratio;
+	int opt, i, child_op = -1, child_fd = -1;
 	bool same;
-	int opt, i;
 
-	while ((opt = getopt(argc, argv, "n:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:x:r:")) != -1) {
 		switch (opt) {
+		case 'x': /* a login child (fresh) */
+			child_op = number(optarg, 0);
+			break;
+		case 'r':
+			child_fd = number(optarg, 0);
+			break;
 		case 'n':
 			iterations = number(optarg, 1);
 			break;
@@ -1099,37 +1172,12 @@ main(int argc, char **argv)
 		die("%s is already loaded: the cold rows would not be cold",
 		    env.libcurl);
 
-	memset(ops, 0, sizeof(ops));
-#define OP(i, t, l, f, fk, c, fl, gl, wc, wr)                                  \
-	do {                                                                   \
-		series_init(&ops[i].s, t, l, iterations);                      \
-		ops[i].fn = f;                                                 \
-		ops[i].fork = fk;                                              \
-		ops[i].curl = c;                                               \
-		ops[i].floor = fl;                                             \
-		ops[i].goal = gl;                                              \
-		ops[i].want_conns = wc;                                        \
-		ops[i].want_reqs = wr;                                         \
-	} while (0)
-	OP(A, "A", "floor: pam_permit stack", login_permit, true, false, NULL,
-	   0, 0, 0);
-	OP(S, "S", "module: load + skip (as sudo)", login_skip, true, false,
-	   &ops[A], 1.5, 0, 0);
-	OP(S2, "S\"", "module: load + skip, libcurl resident", login_skip, true,
-	   true, &ops[A], 1.5, 0, 0);
-	OP(B, "B", "floor: bare libcurl, same 3 requests", bare_warm, false,
-	   false, NULL, 0, 1, 3);
-	OP(B0, "B0", "floor: bare libcurl program, whole run", bare_cold, false,
-	   false, NULL, 0, 1, 3);
-	OP(H0, "H0", "floor: libcurl program start + exit", bare_start, false,
-	   false, NULL, 0, 0, 0);
-	OP(H, "H", "module: helper start + exit", helper_start, false, false,
-	   &ops[H0], 0, 0, 0);
-	OP(F, "F", "module: BaxVerify login (as sudo)", login_bax, true, false,
-	   &ops[B0], 1.15, 1, 3);
-	OP(L, "L", "module: local provider login", login_local, true, false,
-	   &ops[A], 0, 0, 0);
-#undef OP
+	setup_ops(ops);
+	if (child_op >= 0) {
+		if (child_op >= NOPS || !ops[child_op].fork || child_fd < 0)
+			usage();
+		login_child(&ops[child_op], child_fd);
+	}
 
 	/*
 	 * pam_wrapper copies the service directory at the first pam_start of
@@ -1141,7 +1189,7 @@ main(int argc, char **argv)
 
 	agent_start();
 	mock_reset();
-	same = same_requests(&ops[F], &ops[B]);
+	same = same_requests(&ops[F], F, &ops[B]);
 	rounds(ops, NOPS, warmup, false);
 	rounds(ops, NOPS, iterations, true);
 

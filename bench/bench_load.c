@@ -24,11 +24,11 @@
  *      Floor H: a Tryvox login alone (NEXT_LOGINS, each just before one
  *      of the next logins); floor D: a bare libcurl connect to the
  *      listener with the same timeouts.  The first login on a fresh store
- *      within connect_timeout + a healthy login (D + the slowest H); each
- *      of the NEXT_LOGINS after it within 1.2 H (median), which holds
- *      only once the module remembers a provider's outage (health_retry)
- *      and goes straight to the next one.  The SYNs the listener dropped
- *      are counted.
+ *      within connect_timeout + a healthy login (D + the slowest H); the
+ *      NEXT_LOGINS after it with a median within 1.2 H (a goal, printed),
+ *      and none of them a SYN to the dead primary (a check): the module
+ *      remembers a provider's outage (health_retry) and goes straight to
+ *      the next one.  The SYNs the listener dropped are counted.
  *   3  Concurrency: CONC_LOGINS logins of one user from CONC_PROCS
  *      processes (CONC_EACH each, started together, each login its own
  *      pam_start/pam_authenticate/pam_end) against the files store, each
@@ -806,6 +806,7 @@ check_failover(const struct failover *f, const struct sample *floor,
 {
 	double first_bound = f->d.us + f->h.max;
 	double next_bound = NEXT_FACTOR * f->h.median;
+	char b[32];
 	int ok;
 
 	ok = count_rc(floor, NEXT_LOGINS, PAM_SUCCESS);
@@ -818,13 +819,20 @@ check_failover(const struct failover *f, const struct sample *floor,
 	      pam_strerror(NULL, f->first.pam_rc), f->first.us / 1e6,
 	      first_bound / 1e6);
 	print_others(&f->first, 1, PAM_SUCCESS);
+	/* What health memory does, counted: no connection to the dead
+	   primary after its outage.  What it is worth, timed, is a goal. */
 	ok = count_rc(next, NEXT_LOGINS, PAM_SUCCESS);
-	check(ok == NEXT_LOGINS && f->next.max <= next_bound,
-	      "next ten: %d of %d succeeded, max %.0f ms = %.2f H (want each "
-	      "<= %.1f H = %.0f ms;\n       needs health memory: the dead "
-	      "provider skipped after its outage)",
-	      ok, NEXT_LOGINS, f->next.max / 1e3, f->next.max / f->h.median,
-	      NEXT_FACTOR, next_bound / 1e3);
+	check(ok == NEXT_LOGINS &&
+		  (f->ov[1] < 0 || f->ov[2] < 0 || f->ov[2] == f->ov[1]),
+	      "next ten: %d of %d succeeded, %s SYN(s) to the dead primary "
+	      "(want 0: health memory\n       skips it after its outage)",
+	      ok, NEXT_LOGINS, syns(f->ov[1], f->ov[2], b, sizeof(b)));
+	printf("  goal next ten: median %.0f ms = %.2f H (want <= %.1f H = "
+	       "%.0f ms): %s; max %.2f H\n",
+	       f->next.median / 1e3, f->next.median / f->h.median, NEXT_FACTOR,
+	       next_bound / 1e3,
+	       f->next.median <= next_bound ? "met" : "MISSED",
+	       f->next.max / f->h.median);
 	print_others(next, NEXT_LOGINS, PAM_SUCCESS);
 }
 
