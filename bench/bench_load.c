@@ -6,8 +6,9 @@
  * after bench_auth, with two more mocks (one healthy, one whose BaxVerify
  * send hangs), a listener that never completes a connect, and a
  * configuration, a store and a PAM service per row.  Each row prints its
- * floor, measured in the same run, the ratio to it, and check lines
- * ("ok" or "FAIL") against its goals:
+ * floor, measured in the same run, the ratio to it, check lines ("ok" or
+ * "FAIL") for what must hold, and goal lines ("met" or "MISSED") for
+ * timings that depend on the machine:
  *
  *   1  Dead service, no failover: the only provider accepts, reads the
  *      request and never answers; http.timeout = connect_timeout = T.
@@ -24,7 +25,8 @@
  *      Floor H: a Tryvox login alone (NEXT_LOGINS, each just before one
  *      of the next logins); floor D: a bare libcurl connect to the
  *      listener with the same timeouts.  The first login on a fresh store
- *      within connect_timeout + a healthy login (D + the slowest H); the
+ *      succeeds, within connect_timeout + a healthy login (D + the
+ *      slowest H: a goal); the
  *      NEXT_LOGINS after it with a median within 1.2 H (a goal, printed),
  *      and none of them a SYN to the dead primary (a check): the module
  *      remembers a provider's outage (health_retry) and goes straight to
@@ -813,11 +815,13 @@ check_failover(const struct failover *f, const struct sample *floor,
 	check(ok == NEXT_LOGINS, "floor: %d of %d Tryvox logins succeeded", ok,
 	      NEXT_LOGINS);
 	print_others(floor, NEXT_LOGINS, PAM_SUCCESS);
-	check(f->first.pam_rc == PAM_SUCCESS && f->first.us <= first_bound,
-	      "first login: %s in %.3f s (want PAM_SUCCESS, <= D + max H = "
-	      "%.3f s:\n       connect_timeout + a healthy login)",
-	      pam_strerror(NULL, f->first.pam_rc), f->first.us / 1e6,
-	      first_bound / 1e6);
+	check(f->first.pam_rc == PAM_SUCCESS,
+	      "first login: %s through the secondary (want PAM_SUCCESS)",
+	      pam_strerror(NULL, f->first.pam_rc));
+	printf("  goal first login: %.3f s (want <= D + max H = %.3f s: "
+	       "connect_timeout + a healthy\n       login): %s\n",
+	       f->first.us / 1e6, first_bound / 1e6,
+	       f->first.us <= first_bound ? "met" : "MISSED");
 	print_others(&f->first, 1, PAM_SUCCESS);
 	/* What health memory does, counted: no connection to the dead
 	   primary after its outage.  What it is worth, timed, is a goal. */
