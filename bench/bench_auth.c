@@ -9,6 +9,8 @@
  * floor as a ratio, with the issue's goal for it:
  *
  *   A   pam_start/pam_authenticate/pam_end on "auth required pam_permit.so"
+ *   S0  a do-nothing module that links libconfig (bench/null_module.c),
+ *       then the same pam_permit line: what any such module costs   vs A
  *   S   the module on a user outside "groups" (PAM_IGNORE, then the same
  *       pam_permit line), reading the shipped, fully commented
  *       configuration: loading the module, the parse, the group check vs A
@@ -57,7 +59,8 @@
  * BV_BENCH_SKIP_USER (outside the skip configuration's groups),
  * BV_BENCH_OUTBOX (local.file), BV_BENCH_BARE (bench/bare_client),
  * BV_BENCH_HELPER (the built baxverify-helper) and BV_BENCH_LIBCURL
- * (default libcurl.so.4).  Services: bench_permit, bench_skip, bench_bax,
+ * (default libcurl.so.4).  Services: bench_permit, bench_null, bench_skip,
+ * bench_bax,
  * bench_local.
  *
  * Exit status: 0 when every login gave the expected answer and every check
@@ -90,6 +93,7 @@
 
 #define SVC_PERMIT "bench_permit"
 #define SVC_SKIP "bench_skip"
+#define SVC_NULL "bench_null"
 #define SVC_BAX "bench_bax"
 #define SVC_LOCAL "bench_local"
 
@@ -612,6 +616,12 @@ login_skip(void)
 }
 
 static double
+login_null(void)
+{
+	return login(SVC_NULL, env.skip_user, NULL);
+}
+
+static double
 login_bax(void)
 {
 	return login(SVC_BAX, env.user, env.code);
@@ -1077,7 +1087,7 @@ number(const char *s, int min)
 	return (int)v;
 }
 
-enum { A, S, S2, B, B0, H0, H, F, L, NOPS };
+enum { A, S0, S, S2, B, B0, H0, H, F, L, NOPS };
 
 /* The rows, in the order they are run and printed. */
 static void
@@ -1097,6 +1107,8 @@ setup_ops(struct op *ops)
 	} while (0)
 	OP(A, "A", "floor: pam_permit stack", login_permit, true, false, NULL,
 	   0, 0, 0);
+	OP(S0, "S0", "floor: a do-nothing module with libconfig", login_null,
+	   true, false, &ops[A], 0, 0, 0);
 	OP(S, "S", "module: load + skip (as sudo)", login_skip, true, false,
 	   &ops[A], 1.5, 0, 0);
 	OP(S2, "S\"", "module: load + skip, libcurl resident", login_skip, true,
@@ -1219,7 +1231,8 @@ main(int argc, char **argv)
 	       PACKAGE_VERSION, iterations, warmup);
 	printf("Logins (A, S, S\", F, L): pam_start + pam_authenticate + "
 	       "pam_end in a fresh process, as\nwith sudo and sshd, timed in "
-	       "a forked child after pam_wrapper's set-up and after what\n"
+	       "a freshly executed child after pam_wrapper's set-up and after "
+	       "what\n"
 	       "sudo does before PAM (the users' passwd entries and group "
 	       "lists read: NSS loaded).\nPrograms (B0, H0, H): timed from "
 	       "fork to exit.  B: the client's own time for its\nrequests, "
@@ -1233,6 +1246,10 @@ main(int argc, char **argv)
 	printf("\nDerived (medians, us):\n");
 	printf("  the module on a skipped user (S - A)              %9.0f\n",
 	       ops[S].s.median - ops[A].s.median);
+	printf("    of which loading a module and libconfig (S0 - A) %8.0f, "
+	       "the module's own (S - S0) %.0f\n",
+	       ops[S0].s.median - ops[A].s.median,
+	       ops[S].s.median - ops[S0].s.median);
 	printf("  a BaxVerify login over the bare program (F - B0)  %9.0f\n",
 	       ops[F].s.median - ops[B0].s.median);
 	printf("  the helper's start over a libcurl program's (H - H0) "
@@ -1255,7 +1272,7 @@ main(int argc, char **argv)
 	       "GET /_mock/stats around each):\n");
 	check(counts_ok(&ops[F]), "BaxVerify login: %s (want 1/3)",
 	      per(&ops[F], b1, sizeof(b1)));
-	check(counts_ok(&ops[S]) && counts_ok(&ops[S2]),
+	check(counts_ok(&ops[S]) && counts_ok(&ops[S2]) && counts_ok(&ops[S0]),
 	      "skipped user: %s, %s libcurl resident (want 0/0)",
 	      per(&ops[S], b1, sizeof(b1)), per(&ops[S2], b2, sizeof(b2)));
 	check(counts_ok(&ops[L]) && counts_ok(&ops[A]) && counts_ok(&ops[H]),

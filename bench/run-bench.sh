@@ -127,6 +127,13 @@ echo "auth required pam_permit.so" >"$dir/pam.d/bench_permit"
 	echo "auth [ignore=ignore default=die] $module conf=$dir/skip.conf"
 	echo "auth required pam_permit.so"
 } >"$dir/pam.d/bench_skip"
+# The floor of bench_skip: a module that links libconfig and does nothing.
+null_module=$builddir/bench/.libs/null_module.so
+[ -f "$null_module" ] || fail "$null_module not built"
+{
+	echo "auth [ignore=ignore default=die] $null_module"
+	echo "auth required pam_permit.so"
+} >"$dir/pam.d/bench_null"
 echo "auth required $module conf=$dir/bax.conf" >"$dir/pam.d/bench_bax"
 echo "auth required $module conf=$dir/local.conf" >"$dir/pam.d/bench_local"
 bv_write_other_service "$dir/pam.d"
