@@ -30,6 +30,8 @@
 
 #include <curl/curl.h>
 
+#include "bench_util.h"
+
 #define BODY_MAX (64 * 1024)
 
 static struct {
@@ -60,15 +62,6 @@ need_env(const char *name)
 	if (v == NULL || *v == '\0')
 		die("%s is not set (run bench/run-bench.sh)", name);
 	return v;
-}
-
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
 /* The answer into body; a longer one fails the transfer, as in the

@@ -91,6 +91,8 @@
 #include <curl/curl.h>
 #include <security/pam_appl.h>
 
+#include "bench_util.h"
+
 #define SVC_PERMIT "bench_permit"
 #define SVC_SKIP "bench_skip"
 #define SVC_NULL "bench_null"
@@ -159,15 +161,6 @@ need_env(const char *name)
 	return v;
 }
 
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
 /* Resident set size in KiB, from /proc/self/statm. */
 static long
 rss_kib(void)
@@ -193,14 +186,6 @@ struct series {
 	bool done;
 	double mean, median, p90;
 };
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static void
 series_init(struct series *s, const char *tag, const char *label, int n)
@@ -460,17 +445,6 @@ mock_call(const char *method, const char *path, const char *json)
 	if (status != 200)
 		die("%s %s: HTTP %ld: %s", method, path, status, body);
 	return body;
-}
-
-static long
-json_number(const char *text, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(text, pat);
-	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
 }
 
 struct stats {
@@ -1229,13 +1203,12 @@ main(int argc, char **argv)
 	printf("pam_baxverify %s: %d iterations per operation after %d "
 	       "warm-up, interleaved, in one run.\n",
 	       PACKAGE_VERSION, iterations, warmup);
-	printf("Logins (A, S, S\", F, L): pam_start + pam_authenticate + "
-	       "pam_end in a fresh process, as\nwith sudo and sshd, timed in "
-	       "a freshly executed child after pam_wrapper's set-up and after "
-	       "what\n"
+	printf("Logins (A, S0, S, S\", F, L): pam_start + pam_authenticate + "
+	       "pam_end, each in a freshly\nexecuted process, as with sudo "
+	       "and sshd, timed after pam_wrapper's set-up and after\nwhat "
 	       "sudo does before PAM (the users' passwd entries and group "
-	       "lists read: NSS loaded).\nPrograms (B0, H0, H): timed from "
-	       "fork to exit.  B: the client's own time for its\nrequests, "
+	       "lists read: NSS\nloaded).  Programs (B0, H0, H): timed from "
+	       "fork to exit.  B: the client's own time\nfor its requests, "
 	       "libcurl loaded and initialised.  Goals are on the median "
 	       "ratio.\n\n");
 	printf("    %-43s %9s %9s %9s  %-3s %7s %7s  %s\n", "operation",

@@ -83,6 +83,8 @@
 #include <curl/curl.h>
 #include <security/pam_appl.h>
 
+#include "bench_util.h"
+
 #define SVC_DEAD "load_dead"
 #define SVC_DEAD_SAFE "load_dead_safe"
 #define SVC_SECONDARY "load_secondary"
@@ -139,15 +141,6 @@ fail(const char *fmt, ...)
 	return LOAD_ERR;
 }
 
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
 /*
  * s after prefix, or NULL.  Through SKIP_PREFIX, which takes the length
  * from sizeof, never a literal (pam_inline.h's pam_str_skip_prefix).
@@ -167,14 +160,6 @@ skip_prefix_len(const char *s, const char *prefix, size_t len)
 struct summary {
 	double min, median, p99, max;
 };
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 /* Of n samples (n > 0, at most CONC_LOGINS); p99 by nearest rank. */
 static struct summary
@@ -337,18 +322,6 @@ control_post(const char *base, const char *path, const char *json)
 
 	free(body);
 	return rc;
-}
-
-/* The number after "key": in text, or -1. */
-static long
-json_number(const char *text, const char *key)
-{
-	char pat[64];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(text, pat);
-	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
 }
 
 struct stats {

@@ -140,19 +140,46 @@ bv_write_other_service "$dir/pam.d"
 
 # --- run ------------------------------------------------------------------
 
+# bench_env COMMAND...: COMMAND with bench_auth's environment.
+bench_env() {
+	env BV_BENCH_MOCK_URL="$mock_url" BV_BENCH_CA="$dir/pki/ca.pem" \
+		BV_BENCH_API_KEY="$api_key" BV_BENCH_PROJECT_ID="$project_id" \
+		BV_BENCH_PHONE="$phone" BV_BENCH_CODE="$code" \
+		BV_BENCH_USER="$user" BV_BENCH_SKIP_USER="$skip_user" \
+		BV_BENCH_OUTBOX="$dir/outbox" BV_BENCH_BARE="$bare" \
+		BV_BENCH_HELPER="$helper" \
+		LD_PRELOAD="$pam_wrapper_lib" PAM_WRAPPER=1 \
+		PAM_WRAPPER_SERVICE_DIR="$dir/pam.d" "$@"
+}
+
 rc=0
-env BV_BENCH_MOCK_URL="$mock_url" BV_BENCH_CA="$dir/pki/ca.pem" \
-	BV_BENCH_API_KEY="$api_key" BV_BENCH_PROJECT_ID="$project_id" \
-	BV_BENCH_PHONE="$phone" BV_BENCH_CODE="$code" \
-	BV_BENCH_USER="$user" BV_BENCH_SKIP_USER="$skip_user" \
-	BV_BENCH_OUTBOX="$dir/outbox" BV_BENCH_BARE="$bare" \
-	BV_BENCH_HELPER="$helper" \
-	LD_PRELOAD="$pam_wrapper_lib" PAM_WRAPPER=1 \
-	PAM_WRAPPER_SERVICE_DIR="$dir/pam.d" \
-	"$bench" "$@" || rc=$?
+bench_env "$bench" "$@" || rc=$?
 if [ "$rc" -eq 99 ]; then
 	echo "run-bench.sh: mock log:" >&2
 	tail -n 20 "$dir/mock.log" >&2
+fi
+
+# --- instructions of a skipped user: callgrind ----------------------------
+#
+# One login of rows A, S0 and S (bench_auth's login children 0, 1 and 2),
+# instructions counted inside login() only (pam_start ... pam_end), which
+# the machine's load does not change.  Skipped without valgrind.
+
+if command -v valgrind >/dev/null 2>&1; then
+	echo
+	echo "Instructions of one login (callgrind, inside pam_start ... pam_end):"
+	irs=
+	for row in 0:A 1:S0 2:S; do
+		out=$dir/callgrind.${row#*:}
+		bench_env valgrind --tool=callgrind --toggle-collect=login \
+			--callgrind-out-file="$out" \
+			"$bench" -x "${row%%:*}" -r 3 3>/dev/null 2>"$dir/callgrind.log" ||
+			fail "callgrind of row ${row#*:} failed"
+		irs="$irs $(sed -n 's/^summary: //p' "$out")"
+	done
+	echo "$irs" | awk '{
+		printf "  A  %9d\n  S0 %9d  %.2f x A\n  S  %9d  %.2f x A\n",
+			$1, $2, $2 / $1, $3, $3 / $1 }'
 fi
 
 # --- the load rows: bench_load --------------------------------------------
