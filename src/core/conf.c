@@ -496,7 +496,16 @@ drop_line_comments(char *text)
 			if (*in == '"')
 				*out++ = *in++;
 		} else if (*in == '#' || (in[0] == '/' && in[1] == '/')) {
-			in += strcspn(in, "\n");
+			/* One libconfig ends at a newline: without one it
+			   stays, for libconfig to refuse as it would. */
+			n = strcspn(in, "\n");
+			if (in[n] == '\0') {
+				memmove(out, in, n);
+				out += n;
+				in += n;
+			} else {
+				in += n;
+			}
 		} else if (in[0] == '/' && in[1] == '*') {
 			end = strstr(in + 2, "*/");
 			n = end != NULL ? (size_t)(end + 2 - in) : strlen(in);

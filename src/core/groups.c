@@ -225,11 +225,11 @@ match_groups(char *const *patterns, const char *user, const gid_t *gids,
 
 /*
  * The group called name: *found when it exists, then its gid, and
- * *member when its member list names user or it is user's primary group.
+ * *listed when its member list names user.
  */
 static enum bv_result
-named_group(const char *name, const char *user, gid_t primary,
-	    const struct bv_log *log, bool *found, gid_t *gid, bool *member)
+named_group(const char *name, const char *user, const struct bv_log *log,
+	    bool *found, gid_t *gid, bool *listed)
 {
 	struct entry_buf b = {NULL, 0};
 	struct group gr, *res = NULL;
@@ -238,7 +238,7 @@ named_group(const char *name, const char *user, gid_t primary,
 	size_t i;
 	int err;
 
-	*found = *member = false;
+	*found = *listed = false;
 	if (!grow(&b))
 		goto out;
 	err = getgrnam_r(name, &gr, b.p, b.size, &res);
@@ -258,9 +258,8 @@ named_group(const char *name, const char *user, gid_t primary,
 		goto out;
 	*found = true;
 	*gid = gr.gr_gid;
-	for (i = 0; gr.gr_mem[i] != NULL && !*member; i++)
-		*member = strcmp(gr.gr_mem[i], user) == 0;
-	*member = *member || gr.gr_gid == primary;
+	for (i = 0; gr.gr_mem != NULL && gr.gr_mem[i] != NULL && !*listed; i++)
+		*listed = strcmp(gr.gr_mem[i], user) == 0;
 out:
 	free(b.p);
 	return rc;
@@ -271,10 +270,13 @@ static enum bv_result
 named_member(const char *name, const char *user, gid_t primary,
 	     const struct bv_log *log, bool *member)
 {
-	bool found;
-	gid_t gid;
+	enum bv_result rc;
+	bool found, listed;
+	gid_t gid = 0;
 
-	return named_group(name, user, primary, log, &found, &gid, member);
+	rc = named_group(name, user, log, &found, &gid, &listed);
+	*member = rc == BV_OK && found && (listed || gid == primary);
+	return rc;
 }
 
 /*
@@ -322,6 +324,35 @@ gid_listed(const gid_t *gids, int ngids, gid_t gid)
 	return false;
 }
 
+/* A named group whose member list did not name the user. */
+struct open_group {
+	const char *name;
+	gid_t gid;
+	bool negated;
+};
+
+/*
+ * Is the open group g, whose gid is in the user's list, the group it
+ * names?  Two names may share a gid (a local group and a directory's):
+ * an exclusion holds only for the name the gid resolves to, as the
+ * wildcard path matches names, so that a shared gid never skips anyone.
+ */
+static enum bv_result
+gid_is_named(const struct open_group *g, const char *user,
+	     const struct bv_log *log, struct entry_buf *b, bool *is)
+{
+	struct group gr;
+	bool found;
+	enum bv_result rc;
+
+	*is = !g->negated;
+	if (!g->negated)
+		return BV_OK; /* asking more users is never unsafe */
+	rc = lookup_group(g->gid, user, log, b, &gr, &found);
+	*is = rc == BV_OK && found && strcmp(gr.gr_name, g->name) == 0;
+	return rc;
+}
+
 /*
  * Patterns that each name one group: each is looked up by its name, and
  * the user's whole group list is read only when a member list left the
@@ -334,53 +365,54 @@ static enum bv_result
 literal_applies(char *const *patterns, const char *user, gid_t primary,
 		const struct bv_log *log, bool *applies)
 {
+	struct entry_buf b = {NULL, 0};
+	struct open_group *open = NULL, *g;
 	size_t i, n = 0, nopen = 0;
-	gid_t *open_gid = NULL, *gids = NULL;
-	bool *open_neg = NULL, want = false, excluded = false, found, member;
+	gid_t *gids = NULL;
+	bool want = false, excluded = false, found, listed, is;
 	enum bv_result rc = BV_NOMEM;
 	int ngids = 0;
 
 	while (patterns[n] != NULL)
 		n++;
-	open_gid = calloc(n, sizeof(*open_gid));
-	open_neg = calloc(n, sizeof(*open_neg));
-	if (open_gid == NULL || open_neg == NULL)
+	open = calloc(n, sizeof(*open));
+	if (open == NULL)
 		goto out;
 	rc = BV_OK;
 	for (i = 0; i < n && rc == BV_OK; i++) {
-		bool neg = patterns[i][0] == '!';
-
-		rc = named_group(neg ? patterns[i] + 1 : patterns[i], user,
-				 primary, log, &found, &open_gid[nopen],
-				 &member);
+		g = &open[nopen];
+		g->negated = patterns[i][0] == '!';
+		g->name = g->negated ? patterns[i] + 1 : patterns[i];
+		rc = named_group(g->name, user, log, &found, &g->gid, &listed);
 		if (rc != BV_OK || !found)
 			continue;
-		if (member && neg)
+		if (listed && g->negated)
 			excluded = true;
-		else if (member)
+		else if (listed || (!g->negated && g->gid == primary))
 			want = true;
 		else
-			open_neg[nopen++] = neg;
+			nopen++;
 	}
 	/* Excluded, or wanted with no exclusion left to check: decided. */
 	for (i = 0; i < nopen && rc == BV_OK && !excluded; i++)
-		if (open_neg[i] || !want)
+		if (open[i].negated || !want)
 			break;
 	if (rc == BV_OK && !excluded && i < nopen) {
 		rc = user_gids(user, primary, log, &gids, &ngids);
 		for (i = 0; i < nopen && rc == BV_OK; i++) {
-			if (!gid_listed(gids, ngids, open_gid[i]))
+			if (!gid_listed(gids, ngids, open[i].gid))
 				continue;
-			if (open_neg[i])
+			rc = gid_is_named(&open[i], user, log, &b, &is);
+			if (is && open[i].negated)
 				excluded = true;
-			else
+			else if (is)
 				want = true;
 		}
 	}
 	*applies = (want || !has_positive(patterns)) && !excluded;
 out:
-	free(open_gid);
-	free(open_neg);
+	free(open);
+	free(b.p);
 	free(gids);
 	return rc;
 }

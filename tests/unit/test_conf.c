@@ -634,6 +634,10 @@ static const struct conf_case cases[] = {
      .rc = BV_OK,
      .said = "",
      .check = check_comment_chars_in_strings},
+    {.what = "comments: one without a newline stays, for libconfig",
+     .text = BAX_MIN "max_tries = 4; # no newline\rnullok = true;",
+     .rc = BV_CONFIG,
+     .said = "@CONF@:2: syntax error: syntax error"},
     {.what = "comments: line numbers of errors stay right",
      .text = "# one\n"
 	     "# two\n" BAX_MIN "  // four\n"

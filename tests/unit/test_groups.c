@@ -419,7 +419,8 @@ test_literal_reads_only_named(void **state)
 	assert_false(applies);
 	assert_int_equal(fake.gl_calls, 1);
 	/* Not named by a member list: the list decides (a directory may
-	   leave members out); still no group read by gid. */
+	   leave members out); a positive name needs no read by gid. */
+	fake.gr_calls = 0;
 	fake.groups[1].member = NULL;
 	assert_int_equal(
 	    applies_captured(st, PATTERNS(p_staff), "alice", &applies), BV_OK);
@@ -430,6 +431,38 @@ test_literal_reads_only_named(void **state)
 	assert_int_equal(
 	    applies_captured(st, PATTERNS(p_wheel), "alice", &applies), BV_OK);
 	assert_false(applies);
+	assert_string_equal(st->captured, "");
+}
+
+/* Two names, one gid (a local group and a directory's): an exclusion
+   holds only for the name the gid resolves to, so the shared gid skips
+   nobody; a wanted name may go by the gid (asking more is safe). */
+static void
+test_shared_gid_excludes_nobody(void **state)
+{
+	static char p_not_exempt[] = "!mfa-exempt", p_exempt[] = "mfa-exempt",
+		    p_not_docker[] = "!docker";
+	struct state *st = *state;
+	bool applies = false;
+
+	add_group(998, "docker", 0, 0); /* alice's, by her group list */
+	fake.groups[fake.ngroups++] =
+	    (struct fake_group){998, "mfa-exempt", 0, 0, NULL, 0};
+	fake.groups[1].member = "alice"; /* staff lists her */
+	assert_int_equal(applies_captured(st, PATTERNS(p_staff, p_not_exempt),
+					  "alice", &applies),
+			 BV_OK);
+	assert_true(applies);
+	assert_true(fake.gr_calls > 0);
+	/* The name the gid resolves to does exclude. */
+	assert_int_equal(applies_captured(st, PATTERNS(p_staff, p_not_docker),
+					  "alice", &applies),
+			 BV_OK);
+	assert_false(applies);
+	/* Wanted through the shared gid: asked. */
+	assert_int_equal(
+	    applies_captured(st, PATTERNS(p_exempt), "alice", &applies), BV_OK);
+	assert_true(applies);
 	assert_string_equal(st->captured, "");
 }
 
@@ -654,6 +687,7 @@ main(void)
 	    T(test_group_error_denies),
 	    T(test_literal_reads_only_named),
 	    T(test_wildcards),
+	    T(test_shared_gid_excludes_nobody),
 	    T(test_group_without_entry_skipped),
 	    T(test_passwd_erange_then_found),
 	    T(test_passwd_error_denies),
