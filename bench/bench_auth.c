@@ -99,8 +99,6 @@
 #define SVC_BAX "bench_bax"
 #define SVC_LOCAL "bench_local"
 
-#define CONTROL_MAX (16 * 1024 * 1024)
-
 /* ---------------------------------------------------------------------- */
 /* Set-up and small helpers.                                               */
 
@@ -283,37 +281,6 @@ libcurl_resident(void)
 	return true;
 }
 
-/* A response body: fixed room (the bare client) or growing (control). */
-struct sink {
-	char *buf;
-	size_t len, cap;
-	bool grow;
-};
-
-static size_t
-sink_write(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct sink *s = userp;
-	size_t n = size * nmemb, cap;
-	char *p;
-
-	if (s->len + n + 1 > s->cap) {
-		if (!s->grow || s->len + n + 1 > CONTROL_MAX)
-			return 0;
-		for (cap = s->cap ? s->cap : 4096; cap < s->len + n + 1;)
-			cap *= 2;
-		p = realloc(s->buf, cap);
-		if (p == NULL)
-			return 0;
-		s->buf = p;
-		s->cap = cap;
-	}
-	memcpy(s->buf + s->len, data, n);
-	s->len += n;
-	s->buf[s->len] = '\0';
-	return n;
-}
-
 /* ---------------------------------------------------------------------- */
 /* The mock's control API, through an agent process.                       */
 
@@ -331,7 +298,7 @@ static struct {
 static void
 agent_serve(FILE *in, FILE *out)
 {
-	struct sink body = {NULL, 0, 0, true};
+	struct body body = {NULL, 0, 0};
 	struct curl_slist *json_hdr;
 	char *line = NULL, *path, *data, url[1024];
 	size_t linecap = 0;
@@ -358,7 +325,7 @@ agent_serve(FILE *in, FILE *out)
 		curl.easy_setopt(e, CURLOPT_CAINFO, env.ca);
 		curl.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 		curl.easy_setopt(e, CURLOPT_TIMEOUT, 20L);
-		curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, sink_write);
+		curl.easy_setopt(e, CURLOPT_WRITEFUNCTION, body_write);
 		curl.easy_setopt(e, CURLOPT_WRITEDATA, &body);
 		if (strcmp(line, "POST") == 0) {
 			curl.easy_setopt(e, CURLOPT_HTTPHEADER, json_hdr);
@@ -705,14 +672,14 @@ struct op {
 };
 
 /*
- * Run op (number k) in a new process: this program executed again with
+ * Run op number k in a new process: this program executed again with
  * -x k -r FD, so that the login starts in a fresh process image as it
  * does in sudo (a new program) and sshd (which executes itself again per
  * connection), not in a fork of this one, whose pages the login would
  * copy as it writes them.  The time the child measured.
  */
 static double
-fresh(const struct op *op, int k)
+fresh(int k)
 {
 	char kbuf[16], fdbuf[16];
 	double us = -1;
@@ -720,7 +687,6 @@ fresh(const struct op *op, int k)
 	ssize_t r;
 	pid_t pid;
 
-	(void)op;
 	fflush(stdout);
 	fflush(stderr);
 	if (pipe(fds) != 0)
@@ -883,7 +849,7 @@ helper_start(void)
 static double
 run_op(const struct op *op, int k)
 {
-	return op->fork ? fresh(op, k) : op->fn();
+	return op->fork ? fresh(k) : op->fn();
 }
 
 static int iterations = 200, warmup = 10;

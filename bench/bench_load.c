@@ -104,7 +104,6 @@
 /* Row 2: the logins after the first, against the healthy floor. */
 #define NEXT_FACTOR 1.2
 /* The mocks' control answers (the outbox of row 3 is the largest). */
-#define CONTROL_MAX (16 * 1024 * 1024)
 
 enum load_rc { LOAD_OK, LOAD_ERR };
 
@@ -232,35 +231,6 @@ print_others(const struct sample *s, int n, int want)
 
 /* ---------------------------------------------------------------------- */
 /* The mocks' control API (libcurl).                                       */
-
-struct body {
-	char *buf;
-	size_t len, cap;
-};
-
-static size_t
-body_write(char *data, size_t size, size_t nmemb, void *userp)
-{
-	struct body *b = userp;
-	size_t n = size * nmemb, cap;
-	char *p;
-
-	if (b->len + n + 1 > b->cap) {
-		if (b->len + n + 1 > CONTROL_MAX)
-			return 0;
-		for (cap = b->cap ? b->cap : 4096; cap < b->len + n + 1;)
-			cap *= 2;
-		p = realloc(b->buf, cap);
-		if (p == NULL)
-			return 0;
-		b->buf = p;
-		b->cap = cap;
-	}
-	memcpy(b->buf + b->len, data, n);
-	b->len += n;
-	b->buf[b->len] = '\0';
-	return n;
-}
 
 /*
  * GET base+path (json NULL) or POST json to it; the answer's body in *out
